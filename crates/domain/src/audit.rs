@@ -1,0 +1,137 @@
+//! Audit records: what every admin write and authentication event leaves behind
+//! (contract §4, Audit event). Storage writes the record in the same transaction as the change.
+
+use serde_json::Value;
+
+use crate::id::{PartnerId, TenantId};
+use crate::principal::Principal;
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorType {
+    /// A signed-in user.
+    User,
+    /// An application with a client token.
+    Application,
+    /// Nobody authenticated (a failed login, for example).
+    Anonymous,
+}
+
+impl ActorType {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorType::User => "user",
+            ActorType::Application => "application",
+            ActorType::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// How the action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditResult {
+    /// Done.
+    Success,
+    /// Attempted and failed (bad credentials, conflict, validation).
+    Failure,
+    /// Refused by the access rules.
+    Denied,
+}
+
+impl AuditResult {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditResult::Success => "success",
+            AuditResult::Failure => "failure",
+            AuditResult::Denied => "denied",
+        }
+    }
+}
+
+/// Request facts that every audit record carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestMeta {
+    /// Client IP as seen by the server.
+    pub ip: Option<String>,
+    /// `User-Agent` header.
+    pub user_agent: Option<String>,
+}
+
+/// One audit record to store. `details` must never hold a secret, password or token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// Actor kind.
+    pub actor_type: ActorType,
+    /// `usr_…`, `app_…`, or `None` for anonymous.
+    pub actor_id: Option<String>,
+    /// Dotted action name, e.g. `tenant.update`.
+    pub action: &'static str,
+    /// Resource kind, e.g. `tenant`.
+    pub resource_type: &'static str,
+    /// The resource's ID, once known.
+    pub resource_id: Option<String>,
+    /// Outcome.
+    pub result: AuditResult,
+    /// Request facts.
+    pub meta: RequestMeta,
+    /// Tenant the resource belongs to.
+    pub tenant_id: Option<TenantId>,
+    /// Partner the resource belongs to.
+    pub partner_id: Option<PartnerId>,
+    /// Non-secret facts about the change (e.g. which fields changed).
+    pub details: Value,
+}
+
+impl AuditRecord {
+    /// A successful action by `principal`.
+    #[must_use]
+    pub fn success(
+        principal: &Principal,
+        meta: &RequestMeta,
+        action: &'static str,
+        resource_type: &'static str,
+    ) -> AuditRecord {
+        let actor_type = match principal {
+            Principal::User(_) => ActorType::User,
+            Principal::Client(_) => ActorType::Application,
+        };
+        AuditRecord {
+            actor_type,
+            actor_id: Some(principal.actor_id()),
+            action,
+            resource_type,
+            resource_id: None,
+            result: AuditResult::Success,
+            meta: meta.clone(),
+            tenant_id: None,
+            partner_id: None,
+            details: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Sets the resource ID.
+    #[must_use]
+    pub fn resource(mut self, id: impl ToString) -> Self {
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    /// Sets where the resource lives.
+    #[must_use]
+    pub fn within(mut self, tenant: Option<TenantId>, partner: Option<PartnerId>) -> Self {
+        self.tenant_id = tenant;
+        self.partner_id = partner;
+        self
+    }
+
+    /// Sets the details.
+    #[must_use]
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
