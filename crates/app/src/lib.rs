@@ -1,1 +1,24 @@
+//! # scaikey-app
+//!
+//! Application services (one per resource family) and the **port traits** they drive:
+//! repositories, clock, ID generator, password hasher and token signer/verifier. A service
+//! checks access with the domain's rules, validates with the domain's constructors, and hands a
+//! whole write (the change and its audit record) to one repository call, which adapters run in
+//! one database transaction.
+//!
+//! May depend on `scaikey-domain` and small pure crates; never on a web framework or database
+//! driver. Services are unit-tested with `mockall` mocks of the ports (feature `mock`).
 
+pub mod auth;
+pub mod context;
+pub mod error;
+pub mod page;
+pub mod partners;
+pub mod ports;
+pub mod tenants;
+
+#[cfg(test)]
+mod test_support;
+
+pub use context::RequestContext;
+pub use error::{AppError, RepoError};
