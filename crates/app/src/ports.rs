@@ -195,3 +195,60 @@ pub trait TokenCodec: Send + Sync {
     /// Verifies signature, issuer and expiry, and decodes.
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection>;
 }
+
+/// A stored token-signing key; the private key is encrypted under the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    /// Key ID, as in the JWT header.
+    pub kid: String,
+    /// `ES256` or `RS256`.
+    pub alg: String,
+    /// The public JWK, as JSON.
+    pub public_jwk: serde_json::Value,
+    /// Encrypted PKCS#8 private key.
+    pub private_key_enc: Vec<u8>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Storage of signing keys.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SigningKeyRepository: Send + Sync {
+    /// Keys not retired, oldest first.
+    async fn active(&self) -> Result<Vec<StoredSigningKey>, RepoError>;
+    /// Stores a new key.
+    async fn insert(&self, key: &StoredSigningKey) -> Result<(), RepoError>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A process-wide monotonic ULID generator: IDs made in the same millisecond still sort in
+/// creation order.
+#[derive(Default)]
+pub struct MonotonicIds(std::sync::Mutex<ulid::Generator>);
+
+impl std::fmt::Debug for MonotonicIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MonotonicIds")
+    }
+}
+
+impl IdGenerator for MonotonicIds {
+    fn next(&self) -> Ulid {
+        let mut g = match self.0.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Overflow needs 2^80 IDs in one millisecond; fall back to a fresh random ULID.
+        g.generate().unwrap_or_else(|_| Ulid::new())
+    }
+}

@@ -1,1 +1,19 @@
+//! # scaikey-persistence
+//!
+//! The PostgreSQL adapter: diesel + diesel-async implementations of the repository ports of
+//! `scaikey-app`, a deadpool connection pool, and the migrations of `migrations/` embedded in the
+//! binary. Every write method runs its change and its audit record in one transaction.
+//!
+//! May depend on `scaikey-domain`, `scaikey-app`, diesel and tokio; never on the HTTP layer.
 
+mod audit;
+mod auth;
+mod db;
+mod error;
+mod keys;
+mod partners;
+pub mod schema;
+mod tenants;
+mod uuid_ids;
+
+pub use db::{Database, DbConfig, MIGRATIONS, ensure_database, migrate, redact, split_db_url};

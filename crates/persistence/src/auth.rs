@@ -1,0 +1,149 @@
+//! `AuthRepository` on PostgreSQL: login lookups, sessions, bootstrap admin.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use scaikey_app::RepoError;
+use scaikey_app::ports::{AuthRepository, LoginCandidate, NewSession};
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{PartnerId, TenantId, UserId};
+use scaikey_domain::role::Roles;
+use scaikey_domain::status::Status;
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::error::{TxError, db};
+use crate::schema::{partners, sessions, tenants, users};
+use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// Users and sessions in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgAuth(pub(crate) Database);
+
+type CandidateRow = (
+    Uuid,
+    Option<Uuid>,
+    Option<String>,
+    Vec<String>,
+    String,
+    Option<String>,
+    Option<serde_json::Value>,
+    Option<Uuid>,
+    Option<String>,
+);
+
+/// Serialises bootstrap across processes sharing one database.
+const BOOTSTRAP_LOCK: i64 = 0x5CA1_4E59_0001;
+
+#[async_trait]
+impl AuthRepository for PgAuth {
+    async fn login_candidates(&self, email: &str, tenant: Option<TenantId>) -> Result<Vec<LoginCandidate>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let mut q = users::table
+            .left_join(tenants::table.left_join(partners::table))
+            .filter(users::deleted_at.is_null())
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = ").bind::<diesel::sql_types::Text, _>(email.to_lowercase()))
+            // A user whose tenant is deleted cannot log in (tenant must be live when set).
+            .filter(users::tenant_id.is_null().or(tenants::deleted_at.is_null()))
+            .into_boxed();
+        if let Some(t) = tenant {
+            q = q.filter(users::tenant_id.eq(t.uuid()));
+        }
+        let rows: Vec<CandidateRow> = q
+            .select((
+                users::id,
+                users::tenant_id,
+                users::password_hash,
+                users::roles,
+                users::status,
+                tenants::status.nullable(),
+                tenants::settings.nullable(),
+                tenants::partner_id.nullable().assume_not_null().nullable(),
+                partners::status.nullable(),
+            ))
+            .limit(16)
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, tenant_id, hash, roles, status, t_status, settings, partner_id, p_status)| LoginCandidate {
+                user_id: UserId::from_uuid(id),
+                tenant_id: tenant_id.map(TenantId::from_uuid),
+                partner_id: partner_id.map(PartnerId::from_uuid),
+                password_hash: hash,
+                roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
+                status: Status::parse(&status).unwrap_or(Status::Suspended),
+                tenant_status: t_status.map(|s| Status::parse(&s).unwrap_or(Status::Suspended)),
+                partner_status: p_status.map(|s| Status::parse(&s).unwrap_or(Status::Suspended)),
+                tenant_settings: settings.unwrap_or_else(|| serde_json::json!({})),
+            })
+            .collect())
+    }
+
+    async fn open_session(&self, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
+        let mut conn = self.0.conn().await?;
+        conn.transaction::<_, TxError, _>(async |c| {
+            diesel::insert_into(sessions::table)
+                .values((
+                    sessions::id.eq(s.id.uuid()),
+                    sessions::user_id.eq(s.user_id.uuid()),
+                    sessions::tenant_id.eq(s.tenant_id.map(AsUuid::uuid)),
+                    sessions::created_at.eq(s.created_at),
+                    sessions::last_seen_at.eq(s.created_at),
+                    sessions::expires_at.eq(s.expires_at),
+                    sessions::ip.eq(&s.ip),
+                    sessions::user_agent.eq(&s.user_agent),
+                ))
+                .execute(c)
+                .await?;
+            diesel::update(users::table.filter(users::id.eq(s.user_id.uuid())))
+                .set(users::last_login_at.eq(s.created_at))
+                .execute(c)
+                .await?;
+            crate::audit::record(c, audit, s.created_at).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn bootstrap_super_admin(&self, id: UserId, email: &str, hash: &str, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let created = conn
+            .transaction::<_, TxError, _>(async |c| {
+                diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                    .bind::<diesel::sql_types::BigInt, _>(BOOTSTRAP_LOCK)
+                    .execute(c)
+                    .await?;
+                let existing: i64 = users::table
+                    .filter(users::deleted_at.is_null())
+                    .filter(users::status.eq(Status::Active.as_str()))
+                    .filter(users::roles.contains(vec!["super_admin".to_string()]))
+                    .count()
+                    .get_result(c)
+                    .await?;
+                if existing > 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(id.uuid()),
+                        users::tenant_id.eq(None::<Uuid>),
+                        users::email.eq(email),
+                        users::password_hash.eq(hash),
+                        users::display_name.eq("Platform administrator"),
+                        users::status.eq(Status::Active.as_str()),
+                        users::roles.eq(vec!["super_admin".to_string()]),
+                        users::created_at.eq(now),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await?;
+        Ok(created)
+    }
+}

@@ -1,0 +1,165 @@
+//! The connection pool, migrations and database creation.
+//!
+//! Pool choice: deadpool (via diesel-async) with `RecyclingMethod::Verified`, which pings a
+//! connection before handing it out again; the `Fast` method can hand out a dead connection
+//! (deadpool-rs/deadpool#346). deadpool has no background reaper thread and is the pool lemmy
+//! moved to from bb8. See docs/decisions.md.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use scaikey_app::RepoError;
+
+/// The migrations of the top-level `migrations/` folder, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// PostgreSQL URL.
+    pub url: String,
+    /// Most connections held.
+    pub max_connections: usize,
+    /// How long a request waits for a free connection before a 503.
+    pub acquire_timeout: Duration,
+}
+
+/// A pooled PostgreSQL database; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("status", &self.pool.status()).finish()
+    }
+}
+
+pub(crate) type Conn = Object<AsyncPgConnection>;
+
+impl Database {
+    /// Builds the pool; connections are opened on demand.
+    pub fn connect(cfg: &DbConfig) -> anyhow::Result<Database> {
+        let mut mc = ManagerConfig::default();
+        mc.recycling_method = RecyclingMethod::Verified;
+        let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(&cfg.url, mc);
+        let pool = Pool::builder(mgr)
+            .max_size(cfg.max_connections)
+            .wait_timeout(Some(cfg.acquire_timeout))
+            .create_timeout(Some(cfg.acquire_timeout))
+            .runtime(deadpool_runtime())
+            .build()
+            .context("building the connection pool")?;
+        Ok(Database { pool })
+    }
+
+    pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {
+        self.pool.get().await.map_err(|e: PoolError| RepoError::Unavailable(anyhow::anyhow!("{e}")))
+    }
+
+    /// `true` if a connection can be had and answers `SELECT 1`.
+    pub async fn ready(&self) -> bool {
+        let Ok(mut c) = self.conn().await else { return false };
+        diesel::sql_query("SELECT 1").execute(&mut c).await.is_ok()
+    }
+
+    /// Repository views of this database, one per port.
+    pub fn partners(&self) -> crate::partners::PgPartners {
+        crate::partners::PgPartners(self.clone())
+    }
+
+    /// Tenant repository.
+    pub fn tenants(&self) -> crate::tenants::PgTenants {
+        crate::tenants::PgTenants(self.clone())
+    }
+
+    /// Auth repository (users at login, sessions, bootstrap).
+    pub fn auth(&self) -> crate::auth::PgAuth {
+        crate::auth::PgAuth(self.clone())
+    }
+
+    /// Signing-key repository.
+    pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
+        crate::keys::PgSigningKeys(self.clone())
+    }
+}
+
+fn deadpool_runtime() -> deadpool::Runtime {
+    deadpool::Runtime::Tokio1
+}
+
+/// Applies pending migrations; returns how many ran.
+pub async fn migrate(url: &str) -> anyhow::Result<usize> {
+    let url = url.to_string();
+    // The migration harness is synchronous; run it on a blocking thread over an async connection.
+    tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+            .with_context(|| format!("connecting to {}", redact(&url)))?;
+        let done = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(done.len())
+    })
+    .await?
+}
+
+/// Creates the database named in `url` if it does not exist (connecting to the `postgres`
+/// maintenance database of the same server). Returns `true` if it was created.
+pub async fn ensure_database(url: &str) -> anyhow::Result<bool> {
+    let (base, name) = split_db_url(url).context("DATABASE_URL has no database name")?;
+    if AsyncPgConnection::establish(url).await.is_ok() {
+        return Ok(false);
+    }
+    let mut admin = AsyncPgConnection::establish(&format!("{base}/postgres"))
+        .await
+        .with_context(|| format!("connecting to {}", redact(&format!("{base}/postgres"))))?;
+    let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match diesel::sql_query(sql).execute(&mut admin).await {
+        Ok(_) => Ok(true),
+        // Someone else created it meanwhile.
+        Err(e) if e.to_string().contains("already exists") => Ok(false),
+        Err(e) => Err(e).context("creating the database"),
+    }
+}
+
+/// Splits `postgres://host/db?opts` into (`postgres://host`, `db`); options are dropped.
+pub fn split_db_url(url: &str) -> Option<(String, String)> {
+    let no_query = url.split('?').next()?;
+    let (base, name) = no_query.rsplit_once('/')?;
+    if name.is_empty() || base.ends_with('/') {
+        return None;
+    }
+    Some((base.to_string(), name.to_string()))
+}
+
+/// The URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{}@{}", &url[..s + 3], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_helpers() {
+        assert_eq!(
+            split_db_url("postgres://u:p@h:5432/db?sslmode=disable"),
+            Some(("postgres://u:p@h:5432".into(), "db".into()))
+        );
+        assert_eq!(split_db_url("postgres://h/"), None);
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+}

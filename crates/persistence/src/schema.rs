@@ -1,0 +1,103 @@
+//! Diesel table definitions, kept by hand in step with `migrations/` (a persistence test
+//! compares them with the migrated database's catalogue).
+
+diesel::table! {
+    partners (id) {
+        id -> Uuid,
+        name -> Text,
+        slug -> Text,
+        status -> Text,
+        contact_email -> Nullable<Text>,
+        max_tenants -> Nullable<Int4>,
+        max_users_per_tenant -> Nullable<Int4>,
+        max_applications_per_tenant -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Uuid,
+        partner_id -> Nullable<Uuid>,
+        name -> Text,
+        slug -> Text,
+        status -> Text,
+        contact_email -> Nullable<Text>,
+        settings -> Jsonb,
+        branding -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        status -> Text,
+        roles -> Array<Text>,
+        custom_attributes -> Jsonb,
+        mfa_enabled -> Bool,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Jsonb,
+        private_key_enc -> Bytea,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Text>,
+        result -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        tenant_id -> Nullable<Uuid>,
+        partner_id -> Nullable<Uuid>,
+        details -> Jsonb,
+    }
+}
+
+diesel::joinable!(tenants -> partners (partner_id));
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(partners, tenants, users, sessions);

@@ -1,0 +1,232 @@
+//! `TenantRepository` on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use scaikey_app::RepoError;
+use scaikey_app::page::{Page, PageRequest};
+use scaikey_app::ports::{TenantFilter, TenantRepository};
+use scaikey_domain::access::Reach;
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{PartnerId, TenantId};
+use scaikey_domain::limits::admit_one;
+use scaikey_domain::status::Status;
+use scaikey_domain::tenant::{NewTenant, Tenant, TenantChanges};
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::error::{TxError, db};
+use crate::partners::like_pattern;
+use crate::schema::{partners, tenants};
+use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// Tenants in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgTenants(pub(crate) Database);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+struct TenantRow {
+    id: Uuid,
+    partner_id: Option<Uuid>,
+    name: String,
+    slug: String,
+    status: String,
+    contact_email: Option<String>,
+    settings: serde_json::Value,
+    branding: serde_json::Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(r: TenantRow) -> Tenant {
+        Tenant {
+            id: TenantId::from_uuid(r.id),
+            partner_id: r.partner_id.map(PartnerId::from_uuid),
+            name: r.name,
+            slug: r.slug,
+            status: Status::parse(&r.status).unwrap_or(Status::Suspended),
+            contact_email: r.contact_email,
+            settings: r.settings,
+            branding: r.branding,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = tenants)]
+struct TenantChangeset<'a> {
+    name: Option<&'a str>,
+    slug: Option<&'a str>,
+    status: Option<&'a str>,
+    contact_email: Option<Option<&'a str>>,
+    partner_id: Option<Option<Uuid>>,
+    settings: Option<&'a serde_json::Value>,
+    branding: Option<&'a serde_json::Value>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Locks the live partner `p` and checks one more tenant (other than `moving`) fits under its
+/// `max_tenants`.
+async fn admit_tenant(c: &mut AsyncPgConnection, p: PartnerId, moving: Option<TenantId>) -> Result<(), TxError> {
+    let limit: Option<Option<i32>> = partners::table
+        .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
+        .select(partners::max_tenants)
+        .for_update()
+        .first(c)
+        .await
+        .optional()?;
+    let Some(limit) = limit else {
+        return Err(RepoError::MissingReference("partner_id").into());
+    };
+    if limit.is_some() {
+        let mut q = tenants::table
+            .filter(tenants::partner_id.eq(p.uuid()).and(tenants::deleted_at.is_null()))
+            .into_boxed();
+        if let Some(t) = moving {
+            q = q.filter(tenants::id.ne(t.uuid()));
+        }
+        let current: i64 = q.count().get_result(c).await?;
+        admit_one("max_tenants", limit, current).map_err(RepoError::from)?;
+    }
+    Ok(())
+}
+
+fn filtered(reach: Reach, f: &TenantFilter) -> tenants::BoxedQuery<'static, diesel::pg::Pg> {
+    let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
+    match reach {
+        Reach::Platform => {}
+        Reach::Partner(p) => q = q.filter(tenants::partner_id.eq(p.uuid())),
+        Reach::Tenant { tenant, .. } => q = q.filter(tenants::id.eq(tenant.uuid())),
+    }
+    if let Some(s) = &f.search {
+        let p = like_pattern(s);
+        q = q.filter(tenants::name.ilike(p.clone()).or(tenants::slug.ilike(p)));
+    }
+    if let Some(st) = f.status {
+        q = q.filter(tenants::status.eq(st.as_str()));
+    }
+    if let Some(p) = f.partner_id {
+        q = q.filter(tenants::partner_id.eq(p.uuid()));
+    }
+    q
+}
+
+#[async_trait]
+impl TenantRepository for PgTenants {
+    async fn insert(&self, id: TenantId, t: &NewTenant, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Tenant, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row = conn
+            .transaction::<_, TxError, _>(async |c| {
+                if let Some(p) = t.partner_id {
+                    admit_tenant(c, p, None).await?;
+                }
+                let row = diesel::insert_into(tenants::table)
+                    .values((
+                        tenants::id.eq(id.uuid()),
+                        tenants::partner_id.eq(t.partner_id.map(AsUuid::uuid)),
+                        tenants::name.eq(&t.name),
+                        tenants::slug.eq(&t.slug),
+                        tenants::status.eq(t.status.as_str()),
+                        tenants::contact_email.eq(&t.contact_email),
+                        tenants::settings.eq(&t.settings),
+                        tenants::branding.eq(&t.branding),
+                        tenants::created_at.eq(now),
+                        tenants::updated_at.eq(now),
+                    ))
+                    .returning(TenantRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into())
+    }
+
+    async fn get(&self, id: TenantId) -> Result<Option<Tenant>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row = tenants::table
+            .filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
+            .select(TenantRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list(&self, reach: Reach, filter: &TenantFilter, page: PageRequest) -> Result<Page<Tenant>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
+        let rows = filtered(reach, filter)
+            .order(tenants::id.desc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset())
+            .select(TenantRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), request: page, total })
+    }
+
+    async fn update(&self, id: TenantId, ch: &TenantChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Tenant>, RepoError> {
+        let set = TenantChangeset {
+            name: ch.name.as_deref(),
+            slug: ch.slug.as_deref(),
+            status: ch.status.map(Status::as_str),
+            contact_email: ch.contact_email.as_ref().map(Option::as_deref),
+            partner_id: ch.partner_id.map(|p| p.map(AsUuid::uuid)),
+            settings: ch.settings.as_ref(),
+            branding: ch.branding.as_ref(),
+            updated_at: now,
+        };
+        let mut conn = self.0.conn().await?;
+        let row = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let current: Option<Option<Uuid>> = tenants::table
+                    .filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
+                    .select(tenants::partner_id)
+                    .for_update()
+                    .first(c)
+                    .await
+                    .optional()?;
+                let Some(current) = current else { return Ok(None) };
+                if let Some(Some(target)) = ch.partner_id {
+                    if current != Some(target.uuid()) {
+                        admit_tenant(c, target, Some(id)).await?;
+                    }
+                }
+                let row = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid())))
+                    .set(&set)
+                    .returning(TenantRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some(row))
+            })
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn delete(&self, id: TenantId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let deleted = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let n = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null())))
+                    .set((tenants::deleted_at.eq(now), tenants::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                if n == 1 {
+                    crate::audit::record(c, audit, now).await?;
+                }
+                Ok(n == 1)
+            })
+            .await?;
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,6 @@
+DROP TABLE audit_events;
+DROP TABLE signing_keys;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE tenants;
+DROP TABLE partners;
