@@ -1,1 +1,16 @@
+//! # scaikey-crypto
+//!
+//! Cryptography adapters for the ports of `scaikey-app`:
+//! - [`jwt::JwtCodec`]: access tokens as JWTs (ES256 by default, RS256 by config) with a `kid`,
+//!   and the JWKS document;
+//! - [`keys`]: signing keys generated on first start and stored encrypted under the master key;
+//! - [`master::MasterKey`]: AES-256-GCM envelope for secrets at rest;
+//! - [`password::Argon2Hasher`]: Argon2id at the OWASP parameters on a bounded blocking pool.
+//!
+//! May depend on `scaikey-domain`, `scaikey-app` and crypto crates (ring, jsonwebtoken, argon2,
+//! rsa); never on the HTTP layer or the database driver.
 
+pub mod jwt;
+pub mod keys;
+pub mod master;
+pub mod password;

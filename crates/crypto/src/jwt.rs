@@ -1,0 +1,298 @@
+//! Access tokens as JWTs (contract §2 claims), and the JWKS document.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use scaikey_app::ports::{AccessToken, TokenCodec, TokenRejection};
+use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
+use scaikey_domain::principal::{ClientPrincipal, Principal, UserPrincipal};
+use scaikey_domain::role::Roles;
+use scaikey_domain::scope::ScopeLevel;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{KeyMaterial, SigningAlg};
+
+/// Seconds of clock skew tolerated on `exp`.
+const LEEWAY_SECS: u64 = 5;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    scope: String,
+    tenant_id: Option<String>,
+    partner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope_level: Option<String>,
+}
+
+struct Verifier {
+    key: DecodingKey,
+    alg: Algorithm,
+}
+
+/// Signs with the active key, verifies with every active key (by `kid`).
+pub struct JwtCodec {
+    issuer: String,
+    audience: String,
+    kid: String,
+    alg: Algorithm,
+    signing: EncodingKey,
+    verifiers: HashMap<String, Verifier>,
+    jwks: serde_json::Value,
+}
+
+impl std::fmt::Debug for JwtCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtCodec").field("issuer", &self.issuer).field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+fn jose(alg: SigningAlg) -> Algorithm {
+    match alg {
+        SigningAlg::Es256 => Algorithm::ES256,
+        SigningAlg::Rs256 => Algorithm::RS256,
+    }
+}
+
+fn decoding_key(k: &KeyMaterial) -> anyhow::Result<DecodingKey> {
+    let s = |name: &str| -> anyhow::Result<String> {
+        k.public_jwk
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("key {} lacks {name}", k.kid))
+    };
+    Ok(match k.alg {
+        SigningAlg::Es256 => DecodingKey::from_ec_components(&s("x")?, &s("y")?)?,
+        SigningAlg::Rs256 => DecodingKey::from_rsa_components(&s("n")?, &s("e")?)?,
+    })
+}
+
+impl JwtCodec {
+    /// Builds the codec. `keys` are all active keys; the first of `alg` signs. Tokens carry
+    /// `iss = issuer` and `aud = audience`, and only such tokens verify.
+    pub fn new(issuer: &str, audience: &str, keys: &[KeyMaterial], alg: SigningAlg) -> anyhow::Result<JwtCodec> {
+        let active = keys.iter().find(|k| k.alg == alg).ok_or_else(|| anyhow::anyhow!("no {} key", alg.as_str()))?;
+        let signing = match alg {
+            SigningAlg::Es256 => EncodingKey::from_ec_der(&active.private_der),
+            SigningAlg::Rs256 => EncodingKey::from_rsa_der(&active.private_der),
+        };
+        let mut verifiers = HashMap::new();
+        for k in keys {
+            verifiers.insert(k.kid.clone(), Verifier { key: decoding_key(k)?, alg: jose(k.alg) });
+        }
+        let jwks = serde_json::json!({ "keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>() });
+        Ok(JwtCodec {
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            kid: active.kid.clone(),
+            alg: jose(alg),
+            signing,
+            verifiers,
+            jwks,
+        })
+    }
+
+    /// The JWKS document (`/.well-known/jwks.json`).
+    #[must_use]
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks
+    }
+
+    /// The `alg` of issued tokens.
+    #[must_use]
+    pub fn algorithm(&self) -> &'static str {
+        match self.alg {
+            Algorithm::RS256 => "RS256",
+            _ => "ES256",
+        }
+    }
+
+    /// The issuer.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+fn parse<T: std::str::FromStr>(v: Option<&str>) -> Result<Option<T>, TokenRejection> {
+    v.map(|s| s.parse::<T>().map_err(|_| TokenRejection::Invalid)).transpose()
+}
+
+fn to_time(secs: i64) -> Result<DateTime<Utc>, TokenRejection> {
+    DateTime::from_timestamp(secs, 0).ok_or(TokenRejection::Invalid)
+}
+
+impl TokenCodec for JwtCodec {
+    fn sign(&self, t: &AccessToken) -> anyhow::Result<String> {
+        let mut c = Claims {
+            iss: self.issuer.clone(),
+            sub: String::new(),
+            aud: self.audience.clone(),
+            exp: t.expires_at.timestamp(),
+            iat: t.issued_at.timestamp(),
+            jti: t.jti.to_string(),
+            scope: t.scope.join(" "),
+            tenant_id: None,
+            partner_id: None,
+            sid: None,
+            roles: None,
+            client_id: None,
+            app_id: None,
+            scope_level: None,
+        };
+        match &t.principal {
+            Principal::User(u) => {
+                c.sub = u.user_id.to_string();
+                c.sid = Some(u.session_id.to_string());
+                c.tenant_id = u.tenant_id.map(|x| x.to_string());
+                c.partner_id = u.partner_id.map(|x| x.to_string());
+                c.roles = Some(u.roles.iter().map(|r| r.as_str().to_string()).collect());
+            }
+            Principal::Client(cl) => {
+                c.sub = cl.client_id.clone();
+                c.client_id = Some(cl.client_id.clone());
+                c.app_id = Some(cl.app_id.to_string());
+                c.scope_level = Some(cl.scope_level.as_str().to_string());
+                c.tenant_id = cl.tenant_id.map(|x| x.to_string());
+                c.partner_id = cl.partner_id.map(|x| x.to_string());
+            }
+        }
+        let mut header = Header::new(self.alg);
+        header.kid = Some(self.kid.clone());
+        Ok(encode(&header, &c, &self.signing)?)
+    }
+
+    fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection> {
+        let header = decode_header(jwt).map_err(|_| TokenRejection::Invalid)?;
+        let kid = header.kid.ok_or(TokenRejection::Invalid)?;
+        let v = self.verifiers.get(&kid).ok_or(TokenRejection::Invalid)?;
+        if header.alg != v.alg {
+            return Err(TokenRejection::Invalid);
+        }
+        let mut validation = Validation::new(v.alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let c = decode::<Claims>(jwt, &v.key, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenRejection::Expired,
+                ErrorKind::InvalidIssuer => TokenRejection::WrongIssuer,
+                _ => TokenRejection::Invalid,
+            })?
+            .claims;
+        let scope: Vec<String> = c.scope.split_whitespace().map(str::to_string).collect();
+        let tenant_id = parse::<TenantId>(c.tenant_id.as_deref())?;
+        let partner_id = parse::<PartnerId>(c.partner_id.as_deref())?;
+        let principal = if let Some(sid) = c.sid.as_deref() {
+            Principal::User(UserPrincipal {
+                user_id: c.sub.parse::<UserId>().map_err(|_| TokenRejection::Invalid)?,
+                session_id: sid.parse::<SessionId>().map_err(|_| TokenRejection::Invalid)?,
+                tenant_id,
+                partner_id,
+                roles: Roles::parse_all(c.roles.iter().flatten().map(String::as_str)).map_err(|_| TokenRejection::Invalid)?,
+            })
+        } else {
+            Principal::Client(ClientPrincipal {
+                app_id: parse::<ApplicationId>(c.app_id.as_deref())?.ok_or(TokenRejection::Invalid)?,
+                client_id: c.client_id.ok_or(TokenRejection::Invalid)?,
+                scope_level: c.scope_level.as_deref().and_then(ScopeLevel::parse).ok_or(TokenRejection::Invalid)?,
+                tenant_id,
+                partner_id,
+                scopes: scope.clone(),
+            })
+        };
+        Ok(AccessToken {
+            principal,
+            scope,
+            jti: c.jti.parse().map_err(|_| TokenRejection::Invalid)?,
+            issued_at: to_time(c.iat)?,
+            expires_at: to_time(c.exp)?,
+        })
+    }
+}
+
+/// Base64url without padding, for callers building JWKs.
+#[must_use]
+pub fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate;
+    use chrono::Duration;
+    use scaikey_domain::role::Role;
+    use ulid::Ulid;
+
+    fn token(exp_in: Duration) -> AccessToken {
+        let now = Utc::now();
+        AccessToken {
+            principal: Principal::User(UserPrincipal {
+                user_id: UserId::generate_from(Ulid::new()),
+                session_id: SessionId::generate_from(Ulid::new()),
+                tenant_id: None,
+                partner_id: None,
+                roles: Roles::from_iter([Role::SuperAdmin]),
+            }),
+            scope: vec!["openid".into()],
+            jti: Ulid::new(),
+            issued_at: now,
+            expires_at: now + exp_in,
+        }
+    }
+
+    #[test]
+    fn round_trip_both_algorithms_and_rejections() {
+        for alg in [SigningAlg::Es256, SigningAlg::Rs256] {
+            let k = generate(alg).unwrap();
+            let codec = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), alg).unwrap();
+            let t = token(Duration::minutes(5));
+            let jwt = codec.sign(&t).unwrap();
+            let back = codec.verify(&jwt).unwrap();
+            assert_eq!(back.principal, t.principal);
+            assert_eq!(back.expires_at.timestamp(), t.expires_at.timestamp());
+
+            // Expired, other issuer, other key, tampered.
+            assert_eq!(codec.verify(&codec.sign(&token(Duration::minutes(-5))).unwrap()), Err(TokenRejection::Expired));
+            let other_iss = JwtCodec::new("http://evil", "scaikey", std::slice::from_ref(&k), alg).unwrap();
+            assert_eq!(codec.verify(&other_iss.sign(&t).unwrap()), Err(TokenRejection::WrongIssuer));
+            let stranger = JwtCodec::new("http://iss", "scaikey", &[generate(alg).unwrap()], alg).unwrap();
+            assert_eq!(codec.verify(&stranger.sign(&t).unwrap()), Err(TokenRejection::Invalid));
+            let mut bad = jwt.clone();
+            bad.pop();
+            bad.push(if jwt.ends_with('A') { 'B' } else { 'A' });
+            assert_eq!(codec.verify(&bad), Err(TokenRejection::Invalid));
+            assert_eq!(codec.verify("not.a.jwt"), Err(TokenRejection::Invalid));
+        }
+    }
+
+    #[test]
+    fn header_carries_kid_and_jwks_lists_keys() {
+        let k = generate(SigningAlg::Es256).unwrap();
+        let codec = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), SigningAlg::Es256).unwrap();
+        let jwt = codec.sign(&token(Duration::minutes(1))).unwrap();
+        assert_eq!(decode_header(&jwt).unwrap().kid.as_deref(), Some(k.kid.as_str()));
+        assert_eq!(codec.jwks()["keys"][0]["kid"], k.kid.as_str());
+        assert_eq!(codec.jwks()["keys"][0]["crv"], "P-256");
+    }
+}
