@@ -35,13 +35,15 @@ impl PartnerService {
         Self { repo, clock, ids }
     }
 
-    fn allow(ctx: &RequestContext, action: Action) -> Result<(), AppError> {
+    /// The access check every partner operation starts with (403 for all but the platform).
+    /// Handlers may call it before parsing path IDs so a forbidden caller never learns more.
+    pub fn authorize(ctx: &RequestContext, action: Action) -> Result<(), AppError> {
         can(&ctx.principal, action, Target::Partners).into_result().map_err(AppError::denied(RESOURCE))
     }
 
     /// Creates a partner.
     pub async fn create(&self, ctx: &RequestContext, input: PartnerInput) -> Result<Partner, AppError> {
-        Self::allow(ctx, Action::Write)?;
+        Self::authorize(ctx, Action::Write)?;
         let new = NewPartner::validate(input)?;
         let id = PartnerId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.create", "partner")
@@ -53,19 +55,19 @@ impl PartnerService {
 
     /// Reads a live partner.
     pub async fn get(&self, ctx: &RequestContext, id: PartnerId) -> Result<Partner, AppError> {
-        Self::allow(ctx, Action::Read)?;
+        Self::authorize(ctx, Action::Read)?;
         self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))
     }
 
     /// Lists live partners.
     pub async fn list(&self, ctx: &RequestContext, filter: &PartnerFilter, page: PageRequest) -> Result<Page<Partner>, AppError> {
-        Self::allow(ctx, Action::Read)?;
+        Self::authorize(ctx, Action::Read)?;
         Ok(self.repo.list(filter, page).await?)
     }
 
     /// Applies a PATCH.
     pub async fn update(&self, ctx: &RequestContext, id: PartnerId, input: PartnerInput) -> Result<Partner, AppError> {
-        Self::allow(ctx, Action::Write)?;
+        Self::authorize(ctx, Action::Write)?;
         let changes = PartnerChanges::validate(input)?;
         if changes.is_empty() {
             return self.get(ctx, id).await;
@@ -82,7 +84,7 @@ impl PartnerService {
 
     /// Soft-deletes a partner that has no live tenants.
     pub async fn delete(&self, ctx: &RequestContext, id: PartnerId) -> Result<(), AppError> {
-        Self::allow(ctx, Action::Write)?;
+        Self::authorize(ctx, Action::Write)?;
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.delete", "partner")
             .resource(id)
             .within(None, Some(id));

@@ -44,7 +44,7 @@ impl TenantService {
 
     /// Tenant records are written by the platform only: decided before any lookup, so the
     /// answer is the same 403 whether or not the tenant exists.
-    fn allow_write(ctx: &RequestContext) -> Result<(), AppError> {
+    pub fn authorize_write(ctx: &RequestContext) -> Result<(), AppError> {
         can(&ctx.principal, Action::Write, Target::TenantRecord(&Owner::Platform))
             .into_result()
             .map_err(AppError::denied(RESOURCE))
@@ -52,7 +52,7 @@ impl TenantService {
 
     /// Creates a tenant, under a partner or directly under the platform.
     pub async fn create(&self, ctx: &RequestContext, input: TenantInput) -> Result<Tenant, AppError> {
-        Self::allow_write(ctx)?;
+        Self::authorize_write(ctx)?;
         let new = NewTenant::validate(input)?;
         let id = TenantId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.create", "tenant")
@@ -81,7 +81,7 @@ impl TenantService {
 
     /// Applies a PATCH; `partner_id` moves the tenant to another partner.
     pub async fn update(&self, ctx: &RequestContext, id: TenantId, input: TenantInput) -> Result<Tenant, AppError> {
-        Self::allow_write(ctx)?;
+        Self::authorize_write(ctx)?;
         let changes = TenantChanges::validate(input)?;
         if changes == TenantChanges::default() {
             return self.get(ctx, id).await;
@@ -102,7 +102,7 @@ impl TenantService {
 
     /// Soft-deletes a tenant.
     pub async fn delete(&self, ctx: &RequestContext, id: TenantId) -> Result<(), AppError> {
-        Self::allow_write(ctx)?;
+        Self::authorize_write(ctx)?;
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.delete", "tenant")
             .resource(id)
             .within(Some(id), None);

@@ -1,0 +1,6 @@
+//! Wire types (serde + OpenAPI schemas). Domain types stay free of serde; these convert.
+
+pub mod auth;
+pub mod common;
+pub mod partners;
+pub mod tenants;

@@ -1,0 +1,272 @@
+//! Request extractors: the authenticated caller, JSON bodies and list queries, each failing
+//! with the contract's error shapes (401, 413, 422) instead of actix's plain-text defaults.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use scaikey_app::RequestContext;
+use scaikey_app::page::PageRequest;
+use scaikey_domain::audit::RequestMeta;
+use scaikey_domain::principal::Principal;
+use scaikey_domain::validation::{FieldError, MAX_NAME_LEN, ValidationErrors};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Longest `User-Agent` kept for audit.
+const MAX_USER_AGENT: usize = 512;
+
+/// IP and user agent of a request.
+#[must_use]
+pub fn request_meta(req: &HttpRequest) -> RequestMeta {
+    RequestMeta {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(MAX_USER_AGENT).collect()),
+    }
+}
+
+/// The authenticated admin caller with request facts: the service's [`RequestContext`].
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub RequestContext);
+
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Token("Not authenticated"))?
+        .to_str()
+        .map_err(|_| ApiError::Token("Invalid authorization header"))?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::Token("Invalid authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Token("Invalid authorization header"));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(ApiError::App(scaikey_app::AppError::Internal(anyhow::anyhow!("state missing"))))?;
+            let principal: Principal = state.auth.authenticate(bearer(req)?)?;
+            // Handlers' logs and audit can see who called.
+            req.extensions_mut().insert(principal.actor_id());
+            Ok(Authenticated(RequestContext { principal, meta: request_meta(req) }))
+        })())
+    }
+}
+
+/// A JSON body deserialised with the path of the first type error, so a wrong type answers
+/// `422` with `loc: ["body", "field"]`. Size-capped at [`MAX_BODY_BYTES`] (413 beyond).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+/// Parses JSON bytes into `T`, mapping errors to the 422 shape.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "missing", "Field required"))));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    if value.is_ok() {
+        if let Err(e) = de.end() {
+            return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "json_invalid", e.to_string()))));
+        }
+    }
+    value.map_err(|e| {
+        let loc: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let inner = e.into_inner();
+        let kind = if inner.is_syntax() || inner.is_eof() { "json_invalid" } else { "type_error" };
+        // serde's message ends with "at line L column C"; keep it, it helps find the spot.
+        let refs: Vec<&str> = loc.iter().map(String::as_str).collect();
+        ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&refs, kind, inner.to_string())))
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(_: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut buf = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "json_invalid", "Could not read the request body")))
+                })?;
+                if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::TooLarge);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            parse_json(&buf).map(JsonBody)
+        })
+    }
+}
+
+/// Query parameters of a list endpoint, parsed leniently into strings and then validated
+/// field by field (422 with `loc: ["query", name]`).
+#[derive(Debug)]
+pub struct ListQuery {
+    params: HashMap<String, String>,
+    errors: ValidationErrors,
+}
+
+impl ListQuery {
+    /// Parses the query string of `req`.
+    pub fn from_request(req: &HttpRequest) -> Result<ListQuery, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).map_err(|_| {
+            ApiError::Invalid("query", ValidationErrors::single(FieldError::at(&[], "value_error", "Malformed query string")))
+        })?;
+        // The last value of a repeated key wins, as in most frameworks.
+        Ok(ListQuery { params: pairs.into_iter().collect(), errors: ValidationErrors::new() })
+    }
+
+    fn int(&mut self, name: &str) -> Option<i64> {
+        let raw = self.params.get(name)?;
+        match raw.trim().parse::<i64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.errors.push(FieldError::new(name, "int_parsing", "Input should be a valid integer"));
+                None
+            }
+        }
+    }
+
+    /// `page` and `per_page`.
+    pub fn page(&mut self) -> Option<PageRequest> {
+        let page = self.int("page");
+        let per_page = self.int("per_page");
+        match PageRequest::new(page, per_page) {
+            Ok(p) => Some(p),
+            Err(errs) => {
+                for e in errs.errors() {
+                    self.errors.push(e.clone());
+                }
+                None
+            }
+        }
+    }
+
+    /// A free-text filter (`search`), trimmed; empty means absent.
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        let v = self.params.get(name)?.trim();
+        if v.is_empty() {
+            return None;
+        }
+        if v.chars().count() > MAX_NAME_LEN {
+            self.errors.push(FieldError::new(name, "string_too_long", format!("String should have at most {MAX_NAME_LEN} characters")));
+            return None;
+        }
+        Some(v.to_string())
+    }
+
+    /// A filter of one of a fixed set of values.
+    pub fn choice<T: Copy>(&mut self, name: &str, all: &[T], wire: impl Fn(T) -> &'static str) -> Option<T> {
+        let raw = self.params.get(name)?.trim().to_string();
+        if raw.is_empty() {
+            return None;
+        }
+        match scaikey_domain::validation::one_of(name, &raw, all, wire) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// An ID filter.
+    pub fn id<T: FromStr>(&mut self, name: &str) -> Option<T> {
+        let raw = self.params.get(name)?.trim().to_string();
+        if raw.is_empty() {
+            return None;
+        }
+        match scaikey_domain::validation::id::<T>(name, &raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// Ends parsing: every problem found, or nothing.
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.errors.into_result().map_err(|e| ApiError::Invalid("query", e))
+    }
+}
+
+/// Parses a path ID; a wrong shape is the resource's 404 (contract §3).
+pub fn path_id<T: FromStr>(raw: &str, resource: &'static str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::App(scaikey_app::AppError::NotFound(resource)))
+}
+
+/// `Option<Option<T>>` for PATCH fields: absent → `None`, `null` → `Some(None)`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        name: Option<String>,
+        n: Option<i64>,
+        #[serde(default, deserialize_with = "double_option")]
+        c: Option<Option<String>>,
+    }
+
+    fn loc(e: ApiError) -> Vec<String> {
+        match e {
+            ApiError::Invalid("body", errs) => errs.errors()[0].loc.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_are_located() {
+        assert_eq!(loc(parse_json::<Body>(br#"{"name": 5}"#).unwrap_err()), vec!["name"]);
+        assert!(loc(parse_json::<Body>(b"{nope").unwrap_err()).is_empty());
+        assert!(parse_json::<Body>(b"").is_err());
+        assert!(parse_json::<Body>(br#"{} trailing"#).is_err());
+        let b: Body = parse_json(br#"{"c": null}"#).unwrap();
+        assert_eq!(b.c, Some(None));
+        let b: Body = parse_json(br#"{}"#).unwrap();
+        assert_eq!(b.c, None);
+    }
+}

@@ -1,0 +1,42 @@
+//! Shared state of the HTTP layer.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use scaikey_app::auth::AuthService;
+use scaikey_app::partners::PartnerService;
+use scaikey_app::tenants::TenantService;
+
+/// Whether the process can serve (database reachable); answers `/readyz`.
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    /// `true` when dependencies answer.
+    async fn ready(&self) -> bool;
+}
+
+/// Everything handlers need; built once by the binary.
+#[derive(Clone)]
+pub struct AppState {
+    /// Login and token verification.
+    pub auth: Arc<AuthService>,
+    /// Partner administration.
+    pub partners: PartnerService,
+    /// Tenant administration.
+    pub tenants: TenantService,
+    /// `/.well-known/jwks.json`.
+    pub jwks: Arc<serde_json::Value>,
+    /// Token issuer and discovery base.
+    pub issuer: String,
+    /// `alg` of issued tokens.
+    pub signing_alg: &'static str,
+    /// `/readyz` probe.
+    pub readiness: Arc<dyn Readiness>,
+    /// Serve `/openapi.json` (not in production).
+    pub expose_openapi: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,182 @@
+//! Wiring: database → keys → services → HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::{NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use async_trait_shim::Readiness;
+use scaikey_app::auth::{AuthService, AuthSettings};
+use scaikey_app::partners::PartnerService;
+use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SystemClock};
+use scaikey_app::tenants::TenantService;
+use scaikey_crypto::jwt::JwtCodec;
+use scaikey_crypto::keys::{SigningAlg, load_or_create};
+use scaikey_crypto::master::MasterKey;
+use scaikey_crypto::password::Argon2Hasher;
+use scaikey_http::AppState;
+use scaikey_persistence::{Database, DbConfig, redact};
+
+use crate::settings::{Environment, Settings};
+
+/// The `aud` of every access token ScaiKey issues.
+pub const TOKEN_AUDIENCE: &str = "scaikey";
+
+/// A bound, not yet awaited server.
+pub struct Started {
+    /// The address it listens on (useful with port 0).
+    pub addr: SocketAddr,
+    /// Await it to serve; stop it with its handle.
+    pub server: actix_web::dev::Server,
+    /// The generated bootstrap admin password, when one was created in development.
+    pub generated_admin: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+mod async_trait_shim {
+    pub use scaikey_http::state::Readiness;
+}
+
+struct DbReady(Database);
+
+#[async_trait::async_trait]
+impl Readiness for DbReady {
+    async fn ready(&self) -> bool {
+        self.0.ready().await
+    }
+}
+
+/// Creates the database if needed and applies pending migrations.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<usize> {
+    if scaikey_persistence::ensure_database(&settings.database_url).await? {
+        tracing::info!(db = %redact(&settings.database_url), "created database");
+    }
+    let n = scaikey_persistence::migrate(&settings.database_url).await?;
+    tracing::info!(applied = n, "migrations up to date");
+    Ok(n)
+}
+
+fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &settings.master_key {
+        return MasterKey::from_base64(k).context("SCAIKEY_MASTER_KEY");
+    }
+    if settings.env == Environment::Production {
+        anyhow::bail!("SCAIKEY_MASTER_KEY is required in production (base64 of 32 random bytes)");
+    }
+    let path = settings.data_dir.join("master.key");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+            let k = MasterKey::generate_base64()?;
+            write_private(&path, &k)?;
+            k
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    tracing::warn!(path = %path.display(), "using a development master key from the data directory; set SCAIKEY_MASTER_KEY in production");
+    MasterKey::from_base64(&text)
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    let mut f = o.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn random_password() -> anyhow::Result<String> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+}
+
+/// Migrates, loads keys, builds the services, bootstraps the admin and binds the HTTP server.
+pub async fn start(settings: Settings) -> anyhow::Result<Started> {
+    migrate(&settings).await?;
+    let db = Database::connect(&DbConfig {
+        url: settings.database_url.clone(),
+        max_connections: settings.db_max_connections,
+        acquire_timeout: Duration::from_secs(5),
+    })?;
+    let master = master_key(&settings)?;
+    let alg = SigningAlg::parse(&settings.signing_alg)?;
+    let keys = load_or_create(&db.signing_keys(), &master, alg).await?;
+    let issuer = settings.issuer();
+    let codec = Arc::new(JwtCodec::new(&issuer, TOKEN_AUDIENCE, &keys, alg)?);
+    let cores = Settings::cores();
+    let hasher = Arc::new(Argon2Hasher::new(if settings.hash_concurrency == 0 { cores } else { settings.hash_concurrency })?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
+
+    let auth = Arc::new(AuthService::new(
+        Arc::new(db.auth()),
+        hasher,
+        codec.clone(),
+        clock.clone(),
+        ids.clone(),
+        AuthSettings {
+            access_token_ttl: chrono::Duration::seconds(i64::from(settings.access_token_ttl_seconds)),
+            default_session_ttl: chrono::Duration::minutes(i64::from(settings.session_ttl_minutes)),
+        },
+    ));
+
+    let generated_admin = bootstrap(&settings, &auth).await?;
+
+    let state = AppState {
+        auth,
+        partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
+        tenants: TenantService::new(Arc::new(db.tenants()), clock, ids),
+        jwks: Arc::new(codec.jwks().clone()),
+        issuer,
+        signing_alg: codec.algorithm(),
+        readiness: Arc::new(DbReady(db)),
+        expose_openapi: settings.env != Environment::Production,
+    };
+    let data = web::Data::new(state);
+    let workers = if settings.workers == 0 { cores } else { settings.workers };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .configure(scaikey_http::configure)
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .bind(&settings.listen)
+    .with_context(|| format!("binding {}", settings.listen))?;
+    let addr = *server.addrs().first().context("no listen address")?;
+    tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
+    Ok(Started { addr, server: server.run(), generated_admin })
+}
+
+async fn bootstrap(settings: &Settings, auth: &AuthService) -> anyhow::Result<Option<(String, String)>> {
+    let (email, password, generated) = match (&settings.bootstrap_admin_email, &settings.bootstrap_admin_password) {
+        (Some(e), Some(p)) => (e.clone(), p.clone(), false),
+        _ if settings.env == Environment::Development => ("admin@scaikey.local".to_string(), random_password()?, true),
+        _ => return Ok(None),
+    };
+    let created = auth
+        .bootstrap_super_admin(&email, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap super admin: {e}"))?;
+    if created {
+        tracing::info!(%email, "created the bootstrap super admin");
+    }
+    Ok((created && generated).then_some((email, password)))
+}
