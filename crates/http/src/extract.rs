@@ -83,6 +83,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "missing", "Field required"))));
     }
+    // Every body is a JSON object; serde would otherwise accept an array as a struct's fields
+    // in order. Malformed JSON still gets serde's located syntax error below.
+    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if first != Some(b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "dict_type", "Input should be a JSON object"))));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     if value.is_ok() {
