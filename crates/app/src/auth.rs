@@ -13,7 +13,10 @@ use scaikey_domain::tenant::session_timeout_minutes;
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::ports::{AccessToken, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec, TokenRejection};
+use crate::ports::{
+    AccessToken, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
+    TokenRejection,
+};
 
 /// The one answer to any failed login (contract §2): it never tells which part was wrong.
 pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
@@ -188,9 +191,9 @@ impl AuthService {
     /// Creates the platform super admin from configuration unless an active one exists.
     pub async fn bootstrap_super_admin(&self, email: &str, password: &str) -> Result<bool, AppError> {
         let email = scaikey_domain::validation::email("email", email).map_err(AppError::field)?.to_lowercase();
-        scaikey_domain::password::PasswordPolicy::default()
-            .check(password)
-            .map_err(|v| AppError::field(scaikey_domain::validation::FieldError::new("password", "value_error", v.to_string())))?;
+        scaikey_domain::password::PasswordPolicy::default().check(password).map_err(|v| {
+            AppError::field(scaikey_domain::validation::FieldError::new("password", "value_error", v.to_string()))
+        })?;
         let hash = self.hasher.hash(password.to_string()).await.map_err(AppError::Internal)?;
         let id = UserId::generate_from(self.ids.next());
         Ok(self.repo.bootstrap_super_admin(id, &email, &hash, self.clock.now()).await?)
@@ -223,7 +226,14 @@ mod tests {
     }
 
     fn service(repo: MockAuthRepository, hasher: MockPasswordHasher, codec: MockTokenCodec) -> AuthService {
-        AuthService::new(Arc::new(repo), Arc::new(hasher), Arc::new(codec), Arc::new(fixed_clock()), Arc::new(ids(7)), settings())
+        AuthService::new(
+            Arc::new(repo),
+            Arc::new(hasher),
+            Arc::new(codec),
+            Arc::new(fixed_clock()),
+            Arc::new(ids(7)),
+            settings(),
+        )
     }
 
     fn req(pw: &str) -> LoginRequest {
@@ -233,7 +243,9 @@ mod tests {
     #[tokio::test]
     async fn good_login_opens_a_session_and_caps_the_token_at_its_end() {
         let mut repo = MockAuthRepository::new();
-        repo.expect_login_candidates().withf(|e, t| e == "admin@example.com" && t.is_none()).returning(|_, _| Ok(vec![candidate(None)]));
+        repo.expect_login_candidates()
+            .withf(|e, t| e == "admin@example.com" && t.is_none())
+            .returning(|_, _| Ok(vec![candidate(None)]));
         repo.expect_open_session()
             .withf(|s, a| (s.expires_at - s.created_at) == Duration::minutes(30) && a.action == "auth.login")
             .times(1)
@@ -241,7 +253,10 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_verify().returning(|pw, _| Ok(pw == "right"));
         let mut codec = MockTokenCodec::new();
-        codec.expect_sign().withf(|t| (t.expires_at - t.issued_at) == Duration::minutes(30)).returning(|_| Ok("jwt".into()));
+        codec
+            .expect_sign()
+            .withf(|t| (t.expires_at - t.issued_at) == Duration::minutes(30))
+            .returning(|_| Ok("jwt".into()));
         let t = service(repo, hasher, codec).login(req("right"), &RequestMeta::default()).await.unwrap();
         assert_eq!((t.access_token.as_str(), t.expires_in), ("jwt", 1800));
     }
@@ -259,7 +274,8 @@ mod tests {
             repo.expect_login_candidates().returning(move |_, _| Ok(vec![user.clone()]));
             let mut hasher = MockPasswordHasher::new();
             hasher.expect_verify().returning(|pw, _| Ok(pw == "right"));
-            let e = service(repo, hasher, MockTokenCodec::new()).login(req(pw), &RequestMeta::default()).await.unwrap_err();
+            let e =
+                service(repo, hasher, MockTokenCodec::new()).login(req(pw), &RequestMeta::default()).await.unwrap_err();
             assert!(matches!(e, AppError::Unauthenticated(INVALID_CREDENTIALS)));
         }
     }
@@ -271,7 +287,8 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_hash().times(1).returning(|_| Ok("dummy".into()));
         hasher.expect_verify().times(1).returning(|_, _| Ok(false));
-        let e = service(repo, hasher, MockTokenCodec::new()).login(req("x"), &RequestMeta::default()).await.unwrap_err();
+        let e =
+            service(repo, hasher, MockTokenCodec::new()).login(req("x"), &RequestMeta::default()).await.unwrap_err();
         assert!(matches!(e, AppError::Unauthenticated(_)));
     }
 
@@ -284,7 +301,10 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_hash().returning(|_| Ok("dummy".into()));
         hasher.expect_verify().returning(|_, _| Ok(true));
-        let e = service(repo, hasher, MockTokenCodec::new()).login(req("right"), &RequestMeta::default()).await.unwrap_err();
+        let e = service(repo, hasher, MockTokenCodec::new())
+            .login(req("right"), &RequestMeta::default())
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::Unauthenticated(_)));
     }
 }

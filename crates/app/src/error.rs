@@ -83,11 +83,9 @@ impl From<RepoError> for AppError {
                 AppError::Conflict(format!("A live record with this {field} already exists"))
             }
             RepoError::LimitReached(l) => AppError::Conflict(l.to_string()),
-            RepoError::MissingReference(field) => AppError::field(FieldError::new(
-                field,
-                "value_error",
-                "Referenced record does not exist",
-            )),
+            RepoError::MissingReference(field) => {
+                AppError::field(FieldError::new(field, "value_error", "Referenced record does not exist"))
+            }
             RepoError::Conflict(msg) => AppError::Conflict(msg),
             RepoError::Unavailable(e) => AppError::Unavailable(e),
             RepoError::Unknown(e) => AppError::Internal(e),

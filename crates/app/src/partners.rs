@@ -60,7 +60,12 @@ impl PartnerService {
     }
 
     /// Lists live partners.
-    pub async fn list(&self, ctx: &RequestContext, filter: &PartnerFilter, page: PageRequest) -> Result<Page<Partner>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &PartnerFilter,
+        page: PageRequest,
+    ) -> Result<Page<Partner>, AppError> {
         Self::authorize(ctx, Action::Read)?;
         Ok(self.repo.list(filter, page).await?)
     }
@@ -76,10 +81,7 @@ impl PartnerService {
             .resource(id)
             .within(None, Some(id))
             .details(json!({"fields": changed_fields(&changes)}));
-        self.repo
-            .update(id, &changes, self.clock.now(), &audit)
-            .await?
-            .ok_or(AppError::NotFound(RESOURCE))
+        self.repo.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
     }
 
     /// Soft-deletes a partner that has no live tenants.
@@ -88,11 +90,7 @@ impl PartnerService {
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.delete", "partner")
             .resource(id)
             .within(None, Some(id));
-        if self.repo.delete(id, self.clock.now(), &audit).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(RESOURCE))
-        }
+        if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(RESOURCE)) }
     }
 }
 
@@ -152,10 +150,8 @@ mod tests {
             .times(1)
             .returning(|id, new, _, _| Ok(partner(id, &new.name)));
         let svc = service(repo, fixed_clock(), ids(1));
-        let p = svc
-            .create(&ctx_super(), PartnerInput { name: Some("Acme".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let p =
+            svc.create(&ctx_super(), PartnerInput { name: Some("Acme".into()), ..Default::default() }).await.unwrap();
         assert_eq!(p.name, "Acme");
     }
 

@@ -48,14 +48,26 @@ pub struct PartnerFilter {
 pub trait PartnerRepository: Send + Sync {
     /// Stores a new partner and its audit record in one transaction.
     /// MUST return `Duplicate("slug")` when a live partner has the slug.
-    async fn insert(&self, id: PartnerId, partner: &NewPartner, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Partner, RepoError>;
+    async fn insert(
+        &self,
+        id: PartnerId,
+        partner: &NewPartner,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Partner, RepoError>;
     /// A live partner.
     async fn get(&self, id: PartnerId) -> Result<Option<Partner>, RepoError>;
     /// Live partners, newest first.
     async fn list(&self, filter: &PartnerFilter, page: PageRequest) -> Result<Page<Partner>, RepoError>;
     /// Applies changes and stores the audit record in one transaction; `None` if no live partner
     /// has this ID. MUST return `Duplicate("slug")` on a slug clash.
-    async fn update(&self, id: PartnerId, changes: &PartnerChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Partner>, RepoError>;
+    async fn update(
+        &self,
+        id: PartnerId,
+        changes: &PartnerChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Partner>, RepoError>;
     /// Soft-deletes; `false` if no live partner has this ID. MUST return `Conflict` while live
     /// tenants stand under the partner.
     async fn delete(&self, id: PartnerId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
@@ -79,14 +91,26 @@ pub trait TenantRepository: Send + Sync {
     /// Stores a new tenant and its audit record in one transaction. With a partner, MUST lock
     /// the partner row, return `MissingReference("partner_id")` if it is not live and
     /// `LimitReached` if `max_tenants` live tenants already exist; `Duplicate("slug")` on a clash.
-    async fn insert(&self, id: TenantId, tenant: &NewTenant, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Tenant, RepoError>;
+    async fn insert(
+        &self,
+        id: TenantId,
+        tenant: &NewTenant,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Tenant, RepoError>;
     /// A live tenant.
     async fn get(&self, id: TenantId) -> Result<Option<Tenant>, RepoError>;
     /// Live tenants within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &TenantFilter, page: PageRequest) -> Result<Page<Tenant>, RepoError>;
     /// Applies changes with their audit record in one transaction; `None` if not live. A move to
     /// another partner follows the same partner checks as `insert`.
-    async fn update(&self, id: TenantId, changes: &TenantChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Tenant>, RepoError>;
+    async fn update(
+        &self,
+        id: TenantId,
+        changes: &TenantChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Tenant>, RepoError>;
     /// Soft-deletes; `false` if not live.
     async fn delete(&self, id: TenantId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
 }
@@ -145,7 +169,13 @@ pub trait AuthRepository: Send + Sync {
     async fn open_session(&self, session: &NewSession, audit: &AuditRecord) -> Result<(), RepoError>;
     /// Creates a platform super admin unless an active one exists; `true` if created. MUST be
     /// safe when several processes start at once (at most one is created).
-    async fn bootstrap_super_admin(&self, id: UserId, email: &str, password_hash: &str, now: DateTime<Utc>) -> Result<bool, RepoError>;
+    async fn bootstrap_super_admin(
+        &self,
+        id: UserId,
+        email: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 }
 
 /// Argon2id hashing, run off the async workers by the adapter.

@@ -74,7 +74,12 @@ impl TenantService {
     }
 
     /// Lists live tenants within the caller's reach.
-    pub async fn list(&self, ctx: &RequestContext, filter: &TenantFilter, page: PageRequest) -> Result<Page<Tenant>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &TenantFilter,
+        page: PageRequest,
+    ) -> Result<Page<Tenant>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.repo.list(r, filter, page).await?)
     }
@@ -94,10 +99,7 @@ impl TenantService {
             .resource(id)
             .within(Some(id), changes.partner_id.flatten())
             .details(details);
-        self.repo
-            .update(id, &changes, self.clock.now(), &audit)
-            .await?
-            .ok_or(AppError::NotFound(RESOURCE))
+        self.repo.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
     }
 
     /// Soft-deletes a tenant.
@@ -106,11 +108,7 @@ impl TenantService {
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.delete", "tenant")
             .resource(id)
             .within(Some(id), None);
-        if self.repo.delete(id, self.clock.now(), &audit).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(RESOURCE))
-        }
+        if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(RESOURCE)) }
     }
 }
 
@@ -171,7 +169,11 @@ mod tests {
     #[tokio::test]
     async fn writes_by_anyone_but_the_platform_are_403_without_lookup() {
         let (ctx, own, _) = ctx_tenant_admin_parts();
-        let svc = TenantService::new(Arc::new(MockTenantRepository::new()), Arc::new(MockClock::new()), Arc::new(MockIdGenerator::new()));
+        let svc = TenantService::new(
+            Arc::new(MockTenantRepository::new()),
+            Arc::new(MockClock::new()),
+            Arc::new(MockIdGenerator::new()),
+        );
         let patch = TenantInput { name: Some("x".into()), ..Default::default() };
         assert!(matches!(svc.update(&ctx, own, patch).await, Err(AppError::Denied(Denial::Forbidden, _))));
         assert!(matches!(svc.delete(&ctx, own).await, Err(AppError::Denied(Denial::Forbidden, _))));
@@ -194,7 +196,9 @@ mod tests {
         let target = scaikey_domain::id::PartnerId::generate_from(ulid::Ulid::from_parts(3, 3));
         let mut repo = MockTenantRepository::new();
         repo.expect_update()
-            .withf(move |_, c, _, a| c.partner_id == Some(Some(target)) && a.partner_id == Some(target) && a.action == "tenant.update")
+            .withf(move |_, c, _, a| {
+                c.partner_id == Some(Some(target)) && a.partner_id == Some(target) && a.action == "tenant.update"
+            })
             .returning(move |id, _, _, _| Ok(Some(tenant(id, Some(target)))));
         let svc = service(repo);
         let id = TenantId::generate_from(ulid::Ulid::from_parts(4, 4));

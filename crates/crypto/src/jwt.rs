@@ -208,7 +208,8 @@ impl TokenCodec for JwtCodec {
                 session_id: sid.parse::<SessionId>().map_err(|_| TokenRejection::Invalid)?,
                 tenant_id,
                 partner_id,
-                roles: Roles::parse_all(c.roles.iter().flatten().map(String::as_str)).map_err(|_| TokenRejection::Invalid)?,
+                roles: Roles::parse_all(c.roles.iter().flatten().map(String::as_str))
+                    .map_err(|_| TokenRejection::Invalid)?,
             })
         } else {
             Principal::Client(ClientPrincipal {

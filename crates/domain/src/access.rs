@@ -43,11 +43,7 @@ impl Owner {
     /// The owner of an application or registration request from its scope fields.
     /// `None` when the fields do not fit the level (validation catches that earlier).
     #[must_use]
-    pub fn from_scope(
-        level: ScopeLevel,
-        partner: Option<PartnerId>,
-        tenant: Option<TenantId>,
-    ) -> Option<Owner> {
+    pub fn from_scope(level: ScopeLevel, partner: Option<PartnerId>, tenant: Option<TenantId>) -> Option<Owner> {
         match (level, partner, tenant) {
             (ScopeLevel::Global, _, _) => Some(Owner::Platform),
             (ScopeLevel::Partner, Some(p), _) => Some(Owner::Partner(p)),
@@ -143,15 +139,15 @@ pub fn reach(principal: &Principal, action: Action) -> Result<Reach, Denial> {
             if u.roles.contains(Role::SuperAdmin) {
                 return Ok(Reach::Platform);
             }
-            if u.roles.contains(Role::PartnerAdmin) {
-                if let Some(p) = u.partner_id {
-                    return Ok(Reach::Partner(p));
-                }
+            if u.roles.contains(Role::PartnerAdmin)
+                && let Some(p) = u.partner_id
+            {
+                return Ok(Reach::Partner(p));
             }
-            if u.roles.contains(Role::TenantAdmin) {
-                if let Some(t) = u.tenant_id {
-                    return Ok(Reach::Tenant { tenant: t, partner: u.partner_id });
-                }
+            if u.roles.contains(Role::TenantAdmin)
+                && let Some(t) = u.tenant_id
+            {
+                return Ok(Reach::Tenant { tenant: t, partner: u.partner_id });
             }
             Err(Denial::Forbidden)
         }

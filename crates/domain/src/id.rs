@@ -63,10 +63,7 @@ macro_rules! prefixed_id {
 }
 
 fn parse_prefixed(s: &str, prefix: &'static str) -> Result<Ulid, IdParseError> {
-    let rest = s
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_prefix('_'))
-        .ok_or(IdParseError::WrongPrefix(prefix))?;
+    let rest = s.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')).ok_or(IdParseError::WrongPrefix(prefix))?;
     if rest.len() != 26 {
         return Err(IdParseError::Malformed);
     }
@@ -136,8 +133,8 @@ mod tests {
             "tnt_",
             "tnt",
             "tnt_123",
-            "tnt_0000000000000000000000000U", // U is not Crockford
-            "tnt_80000000000000000000000000", // overflows 128 bits
+            "tnt_0000000000000000000000000U",  // U is not Crockford
+            "tnt_80000000000000000000000000",  // overflows 128 bits
             "tnt_000000000000000000000000000", // 27 chars
             "tnt_00000000000000000000000é",
             "tnt_01arz3ndektsv4rrffq69g5fav", // lower case is not canonical

@@ -95,13 +95,8 @@ pub(crate) fn non_null(field: &str) -> FieldError {
     FieldError::new(field, "value_error", "Field may not be null")
 }
 
-fn limits_changes(
-    errs: &mut ValidationErrors,
-    input: &PartnerInput,
-) -> [Option<Option<i32>>; 3] {
-    let mut one = |name: &str, value: Option<Option<i64>>| {
-        value.and_then(|val| errs.take(v::limit(name, val)))
-    };
+fn limits_changes(errs: &mut ValidationErrors, input: &PartnerInput) -> [Option<Option<i32>>; 3] {
+    let mut one = |name: &str, value: Option<Option<i64>>| value.and_then(|val| errs.take(v::limit(name, val)));
     [
         one("max_tenants", input.max_tenants),
         one("max_users_per_tenant", input.max_users_per_tenant),
@@ -163,10 +158,8 @@ impl PartnerChanges {
         let name = input.name.as_deref().and_then(|n| errs.take(v::text("name", n, v::MAX_NAME_LEN)));
         let slug = input.slug.as_deref().and_then(|s| errs.take(v::slug("slug", s)));
         let status = input.status.as_deref().and_then(|s| errs.take(status(s)));
-        let contact_email =
-            input.contact_email.as_ref().and_then(|c| errs.take(contact(c.as_deref())));
-        let [max_tenants, max_users_per_tenant, max_applications_per_tenant] =
-            limits_changes(&mut errs, &input);
+        let contact_email = input.contact_email.as_ref().and_then(|c| errs.take(contact(c.as_deref())));
+        let [max_tenants, max_users_per_tenant, max_applications_per_tenant] = limits_changes(&mut errs, &input);
         errs.into_result()?;
         Ok(PartnerChanges {
             name,

@@ -120,11 +120,7 @@ pub fn effective_status(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> RegistrationStatus {
-    if stored == RegistrationStatus::Pending && expires_at <= now {
-        RegistrationStatus::Expired
-    } else {
-        stored
-    }
+    if stored == RegistrationStatus::Pending && expires_at <= now { RegistrationStatus::Expired } else { stored }
 }
 
 /// Applies `event` to a request whose effective status is `current`.
@@ -175,10 +171,7 @@ mod tests {
         for from in [Approved, Rejected, Cancelled, Expired] {
             assert!(from.is_final());
             for e in events() {
-                assert!(
-                    matches!(transition(from, &e), Err(IllegalTransition::NotPending { .. })),
-                    "{from:?} {e:?}"
-                );
+                assert!(matches!(transition(from, &e), Err(IllegalTransition::NotPending { .. })), "{from:?} {e:?}");
             }
         }
     }

@@ -137,21 +137,27 @@ pub fn validate_settings(settings: &Value) -> Result<(), ValidationErrors> {
     let Some(obj) = settings.as_object() else {
         return Err(ValidationErrors::single(FieldError::new("settings", "dict_type", "Input should be an object")));
     };
-    if let Some(x) = obj.get("mfa_required") {
-        if !x.is_boolean() {
-            errs.push(FieldError::at(&["settings", "mfa_required"], "bool_type", "Input should be a valid boolean"));
-        }
+    if let Some(x) = obj.get("mfa_required")
+        && !x.is_boolean()
+    {
+        errs.push(FieldError::at(&["settings", "mfa_required"], "bool_type", "Input should be a valid boolean"));
     }
     if let Some(x) = obj.get("mfa_methods") {
         match x.as_array() {
-            None => errs.push(FieldError::at(&["settings", "mfa_methods"], "list_type", "Input should be a valid list")),
+            None => {
+                errs.push(FieldError::at(&["settings", "mfa_methods"], "list_type", "Input should be a valid list"))
+            }
             Some(items) => {
                 for (i, m) in items.iter().enumerate() {
                     let idx = i.to_string();
                     match m.as_str() {
                         Some(s) if MFA_METHODS.contains(&s) => {
                             if items[..i].contains(m) {
-                                errs.push(FieldError::at(&["settings", "mfa_methods", &idx], "value_error", "Duplicate MFA method"));
+                                errs.push(FieldError::at(
+                                    &["settings", "mfa_methods", &idx],
+                                    "value_error",
+                                    "Duplicate MFA method",
+                                ));
                             }
                         }
                         _ => errs.push(FieldError::at(
@@ -176,7 +182,9 @@ pub fn validate_settings(settings: &Value) -> Result<(), ValidationErrors> {
     }
     if let Some(x) = obj.get("password_policy") {
         match x.as_object() {
-            None => errs.push(FieldError::at(&["settings", "password_policy"], "dict_type", "Input should be an object")),
+            None => {
+                errs.push(FieldError::at(&["settings", "password_policy"], "dict_type", "Input should be an object"))
+            }
             Some(p) => {
                 for (k, val) in p {
                     let loc = ["settings", "password_policy", k.as_str()];
@@ -186,7 +194,9 @@ pub fn validate_settings(settings: &Value) -> Result<(), ValidationErrors> {
                             _ => errs.push(FieldError::at(
                                 &loc,
                                 "int_range",
-                                format!("min_length must be a whole number from {MIN_POLICY_LENGTH} to {MAX_PASSWORD_LEN}"),
+                                format!(
+                                    "min_length must be a whole number from {MIN_POLICY_LENGTH} to {MAX_PASSWORD_LEN}"
+                                ),
                             )),
                         },
                         "require_uppercase" | "require_lowercase" | "require_digit" | "require_symbol" => {
@@ -247,9 +257,15 @@ impl NewTenant {
         let branding = merge(&mut errs, document("branding", input.branding.flatten()));
         errs.into_result()?;
         match (name, slug, status, contact_email, partner_id, settings, branding) {
-            (Some(name), Some(slug), Some(status), Some(contact_email), Some(partner_id), Some(settings), Some(branding)) => {
-                Ok(NewTenant { name, slug, status, contact_email, partner_id, settings, branding })
-            }
+            (
+                Some(name),
+                Some(slug),
+                Some(status),
+                Some(contact_email),
+                Some(partner_id),
+                Some(settings),
+                Some(branding),
+            ) => Ok(NewTenant { name, slug, status, contact_email, partner_id, settings, branding }),
             _ => Err(ValidationErrors::single(FieldError::missing("name"))),
         }
     }
@@ -344,12 +360,9 @@ mod tests {
         let locs: Vec<_> = e.errors().iter().map(|x| x.loc[0].as_str()).collect();
         assert_eq!(locs, ["name", "partner_id", "branding"]);
 
-        let c = TenantChanges::validate(TenantInput {
-            partner_id: Some(None),
-            settings: Some(None),
-            ..Default::default()
-        })
-        .unwrap();
+        let c =
+            TenantChanges::validate(TenantInput { partner_id: Some(None), settings: Some(None), ..Default::default() })
+                .unwrap();
         assert_eq!(c.partner_id, Some(None));
         assert_eq!(c.settings, Some(json!({})));
         assert_eq!(c.name, None);

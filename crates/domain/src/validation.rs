@@ -124,11 +124,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> 
         return Err(FieldError::new(field, "string_too_short", "String should have at least 1 character"));
     }
     if v.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            "string_too_long",
-            format!("String should have at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, "string_too_long", format!("String should have at most {max} characters")));
     }
     if v.chars().any(char::is_control) {
         return Err(FieldError::new(field, "value_error", "Control characters are not allowed"));
@@ -142,11 +138,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
         return Ok(None);
     };
     if v.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            "string_too_long",
-            format!("String should have at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, "string_too_long", format!("String should have at most {max} characters")));
     }
     Ok(Some(v.to_string()))
 }
@@ -225,12 +217,7 @@ pub fn limit(field: &str, value: Option<i64>) -> Result<Option<i32>, FieldError>
 }
 
 /// Parses one of a fixed set of wire names.
-pub fn one_of<T: Copy>(
-    field: &str,
-    value: &str,
-    all: &[T],
-    name: impl Fn(T) -> &'static str,
-) -> Result<T, FieldError> {
+pub fn one_of<T: Copy>(field: &str, value: &str, all: &[T], name: impl Fn(T) -> &'static str) -> Result<T, FieldError> {
     all.iter().copied().find(|v| name(*v) == value).ok_or_else(|| {
         let names: Vec<_> = all.iter().map(|v| format!("'{}'", name(*v))).collect();
         FieldError::new(field, "enum", format!("Input should be {}", names.join(", ")))
@@ -239,9 +226,7 @@ pub fn one_of<T: Copy>(
 
 /// Parses an ID of the expected kind.
 pub fn id<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, FieldError> {
-    value
-        .parse()
-        .map_err(|_| FieldError::new(field, "value_error", "Not a valid ID of this kind"))
+    value.parse().map_err(|_| FieldError::new(field, "value_error", "Not a valid ID of this kind"))
 }
 
 #[cfg(test)]

@@ -81,20 +81,29 @@ pub struct JsonBody<T>(pub T);
 /// Parses JSON bytes into `T`, mapping errors to the 422 shape.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "missing", "Field required"))));
+        return Err(ApiError::Invalid(
+            "body",
+            ValidationErrors::single(FieldError::at(&[], "missing", "Field required")),
+        ));
     }
     // Every body is a JSON object; serde would otherwise accept an array as a struct's fields
     // in order. Malformed JSON still gets serde's located syntax error below.
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     if first != Some(b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-        return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "dict_type", "Input should be a JSON object"))));
+        return Err(ApiError::Invalid(
+            "body",
+            ValidationErrors::single(FieldError::at(&[], "dict_type", "Input should be a JSON object")),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    if value.is_ok() {
-        if let Err(e) = de.end() {
-            return Err(ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "json_invalid", e.to_string()))));
-        }
+    if value.is_ok()
+        && let Err(e) = de.end()
+    {
+        return Err(ApiError::Invalid(
+            "body",
+            ValidationErrors::single(FieldError::at(&[], "json_invalid", e.to_string())),
+        ));
     }
     value.map_err(|e| {
         let loc: Vec<String> = e
@@ -125,7 +134,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let mut buf = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| {
-                    ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&[], "json_invalid", "Could not read the request body")))
+                    ApiError::Invalid(
+                        "body",
+                        ValidationErrors::single(FieldError::at(
+                            &[],
+                            "json_invalid",
+                            "Could not read the request body",
+                        )),
+                    )
                 })?;
                 if buf.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(ApiError::TooLarge);
@@ -149,7 +165,10 @@ impl ListQuery {
     /// Parses the query string of `req`.
     pub fn from_request(req: &HttpRequest) -> Result<ListQuery, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).map_err(|_| {
-            ApiError::Invalid("query", ValidationErrors::single(FieldError::at(&[], "value_error", "Malformed query string")))
+            ApiError::Invalid(
+                "query",
+                ValidationErrors::single(FieldError::at(&[], "value_error", "Malformed query string")),
+            )
         })?;
         // The last value of a repeated key wins, as in most frameworks.
         Ok(ListQuery { params: pairs.into_iter().collect(), errors: ValidationErrors::new() })
@@ -188,7 +207,11 @@ impl ListQuery {
             return None;
         }
         if v.chars().count() > MAX_NAME_LEN {
-            self.errors.push(FieldError::new(name, "string_too_long", format!("String should have at most {MAX_NAME_LEN} characters")));
+            self.errors.push(FieldError::new(
+                name,
+                "string_too_long",
+                format!("String should have at most {MAX_NAME_LEN} characters"),
+            ));
             return None;
         }
         Some(v.to_string())

@@ -43,7 +43,10 @@ impl AuthRepository for PgAuth {
         let mut q = users::table
             .left_join(tenants::table.left_join(partners::table))
             .filter(users::deleted_at.is_null())
-            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = ").bind::<diesel::sql_types::Text, _>(email.to_lowercase()))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = ")
+                    .bind::<diesel::sql_types::Text, _>(email.to_lowercase()),
+            )
             // A user whose tenant is deleted cannot log in (tenant must be live when set).
             .filter(users::tenant_id.is_null().or(tenants::deleted_at.is_null()))
             .into_boxed();
@@ -109,7 +112,13 @@ impl AuthRepository for PgAuth {
         Ok(())
     }
 
-    async fn bootstrap_super_admin(&self, id: UserId, email: &str, hash: &str, now: DateTime<Utc>) -> Result<bool, RepoError> {
+    async fn bootstrap_super_admin(
+        &self,
+        id: UserId,
+        email: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         let created = conn
             .transaction::<_, TxError, _>(async |c| {

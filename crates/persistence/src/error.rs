@@ -18,9 +18,7 @@ pub(crate) fn db(e: DieselError) -> RepoError {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
             RepoError::Unavailable(e.into())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-            if info.message().contains("connection") =>
-        {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if info.message().contains("connection") => {
             RepoError::Unavailable(anyhow::anyhow!("{}", info.message()))
         }
         _ => RepoError::Unknown(e.into()),

@@ -98,28 +98,34 @@ fn filtered(f: &PartnerFilter) -> partners::BoxedQuery<'static, diesel::pg::Pg> 
 
 #[async_trait]
 impl PartnerRepository for PgPartners {
-    async fn insert(&self, id: PartnerId, p: &NewPartner, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Partner, RepoError> {
+    async fn insert(
+        &self,
+        id: PartnerId,
+        p: &NewPartner,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Partner, RepoError> {
         let mut conn = self.0.conn().await?;
         let row = conn
             .transaction::<_, TxError, _>(async |c| {
-                    let row = diesel::insert_into(partners::table)
-                        .values((
-                            partners::id.eq(id.uuid()),
-                            partners::name.eq(&p.name),
-                            partners::slug.eq(&p.slug),
-                            partners::status.eq(p.status.as_str()),
-                            partners::contact_email.eq(&p.contact_email),
-                            partners::max_tenants.eq(p.limits.max_tenants),
-                            partners::max_users_per_tenant.eq(p.limits.max_users_per_tenant),
-                            partners::max_applications_per_tenant.eq(p.limits.max_applications_per_tenant),
-                            partners::created_at.eq(now),
-                            partners::updated_at.eq(now),
-                        ))
-                        .returning(PartnerRow::as_returning())
-                        .get_result(c)
-                        .await?;
-                    crate::audit::record(c, audit, now).await?;
-                    Ok(row)
+                let row = diesel::insert_into(partners::table)
+                    .values((
+                        partners::id.eq(id.uuid()),
+                        partners::name.eq(&p.name),
+                        partners::slug.eq(&p.slug),
+                        partners::status.eq(p.status.as_str()),
+                        partners::contact_email.eq(&p.contact_email),
+                        partners::max_tenants.eq(p.limits.max_tenants),
+                        partners::max_users_per_tenant.eq(p.limits.max_users_per_tenant),
+                        partners::max_applications_per_tenant.eq(p.limits.max_applications_per_tenant),
+                        partners::created_at.eq(now),
+                        partners::updated_at.eq(now),
+                    ))
+                    .returning(PartnerRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(row)
             })
             .await?;
         Ok(row.into())
@@ -151,7 +157,13 @@ impl PartnerRepository for PgPartners {
         Ok(Page { items: rows.into_iter().map(Into::into).collect(), request: page, total })
     }
 
-    async fn update(&self, id: PartnerId, ch: &PartnerChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Partner>, RepoError> {
+    async fn update(
+        &self,
+        id: PartnerId,
+        ch: &PartnerChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Partner>, RepoError> {
         let set = PartnerChangeset {
             name: ch.name.as_deref(),
             slug: ch.slug.as_deref(),
@@ -165,17 +177,17 @@ impl PartnerRepository for PgPartners {
         let mut conn = self.0.conn().await?;
         let row = conn
             .transaction::<_, TxError, _>(async |c| {
-                    let row = diesel::update(partners::table)
-                        .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
-                        .set(&set)
-                        .returning(PartnerRow::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                    if row.is_some() {
-                        crate::audit::record(c, audit, now).await?;
-                    }
-                    Ok(row)
+                let row = diesel::update(partners::table)
+                    .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
+                    .set(&set)
+                    .returning(PartnerRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                if row.is_some() {
+                    crate::audit::record(c, audit, now).await?;
+                }
+                Ok(row)
             })
             .await?;
         Ok(row.map(Into::into))
@@ -185,34 +197,34 @@ impl PartnerRepository for PgPartners {
         let mut conn = self.0.conn().await?;
         let deleted = conn
             .transaction::<_, TxError, _>(async |c| {
-                    // Lock the partner so no tenant can be created under it meanwhile.
-                    let live: Option<Uuid> = partners::table
-                        .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
-                        .select(partners::id)
-                        .for_update()
-                        .first(c)
-                        .await
-                        .optional()?;
-                    if live.is_none() {
-                        return Ok(false);
-                    }
-                    let tenants: i64 = tenants::table
-                        .filter(tenants::partner_id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
-                        .count()
-                        .get_result(c)
-                        .await?;
-                    if tenants > 0 {
-                        return Err(RepoError::Conflict(format!(
-                            "Partner still has {tenants} live tenant(s); move or delete them first"
-                        ))
-                        .into());
-                    }
-                    diesel::update(partners::table.filter(partners::id.eq(id.uuid())))
-                        .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
-                        .execute(c)
-                        .await?;
-                    crate::audit::record(c, audit, now).await?;
-                    Ok(true)
+                // Lock the partner so no tenant can be created under it meanwhile.
+                let live: Option<Uuid> = partners::table
+                    .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
+                    .select(partners::id)
+                    .for_update()
+                    .first(c)
+                    .await
+                    .optional()?;
+                if live.is_none() {
+                    return Ok(false);
+                }
+                let tenants: i64 = tenants::table
+                    .filter(tenants::partner_id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
+                    .count()
+                    .get_result(c)
+                    .await?;
+                if tenants > 0 {
+                    return Err(RepoError::Conflict(format!(
+                        "Partner still has {tenants} live tenant(s); move or delete them first"
+                    ))
+                    .into());
+                }
+                diesel::update(partners::table.filter(partners::id.eq(id.uuid())))
+                    .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(true)
             })
             .await?;
         Ok(deleted)

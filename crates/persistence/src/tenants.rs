@@ -84,9 +84,8 @@ async fn admit_tenant(c: &mut AsyncPgConnection, p: PartnerId, moving: Option<Te
         return Err(RepoError::MissingReference("partner_id").into());
     };
     if limit.is_some() {
-        let mut q = tenants::table
-            .filter(tenants::partner_id.eq(p.uuid()).and(tenants::deleted_at.is_null()))
-            .into_boxed();
+        let mut q =
+            tenants::table.filter(tenants::partner_id.eq(p.uuid()).and(tenants::deleted_at.is_null())).into_boxed();
         if let Some(t) = moving {
             q = q.filter(tenants::id.ne(t.uuid()));
         }
@@ -118,7 +117,13 @@ fn filtered(reach: Reach, f: &TenantFilter) -> tenants::BoxedQuery<'static, dies
 
 #[async_trait]
 impl TenantRepository for PgTenants {
-    async fn insert(&self, id: TenantId, t: &NewTenant, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Tenant, RepoError> {
+    async fn insert(
+        &self,
+        id: TenantId,
+        t: &NewTenant,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Tenant, RepoError> {
         let mut conn = self.0.conn().await?;
         let row = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -174,7 +179,13 @@ impl TenantRepository for PgTenants {
         Ok(Page { items: rows.into_iter().map(Into::into).collect(), request: page, total })
     }
 
-    async fn update(&self, id: TenantId, ch: &TenantChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Tenant>, RepoError> {
+    async fn update(
+        &self,
+        id: TenantId,
+        ch: &TenantChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Tenant>, RepoError> {
         let set = TenantChangeset {
             name: ch.name.as_deref(),
             slug: ch.slug.as_deref(),
@@ -196,10 +207,10 @@ impl TenantRepository for PgTenants {
                     .await
                     .optional()?;
                 let Some(current) = current else { return Ok(None) };
-                if let Some(Some(target)) = ch.partner_id {
-                    if current != Some(target.uuid()) {
-                        admit_tenant(c, target, Some(id)).await?;
-                    }
+                if let Some(Some(target)) = ch.partner_id
+                    && current != Some(target.uuid())
+                {
+                    admit_tenant(c, target, Some(id)).await?;
                 }
                 let row = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid())))
                     .set(&set)
@@ -217,10 +228,11 @@ impl TenantRepository for PgTenants {
         let mut conn = self.0.conn().await?;
         let deleted = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null())))
-                    .set((tenants::deleted_at.eq(now), tenants::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
+                let n =
+                    diesel::update(tenants::table.filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null())))
+                        .set((tenants::deleted_at.eq(now), tenants::updated_at.eq(now)))
+                        .execute(c)
+                        .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }

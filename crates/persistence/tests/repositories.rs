@@ -1,5 +1,7 @@
 //! SQL behaviour of the repositories against a real PostgreSQL (one fresh database per test).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,7 +9,7 @@ use chrono::Utc;
 use scaikey_app::RepoError;
 use scaikey_app::ports::{PartnerRepository, TenantRepository};
 use scaikey_domain::audit::{AuditRecord, RequestMeta};
-use scaikey_domain::id::{PartnerId, TenantId, UserId, SessionId};
+use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::partner::{NewPartner, PartnerInput};
 use scaikey_domain::principal::{Principal, UserPrincipal};
 use scaikey_domain::role::{Role, Roles};
@@ -28,7 +30,8 @@ fn audit(action: &'static str) -> AuditRecord {
 }
 
 async fn db(t: &TestDb) -> Database {
-    Database::connect(&DbConfig { url: t.url.clone(), max_connections: 10, acquire_timeout: Duration::from_secs(5) }).unwrap()
+    Database::connect(&DbConfig { url: t.url.clone(), max_connections: 10, acquire_timeout: Duration::from_secs(5) })
+        .unwrap()
 }
 
 fn new_partner(name: &str, slug: &str, max_tenants: Option<i64>) -> NewPartner {
@@ -100,7 +103,10 @@ async fn a_failed_write_leaves_no_audit_record() {
     let t = TestDb::create().await.unwrap();
     let db = db(&t).await;
     let missing = PartnerId::generate_from(Ulid::new());
-    let r = db.tenants().insert(TenantId::generate_from(Ulid::new()), &new_tenant("T", missing), Utc::now(), &audit("tenant.create")).await;
+    let r = db
+        .tenants()
+        .insert(TenantId::generate_from(Ulid::new()), &new_tenant("T", missing), Utc::now(), &audit("tenant.create"))
+        .await;
     assert!(matches!(r, Err(RepoError::MissingReference("partner_id"))), "{r:?}");
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -131,5 +137,7 @@ async fn migrations_revert_and_reapply_cleanly() {
     .unwrap();
     // The re-applied schema works.
     let repo = db(&t).await.partners();
-    repo.insert(PartnerId::generate_from(Ulid::new()), &new_partner("A", "a", None), Utc::now(), &audit("p")).await.unwrap();
+    repo.insert(PartnerId::generate_from(Ulid::new()), &new_partner("A", "a", None), Utc::now(), &audit("p"))
+        .await
+        .unwrap();
 }

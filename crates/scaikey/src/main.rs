@@ -83,7 +83,9 @@ fn main() -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = scaikey::start(settings).await?;
     if let Some((email, password)) = &started.generated_admin {
-        println!("Created a super admin for development:\n  email:    {email}\n  password: {password}\n(set SCAIKEY_BOOTSTRAP_ADMIN_EMAIL/PASSWORD to choose them)");
+        println!(
+            "Created a super admin for development:\n  email:    {email}\n  password: {password}\n(set SCAIKEY_BOOTSTRAP_ADMIN_EMAIL/PASSWORD to choose them)"
+        );
     }
     println!("ScaiKey is serving on http://{}", started.addr);
     started.server.await?;

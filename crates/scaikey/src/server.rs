@@ -74,7 +74,8 @@ fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating {}", settings.data_dir.display()))?;
             let k = MasterKey::generate_base64()?;
             write_private(&path, &k)?;
             k
@@ -120,7 +121,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let issuer = settings.issuer();
     let codec = Arc::new(JwtCodec::new(&issuer, TOKEN_AUDIENCE, &keys, alg)?);
     let cores = Settings::cores();
-    let hasher = Arc::new(Argon2Hasher::new(if settings.hash_concurrency == 0 { cores } else { settings.hash_concurrency })?);
+    let hasher =
+        Arc::new(Argon2Hasher::new(if settings.hash_concurrency == 0 { cores } else { settings.hash_concurrency })?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
 

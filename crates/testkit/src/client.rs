@@ -27,7 +27,9 @@ impl Resp {
     pub fn first_loc(&self) -> String {
         self.body["detail"][0]["loc"]
             .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join("."))
+            .map(|a| {
+                a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join(".")
+            })
             .unwrap_or_default()
     }
 
@@ -73,7 +75,8 @@ impl ApiClient {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(Resp { status, body, headers })
     }

@@ -6,9 +6,9 @@
 //! half-migrated template.
 
 use anyhow::Context;
+use diesel::migration::MigrationSource;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use diesel::migration::MigrationSource;
 
 /// The PostgreSQL server the tests use, without a database name.
 #[must_use]
@@ -43,9 +43,12 @@ struct Exists {
 
 async fn admin_conn() -> anyhow::Result<AsyncPgConnection> {
     let url = format!("{}/postgres", server_url());
-    AsyncPgConnection::establish(&url)
-        .await
-        .with_context(|| format!("connecting to {} (set SCAIKEY_TEST_DATABASE_URL or run `cargo xtask test`)", scaikey_persistence::redact(&url)))
+    AsyncPgConnection::establish(&url).await.with_context(|| {
+        format!(
+            "connecting to {} (set SCAIKEY_TEST_DATABASE_URL or run `cargo xtask test`)",
+            scaikey_persistence::redact(&url)
+        )
+    })
 }
 
 async fn db_exists(c: &mut AsyncPgConnection, name: &str) -> anyhow::Result<bool> {
@@ -120,7 +123,8 @@ impl Drop for TestDb {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async {
                 if let Ok(mut c) = admin_conn().await {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
                 }
             });
         })

@@ -126,10 +126,18 @@ impl TestApp {
 
     /// Inserts a user with `roles` into `tenant_id` (a `tnt_…` ID, or `None` for the platform)
     /// straight into the database, until the users API exists, and logs it in.
-    pub async fn user_with_roles(&self, email: &str, roles: &[&str], tenant_id: Option<&str>) -> anyhow::Result<ApiClient> {
+    pub async fn user_with_roles(
+        &self,
+        email: &str,
+        roles: &[&str],
+        tenant_id: Option<&str>,
+    ) -> anyhow::Result<ApiClient> {
         let password = "Us3r-Passw0rd!";
         let params = scaikey_crypto::password::Argon2Hasher::new(1)?.params().clone();
-        let hash = tokio::task::spawn_blocking(move || scaikey_crypto::password::Argon2Hasher::hash_blocking(&params, password)).await??;
+        let hash = tokio::task::spawn_blocking(move || {
+            scaikey_crypto::password::Argon2Hasher::hash_blocking(&params, password)
+        })
+        .await??;
         let tenant_uuid = tenant_id
             .map(|t| {
                 let u = ulid::Ulid::from_string(t.trim_start_matches("tnt_")).context("tenant id")?;
@@ -146,7 +154,9 @@ impl TestApp {
         .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(tenant_uuid)
         .bind::<diesel::sql_types::Text, _>(email)
         .bind::<diesel::sql_types::Text, _>(hash)
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(roles.iter().map(|r| (*r).to_string()).collect::<Vec<_>>())
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+            roles.iter().map(|r| (*r).to_string()).collect::<Vec<_>>(),
+        )
         .execute(&mut conn)
         .await?;
         self.login(email, password, tenant_id).await

@@ -1,5 +1,7 @@
 //! Login, tokens, well-known documents and probes, end to end.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use base64::Engine;
 use scaikey_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, ISSUER, TestApp};
 use serde_json::{Value, json};
@@ -53,10 +55,12 @@ async fn login_issues_an_es256_token_with_the_contract_claims() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let n: N = diesel::sql_query("SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM audit_events WHERE action = 'auth.login') AS n")
-        .get_result(&mut conn)
-        .await
-        .unwrap();
+    let n: N = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM audit_events WHERE action = 'auth.login') AS n",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
     assert_eq!(n.n, 2);
 }
 
@@ -90,7 +94,8 @@ async fn bad_credentials_all_read_the_same() {
     assert_eq!((r.status, r.first_loc().as_str()), (422, "body.password"));
     let r = c.post("/api/v1/auth/login", json!({"email": 1, "password": "x"})).await.unwrap();
     assert_eq!((r.status, r.first_loc().as_str()), (422, "body.email"));
-    let r = c.post("/api/v1/auth/login", json!({"email": "a@b.c", "password": "x", "tenant_id": "nope"})).await.unwrap();
+    let r =
+        c.post("/api/v1/auth/login", json!({"email": "a@b.c", "password": "x", "tenant_id": "nope"})).await.unwrap();
     assert_eq!((r.status, r.first_loc().as_str()), (422, "body.tenant_id"));
     let r = c.raw(reqwest::Method::POST, "/api/v1/auth/login", Some(b"{not json".to_vec())).await.unwrap();
     assert_eq!(r.status, 422);
@@ -184,6 +189,6 @@ async fn a_second_process_shares_keys_and_does_not_bootstrap_again() {
 async fn a_wrong_master_key_stops_start_up_loudly() {
     let app = TestApp::spawn().await.unwrap();
     let other = scaikey_crypto::master::MasterKey::generate_base64().unwrap();
-    let err = scaikey::start(second_server(&app, &other)).await.err().expect("start must refuse a wrong master key");
+    let err = scaikey::start(second_server(&app, &other)).await.expect_err("start must refuse a wrong master key");
     assert!(format!("{err:#}").contains("cannot be decrypted"), "{err:#}");
 }

@@ -1,6 +1,8 @@
 //! `/api/v1/admin/partners` end to end: platform-only CRUD, filters, pagination, soft delete,
 //! and malformed input that must never be a 500.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use scaikey_testkit::TestApp;
 use serde_json::json;
 
@@ -10,7 +12,10 @@ async fn crud_with_both_path_forms_and_soft_delete() {
     let admin = app.super_admin().await.unwrap();
 
     let r = admin
-        .post("/api/v1/admin/partners/", json!({"name": "Acme EU", "contact_email": "ops@acme.example", "max_tenants": 3}))
+        .post(
+            "/api/v1/admin/partners/",
+            json!({"name": "Acme EU", "contact_email": "ops@acme.example", "max_tenants": 3}),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
@@ -28,7 +33,10 @@ async fn crud_with_both_path_forms_and_soft_delete() {
 
     // PATCH changes only what is present; null clears nullable fields.
     let p = admin
-        .patch(&format!("/api/v1/admin/partners/{id}"), json!({"status": "suspended", "max_tenants": null, "contact_email": null}))
+        .patch(
+            &format!("/api/v1/admin/partners/{id}"),
+            json!({"status": "suspended", "max_tenants": null, "contact_email": null}),
+        )
         .await
         .unwrap();
     assert_eq!(p.status, 200, "{}", p.body);
@@ -62,12 +70,19 @@ async fn crud_with_both_path_forms_and_soft_delete() {
 async fn lists_filter_and_paginate_newest_first() {
     let app = TestApp::spawn().await.unwrap();
     let admin = app.super_admin().await.unwrap();
-    for (name, status) in [("Alpha", "active"), ("Beta", "suspended"), ("Gamma", "active"), ("Alphabet", "active"), ("Delta 50%", "active")] {
+    for (name, status) in [
+        ("Alpha", "active"),
+        ("Beta", "suspended"),
+        ("Gamma", "active"),
+        ("Alphabet", "active"),
+        ("Delta 50%", "active"),
+    ] {
         let r = admin.post("/api/v1/admin/partners", json!({"name": name, "status": status})).await.unwrap();
         assert_eq!(r.status, 201, "{}", r.body);
     }
     let all = admin.get("/api/v1/admin/partners").await.unwrap();
-    let names: Vec<_> = all.body["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<_> =
+        all.body["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Delta 50%", "Alphabet", "Gamma", "Beta", "Alpha"]);
     assert_eq!(all.body["pagination"], json!({"page": 1, "per_page": 20, "total": 5, "total_pages": 1}));
 
@@ -160,7 +175,14 @@ async fn malformed_input_is_a_clear_4xx_never_a_500() {
     }
     let r = admin.raw(reqwest::Method::POST, "/api/v1/admin/partners", Some(vec![b' '; 300 * 1024])).await.unwrap();
     assert_eq!(r.status, 413);
-    for id in ["prt_", "prt_123", "tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "prt_01arz3ndektsv4rrffq69g5fav", "%00", &"z".repeat(5000)] {
+    for id in [
+        "prt_",
+        "prt_123",
+        "tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "prt_01arz3ndektsv4rrffq69g5fav",
+        "%00",
+        &"z".repeat(5000),
+    ] {
         let r = admin.get(&format!("/api/v1/admin/partners/{id}")).await.unwrap();
         assert_eq!((r.status, r.detail()), (404, "Partner not found"), "{id}");
         let r = admin.patch(&format!("/api/v1/admin/partners/{id}"), json!({"name": "x"})).await.unwrap();

@@ -1,6 +1,8 @@
 //! `/api/v1/admin/tenants` end to end: CRUD, transfer, limits, settings validation and the
 //! access rules of contract §5 for each role.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use scaikey_testkit::{ApiClient, TestApp};
 use serde_json::{Value, json};
 
@@ -17,7 +19,8 @@ async fn tenant(admin: &ApiClient, name: &str, partner_id: Option<&str>) -> Stri
 }
 
 fn ids(r: &scaikey_testkit::Resp) -> Vec<String> {
-    let mut v: Vec<String> = r.body["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+    let mut v: Vec<String> =
+        r.body["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
     v.sort();
     v
 }
@@ -30,7 +33,10 @@ async fn crud_settings_and_soft_delete() {
     let settings = json!({"mfa_required": true, "mfa_methods": ["totp", "webauthn"],
         "password_policy": {"min_length": 12, "require_digit": true}, "session_timeout": 60});
     let r = admin
-        .post("/api/v1/admin/tenants/", json!({"name": "Globex Corp", "partner_id": p, "settings": settings, "branding": {"color": "#123456"}}))
+        .post(
+            "/api/v1/admin/tenants/",
+            json!({"name": "Globex Corp", "partner_id": p, "settings": settings, "branding": {"color": "#123456"}}),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
@@ -41,7 +47,10 @@ async fn crud_settings_and_soft_delete() {
     assert_eq!(r.body["settings"], settings);
     assert_eq!(r.body["branding"]["color"], "#123456");
 
-    let r = admin.patch(&format!("/api/v1/admin/tenants/{id}/"), json!({"settings": {"session_timeout": 5}, "branding": null})).await.unwrap();
+    let r = admin
+        .patch(&format!("/api/v1/admin/tenants/{id}/"), json!({"settings": {"session_timeout": 5}, "branding": null}))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["settings"], json!({"session_timeout": 5}));
     assert_eq!(r.body["branding"], json!({}));
@@ -62,7 +71,10 @@ async fn crud_settings_and_soft_delete() {
         assert_eq!((r.status, r.first_loc()), (422, loc.to_string()), "{body}: {}", r.body);
     }
     // A 422 changes nothing.
-    assert_eq!(admin.get(&format!("/api/v1/admin/tenants/{id}")).await.unwrap().body["settings"], json!({"session_timeout": 5}));
+    assert_eq!(
+        admin.get(&format!("/api/v1/admin/tenants/{id}")).await.unwrap().body["settings"],
+        json!({"session_timeout": 5})
+    );
 
     let dup = admin.post("/api/v1/admin/tenants", json!({"name": "Other", "slug": "globex-corp"})).await.unwrap();
     assert_eq!(dup.status, 409);
@@ -98,7 +110,10 @@ async fn max_tenants_holds_for_create_and_transfer() {
     let r = admin.patch(&format!("/api/v1/admin/tenants/{mover}"), json!({"partner_id": small})).await.unwrap();
     assert_eq!((r.status, r.body["partner_id"].as_str()), (200, Some(small.as_str())));
     // Patching a tenant that already stands under a full partner is not a new admission.
-    let r = admin.patch(&format!("/api/v1/admin/tenants/{mover}"), json!({"partner_id": small, "name": "Moved"})).await.unwrap();
+    let r = admin
+        .patch(&format!("/api/v1/admin/tenants/{mover}"), json!({"partner_id": small, "name": "Moved"}))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     let r = admin.patch(&format!("/api/v1/admin/tenants/{mover}"), json!({"partner_id": null})).await.unwrap();
     assert_eq!((r.status, &r.body["partner_id"]), (200, &json!(null)));
@@ -190,13 +205,20 @@ async fn every_write_leaves_an_audit_record_in_the_same_transaction() {
         resource_id: Option<String>,
     }
     let mut conn = app.db.connect().await.unwrap();
-    let rows: Vec<Row> = diesel::sql_query("SELECT action, resource_id FROM audit_events WHERE action <> 'auth.login' ORDER BY id")
-        .load(&mut conn)
-        .await
-        .unwrap();
-    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.action.as_str(), r.resource_id.as_deref().unwrap_or(""))).collect();
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT action, resource_id FROM audit_events WHERE action <> 'auth.login' ORDER BY id")
+            .load(&mut conn)
+            .await
+            .unwrap();
+    let got: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r.action.as_str(), r.resource_id.as_deref().unwrap_or(""))).collect();
     assert_eq!(
         got,
-        [("partner.create", p.as_str()), ("tenant.create", t.as_str()), ("tenant.update", t.as_str()), ("tenant.delete", t.as_str())]
+        [
+            ("partner.create", p.as_str()),
+            ("tenant.create", t.as_str()),
+            ("tenant.update", t.as_str()),
+            ("tenant.delete", t.as_str())
+        ]
     );
 }

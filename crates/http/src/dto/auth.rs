@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     /// E-mail address.
-    #[schema(required = true, example = "admin@example.com")]
+    #[schema(required = true, value_type = String, example = "admin@example.com")]
     pub email: Option<String>,
     /// Password.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = String)]
     pub password: Option<String>,
     /// Tenant to log in to (`tnt_…`); omit for platform admins.
     pub tenant_id: Option<String>,

@@ -65,7 +65,7 @@ pub struct PartnerList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PartnerCreate {
     /// Display name (1–255 characters).
-    #[schema(required = true, example = "Acme Resellers")]
+    #[schema(required = true, value_type = String, example = "Acme Resellers")]
     pub name: Option<String>,
     /// Lower-case letters, digits and hyphens; derived from the name when absent.
     #[schema(example = "acme-resellers")]

@@ -67,7 +67,7 @@ pub struct TenantList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TenantCreate {
     /// Display name (1–255 characters).
-    #[schema(required = true, example = "Globex")]
+    #[schema(required = true, value_type = String, example = "Globex")]
     pub name: Option<String>,
     /// Derived from the name when absent.
     pub slug: Option<String>,

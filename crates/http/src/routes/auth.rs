@@ -35,7 +35,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
         return Err(ApiError::Invalid("body", errs));
     };
     let token = state.auth.login(LoginRequest { email, password, tenant_id }, &request_meta(&req)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(TokenOut { access_token: token.access_token, token_type: "Bearer", expires_in: token.expires_in }))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
+        access_token: token.access_token,
+        token_type: "Bearer",
+        expires_in: token.expires_in,
+    }))
 }

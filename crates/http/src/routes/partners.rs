@@ -53,7 +53,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     ),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<PartnerCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<PartnerCreate>,
+) -> ApiResult<HttpResponse> {
     let p = state.partners.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().json(PartnerOut::from(p)))
 }

@@ -56,7 +56,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     ),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<TenantCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<TenantCreate>,
+) -> ApiResult<HttpResponse> {
     let t = state.tenants.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().json(TenantOut::from(t)))
 }
