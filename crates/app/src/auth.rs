@@ -13,6 +13,7 @@ use scaikey_domain::tenant::session_timeout_minutes;
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::revocation::RevocationList;
 use crate::ports::{
     AccessToken, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
     TokenRejection,
@@ -61,6 +62,7 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     settings: AuthSettings,
+    revocations: Arc<RevocationList>,
     /// A hash of a random password, verified against when no user matches, so a wrong e-mail
     /// costs the same time as a wrong password.
     dummy_hash: OnceLock<String>,
@@ -96,8 +98,9 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         settings: AuthSettings,
+        revocations: Arc<RevocationList>,
     ) -> Self {
-        Self { repo, hasher, codec, clock, ids, settings, dummy_hash: OnceLock::new() }
+        Self { repo, hasher, codec, clock, ids, settings, revocations, dummy_hash: OnceLock::new() }
     }
 
     async fn burn_time(&self, password: String) -> Result<(), AppError> {
@@ -183,9 +186,16 @@ impl AuthService {
         Ok(IssuedToken { access_token: jwt, expires_in: (token.expires_at - now).num_seconds() })
     }
 
-    /// Verifies a bearer token and returns who it speaks for.
+    /// Verifies a bearer token and returns who it speaks for. A user token of a revoked session
+    /// is refused; the check is an in-memory lookup (see [`RevocationList`]).
     pub fn authenticate(&self, jwt: &str) -> Result<Principal, TokenRejection> {
-        self.codec.verify(jwt).map(|t| t.principal)
+        let token = self.codec.verify(jwt)?;
+        if let Principal::User(u) = &token.principal
+            && self.revocations.is_revoked(u.session_id)
+        {
+            return Err(TokenRejection::Revoked);
+        }
+        Ok(token.principal)
     }
 
     /// Creates the platform super admin from configuration unless an active one exists.
@@ -233,6 +243,7 @@ mod tests {
             Arc::new(fixed_clock()),
             Arc::new(ids(7)),
             settings(),
+            Arc::new(RevocationList::new()),
         )
     }
 
@@ -278,6 +289,40 @@ mod tests {
                 service(repo, hasher, MockTokenCodec::new()).login(req(pw), &RequestMeta::default()).await.unwrap_err();
             assert!(matches!(e, AppError::Unauthenticated(INVALID_CREDENTIALS)));
         }
+    }
+
+    #[test]
+    fn revoked_sessions_are_refused_without_io() {
+        let principal = candidate(None);
+        let session = SessionId::generate_from(ulid::Ulid::from_parts(9, 9));
+        let token = AccessToken {
+            principal: Principal::User(UserPrincipal {
+                user_id: principal.user_id,
+                session_id: session,
+                tenant_id: None,
+                partner_id: None,
+                roles: principal.roles,
+            }),
+            scope: vec![],
+            jti: ulid::Ulid::nil(),
+            issued_at: chrono::Utc::now(),
+            expires_at: chrono::Utc::now() + Duration::hours(1),
+        };
+        let mut codec = MockTokenCodec::new();
+        codec.expect_verify().returning(move |_| Ok(token.clone()));
+        let revocations = Arc::new(RevocationList::new());
+        let svc = AuthService::new(
+            Arc::new(MockAuthRepository::new()),
+            Arc::new(MockPasswordHasher::new()),
+            Arc::new(codec),
+            Arc::new(fixed_clock()),
+            Arc::new(ids(7)),
+            settings(),
+            revocations.clone(),
+        );
+        assert!(svc.authenticate("jwt").is_ok());
+        revocations.add(&[crate::ports::EndedSession { id: session, expires_at: chrono::Utc::now() + Duration::hours(1) }]);
+        assert_eq!(svc.authenticate("jwt"), Err(TokenRejection::Revoked));
     }
 
     #[tokio::test]

@@ -18,6 +18,9 @@ pub enum RepoError {
     /// A referenced row (named by the input field) does not exist or is deleted.
     #[error("missing reference {0}")]
     MissingReference(&'static str),
+    /// The input refers to something that does not fit (e.g. a user of another tenant).
+    #[error("invalid reference: {0:?}")]
+    Invalid(FieldError),
     /// The row cannot be changed in its current state (e.g. a partner that still has tenants).
     #[error("{0}")]
     Conflict(String),
@@ -86,6 +89,7 @@ impl From<RepoError> for AppError {
             RepoError::MissingReference(field) => {
                 AppError::field(FieldError::new(field, "value_error", "Referenced record does not exist"))
             }
+            RepoError::Invalid(e) => AppError::field(e),
             RepoError::Conflict(msg) => AppError::Conflict(msg),
             RepoError::Unavailable(e) => AppError::Unavailable(e),
             RepoError::Unknown(e) => AppError::Internal(e),

@@ -11,11 +11,15 @@
 
 pub mod auth;
 pub mod context;
+pub mod groups;
 pub mod error;
 pub mod page;
 pub mod partners;
 pub mod ports;
+pub mod revocation;
+pub mod sessions;
 pub mod tenants;
+pub mod users;
 
 #[cfg(test)]
 mod test_support;

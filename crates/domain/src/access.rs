@@ -241,5 +241,22 @@ pub fn can_grant(principal: &Principal, role: Role) -> Decision {
     }
 }
 
+/// Decides whether `principal` may change a user holding `target_roles` (PATCH, delete, reset
+/// its password, disable its MFA, revoke its sessions): only users whose every role the caller
+/// could grant, so a tenant admin cannot suspend its partner admin. The user must also be inside
+/// the caller's reach (checked with [`can`] separately).
+#[must_use]
+pub fn can_manage_user(principal: &Principal, target_roles: crate::role::Roles) -> Decision {
+    for role in target_roles.iter() {
+        if let Decision::Deny(d) = can_grant(principal, role) {
+            return Decision::Deny(d);
+        }
+    }
+    match reach(principal, Action::Write) {
+        Ok(_) => Decision::Allow,
+        Err(d) => Decision::Deny(d),
+    }
+}
+
 #[cfg(test)]
 mod tests;

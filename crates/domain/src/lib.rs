@@ -31,6 +31,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod group;
 pub mod id;
 pub mod limits;
 pub mod partner;
@@ -41,4 +42,5 @@ pub mod role;
 pub mod scope;
 pub mod status;
 pub mod tenant;
+pub mod user;
 pub mod validation;

@@ -48,6 +48,7 @@ impl From<TokenRejection> for ApiError {
             TokenRejection::Invalid => "Invalid token",
             TokenRejection::Expired => "Token has expired",
             TokenRejection::WrongIssuer => "Invalid token issuer",
+            TokenRejection::Revoked => "Session has been revoked",
         })
     }
 }

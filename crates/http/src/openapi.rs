@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::routes::{auth, meta, partners, tenants};
+use crate::routes::{auth, groups, meta, partners, sessions, tenants, users};
 
 struct BearerAuth;
 
@@ -26,6 +26,10 @@ impl Modify for BearerAuth {
         auth::login,
         partners::list, partners::create, partners::get, partners::update, partners::delete,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::delete,
+        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::disable_mfa,
+        groups::list, groups::create, groups::get, groups::update, groups::delete,
+        groups::add_member, groups::remove_member, groups::add_child, groups::remove_child,
+        sessions::list, sessions::get, sessions::revoke,
         meta::healthz, meta::readyz, meta::jwks, meta::discovery,
     ),
     components(schemas(
@@ -33,12 +37,19 @@ impl Modify for BearerAuth {
         dto::auth::LoginBody, dto::auth::TokenOut,
         dto::partners::PartnerOut, dto::partners::PartnerList, dto::partners::PartnerCreate, dto::partners::PartnerUpdate,
         dto::tenants::TenantOut, dto::tenants::TenantList, dto::tenants::TenantCreate, dto::tenants::TenantUpdate,
+        dto::users::UserOut, dto::users::UserList, dto::users::UserCreate, dto::users::UserUpdate, dto::users::ResetPassword,
+        dto::users::GroupOut, dto::users::GroupDetailOut, dto::users::GroupList, dto::users::GroupCreate, dto::users::GroupUpdate,
+        dto::users::MemberOut, dto::users::ChildGroupOut, dto::users::MemberAdd, dto::users::NestedAdd,
+        dto::users::MembershipOut, dto::users::NestingOut, dto::users::SessionOut, dto::users::SessionList,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "Auth", description = "Logging in"),
         (name = "Partners", description = "Partners resell ScaiKey and run tenants"),
         (name = "Tenants", description = "Tenants hold users, groups and applications"),
+        (name = "Users", description = "People who log in, with admin roles"),
+        (name = "Groups", description = "Groups of users, nested to any depth"),
+        (name = "Sessions", description = "SSO sessions opened at login"),
         (name = "Meta", description = "Health, readiness and well-known documents"),
     )
 )]

@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scaikey_app::auth::AuthService;
+use scaikey_app::groups::GroupService;
 use scaikey_app::partners::PartnerService;
+use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
+use scaikey_app::users::UserService;
 
 /// Whether the process can serve (database reachable); answers `/readyz`.
 #[async_trait]
@@ -23,6 +26,12 @@ pub struct AppState {
     pub partners: PartnerService,
     /// Tenant administration.
     pub tenants: TenantService,
+    /// User administration.
+    pub users: UserService,
+    /// Group administration.
+    pub groups: GroupService,
+    /// Session administration.
+    pub sessions: SessionService,
     /// `/.well-known/jwks.json`.
     pub jwks: Arc<serde_json::Value>,
     /// Token issuer and discovery base.

@@ -84,6 +84,21 @@ impl Database {
         crate::auth::PgAuth(self.clone())
     }
 
+    /// User repository.
+    pub fn users(&self) -> crate::users::PgUsers {
+        crate::users::PgUsers(self.clone())
+    }
+
+    /// Group repository.
+    pub fn groups(&self) -> crate::groups::PgGroups {
+        crate::groups::PgGroups(self.clone())
+    }
+
+    /// Session repository.
+    pub fn sessions(&self) -> crate::sessions::PgSessions {
+        crate::sessions::PgSessions(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

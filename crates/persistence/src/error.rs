@@ -11,6 +11,8 @@ pub(crate) fn db(e: DieselError) -> RepoError {
                 RepoError::Duplicate("slug")
             } else if c.contains("email") {
                 RepoError::Duplicate("email")
+            } else if c.contains("name") {
+                RepoError::Duplicate("name")
             } else {
                 RepoError::Unknown(e.into())
             }

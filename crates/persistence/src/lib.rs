@@ -11,9 +11,12 @@ mod auth;
 mod db;
 mod error;
 mod keys;
+mod groups;
 mod partners;
 pub mod schema;
+mod sessions;
 mod tenants;
+mod users;
 mod uuid_ids;
 
 pub use db::{Database, DbConfig, MIGRATIONS, ensure_database, migrate, redact, split_db_url};

@@ -99,5 +99,38 @@ diesel::table! {
 diesel::joinable!(tenants -> partners (partner_id));
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sessions -> tenants (tenant_id));
 
-diesel::allow_tables_to_appear_in_same_query!(partners, tenants, users, sessions);
+
+diesel::table! {
+    groups (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    group_nesting (parent_id, child_id) {
+        parent_id -> Uuid,
+        child_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(group_members -> groups (group_id));
+diesel::allow_tables_to_appear_in_same_query!(partners, tenants, users, sessions, groups, group_members, group_nesting);

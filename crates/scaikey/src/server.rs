@@ -9,9 +9,13 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait_shim::Readiness;
 use scaikey_app::auth::{AuthService, AuthSettings};
+use scaikey_app::groups::GroupService;
 use scaikey_app::partners::PartnerService;
-use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SystemClock};
+use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::revocation::RevocationList;
+use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
+use scaikey_app::users::UserService;
 use scaikey_crypto::jwt::JwtCodec;
 use scaikey_crypto::keys::{SigningAlg, load_or_create};
 use scaikey_crypto::master::MasterKey;
@@ -23,6 +27,23 @@ use crate::settings::{Environment, Settings};
 
 /// The `aud` of every access token ScaiKey issues.
 pub const TOKEN_AUDIENCE: &str = "scaikey";
+
+/// How often each process pulls revocations made by other processes.
+pub const REVOCATION_POLL: Duration = Duration::from_secs(1);
+
+/// Keeps `list` in step with sessions revoked by any process on the same database.
+fn spawn_revocation_poller(list: Arc<RevocationList>, repo: Arc<dyn SessionRepository>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REVOCATION_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = list.refresh(repo.as_ref(), chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "revocation refresh failed; retrying");
+            }
+        }
+    });
+}
 
 /// A bound, not yet awaited server.
 pub struct Started {
@@ -125,10 +146,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         Arc::new(Argon2Hasher::new(if settings.hash_concurrency == 0 { cores } else { settings.hash_concurrency })?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
+    let revocations = Arc::new(RevocationList::new());
+    let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
+    // Load every revoked, unexpired session before serving, then keep polling.
+    revocations.refresh(sessions.as_ref(), chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
+    spawn_revocation_poller(revocations.clone(), sessions.clone());
+    let tenants = Arc::new(db.tenants());
+    let users = Arc::new(db.users());
 
     let auth = Arc::new(AuthService::new(
         Arc::new(db.auth()),
-        hasher,
+        hasher.clone(),
         codec.clone(),
         clock.clone(),
         ids.clone(),
@@ -136,6 +164,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             access_token_ttl: chrono::Duration::seconds(i64::from(settings.access_token_ttl_seconds)),
             default_session_ttl: chrono::Duration::minutes(i64::from(settings.session_ttl_minutes)),
         },
+        revocations.clone(),
     ));
 
     let generated_admin = bootstrap(&settings, &auth).await?;
@@ -143,7 +172,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let state = AppState {
         auth,
         partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
-        tenants: TenantService::new(Arc::new(db.tenants()), clock, ids),
+        tenants: TenantService::new(tenants.clone(), clock.clone(), ids.clone()),
+        users: UserService::new(users.clone(), tenants.clone(), hasher, revocations.clone(), clock.clone(), ids.clone()),
+        groups: GroupService::new(Arc::new(db.groups()), tenants, clock.clone(), ids),
+        sessions: SessionService::new(sessions, users, revocations, clock),
         jwks: Arc::new(codec.jwks().clone()),
         issuer,
         signing_alg: codec.algorithm(),

@@ -26,7 +26,6 @@ use std::net::SocketAddr;
 use anyhow::Context;
 pub use client::{ApiClient, Resp};
 pub use db::{TestDb, server_url};
-use diesel_async::RunQueryDsl;
 
 /// Password of the bootstrapped super admin.
 pub const ADMIN_PASSWORD: &str = "Bootstrap-Passw0rd!";
@@ -124,44 +123,23 @@ impl TestApp {
         self.login(ADMIN_EMAIL, ADMIN_PASSWORD, None).await
     }
 
-    /// Inserts a user with `roles` into `tenant_id` (a `tnt_…` ID, or `None` for the platform)
-    /// straight into the database, until the users API exists, and logs it in.
-    pub async fn user_with_roles(
-        &self,
-        email: &str,
-        roles: &[&str],
-        tenant_id: Option<&str>,
-    ) -> anyhow::Result<ApiClient> {
-        let password = "Us3r-Passw0rd!";
-        let params = scaikey_crypto::password::Argon2Hasher::new(1)?.params().clone();
-        let hash = tokio::task::spawn_blocking(move || {
-            scaikey_crypto::password::Argon2Hasher::hash_blocking(&params, password)
-        })
-        .await??;
-        let tenant_uuid = tenant_id
-            .map(|t| {
-                let u = ulid::Ulid::from_string(t.trim_start_matches("tnt_")).context("tenant id")?;
-                Ok::<_, anyhow::Error>(uuid::Uuid::from(u))
-            })
-            .transpose()?;
-        let id = uuid::Uuid::from(ulid::Ulid::new());
-        let mut conn = self.db.connect().await?;
-        diesel::sql_query(
-            "INSERT INTO users (id, tenant_id, email, password_hash, status, roles, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'active', $5, now(), now())",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(tenant_uuid)
-        .bind::<diesel::sql_types::Text, _>(email)
-        .bind::<diesel::sql_types::Text, _>(hash)
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
-            roles.iter().map(|r| (*r).to_string()).collect::<Vec<_>>(),
-        )
-        .execute(&mut conn)
-        .await?;
-        self.login(email, password, tenant_id).await
+    /// Creates a user with `roles` in `tenant_id` (a `tnt_…` ID, or `None` for a platform
+    /// super admin) through the users API as the super admin, and logs it in.
+    pub async fn user_with_roles(&self, email: &str, roles: &[&str], tenant_id: Option<&str>) -> anyhow::Result<ApiClient> {
+        let admin = self.super_admin().await?;
+        let r = admin
+            .post(
+                "/api/v1/admin/users",
+                serde_json::json!({"email": email, "password": USER_PASSWORD, "roles": roles, "tenant_id": tenant_id}),
+            )
+            .await?;
+        anyhow::ensure!(r.status == 201, "creating {email} failed: {} {}", r.status, r.body);
+        self.login(email, USER_PASSWORD, tenant_id).await
     }
 }
+
+/// Password of users made by [`TestApp::user_with_roles`].
+pub const USER_PASSWORD: &str = "Us3r-Passw0rd!";
 
 impl Drop for TestApp {
     fn drop(&mut self) {

@@ -251,3 +251,19 @@ fn can_agrees_with_reach_everywhere() {
         }
     }
 }
+
+#[test]
+fn managing_users_needs_reach_over_all_their_roles() {
+    let r = |x: &[Role]| x.iter().copied().collect::<crate::role::Roles>();
+    let ta = tenant_admin_t1();
+    let pa = partner_admin_p1();
+    assert_eq!(can_manage_user(&ta, r(&[])), Allow);
+    assert_eq!(can_manage_user(&ta, r(&[Role::TenantAdmin])), Allow);
+    assert_eq!(can_manage_user(&ta, r(&[Role::PartnerAdmin])), FB);
+    assert_eq!(can_manage_user(&ta, r(&[Role::TenantAdmin, Role::PartnerAdmin])), FB);
+    assert_eq!(can_manage_user(&pa, r(&[Role::PartnerAdmin, Role::TenantAdmin])), Allow);
+    assert_eq!(can_manage_user(&pa, r(&[Role::SuperAdmin])), FB);
+    assert_eq!(can_manage_user(&super_admin(), r(&[Role::SuperAdmin])), Allow);
+    assert_eq!(can_manage_user(&user(&[], Some(tid(1)), None), r(&[])), FB);
+    assert_eq!(can_manage_user(&client(ScopeLevel::Global, &["admin:read"]), r(&[])), PS);
+}

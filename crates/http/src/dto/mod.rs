@@ -4,3 +4,4 @@ pub mod auth;
 pub mod common;
 pub mod partners;
 pub mod tenants;
+pub mod users;

@@ -3,46 +3,61 @@
 use actix_web::{HttpResponse, web};
 
 pub mod auth;
+pub mod groups;
 pub mod meta;
 pub mod partners;
+pub mod sessions;
 pub mod tenants;
+pub mod users;
 
 /// Registers every route. Wrap the app in `NormalizePath::trim()` so paths work with and
 /// without a trailing slash, without a redirect.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(
-            web::scope("/admin")
-                .service(
-                    web::resource("/partners")
-                        .route(web::get().to(partners::list))
-                        .route(web::post().to(partners::create)),
-                )
-                .service(
-                    web::resource("/partners/{id}")
-                        .route(web::get().to(partners::get))
-                        .route(web::patch().to(partners::update))
-                        .route(web::delete().to(partners::delete)),
-                )
-                .service(
-                    web::resource("/tenants")
-                        .route(web::get().to(tenants::list))
-                        .route(web::post().to(tenants::create)),
-                )
-                .service(
-                    web::resource("/tenants/{id}")
-                        .route(web::get().to(tenants::get))
-                        .route(web::patch().to(tenants::update))
-                        .route(web::delete().to(tenants::delete)),
-                ),
-        ),
-    )
-    .route("/healthz", web::get().to(meta::healthz))
-    .route("/readyz", web::get().to(meta::readyz))
-    .route("/.well-known/jwks.json", web::get().to(meta::jwks))
-    .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
-    .route("/openapi.json", web::get().to(meta::openapi_json))
-    .default_service(web::to(not_found));
+    let admin = web::scope("/admin")
+        .service(web::resource("/partners").route(web::get().to(partners::list)).route(web::post().to(partners::create)))
+        .service(
+            web::resource("/partners/{id}")
+                .route(web::get().to(partners::get))
+                .route(web::patch().to(partners::update))
+                .route(web::delete().to(partners::delete)),
+        )
+        .service(web::resource("/tenants").route(web::get().to(tenants::list)).route(web::post().to(tenants::create)))
+        .service(
+            web::resource("/tenants/{id}")
+                .route(web::get().to(tenants::get))
+                .route(web::patch().to(tenants::update))
+                .route(web::delete().to(tenants::delete)),
+        )
+        .service(web::resource("/users").route(web::get().to(users::list)).route(web::post().to(users::create)))
+        .service(
+            web::resource("/users/{id}")
+                .route(web::get().to(users::get))
+                .route(web::patch().to(users::update))
+                .route(web::delete().to(users::delete)),
+        )
+        .service(web::resource("/users/{id}/reset-password").route(web::post().to(users::reset_password)))
+        .service(web::resource("/users/{id}/mfa/disable").route(web::post().to(users::disable_mfa)))
+        .service(web::resource("/groups").route(web::get().to(groups::list)).route(web::post().to(groups::create)))
+        .service(
+            web::resource("/groups/{id}")
+                .route(web::get().to(groups::get))
+                .route(web::patch().to(groups::update))
+                .route(web::delete().to(groups::delete)),
+        )
+        .service(web::resource("/groups/{id}/members").route(web::post().to(groups::add_member)))
+        .service(web::resource("/groups/{id}/members/{user_id}").route(web::delete().to(groups::remove_member)))
+        .service(web::resource("/groups/{id}/nested").route(web::post().to(groups::add_child)))
+        .service(web::resource("/groups/{id}/nested/{child_id}").route(web::delete().to(groups::remove_child)))
+        .service(web::resource("/sessions").route(web::get().to(sessions::list)))
+        .service(web::resource("/sessions/{id}").route(web::get().to(sessions::get)))
+        .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)));
+    cfg.service(web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin))
+        .route("/healthz", web::get().to(meta::healthz))
+        .route("/readyz", web::get().to(meta::readyz))
+        .route("/.well-known/jwks.json", web::get().to(meta::jwks))
+        .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
+        .route("/openapi.json", web::get().to(meta::openapi_json))
+        .default_service(web::to(not_found));
 }
 
 async fn not_found() -> HttpResponse {

@@ -1,0 +1,232 @@
+//! User administration within the caller's reach, with the role-escalation rule.
+
+use std::sync::Arc;
+
+use scaikey_domain::access::{Action, Owner, Reach, Target, can, can_grant, can_manage_user, reach};
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{TenantId, UserId};
+use scaikey_domain::password::PasswordPolicy;
+use scaikey_domain::principal::Principal;
+use scaikey_domain::tenant::Tenant;
+use scaikey_domain::user::{NewUser, User, UserChanges, UserInput, check_roles_fit};
+use scaikey_domain::validation::FieldError;
+use serde_json::json;
+
+use crate::context::RequestContext;
+use crate::error::AppError;
+use crate::page::{Page, PageRequest};
+use crate::ports::{Clock, IdGenerator, PasswordHasher, TenantRepository, UserFilter, UserRecord, UserRepository};
+use crate::revocation::RevocationList;
+
+const RESOURCE: &str = "User";
+
+/// Where a user lives, for the access rules.
+#[must_use]
+pub fn owner_of(u: &User) -> Owner {
+    match u.tenant_id {
+        Some(tenant) => Owner::Tenant { tenant, partner: u.partner_id },
+        None => Owner::Platform,
+    }
+}
+
+/// Creates, reads, changes and deletes users; resets passwords; disables MFA.
+#[derive(Clone)]
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    tenants: Arc<dyn TenantRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    revocations: Arc<RevocationList>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for UserService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserService")
+    }
+}
+
+fn policy_error(v: scaikey_domain::password::PolicyViolation, field: &str) -> AppError {
+    AppError::field(FieldError::new(field, "password_policy", v.to_string()))
+}
+
+impl UserService {
+    /// Wires the service to its ports.
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        tenants: Arc<dyn TenantRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        revocations: Arc<RevocationList>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { users, tenants, hasher, revocations, clock, ids }
+    }
+
+    /// The tenant a new resource goes to, checked for write reach: a tenant out of reach (or
+    /// missing, for anyone but the platform) is a 403, so nothing is revealed.
+    pub(crate) async fn writable_tenant(
+        tenants: &dyn TenantRepository,
+        principal: &Principal,
+        id: TenantId,
+    ) -> Result<Tenant, AppError> {
+        let r = reach(principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
+        match tenants.get(id).await? {
+            Some(t) if can(principal, Action::Write, Target::Owned(&crate::tenants::owner_of(&t))).is_allowed() => Ok(t),
+            None if r == Reach::Platform => {
+                Err(AppError::field(FieldError::new("tenant_id", "value_error", "Tenant not found")))
+            }
+            _ => Err(AppError::Denied(scaikey_domain::access::Denial::Forbidden, RESOURCE)),
+        }
+    }
+
+    fn check_grants(principal: &Principal, user_roles: scaikey_domain::role::Roles) -> Result<(), AppError> {
+        for role in user_roles.iter() {
+            can_grant(principal, role).into_result().map_err(|d| AppError::Denied(d, RESOURCE))?;
+        }
+        Ok(())
+    }
+
+    /// Creates a user. A tenant admin who names no tenant creates in its own tenant.
+    pub async fn create(&self, ctx: &RequestContext, mut input: UserInput) -> Result<User, AppError> {
+        let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
+        if input.tenant_id.is_none()
+            && let Reach::Tenant { tenant, .. } = r
+        {
+            input.tenant_id = Some(tenant.to_string());
+        }
+        let new = NewUser::validate(input)?;
+        Self::check_grants(&ctx.principal, new.roles)?;
+        let (tenant, settings) = match new.tenant_id {
+            Some(t) => {
+                let t = Self::writable_tenant(self.tenants.as_ref(), &ctx.principal, t).await?;
+                let settings = t.settings.clone();
+                (Some(t), settings)
+            }
+            None => {
+                can(&ctx.principal, Action::Write, Target::Owned(&Owner::Platform))
+                    .into_result()
+                    .map_err(|_| AppError::Denied(scaikey_domain::access::Denial::Forbidden, RESOURCE))?;
+                (None, json!({}))
+            }
+        };
+        let partner = tenant.as_ref().and_then(|t| t.partner_id);
+        check_roles_fit(new.roles, new.tenant_id, partner).map_err(AppError::field)?;
+        PasswordPolicy::from_settings(&settings).check(&new.password).map_err(|v| policy_error(v, "password"))?;
+        let hash = self.hasher.hash(new.password.clone()).await.map_err(AppError::Internal)?;
+        let id = UserId::generate_from(self.ids.next());
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "user.create", "user")
+            .resource(id)
+            .within(new.tenant_id, partner)
+            .details(json!({"roles": new.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()}));
+        let record = UserRecord {
+            tenant_id: new.tenant_id,
+            email: new.email,
+            password_hash: hash,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            display_name: new.display_name,
+            status: new.status,
+            roles: new.roles,
+            custom_attributes: new.custom_attributes,
+        };
+        Ok(self.users.insert(id, &record, self.clock.now(), &audit).await?)
+    }
+
+    async fn visible(&self, ctx: &RequestContext, id: UserId, action: Action) -> Result<User, AppError> {
+        reach(&ctx.principal, action).map_err(AppError::denied(RESOURCE))?;
+        let u = self.users.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        can(&ctx.principal, action, Target::Owned(&owner_of(&u))).into_result().map_err(AppError::denied(RESOURCE))?;
+        Ok(u)
+    }
+
+    async fn manageable(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
+        let u = self.visible(ctx, id, Action::Write).await?;
+        can_manage_user(&ctx.principal, u.roles).into_result().map_err(|d| AppError::Denied(d, RESOURCE))?;
+        Ok(u)
+    }
+
+    fn audit(ctx: &RequestContext, u: &User, action: &'static str) -> AuditRecord {
+        AuditRecord::success(&ctx.principal, &ctx.meta, action, "user").resource(u.id).within(u.tenant_id, u.partner_id)
+    }
+
+    /// Reads a user within reach.
+    pub async fn get(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
+        self.visible(ctx, id, Action::Read).await
+    }
+
+    /// Lists users within reach.
+    pub async fn list(&self, ctx: &RequestContext, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, AppError> {
+        let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        Ok(self.users.list(r, filter, page).await?)
+    }
+
+    /// Applies a PATCH (never the password). Suspending ends the user's sessions.
+    pub async fn update(&self, ctx: &RequestContext, id: UserId, input: UserInput) -> Result<User, AppError> {
+        let changes = UserChanges::validate(input)?;
+        let u = self.manageable(ctx, id).await?;
+        if changes.is_empty() {
+            return Ok(u);
+        }
+        if let Some(roles) = changes.roles {
+            Self::check_grants(&ctx.principal, roles)?;
+            check_roles_fit(roles, u.tenant_id, u.partner_id).map_err(AppError::field)?;
+        }
+        let mut fields = Vec::new();
+        for (set, name) in [
+            (changes.email.is_some(), "email"),
+            (changes.first_name.is_some(), "first_name"),
+            (changes.last_name.is_some(), "last_name"),
+            (changes.display_name.is_some(), "display_name"),
+            (changes.status.is_some(), "status"),
+            (changes.roles.is_some(), "roles"),
+            (changes.custom_attributes.is_some(), "custom_attributes"),
+        ] {
+            if set {
+                fields.push(name);
+            }
+        }
+        let audit = Self::audit(ctx, &u, "user.update").details(json!({"fields": fields}));
+        let (user, ended) =
+            self.users.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        self.revocations.add(&ended);
+        Ok(user)
+    }
+
+    /// Sets a new password (checked against the tenant's policy) and ends every session.
+    pub async fn reset_password(&self, ctx: &RequestContext, id: UserId, new_password: &str) -> Result<(), AppError> {
+        let u = self.manageable(ctx, id).await?;
+        let settings = match u.tenant_id {
+            Some(t) => self.tenants.get(t).await?.map(|t| t.settings).unwrap_or_else(|| json!({})),
+            None => json!({}),
+        };
+        PasswordPolicy::from_settings(&settings).check(new_password).map_err(|v| policy_error(v, "new_password"))?;
+        let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
+        let audit = Self::audit(ctx, &u, "user.reset_password");
+        let ended =
+            self.users.set_password(id, &hash, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        self.revocations.add(&ended);
+        Ok(())
+    }
+
+    /// Clears MFA enrolment.
+    pub async fn disable_mfa(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
+        let u = self.manageable(ctx, id).await?;
+        let audit = Self::audit(ctx, &u, "user.mfa_disable");
+        self.users.disable_mfa(id, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
+    }
+
+    /// Soft-deletes a user and ends its sessions. Deleting yourself is refused.
+    pub async fn delete(&self, ctx: &RequestContext, id: UserId) -> Result<(), AppError> {
+        let u = self.manageable(ctx, id).await?;
+        if let Principal::User(me) = &ctx.principal
+            && me.user_id == id
+        {
+            return Err(AppError::Conflict("You cannot delete your own account".into()));
+        }
+        let audit = Self::audit(ctx, &u, "user.delete");
+        let ended = self.users.delete(id, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        self.revocations.add(&ended);
+        Ok(())
+    }
+}

@@ -1,0 +1,129 @@
+//! `/api/v1/admin/users` — users within the caller's reach.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use scaikey_app::ports::UserFilter;
+use scaikey_domain::id::{TenantId, UserId};
+use scaikey_domain::role::Role;
+use scaikey_domain::status::Status;
+use scaikey_domain::validation::{FieldError, ValidationErrors};
+
+use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::users::{ResetPassword, UserCreate, UserList, UserOut, UserUpdate};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
+use crate::state::AppState;
+
+const R: &str = "User";
+
+/// List users.
+#[utoipa::path(
+    get, path = "/api/v1/admin/users", tag = "Users",
+    description = "List live users within the caller's reach, newest first.",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
+        ("search" = Option<String>, Query, description = "Case-insensitive match on e-mail or names"),
+        ("status" = Option<String>, Query, description = "active or suspended"),
+        ("tenant_id" = Option<String>, Query, description = "Users of this tenant"),
+        ("role" = Option<String>, Query, description = "Users holding this role"),
+    ),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let mut q = ListQuery::from_request(&req)?;
+    let page = q.page();
+    let filter = UserFilter {
+        search: q.text("search"),
+        status: q.choice("status", &Status::ALL, Status::as_str),
+        tenant_id: q.id::<TenantId>("tenant_id"),
+        role: q.choice("role", &Role::ALL, Role::as_str),
+    };
+    q.finish()?;
+    let result = state.users.list(&auth.0, &filter, page.unwrap_or_default()).await?;
+    Ok(HttpResponse::Ok().json(ListOut::from_page(result, UserOut::from)))
+}
+
+/// Create a user.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users", tag = "Users",
+    description = "Create a user. The password is checked against the tenant's password_policy (422 names the rule). Only roles at or below the caller's reach may be granted (403). The partner's max_users_per_tenant is enforced (409); e-mail is unique per tenant (409).",
+    request_body = UserCreate,
+    responses((status = 201, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<UserCreate>) -> ApiResult<HttpResponse> {
+    let u = state.users.create(&auth.0, body.0.into_input()).await?;
+    Ok(HttpResponse::Created().json(UserOut::from(u)))
+}
+
+/// Get a user.
+#[utoipa::path(
+    get, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    description = "Get a user by ID. Users outside the caller's reach answer 404.",
+    params(("user_id" = String, Path, description = "usr_…")),
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    security(("bearer" = []))
+)]
+pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    Ok(HttpResponse::Ok().json(UserOut::from(state.users.get(&auth.0, id).await?)))
+}
+
+/// Update a user.
+#[utoipa::path(
+    patch, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    description = "Update a user. Never changes the password. Suspending ends the user's sessions. Admins may only change users whose roles they could grant themselves.",
+    params(("user_id" = String, Path, description = "usr_…")),
+    request_body = UserUpdate,
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn update(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<UserUpdate>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    let input = body.0.into_input().map_err(|e| ApiError::Invalid("body", e))?;
+    Ok(HttpResponse::Ok().json(UserOut::from(state.users.update(&auth.0, id, input).await?)))
+}
+
+/// Delete a user.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    description = "Soft delete a user and end its sessions. The e-mail may be reused afterwards.",
+    params(("user_id" = String, Path, description = "usr_…")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail)),
+    security(("bearer" = []))
+)]
+pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    state.users.delete(&auth.0, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reset a user's password.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users/{user_id}/reset-password", tag = "Users",
+    description = "Set a new password (an admin reset, checked against the tenant's password_policy) and end every session of the user: its tokens are refused from then on.",
+    params(("user_id" = String, Path, description = "usr_…")),
+    request_body = ResetPassword,
+    responses((status = 204, description = "Password set, sessions ended"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn reset_password(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<ResetPassword>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    let pw = body.0.new_password.ok_or_else(|| ApiError::Invalid("body", ValidationErrors::single(FieldError::missing("new_password"))))?;
+    state.users.reset_password(&auth.0, id, &pw).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Disable a user's MFA.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users/{user_id}/mfa/disable", tag = "Users",
+    description = "Clear the user's MFA enrolment.",
+    params(("user_id" = String, Path, description = "usr_…")),
+    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    security(("bearer" = []))
+)]
+pub async fn disable_mfa(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    Ok(HttpResponse::Ok().json(UserOut::from(state.users.disable_mfa(&auth.0, id).await?)))
+}

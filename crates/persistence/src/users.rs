@@ -1,0 +1,351 @@
+//! `UserRepository` on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use scaikey_app::RepoError;
+use scaikey_app::page::{Page, PageRequest};
+use scaikey_app::ports::{EndedSession, UserFilter, UserRecord, UserRepository};
+use scaikey_domain::access::Reach;
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
+use scaikey_domain::limits::admit_one;
+use scaikey_domain::role::Roles;
+use scaikey_domain::status::Status;
+use scaikey_domain::user::{User, UserChanges};
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::error::{TxError, db};
+use crate::partners::like_pattern;
+use crate::schema::{partners, sessions, tenants, users};
+use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// Users in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgUsers(pub(crate) Database);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    id: Uuid,
+    tenant_id: Option<Uuid>,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    display_name: Option<String>,
+    status: String,
+    roles: Vec<String>,
+    custom_attributes: serde_json::Value,
+    mfa_enabled: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn to_user(r: UserRow, partner: Option<Uuid>) -> User {
+    User {
+        id: UserId::from_uuid(r.id),
+        tenant_id: r.tenant_id.map(TenantId::from_uuid),
+        partner_id: partner.map(PartnerId::from_uuid),
+        email: r.email,
+        first_name: r.first_name,
+        last_name: r.last_name,
+        display_name: r.display_name,
+        status: Status::parse(&r.status).unwrap_or(Status::Suspended),
+        roles: Roles::parse_all(r.roles.iter().map(String::as_str)).unwrap_or_default(),
+        custom_attributes: r.custom_attributes,
+        mfa_enabled: r.mfa_enabled,
+        last_login_at: r.last_login_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct UserChangeset<'a> {
+    email: Option<&'a str>,
+    first_name: Option<Option<&'a str>>,
+    last_name: Option<Option<&'a str>>,
+    display_name: Option<Option<&'a str>>,
+    status: Option<&'a str>,
+    roles: Option<Vec<String>>,
+    custom_attributes: Option<&'a serde_json::Value>,
+    updated_at: DateTime<Utc>,
+}
+
+fn role_names(r: Roles) -> Vec<String> {
+    r.iter().map(|x| x.as_str().to_string()).collect()
+}
+
+/// Revokes every open session of `user` at `now`, returning them.
+pub(crate) async fn end_sessions(
+    c: &mut AsyncPgConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<EndedSession>> {
+    let rows: Vec<(Uuid, DateTime<Utc>)> = diesel::update(
+        sessions::table.filter(sessions::user_id.eq(user).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now))),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .returning((sessions::id, sessions::expires_at))
+    .get_results(c)
+    .await?;
+    Ok(rows.into_iter().map(|(id, expires_at)| EndedSession { id: SessionId::from_uuid(id), expires_at }).collect())
+}
+
+async fn partner_of(c: &mut AsyncPgConnection, tenant: Option<Uuid>) -> QueryResult<Option<Uuid>> {
+    match tenant {
+        None => Ok(None),
+        Some(t) => Ok(tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten()),
+    }
+}
+
+fn filtered(reach: Reach, f: &UserFilter) -> users::BoxedQuery<'static, diesel::pg::Pg> {
+    let mut q = users::table.filter(users::deleted_at.is_null()).into_boxed();
+    match reach {
+        Reach::Platform => {}
+        Reach::Partner(p) => {
+            let of_partner = tenants::table
+                .filter(tenants::partner_id.eq(p.uuid()).and(tenants::deleted_at.is_null()))
+                .select(tenants::id.nullable());
+            q = q.filter(users::tenant_id.eq_any(of_partner.into_boxed()));
+        }
+        Reach::Tenant { tenant, .. } => q = q.filter(users::tenant_id.eq(tenant.uuid())),
+    }
+    if let Some(s) = &f.search {
+        let p = like_pattern(s);
+        q = q.filter(
+            users::email
+                .ilike(p.clone())
+                .or(users::first_name.ilike(p.clone()))
+                .or(users::last_name.ilike(p.clone()))
+                .or(users::display_name.ilike(p)),
+        );
+    }
+    if let Some(st) = f.status {
+        q = q.filter(users::status.eq(st.as_str()));
+    }
+    if let Some(t) = f.tenant_id {
+        q = q.filter(users::tenant_id.eq(t.uuid()));
+    }
+    if let Some(r) = f.role {
+        q = q.filter(users::roles.contains(vec![r.as_str().to_string()]));
+    }
+    q
+}
+
+#[async_trait]
+impl UserRepository for PgUsers {
+    async fn insert(&self, id: UserId, u: &UserRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<User, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let (row, partner) = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let mut partner = None;
+                if let Some(t) = u.tenant_id {
+                    // Lock the tenant so concurrent creates count each other.
+                    let found: Option<Option<Uuid>> = tenants::table
+                        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
+                        .select(tenants::partner_id)
+                        .for_update()
+                        .first(c)
+                        .await
+                        .optional()?;
+                    let Some(p) = found else { return Err(RepoError::MissingReference("tenant_id").into()) };
+                    partner = p;
+                    if let Some(p) = p {
+                        let limit: Option<i32> = partners::table
+                            .filter(partners::id.eq(p))
+                            .select(partners::max_users_per_tenant)
+                            .first(c)
+                            .await?;
+                        if limit.is_some() {
+                            let n: i64 = users::table
+                                .filter(users::tenant_id.eq(t.uuid()).and(users::deleted_at.is_null()))
+                                .count()
+                                .get_result(c)
+                                .await?;
+                            admit_one("max_users_per_tenant", limit, n).map_err(RepoError::from)?;
+                        }
+                    }
+                }
+                let row = diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(id.uuid()),
+                        users::tenant_id.eq(u.tenant_id.map(AsUuid::uuid)),
+                        users::email.eq(&u.email),
+                        users::password_hash.eq(&u.password_hash),
+                        users::first_name.eq(&u.first_name),
+                        users::last_name.eq(&u.last_name),
+                        users::display_name.eq(&u.display_name),
+                        users::status.eq(u.status.as_str()),
+                        users::roles.eq(role_names(u.roles)),
+                        users::custom_attributes.eq(&u.custom_attributes),
+                        users::created_at.eq(now),
+                        users::updated_at.eq(now),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok((row, partner))
+            })
+            .await?;
+        Ok(to_user(row, partner))
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row: Option<(UserRow, Option<Uuid>)> = users::table
+            .left_join(tenants::table)
+            .filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null()))
+            .select((UserRow::as_select(), tenants::partner_id.nullable()))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(|(r, p)| to_user(r, p)))
+    }
+
+    async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
+        let rows: Vec<UserRow> = filtered(reach, filter)
+            .order(users::id.desc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset())
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        // One small query for the partners of the tenants on this page.
+        let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
+        let partners: std::collections::HashMap<Uuid, Option<Uuid>> = if tenant_ids.is_empty() {
+            Default::default()
+        } else {
+            tenants::table
+                .filter(tenants::id.eq_any(&tenant_ids))
+                .select((tenants::id, tenants::partner_id))
+                .load::<(Uuid, Option<Uuid>)>(&mut conn)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .collect()
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let p = r.tenant_id.and_then(|t| partners.get(&t).copied().flatten());
+                to_user(r, p)
+            })
+            .collect();
+        Ok(Page { items, request: page, total })
+    }
+
+    async fn update(
+        &self,
+        id: UserId,
+        ch: &UserChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<(User, Vec<EndedSession>)>, RepoError> {
+        let set = UserChangeset {
+            email: ch.email.as_deref(),
+            first_name: ch.first_name.as_ref().map(Option::as_deref),
+            last_name: ch.last_name.as_ref().map(Option::as_deref),
+            display_name: ch.display_name.as_ref().map(Option::as_deref),
+            status: ch.status.map(Status::as_str),
+            roles: ch.roles.map(role_names),
+            custom_attributes: ch.custom_attributes.as_ref(),
+            updated_at: now,
+        };
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let row: Option<UserRow> =
+                    diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                        .set(&set)
+                        .returning(UserRow::as_returning())
+                        .get_result(c)
+                        .await
+                        .optional()?;
+                let Some(row) = row else { return Ok(None) };
+                let ended = if ch.status.is_some_and(|s| s != Status::Active) {
+                    end_sessions(c, id.uuid(), now).await?
+                } else {
+                    Vec::new()
+                };
+                let partner = partner_of(c, row.tenant_id).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some((to_user(row, partner), ended)))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<EndedSession>>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                    .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let ended = end_sessions(c, id.uuid(), now).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some(ended))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<User>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let row: Option<UserRow> =
+                    diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                        .set((users::mfa_enabled.eq(false), users::updated_at.eq(now)))
+                        .returning(UserRow::as_returning())
+                        .get_result(c)
+                        .await
+                        .optional()?;
+                let Some(row) = row else { return Ok(None) };
+                let partner = partner_of(c, row.tenant_id).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some(to_user(row, partner)))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn delete(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Vec<EndedSession>>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                    .set((users::deleted_at.eq(now), users::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let ended = end_sessions(c, id.uuid(), now).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some(ended))
+            })
+            .await?;
+        Ok(out)
+    }
+}
