@@ -13,11 +13,11 @@ use scaikey_domain::tenant::session_timeout_minutes;
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::revocation::RevocationList;
 use crate::ports::{
     AccessToken, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
     TokenRejection,
 };
+use crate::revocation::RevocationList;
 
 /// The one answer to any failed login (contract §2): it never tells which part was wrong.
 pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
@@ -321,7 +321,8 @@ mod tests {
             revocations.clone(),
         );
         assert!(svc.authenticate("jwt").is_ok());
-        revocations.add(&[crate::ports::EndedSession { id: session, expires_at: chrono::Utc::now() + Duration::hours(1) }]);
+        revocations
+            .add(&[crate::ports::EndedSession { id: session, expires_at: chrono::Utc::now() + Duration::hours(1) }]);
         assert_eq!(svc.authenticate("jwt"), Err(TokenRejection::Revoked));
     }
 

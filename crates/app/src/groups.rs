@@ -103,7 +103,12 @@ impl GroupService {
     }
 
     /// Lists groups within reach.
-    pub async fn list(&self, ctx: &RequestContext, filter: &GroupFilter, page: PageRequest) -> Result<Page<Group>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &GroupFilter,
+        page: PageRequest,
+    ) -> Result<Page<Group>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.groups.list(r, filter, page).await?)
     }

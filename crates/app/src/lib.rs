@@ -11,8 +11,8 @@
 
 pub mod auth;
 pub mod context;
-pub mod groups;
 pub mod error;
+pub mod groups;
 pub mod page;
 pub mod partners;
 pub mod ports;

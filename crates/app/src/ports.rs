@@ -347,20 +347,44 @@ pub trait UserRepository: Send + Sync {
     /// Stores a user and its audit record in one transaction. With a tenant, MUST lock the tenant
     /// row, return `MissingReference("tenant_id")` if it is not live and `LimitReached` when the
     /// partner's `max_users_per_tenant` live users exist; `Duplicate("email")` on a clash.
-    async fn insert(&self, id: UserId, user: &UserRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<User, RepoError>;
+    async fn insert(
+        &self,
+        id: UserId,
+        user: &UserRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<User, RepoError>;
     /// A live user.
     async fn get(&self, id: UserId) -> Result<Option<User>, RepoError>;
     /// Live users within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
     /// Applies changes with their audit record. A status other than `active` also revokes the
     /// user's open sessions in the same transaction; they are returned.
-    async fn update(&self, id: UserId, changes: &UserChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<(User, Vec<EndedSession>)>, RepoError>;
+    async fn update(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<(User, Vec<EndedSession>)>, RepoError>;
     /// Sets the password hash and revokes every open session of the user, in one transaction.
-    async fn set_password(&self, id: UserId, hash: &str, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Vec<EndedSession>>, RepoError>;
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<EndedSession>>, RepoError>;
     /// Clears MFA enrolment.
-    async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<User>, RepoError>;
+    async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord)
+    -> Result<Option<User>, RepoError>;
     /// Soft-deletes the user and revokes its open sessions, in one transaction.
-    async fn delete(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Vec<EndedSession>>, RepoError>;
+    async fn delete(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<EndedSession>>, RepoError>;
 }
 
 /// A member as shown in a group.
@@ -409,13 +433,25 @@ pub struct GroupFilter {
 pub trait GroupRepository: Send + Sync {
     /// Stores a group in a live tenant (`MissingReference("tenant_id")` otherwise);
     /// `Duplicate("name")` when a live group of the tenant has the name.
-    async fn insert(&self, id: GroupId, group: &GroupRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Group, RepoError>;
+    async fn insert(
+        &self,
+        id: GroupId,
+        group: &GroupRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Group, RepoError>;
     /// A live group (with its tenant's partner).
     async fn get(&self, id: GroupId) -> Result<Option<Group>, RepoError>;
     /// Live groups within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &GroupFilter, page: PageRequest) -> Result<Page<Group>, RepoError>;
     /// Applies changes.
-    async fn update(&self, id: GroupId, changes: &GroupChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Group>, RepoError>;
+    async fn update(
+        &self,
+        id: GroupId,
+        changes: &GroupChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Group>, RepoError>;
     /// Soft-deletes the group and removes its memberships and nesting edges.
     async fn delete(&self, id: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
     /// Direct live members.
@@ -424,15 +460,39 @@ pub trait GroupRepository: Send + Sync {
     async fn children(&self, id: GroupId) -> Result<Vec<GroupSummary>, RepoError>;
     /// Adds a live user of the group's tenant: `Invalid` for a missing user or one of another
     /// tenant, `Conflict` if already a member.
-    async fn add_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<(), RepoError>;
+    async fn add_member(
+        &self,
+        group: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), RepoError>;
     /// Removes a direct member; `false` if it was not one.
-    async fn remove_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+    async fn remove_member(
+        &self,
+        group: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError>;
     /// Nests `child` under `parent`. MUST serialise nesting changes per tenant so that two
     /// requests racing to close a cycle cannot both succeed; `Conflict` for a cycle or an
     /// existing edge, `Invalid` for a missing child or one of another tenant.
-    async fn add_child(&self, parent: GroupId, child: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<(), RepoError>;
+    async fn add_child(
+        &self,
+        parent: GroupId,
+        child: GroupId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), RepoError>;
     /// Removes a nesting edge; `false` if there was none.
-    async fn remove_child(&self, parent: GroupId, child: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+    async fn remove_child(
+        &self,
+        parent: GroupId,
+        child: GroupId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError>;
     /// Every live user in the group or any group nested below it, each once, ordered by user ID
     /// descending; one page and the total.
     async fn effective_members(&self, id: GroupId, page: PageRequest) -> Result<Page<UserId>, RepoError>;
@@ -512,9 +572,20 @@ pub trait SessionRepository: Send + Sync {
     /// A session (live user or not).
     async fn get(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
     /// Sessions within `reach`, newest first.
-    async fn list(&self, reach: Reach, filter: &SessionFilter, now: DateTime<Utc>, page: PageRequest) -> Result<Page<Session>, RepoError>;
+    async fn list(
+        &self,
+        reach: Reach,
+        filter: &SessionFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, RepoError>;
     /// Revokes an open session with its audit record; returns it (unchanged if already ended).
-    async fn revoke(&self, id: SessionId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Session>, RepoError>;
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Session>, RepoError>;
     /// Sessions revoked at or after `since` that have not expired by `now`.
     async fn revoked_since(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<Revocation>, RepoError>;
 }

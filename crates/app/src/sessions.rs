@@ -68,7 +68,12 @@ impl SessionService {
     }
 
     /// Lists sessions within reach (active ones unless the filter says otherwise).
-    pub async fn list(&self, ctx: &RequestContext, filter: &SessionFilter, page: PageRequest) -> Result<Page<Session>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &SessionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Session>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.sessions.list(r, filter, self.clock.now(), page).await?)
     }

@@ -72,7 +72,9 @@ impl UserService {
     ) -> Result<Tenant, AppError> {
         let r = reach(principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         match tenants.get(id).await? {
-            Some(t) if can(principal, Action::Write, Target::Owned(&crate::tenants::owner_of(&t))).is_allowed() => Ok(t),
+            Some(t) if can(principal, Action::Write, Target::Owned(&crate::tenants::owner_of(&t))).is_allowed() => {
+                Ok(t)
+            }
             None if r == Reach::Platform => {
                 Err(AppError::field(FieldError::new("tenant_id", "value_error", "Tenant not found")))
             }
@@ -156,7 +158,12 @@ impl UserService {
     }
 
     /// Lists users within reach.
-    pub async fn list(&self, ctx: &RequestContext, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.users.list(r, filter, page).await?)
     }

@@ -238,7 +238,11 @@ impl UserChanges {
     pub fn validate(input: UserInput) -> Result<UserChanges, ValidationErrors> {
         let mut errs = ValidationErrors::new();
         if input.password.is_some() {
-            errs.push(FieldError::new("password", "extra_forbidden", "PATCH never sets the password: use reset-password"));
+            errs.push(FieldError::new(
+                "password",
+                "extra_forbidden",
+                "PATCH never sets the password: use reset-password",
+            ));
         }
         if input.tenant_id.is_some() {
             errs.push(FieldError::new("tenant_id", "extra_forbidden", "A user cannot move to another tenant"));

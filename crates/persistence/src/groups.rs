@@ -119,7 +119,13 @@ fn filtered(reach: Reach, f: &GroupFilter) -> groups::BoxedQuery<'static, diesel
 
 #[async_trait]
 impl GroupRepository for PgGroups {
-    async fn insert(&self, id: GroupId, g: &GroupRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Group, RepoError> {
+    async fn insert(
+        &self,
+        id: GroupId,
+        g: &GroupRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Group, RepoError> {
         let mut conn = self.0.conn().await?;
         let (row, partner) = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -192,7 +198,13 @@ impl GroupRepository for PgGroups {
         Ok(Page { items, request: page, total })
     }
 
-    async fn update(&self, id: GroupId, ch: &GroupChanges, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Group>, RepoError> {
+    async fn update(
+        &self,
+        id: GroupId,
+        ch: &GroupChanges,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Group>, RepoError> {
         let set = GroupChangeset {
             name: ch.name.as_deref(),
             description: ch.description.as_ref().map(Option::as_deref),
@@ -201,10 +213,11 @@ impl GroupRepository for PgGroups {
         let mut conn = self.0.conn().await?;
         let found = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(groups::table.filter(groups::id.eq(id.uuid()).and(groups::deleted_at.is_null())))
-                    .set(&set)
-                    .execute(c)
-                    .await?;
+                let n =
+                    diesel::update(groups::table.filter(groups::id.eq(id.uuid()).and(groups::deleted_at.is_null())))
+                        .set(&set)
+                        .execute(c)
+                        .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }
@@ -227,7 +240,8 @@ impl GroupRepository for PgGroups {
                     .await?;
                 diesel::delete(group_members::table.filter(group_members::group_id.eq(id.uuid()))).execute(c).await?;
                 diesel::delete(
-                    group_nesting::table.filter(group_nesting::parent_id.eq(id.uuid()).or(group_nesting::child_id.eq(id.uuid()))),
+                    group_nesting::table
+                        .filter(group_nesting::parent_id.eq(id.uuid()).or(group_nesting::child_id.eq(id.uuid()))),
                 )
                 .execute(c)
                 .await?;
@@ -267,7 +281,13 @@ impl GroupRepository for PgGroups {
         Ok(rows.into_iter().map(|(g, name)| GroupSummary { id: GroupId::from_uuid(g), name }).collect())
     }
 
-    async fn add_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<(), RepoError> {
+    async fn add_member(
+        &self,
+        group: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), RepoError> {
         let mut conn = self.0.conn().await?;
         conn.transaction::<_, TxError, _>(async |c| {
             let Some(tenant) = live_group(c, group.uuid()).await? else {
@@ -280,7 +300,9 @@ impl GroupRepository for PgGroups {
                 .await
                 .optional()?;
             match user_tenant {
-                None => return Err(RepoError::Invalid(FieldError::new("user_id", "value_error", "User not found")).into()),
+                None => {
+                    return Err(RepoError::Invalid(FieldError::new("user_id", "value_error", "User not found")).into());
+                }
                 Some(t) if t != Some(tenant) => {
                     return Err(RepoError::Invalid(FieldError::new(
                         "user_id",
@@ -310,12 +332,19 @@ impl GroupRepository for PgGroups {
         Ok(())
     }
 
-    async fn remove_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
+    async fn remove_member(
+        &self,
+        group: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         let removed = conn
             .transaction::<_, TxError, _>(async |c| {
                 let n = diesel::delete(
-                    group_members::table.filter(group_members::group_id.eq(group.uuid()).and(group_members::user_id.eq(user.uuid()))),
+                    group_members::table
+                        .filter(group_members::group_id.eq(group.uuid()).and(group_members::user_id.eq(user.uuid()))),
                 )
                 .execute(c)
                 .await?;
@@ -328,7 +357,13 @@ impl GroupRepository for PgGroups {
         Ok(removed)
     }
 
-    async fn add_child(&self, parent: GroupId, child: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<(), RepoError> {
+    async fn add_child(
+        &self,
+        parent: GroupId,
+        child: GroupId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(), RepoError> {
         let mut conn = self.0.conn().await?;
         conn.transaction::<_, TxError, _>(async |c| {
             let Some(tenant) = live_group(c, parent.uuid()).await? else {
@@ -336,7 +371,12 @@ impl GroupRepository for PgGroups {
             };
             match live_group(c, child.uuid()).await? {
                 None => {
-                    return Err(RepoError::Invalid(FieldError::new("child_group_id", "value_error", "Group not found")).into());
+                    return Err(RepoError::Invalid(FieldError::new(
+                        "child_group_id",
+                        "value_error",
+                        "Group not found",
+                    ))
+                    .into());
                 }
                 Some(t) if t != tenant => {
                     return Err(RepoError::Invalid(FieldError::new(
@@ -349,11 +389,12 @@ impl GroupRepository for PgGroups {
                 Some(_) => {}
             }
             lock_nesting(c, tenant).await?;
-            let cycle: Found = diesel::sql_query(format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM tree WHERE id = $2) AS found"))
-                .bind::<SqlUuid, _>(child.uuid())
-                .bind::<SqlUuid, _>(parent.uuid())
-                .get_result(c)
-                .await?;
+            let cycle: Found =
+                diesel::sql_query(format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM tree WHERE id = $2) AS found"))
+                    .bind::<SqlUuid, _>(child.uuid())
+                    .bind::<SqlUuid, _>(parent.uuid())
+                    .get_result(c)
+                    .await?;
             if cycle.found {
                 return Err(RepoError::Conflict("Nesting this group would create a cycle".into()).into());
             }
@@ -376,16 +417,22 @@ impl GroupRepository for PgGroups {
         Ok(())
     }
 
-    async fn remove_child(&self, parent: GroupId, child: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
+    async fn remove_child(
+        &self,
+        parent: GroupId,
+        child: GroupId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         let removed = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(
-                    group_nesting::table
-                        .filter(group_nesting::parent_id.eq(parent.uuid()).and(group_nesting::child_id.eq(child.uuid()))),
-                )
-                .execute(c)
-                .await?;
+                let n =
+                    diesel::delete(group_nesting::table.filter(
+                        group_nesting::parent_id.eq(parent.uuid()).and(group_nesting::child_id.eq(child.uuid())),
+                    ))
+                    .execute(c)
+                    .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }
@@ -413,7 +460,11 @@ impl GroupRepository for PgGroups {
         .load(&mut conn)
         .await
         .map_err(db)?;
-        Ok(Page { items: rows.into_iter().map(|r| UserId::from_uuid(r.user_id)).collect(), request: page, total: total.n })
+        Ok(Page {
+            items: rows.into_iter().map(|r| UserId::from_uuid(r.user_id)).collect(),
+            request: page,
+            total: total.n,
+        })
     }
 }
 

@@ -101,7 +101,6 @@ diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 
-
 diesel::table! {
     groups (id) {
         id -> Uuid,

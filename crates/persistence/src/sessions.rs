@@ -91,7 +91,13 @@ impl SessionRepository for PgSessions {
         Ok(row.map(|(r, p)| to_session(r, p)))
     }
 
-    async fn list(&self, reach: Reach, f: &SessionFilter, now: DateTime<Utc>, page: PageRequest) -> Result<Page<Session>, RepoError> {
+    async fn list(
+        &self,
+        reach: Reach,
+        f: &SessionFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, RepoError> {
         let mut conn = self.0.conn().await?;
         let total: i64 = filtered(reach, f, now).count().get_result(&mut conn).await.map_err(db)?;
         let rows: Vec<SessionRow> = filtered(reach, f, now)
@@ -125,12 +131,17 @@ impl SessionRepository for PgSessions {
         Ok(Page { items, request: page, total })
     }
 
-    async fn revoke(&self, id: SessionId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Session>, RepoError> {
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Session>, RepoError> {
         let mut conn = self.0.conn().await?;
         conn.transaction::<_, TxError, _>(async |c| {
-            let n = diesel::update(
-                sessions::table.filter(sessions::id.eq(id.uuid()).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now))),
-            )
+            let n = diesel::update(sessions::table.filter(
+                sessions::id.eq(id.uuid()).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)),
+            ))
             .set(sessions::revoked_at.eq(now))
             .execute(c)
             .await?;

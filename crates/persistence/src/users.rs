@@ -87,7 +87,8 @@ pub(crate) async fn end_sessions(
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<EndedSession>> {
     let rows: Vec<(Uuid, DateTime<Utc>)> = diesel::update(
-        sessions::table.filter(sessions::user_id.eq(user).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now))),
+        sessions::table
+            .filter(sessions::user_id.eq(user).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now))),
     )
     .set(sessions::revoked_at.eq(now))
     .returning((sessions::id, sessions::expires_at))
@@ -99,7 +100,13 @@ pub(crate) async fn end_sessions(
 async fn partner_of(c: &mut AsyncPgConnection, tenant: Option<Uuid>) -> QueryResult<Option<Uuid>> {
     match tenant {
         None => Ok(None),
-        Some(t) => Ok(tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten()),
+        Some(t) => Ok(tenants::table
+            .filter(tenants::id.eq(t))
+            .select(tenants::partner_id)
+            .first(c)
+            .await
+            .optional()?
+            .flatten()),
     }
 }
 
@@ -139,7 +146,13 @@ fn filtered(reach: Reach, f: &UserFilter) -> users::BoxedQuery<'static, diesel::
 
 #[async_trait]
 impl UserRepository for PgUsers {
-    async fn insert(&self, id: UserId, u: &UserRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<User, RepoError> {
+    async fn insert(
+        &self,
+        id: UserId,
+        u: &UserRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<User, RepoError> {
         let mut conn = self.0.conn().await?;
         let (row, partner) = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -310,7 +323,12 @@ impl UserRepository for PgUsers {
         Ok(out)
     }
 
-    async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<User>, RepoError> {
+    async fn disable_mfa(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<User>, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -330,7 +348,12 @@ impl UserRepository for PgUsers {
         Ok(out)
     }
 
-    async fn delete(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Vec<EndedSession>>, RepoError> {
+    async fn delete(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<EndedSession>>, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {

@@ -149,7 +149,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let revocations = Arc::new(RevocationList::new());
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
     // Load every revoked, unexpired session before serving, then keep polling.
-    revocations.refresh(sessions.as_ref(), chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
+    revocations
+        .refresh(sessions.as_ref(), chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
     spawn_revocation_poller(revocations.clone(), sessions.clone());
     let tenants = Arc::new(db.tenants());
     let users = Arc::new(db.users());
@@ -173,7 +176,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         auth,
         partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
         tenants: TenantService::new(tenants.clone(), clock.clone(), ids.clone()),
-        users: UserService::new(users.clone(), tenants.clone(), hasher, revocations.clone(), clock.clone(), ids.clone()),
+        users: UserService::new(
+            users.clone(),
+            tenants.clone(),
+            hasher,
+            revocations.clone(),
+            clock.clone(),
+            ids.clone(),
+        ),
         groups: GroupService::new(Arc::new(db.groups()), tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
         jwks: Arc::new(codec.jwks().clone()),

@@ -125,7 +125,12 @@ impl TestApp {
 
     /// Creates a user with `roles` in `tenant_id` (a `tnt_…` ID, or `None` for a platform
     /// super admin) through the users API as the super admin, and logs it in.
-    pub async fn user_with_roles(&self, email: &str, roles: &[&str], tenant_id: Option<&str>) -> anyhow::Result<ApiClient> {
+    pub async fn user_with_roles(
+        &self,
+        email: &str,
+        roles: &[&str],
+        tenant_id: Option<&str>,
+    ) -> anyhow::Result<ApiClient> {
         let admin = self.super_admin().await?;
         let r = admin
             .post(

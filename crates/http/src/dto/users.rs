@@ -258,7 +258,11 @@ impl From<GroupDetail> for GroupDetailOut {
                 .into_iter()
                 .map(|m| MemberOut { user_id: m.user_id.to_string(), email: m.email, display_name: m.display_name })
                 .collect(),
-            child_groups: d.child_groups.into_iter().map(|c| ChildGroupOut { id: c.id.to_string(), name: c.name }).collect(),
+            child_groups: d
+                .child_groups
+                .into_iter()
+                .map(|c| ChildGroupOut { id: c.id.to_string(), name: c.name })
+                .collect(),
         }
     }
 }
@@ -308,7 +312,8 @@ impl GroupUpdate {
     /// To the domain's raw input.
     pub fn into_input(self) -> Result<GroupInput, ValidationErrors> {
         let mut errs = ValidationErrors::new();
-        let input = GroupInput { name: not_null(&mut errs, "name", self.name), description: self.description, tenant_id: None };
+        let input =
+            GroupInput { name: not_null(&mut errs, "name", self.name), description: self.description, tenant_id: None };
         errs.into_result().map(|()| input)
     }
 }

@@ -6,7 +6,9 @@ use scaikey_domain::id::{GroupId, TenantId, UserId};
 use scaikey_domain::validation::{FieldError, ValidationErrors};
 
 use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
-use crate::dto::users::{GroupCreate, GroupDetailOut, GroupList, GroupOut, GroupUpdate, MemberAdd, MembershipOut, NestedAdd, NestingOut};
+use crate::dto::users::{
+    GroupCreate, GroupDetailOut, GroupList, GroupOut, GroupUpdate, MemberAdd, MembershipOut, NestedAdd, NestingOut,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
 use crate::state::AppState;
@@ -47,7 +49,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     responses((status = 201, body = GroupOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<GroupCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<GroupCreate>,
+) -> ApiResult<HttpResponse> {
     let g = state.groups.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().json(GroupOut::from(g)))
 }
@@ -74,7 +80,12 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
     responses((status = 200, body = GroupOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn update(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<GroupUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<GroupUpdate>,
+) -> ApiResult<HttpResponse> {
     let id: GroupId = path_id(&id, R)?;
     let input = body.0.into_input().map_err(|e| ApiError::Invalid("body", e))?;
     Ok(HttpResponse::Ok().json(GroupOut::from(state.groups.update(&auth.0, id, input).await?)))
@@ -103,7 +114,12 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     responses((status = 201, body = MembershipOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn add_member(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<MemberAdd>) -> ApiResult<HttpResponse> {
+pub async fn add_member(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<MemberAdd>,
+) -> ApiResult<HttpResponse> {
     let gid: GroupId = path_id(&id, R)?;
     let user = body.0.user_id.ok_or_else(|| missing("user_id"))?;
     let uid = state.groups.add_member(&auth.0, gid, &user).await?;
@@ -118,7 +134,11 @@ pub async fn add_member(state: web::Data<AppState>, auth: Authenticated, id: web
     responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
     security(("bearer" = []))
 )]
-pub async fn remove_member(state: web::Data<AppState>, auth: Authenticated, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let gid: GroupId = path_id(&path.0, R)?;
     let uid: UserId = path_id(&path.1, "Member")?;
     state.groups.remove_member(&auth.0, gid, uid).await?;
@@ -134,7 +154,12 @@ pub async fn remove_member(state: web::Data<AppState>, auth: Authenticated, path
     responses((status = 201, body = NestingOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn add_child(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<NestedAdd>) -> ApiResult<HttpResponse> {
+pub async fn add_child(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<NestedAdd>,
+) -> ApiResult<HttpResponse> {
     let gid: GroupId = path_id(&id, R)?;
     let child = body.0.child_group_id.ok_or_else(|| missing("child_group_id"))?;
     let cid = state.groups.add_child(&auth.0, gid, &child).await?;
@@ -149,7 +174,11 @@ pub async fn add_child(state: web::Data<AppState>, auth: Authenticated, id: web:
     responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
     security(("bearer" = []))
 )]
-pub async fn remove_child(state: web::Data<AppState>, auth: Authenticated, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn remove_child(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let gid: GroupId = path_id(&path.0, R)?;
     let cid: GroupId = path_id(&path.1, "Child group")?;
     state.groups.remove_child(&auth.0, gid, cid).await?;

@@ -14,7 +14,9 @@ pub mod users;
 /// without a trailing slash, without a redirect.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let admin = web::scope("/admin")
-        .service(web::resource("/partners").route(web::get().to(partners::list)).route(web::post().to(partners::create)))
+        .service(
+            web::resource("/partners").route(web::get().to(partners::list)).route(web::post().to(partners::create)),
+        )
         .service(
             web::resource("/partners/{id}")
                 .route(web::get().to(partners::get))
@@ -51,13 +53,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sessions").route(web::get().to(sessions::list)))
         .service(web::resource("/sessions/{id}").route(web::get().to(sessions::get)))
         .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)));
-    cfg.service(web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin))
-        .route("/healthz", web::get().to(meta::healthz))
-        .route("/readyz", web::get().to(meta::readyz))
-        .route("/.well-known/jwks.json", web::get().to(meta::jwks))
-        .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
-        .route("/openapi.json", web::get().to(meta::openapi_json))
-        .default_service(web::to(not_found));
+    cfg.service(
+        web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
+    )
+    .route("/healthz", web::get().to(meta::healthz))
+    .route("/readyz", web::get().to(meta::readyz))
+    .route("/.well-known/jwks.json", web::get().to(meta::jwks))
+    .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
+    .route("/openapi.json", web::get().to(meta::openapi_json))
+    .default_service(web::to(not_found));
 }
 
 async fn not_found() -> HttpResponse {

@@ -52,7 +52,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     responses((status = 201, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<UserCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<UserCreate>,
+) -> ApiResult<HttpResponse> {
     let u = state.users.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().json(UserOut::from(u)))
 }
@@ -79,7 +83,12 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
     responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn update(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<UserUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<UserUpdate>,
+) -> ApiResult<HttpResponse> {
     let id: UserId = path_id(&id, R)?;
     let input = body.0.into_input().map_err(|e| ApiError::Invalid("body", e))?;
     Ok(HttpResponse::Ok().json(UserOut::from(state.users.update(&auth.0, id, input).await?)))
@@ -108,9 +117,17 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     responses((status = 204, description = "Password set, sessions ended"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn reset_password(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<ResetPassword>) -> ApiResult<HttpResponse> {
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<ResetPassword>,
+) -> ApiResult<HttpResponse> {
     let id: UserId = path_id(&id, R)?;
-    let pw = body.0.new_password.ok_or_else(|| ApiError::Invalid("body", ValidationErrors::single(FieldError::missing("new_password"))))?;
+    let pw = body
+        .0
+        .new_password
+        .ok_or_else(|| ApiError::Invalid("body", ValidationErrors::single(FieldError::missing("new_password"))))?;
     state.users.reset_password(&auth.0, id, &pw).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -123,7 +140,11 @@ pub async fn reset_password(state: web::Data<AppState>, auth: Authenticated, id:
     responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
     security(("bearer" = []))
 )]
-pub async fn disable_mfa(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn disable_mfa(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id: UserId = path_id(&id, R)?;
     Ok(HttpResponse::Ok().json(UserOut::from(state.users.disable_mfa(&auth.0, id).await?)))
 }
