@@ -5,7 +5,9 @@
 //! - `test` — run the whole test suite against PostgreSQL (same database rule);
 //! - `ci` — what CI runs: fmt check, clippy `-D warnings`, the domain purity check, the docs
 //!   freshness check, then `test`;
-//! - `docs [--check]` — regenerate (or check) `docs/openapi.json` and `docs/reference/api/`.
+//! - `docs [--check]` — regenerate (or check) `docs/openapi.json` and `docs/reference/api/`;
+//! - `bench [--smoke]` — run the benchmarks in release (`--smoke`: a few iterations in the dev
+//!   profile, which CI runs to prove they start and print; never a timing assertion).
 
 mod docs;
 mod pg;
@@ -21,8 +23,11 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(),
         Some("docs") => docs::run(args.iter().any(|a| a == "--check")),
+        Some("bench") => bench(args.iter().any(|a| a == "--smoke")),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | docs [--check]>");
+            eprintln!(
+                "usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | docs [--check] | bench [--smoke]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -75,6 +80,22 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     run(c)
 }
 
+/// Benchmarks, each a `harness = false` bench target that prints its own table.
+const BENCHES: &[(&str, &str)] = &[("scaikey-persistence", "effective_members")];
+
+fn bench(smoke: bool) -> anyhow::Result<()> {
+    let url = pg::database_url("postgres")?;
+    for (package, name) in BENCHES {
+        let mut c = cargo();
+        c.args(["bench", "-p", package, "--bench", name]).env("SCAIKEY_TEST_DATABASE_URL", &url);
+        if smoke {
+            c.args(["--profile", "dev", "--", "--smoke"]);
+        }
+        run(c)?;
+    }
+    Ok(())
+}
+
 /// The domain crate must not depend on I/O crates (architecture invariant).
 fn domain_purity() -> anyhow::Result<()> {
     let out = cargo()
@@ -106,5 +127,6 @@ fn ci() -> anyhow::Result<()> {
     run(clippy)?;
     domain_purity()?;
     docs::run(true)?;
-    test(&[])
+    test(&[])?;
+    bench(true)
 }

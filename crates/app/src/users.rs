@@ -237,3 +237,136 @@ impl UserService {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockPasswordHasher, MockTenantRepository, MockUserRepository};
+    use crate::test_support::{ctx_super, ctx_tenant_admin_parts, fixed_clock, ids};
+    use chrono::Utc;
+    use scaikey_domain::access::Denial;
+    use scaikey_domain::id::PartnerId;
+    use scaikey_domain::role::Role;
+    use scaikey_domain::status::Status;
+
+    fn tenant(id: TenantId, partner: Option<PartnerId>, settings: serde_json::Value) -> Tenant {
+        Tenant {
+            id,
+            partner_id: partner,
+            name: "T".into(),
+            slug: "t".into(),
+            status: Status::Active,
+            contact_email: None,
+            settings,
+            branding: json!({}),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn user(id: UserId, tenant: TenantId, partner: Option<PartnerId>, roles: &[Role]) -> User {
+        User {
+            id,
+            tenant_id: Some(tenant),
+            partner_id: partner,
+            email: "u@x.test".into(),
+            first_name: None,
+            last_name: None,
+            display_name: None,
+            status: Status::Active,
+            roles: roles.iter().copied().collect(),
+            custom_attributes: json!({}),
+            mfa_enabled: false,
+            last_login_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn service(users: MockUserRepository, tenants: MockTenantRepository, hasher: MockPasswordHasher) -> UserService {
+        UserService::new(
+            Arc::new(users),
+            Arc::new(tenants),
+            Arc::new(hasher),
+            Arc::new(RevocationList::new()),
+            Arc::new(fixed_clock()),
+            Arc::new(ids(3)),
+        )
+    }
+
+    fn input(roles: &[&str], tenant: Option<String>, password: &str) -> UserInput {
+        UserInput {
+            email: Some("new@x.test".into()),
+            password: Some(password.into()),
+            tenant_id: tenant,
+            roles: Some(roles.iter().map(|r| (*r).to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tenant_admin_cannot_grant_partner_admin() {
+        let (ctx, _, _) = ctx_tenant_admin_parts();
+        // Refused before any storage is touched: the mocks expect nothing.
+        let svc = service(MockUserRepository::new(), MockTenantRepository::new(), MockPasswordHasher::new());
+        let e = svc.create(&ctx, input(&["partner_admin"], None, "long enough")).await.unwrap_err();
+        assert!(matches!(e, AppError::Denied(Denial::Forbidden, _)), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn tenant_admins_create_in_their_tenant_under_its_password_policy() {
+        let (ctx, own, partner) = ctx_tenant_admin_parts();
+        let mut tenants = MockTenantRepository::new();
+        tenants
+            .expect_get()
+            .returning(move |id| Ok(Some(tenant(id, Some(partner), json!({"password_policy": {"min_length": 12}})))));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().times(1).returning(|_| Ok("phc".into()));
+        let mut users = MockUserRepository::new();
+        users
+            .expect_insert()
+            .withf(move |_, rec, _, audit| {
+                rec.tenant_id == Some(own) && rec.password_hash == "phc" && audit.action == "user.create"
+            })
+            .times(1)
+            .returning(move |id, _, _, _| Ok(user(id, own, Some(partner), &[])));
+        let svc = service(users, tenants, hasher);
+        let e = svc.create(&ctx, input(&[], None, "too short")).await.unwrap_err();
+        match e {
+            AppError::Invalid(errs) => assert!(errs.errors()[0].msg.contains("min_length"), "{errs}"),
+            other => panic!("{other:?}"),
+        }
+        let u = svc.create(&ctx, input(&["tenant_admin"], None, "long enough pw")).await.unwrap();
+        assert_eq!(u.tenant_id, Some(own));
+    }
+
+    #[tokio::test]
+    async fn resets_end_sessions_in_the_revocation_list() {
+        let t = TenantId::generate_from(ulid::Ulid::from_parts(4, 4));
+        let uid = UserId::generate_from(ulid::Ulid::from_parts(4, 5));
+        let sid = scaikey_domain::id::SessionId::generate_from(ulid::Ulid::from_parts(4, 6));
+        let mut users = MockUserRepository::new();
+        users.expect_get().returning(move |id| Ok(Some(user(id, t, None, &[Role::TenantAdmin]))));
+        users.expect_set_password().returning(move |_, _, _, _| {
+            Ok(Some(vec![crate::ports::EndedSession { id: sid, expires_at: Utc::now() + chrono::Duration::hours(1) }]))
+        });
+        let mut tenants = MockTenantRepository::new();
+        tenants.expect_get().returning(move |id| Ok(Some(tenant(id, None, json!({})))));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().returning(|_| Ok("phc".into()));
+        let svc = service(users, tenants, hasher);
+        svc.reset_password(&ctx_super(), uid, "a new password").await.unwrap();
+        assert!(svc.revocations.is_revoked(sid));
+    }
+
+    #[tokio::test]
+    async fn admins_cannot_manage_users_above_their_reach() {
+        let (ctx, own, partner) = ctx_tenant_admin_parts();
+        let mut users = MockUserRepository::new();
+        users.expect_get().returning(move |id| Ok(Some(user(id, own, Some(partner), &[Role::PartnerAdmin]))));
+        let svc = service(users, MockTenantRepository::new(), MockPasswordHasher::new());
+        let uid = UserId::generate_from(ulid::Ulid::from_parts(5, 5));
+        let e = svc.delete(&ctx, uid).await.unwrap_err();
+        assert!(matches!(e, AppError::Denied(Denial::Forbidden, _)), "{e:?}");
+    }
+}

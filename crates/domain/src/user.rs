@@ -253,7 +253,7 @@ impl UserChanges {
         let display_name = input.display_name.as_ref().and_then(|x| errs.take(name("display_name", x.as_deref())));
         let status = input.status.as_deref().and_then(|s| errs.take(status(s)));
         let roles = input.roles.as_deref().and_then(|r| errs.take(roles(r)));
-        let custom_attributes = input.custom_attributes.map(|a| attributes(a)).and_then(|r| errs.take(r));
+        let custom_attributes = input.custom_attributes.map(attributes).and_then(|r| errs.take(r));
         errs.into_result()?;
         Ok(UserChanges { email, first_name, last_name, display_name, status, roles, custom_attributes })
     }

@@ -62,7 +62,7 @@ impl AuthRepository for PgAuth {
                 users::status,
                 tenants::status.nullable(),
                 tenants::settings.nullable(),
-                tenants::partner_id.nullable().assume_not_null().nullable(),
+                tenants::partner_id.nullable(),
                 partners::status.nullable(),
             ))
             .limit(16)
