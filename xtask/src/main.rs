@@ -72,12 +72,66 @@ fn serve(release: bool) -> anyhow::Result<()> {
     run(c)
 }
 
-fn test(extra: &[String]) -> anyhow::Result<()> {
+/// Passed and failed test counts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; …` line.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        let count = |word: &str| -> u64 {
+            rest.split(';')
+                .filter_map(|part| {
+                    part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.").trim().split_once(' ')
+                })
+                .find(|(_, w)| *w == word)
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or(0)
+        };
+        self.passed += count("passed");
+        self.failed += count("failed");
+    }
+}
+
+/// Runs the whole suite, echoing cargo's output, and returns the summed counts.
+fn run_tests(extra: &[String]) -> anyhow::Result<Tally> {
+    use std::io::{BufRead, BufReader};
     let url = pg::database_url("postgres")?;
     let mut c = cargo();
-    c.args(["test", "--workspace"]).env("SCAIKEY_TEST_DATABASE_URL", url);
-    c.args(extra.iter().skip_while(|a| *a == "--"));
-    run(c)
+    let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
+    c.arg("test").env("SCAIKEY_TEST_DATABASE_URL", url);
+    // `-p` narrows the run; without it the whole workspace runs.
+    if !extra.iter().any(|a| *a == "-p" || a.starts_with("--package")) {
+        c.arg("--workspace");
+    }
+    c.args(extra);
+    c.stdout(std::process::Stdio::piped());
+    eprintln!("xtask: running {c:?}");
+    let mut child = c.spawn().context("starting cargo test")?;
+    let mut tally = Tally::default();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            tally.add_line(&line);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        println!("tests: {} passed, {} failed", tally.passed, tally.failed.max(1));
+        bail!("cargo test failed with {status}");
+    }
+    Ok(tally)
+}
+
+fn test(extra: &[String]) -> anyhow::Result<()> {
+    let t = run_tests(extra)?;
+    println!("tests: {} passed, {} failed", t.passed, t.failed);
+    Ok(())
 }
 
 /// Benchmarks, each a `harness = false` bench target that prints its own table.
@@ -127,6 +181,23 @@ fn ci() -> anyhow::Result<()> {
     run(clippy)?;
     domain_purity()?;
     docs::run(true)?;
-    test(&[])?;
-    bench(true)
+    let t = run_tests(&[])?;
+    bench(true)?;
+    // The plain closing line CI reads: the whole suite's counts, after everything else.
+    println!("tests: {} passed, {} failed", t.passed, t.failed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn tally_sums_cargo_result_lines() {
+        let mut t = Tally::default();
+        t.add_line("test result: ok. 25 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s");
+        t.add_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out");
+        t.add_line("running 4 tests");
+        assert_eq!(t, Tally { passed: 28, failed: 2 });
+    }
 }
