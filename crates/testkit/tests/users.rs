@@ -247,3 +247,55 @@ async fn suspended_partners_and_users_cannot_log_in() {
     admin.patch(&format!("/api/v1/admin/users/{}", u.id()), json!({"status": "suspended"})).await.unwrap();
     assert_eq!(login().await.unwrap().status, 401);
 }
+
+#[tokio::test]
+async fn each_admin_sees_and_changes_exactly_its_reach() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let (_, t1) = setup_tenant(&admin, Some(json!({"name": "P1"})), json!({})).await;
+    let (_, t2) = setup_tenant(&admin, Some(json!({"name": "P2"})), json!({})).await;
+    let pa1 = app.user_with_roles("pa1@x.test", &["partner_admin"], Some(&t1)).await.unwrap();
+    let pa2 = app.user_with_roles("pa2@x.test", &["partner_admin"], Some(&t2)).await.unwrap();
+    let ta1 = app.user_with_roles("ta1@x.test", &["tenant_admin"], Some(&t1)).await.unwrap();
+    let ta2 = app.user_with_roles("ta2@x.test", &["tenant_admin"], Some(&t2)).await.unwrap();
+    let u1 = admin
+        .post("/api/v1/admin/users", json!({"email": "u1@x.test", "password": USER_PASSWORD, "tenant_id": t1}))
+        .await
+        .unwrap()
+        .id();
+    let u2 = admin
+        .post("/api/v1/admin/users", json!({"email": "u2@x.test", "password": USER_PASSWORD, "tenant_id": t2}))
+        .await
+        .unwrap()
+        .id();
+
+    // Lists: the super admin sees all 7 users (itself included); each admin its own tree.
+    let total = |c: &ApiClient| {
+        let c = c.clone();
+        async move { c.get("/api/v1/admin/users").await.unwrap().body["pagination"]["total"].as_i64().unwrap() }
+    };
+    assert_eq!(total(&admin).await, 7);
+    for c in [&pa1, &pa2, &ta1, &ta2] {
+        assert_eq!(total(c).await, 3, "pa, ta and one user per tenant");
+    }
+    // Reads and writes across the line are 404; inside they work.
+    for (c, mine, theirs) in [(&pa1, &u1, &u2), (&pa2, &u2, &u1), (&ta1, &u1, &u2), (&ta2, &u2, &u1)] {
+        assert_eq!(c.get(&format!("/api/v1/admin/users/{mine}")).await.unwrap().status, 200);
+        assert_eq!(c.get(&format!("/api/v1/admin/users/{theirs}")).await.unwrap().status, 404);
+        assert_eq!(
+            c.patch(&format!("/api/v1/admin/users/{theirs}"), json!({"display_name": "x"})).await.unwrap().status,
+            404
+        );
+        assert_eq!(c.post(&format!("/api/v1/admin/users/{theirs}/mfa/disable"), json!({})).await.unwrap().status, 404);
+        let r = c.patch(&format!("/api/v1/admin/users/{mine}"), json!({"display_name": "Renamed"})).await.unwrap();
+        assert_eq!((r.status, r.body["display_name"].as_str()), (200, Some("Renamed")));
+    }
+    // The platform user is invisible below the platform.
+    let root = admin.get("/api/v1/admin/users?role=super_admin").await.unwrap().body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for c in [&pa1, &ta1] {
+        assert_eq!(c.get(&format!("/api/v1/admin/users/{root}")).await.unwrap().status, 404);
+    }
+}
