@@ -190,9 +190,11 @@ impl AuthService {
     /// is refused; the check is an in-memory lookup (see [`RevocationList`]).
     pub fn authenticate(&self, jwt: &str) -> Result<Principal, TokenRejection> {
         let token = self.codec.verify(jwt)?;
-        if let Principal::User(u) = &token.principal
-            && self.revocations.is_revoked(u.session_id)
-        {
+        let revoked = match &token.principal {
+            Principal::User(u) => self.revocations.is_revoked(u.session_id),
+            Principal::Client(c) => self.revocations.is_app_disabled(c.app_id),
+        };
+        if revoked {
             return Err(TokenRejection::Revoked);
         }
         Ok(token.principal)

@@ -9,13 +9,16 @@
 //! May depend on `scaikey-domain` and small pure crates; never on a web framework or database
 //! driver. Services are unit-tested with `mockall` mocks of the ports (feature `mock`).
 
+pub mod applications;
 pub mod auth;
 pub mod context;
 pub mod error;
 pub mod groups;
 pub mod page;
+pub mod oauth;
 pub mod partners;
 pub mod ports;
+pub mod registrations;
 pub mod revocation;
 pub mod sessions;
 pub mod tenants;

@@ -7,24 +7,25 @@
 //! interval (plus clock skew, covered by [`OVERLAP`]) everywhere else. Entries are dropped when
 //! the session would have expired anyway: every token of a session expires with it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use scaikey_domain::id::SessionId;
+use scaikey_domain::id::{ApplicationId, SessionId};
 
 use crate::error::RepoError;
-use crate::ports::{EndedSession, SessionRepository};
+use crate::ports::{ApplicationRepository, EndedSession, SessionRepository};
 
 /// How far back each poll looks before its last high-water mark, to catch revocations committed
 /// late or stamped by a process whose clock runs behind.
 pub const OVERLAP: Duration = Duration::seconds(10);
 
-/// Revoked, unexpired sessions.
+/// Revoked, unexpired sessions, and applications whose tokens are refused.
 #[derive(Debug, Default)]
 pub struct RevocationList {
     revoked: RwLock<HashMap<SessionId, DateTime<Utc>>>,
     high_water: Mutex<Option<DateTime<Utc>>>,
+    disabled_apps: RwLock<HashSet<ApplicationId>>,
 }
 
 impl RevocationList {
@@ -55,6 +56,42 @@ impl RevocationList {
         for e in ended {
             m.insert(e.id, e.expires_at);
         }
+    }
+
+    /// `true` if client tokens of `app` must be refused (deleted or suspended).
+    #[must_use]
+    pub fn is_app_disabled(&self, app: ApplicationId) -> bool {
+        match self.disabled_apps.read() {
+            Ok(s) => s.contains(&app),
+            Err(p) => p.into_inner().contains(&app),
+        }
+    }
+
+    /// Records an application this process deleted or suspended.
+    pub fn disable_app(&self, app: ApplicationId) {
+        match self.disabled_apps.write() {
+            Ok(mut s) => s.insert(app),
+            Err(p) => p.into_inner().insert(app),
+        };
+    }
+
+    /// Records an application this process re-activated.
+    pub fn enable_app(&self, app: ApplicationId) {
+        match self.disabled_apps.write() {
+            Ok(mut s) => s.remove(&app),
+            Err(p) => p.into_inner().remove(&app),
+        };
+    }
+
+    /// Replaces the disabled-application set with storage's view.
+    pub async fn refresh_apps(&self, repo: &dyn ApplicationRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
+        let set: HashSet<ApplicationId> = repo.disabled(now).await?.into_iter().collect();
+        let n = set.len();
+        match self.disabled_apps.write() {
+            Ok(mut s) => *s = set,
+            Err(p) => *p.into_inner() = set,
+        }
+        Ok(n)
     }
 
     /// Number of entries.

@@ -14,3 +14,4 @@ pub mod jwt;
 pub mod keys;
 pub mod master;
 pub mod password;
+pub mod secrets;

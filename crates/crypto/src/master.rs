@@ -13,6 +13,7 @@ const VERSION: u8 = 1;
 /// A 256-bit key that encrypts secrets at rest.
 pub struct MasterKey {
     key: LessSafeKey,
+    raw: [u8; 32],
     rng: SystemRandom,
 }
 
@@ -29,7 +30,9 @@ impl MasterKey {
             bail!("the master key must be 32 bytes (base64 of 32 random bytes), got {}", bytes.len());
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| anyhow::anyhow!("invalid master key"))?;
-        Ok(MasterKey { key: LessSafeKey::new(key), rng: SystemRandom::new() })
+        let mut raw = [0u8; 32];
+        raw.copy_from_slice(bytes);
+        Ok(MasterKey { key: LessSafeKey::new(key), raw, rng: SystemRandom::new() })
     }
 
     /// From the base64 text of `SCAIKEY_MASTER_KEY`.
@@ -43,6 +46,16 @@ impl MasterKey {
         let mut k = [0u8; 32];
         SystemRandom::new().fill(&mut k).map_err(|_| anyhow::anyhow!("no system randomness"))?;
         Ok(STANDARD.encode(k))
+    }
+
+    /// A 256-bit subkey for `purpose` (HMAC-SHA-256 of the purpose under the master key), so
+    /// each use of the master key gets its own independent key.
+    #[must_use]
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.raw), purpose.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// Encrypts `plain`, bound to `aad`.

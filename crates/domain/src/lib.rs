@@ -30,6 +30,7 @@
 //! ```
 
 pub mod access;
+pub mod application;
 pub mod audit;
 pub mod group;
 pub mod id;

@@ -192,3 +192,58 @@ mod tests {
         assert_eq!(RegistrationStatus::parse("pending"), None);
     }
 }
+
+/// A stored registration request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationRequest {
+    /// Its ID.
+    pub id: crate::id::RegistrationRequestId,
+    /// Scope level of the requested application.
+    pub scope: crate::scope::ScopeLevel,
+    /// Partner (PARTNER requests; TENANT requests under a partner).
+    pub partner_id: Option<crate::id::PartnerId>,
+    /// Tenant (TENANT requests).
+    pub tenant_id: Option<crate::id::TenantId>,
+    /// Requested application name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Requested OAuth settings (`allowed_scopes` are the requested scopes).
+    pub settings: crate::application::ClientSettings,
+    /// Contact.
+    pub contact_email: String,
+    /// Contact name.
+    pub contact_name: Option<String>,
+    /// Organisation.
+    pub organization_name: Option<String>,
+    /// Website.
+    pub website_url: Option<String>,
+    /// Stored status (see [`effective_status`]).
+    pub status: RegistrationStatus,
+    /// Who created it.
+    pub created_by: Option<String>,
+    /// Who reviewed it.
+    pub reviewed_by: Option<String>,
+    /// When.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Approval notes.
+    pub review_notes: Option<String>,
+    /// Why it was rejected.
+    pub rejection_reason: Option<String>,
+    /// The application approval created.
+    pub application_id: Option<crate::id::ApplicationId>,
+    /// When it expires if still pending.
+    pub expires_at: DateTime<Utc>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RegistrationRequest {
+    /// Where the request lives, for the access rules.
+    #[must_use]
+    pub fn owner(&self) -> crate::access::Owner {
+        crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id).unwrap_or(crate::access::Owner::Platform)
+    }
+}

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::routes::{auth, groups, meta, partners, sessions, tenants, users};
+use crate::routes::{applications, auth, groups, meta, oauth, partners, registrations, sessions, tenants, users};
 
 struct BearerAuth;
 
@@ -30,6 +30,12 @@ impl Modify for BearerAuth {
         groups::list, groups::create, groups::get, groups::update, groups::delete,
         groups::add_member, groups::remove_member, groups::add_child, groups::remove_child,
         sessions::list, sessions::get, sessions::revoke,
+        applications::list, applications::create, applications::get, applications::update, applications::delete,
+        applications::rotate_secret, applications::assignments, applications::assign, applications::unassign,
+        applications::effective_users,
+        registrations::list, registrations::create, registrations::get, registrations::cancel,
+        registrations::approve, registrations::reject,
+        oauth::token,
         meta::healthz, meta::readyz, meta::jwks, meta::discovery,
     ),
     components(schemas(
@@ -41,6 +47,11 @@ impl Modify for BearerAuth {
         dto::users::GroupOut, dto::users::GroupDetailOut, dto::users::GroupList, dto::users::GroupCreate, dto::users::GroupUpdate,
         dto::users::MemberOut, dto::users::ChildGroupOut, dto::users::MemberAdd, dto::users::NestedAdd,
         dto::users::MembershipOut, dto::users::NestingOut, dto::users::SessionOut, dto::users::SessionList,
+        dto::apps::ApplicationOut, dto::apps::ApplicationCreatedOut, dto::apps::ApplicationList, dto::apps::ApplicationCreate,
+        dto::apps::ApplicationUpdate, dto::apps::SecretOut, dto::apps::AssignmentCreate, dto::apps::AssignmentOut,
+        dto::apps::AssignmentList, dto::apps::GrantOut, dto::apps::EffectiveUserOut, dto::apps::EffectiveUserList,
+        dto::apps::RegistrationOut, dto::apps::RegistrationList, dto::apps::RegistrationRequestCreate,
+        dto::apps::ApprovalData, dto::apps::RejectionData, dto::apps::ClientTokenOut, dto::apps::OAuthErrorOut,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -50,6 +61,9 @@ impl Modify for BearerAuth {
         (name = "Users", description = "People who log in, with admin roles"),
         (name = "Groups", description = "Groups of users, nested to any depth"),
         (name = "Sessions", description = "SSO sessions opened at login"),
+        (name = "Applications", description = "OAuth clients and SAML service providers"),
+        (name = "Registration Requests", description = "Requests for new applications, approved by an admin"),
+        (name = "OAuth", description = "The token endpoint"),
         (name = "Meta", description = "Health, readiness and well-known documents"),
     )
 )]

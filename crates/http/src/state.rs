@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use scaikey_app::applications::ApplicationService;
 use scaikey_app::auth::AuthService;
+use scaikey_app::oauth::OAuthService;
+use scaikey_app::registrations::RegistrationService;
 use scaikey_app::groups::GroupService;
 use scaikey_app::partners::PartnerService;
 use scaikey_app::sessions::SessionService;
@@ -32,6 +35,12 @@ pub struct AppState {
     pub groups: GroupService,
     /// Session administration.
     pub sessions: SessionService,
+    /// Applications.
+    pub applications: ApplicationService,
+    /// Registration requests.
+    pub registrations: RegistrationService,
+    /// The token endpoint.
+    pub oauth: Arc<OAuthService>,
     /// `/.well-known/jwks.json`.
     pub jwks: Arc<serde_json::Value>,
     /// Token issuer and discovery base.

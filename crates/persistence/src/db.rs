@@ -99,6 +99,16 @@ impl Database {
         crate::sessions::PgSessions(self.clone())
     }
 
+    /// Application repository.
+    pub fn applications(&self) -> crate::applications::PgApplications {
+        crate::applications::PgApplications(self.clone())
+    }
+
+    /// Registration request repository.
+    pub fn registrations(&self) -> crate::registrations::PgRegistrations {
+        crate::registrations::PgRegistrations(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

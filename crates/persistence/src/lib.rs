@@ -6,6 +6,7 @@
 //!
 //! May depend on `scaikey-domain`, `scaikey-app`, diesel and tokio; never on the HTTP layer.
 
+mod applications;
 mod audit;
 mod auth;
 mod db;
@@ -13,6 +14,7 @@ mod error;
 mod groups;
 mod keys;
 mod partners;
+mod registrations;
 pub mod schema;
 mod sessions;
 mod tenants;

@@ -130,6 +130,88 @@ diesel::table! {
 }
 
 diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(application_assignments -> tenants (tenant_id));
+diesel::joinable!(registration_requests -> tenants (tenant_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
-diesel::allow_tables_to_appear_in_same_query!(partners, tenants, users, sessions, groups, group_members, group_nesting);
+
+
+diesel::table! {
+    applications (id) {
+        id -> Uuid,
+        client_id -> Text,
+        client_secret_hmac -> Nullable<Bytea>,
+        name -> Text,
+        description -> Nullable<Text>,
+        application_type -> Text,
+        scope -> Text,
+        partner_id -> Nullable<Uuid>,
+        tenant_id -> Nullable<Uuid>,
+        redirect_uris -> Array<Text>,
+        post_logout_redirect_uris -> Array<Text>,
+        allowed_origins -> Array<Text>,
+        allowed_scopes -> Array<Text>,
+        grant_types -> Array<Text>,
+        token_lifetime -> Int4,
+        token_exchange_allowed -> Bool,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    application_assignments (id) {
+        id -> Uuid,
+        application_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        group_id -> Nullable<Uuid>,
+        tenant_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    registration_requests (id) {
+        id -> Uuid,
+        scope -> Text,
+        partner_id -> Nullable<Uuid>,
+        tenant_id -> Nullable<Uuid>,
+        name -> Text,
+        description -> Nullable<Text>,
+        application_type -> Text,
+        redirect_uris -> Array<Text>,
+        post_logout_redirect_uris -> Array<Text>,
+        allowed_origins -> Array<Text>,
+        requested_scopes -> Array<Text>,
+        grant_types -> Array<Text>,
+        contact_email -> Text,
+        contact_name -> Nullable<Text>,
+        organization_name -> Nullable<Text>,
+        website_url -> Nullable<Text>,
+        status -> Text,
+        created_by -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamptz>,
+        review_notes -> Nullable<Text>,
+        rejection_reason -> Nullable<Text>,
+        application_id -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    partners,
+    tenants,
+    users,
+    sessions,
+    groups,
+    group_members,
+    group_nesting,
+    applications,
+    application_assignments,
+    registration_requests,
+);

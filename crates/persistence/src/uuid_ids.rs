@@ -33,4 +33,4 @@ pub(crate) trait FromUuid {
 }
 
 use scaikey_domain::id::*;
-id_conv!(PartnerId, TenantId, UserId, SessionId, AuditEventId, GroupId);
+id_conv!(PartnerId, TenantId, UserId, SessionId, AuditEventId, GroupId, ApplicationId, AssignmentId, RegistrationRequestId);

@@ -8,10 +8,13 @@ use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait_shim::Readiness;
+use scaikey_app::applications::ApplicationService;
 use scaikey_app::auth::{AuthService, AuthSettings};
+use scaikey_app::oauth::OAuthService;
+use scaikey_app::registrations::RegistrationService;
 use scaikey_app::groups::GroupService;
 use scaikey_app::partners::PartnerService;
-use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::ports::{ApplicationRepository, Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
@@ -20,6 +23,7 @@ use scaikey_crypto::jwt::JwtCodec;
 use scaikey_crypto::keys::{SigningAlg, load_or_create};
 use scaikey_crypto::master::MasterKey;
 use scaikey_crypto::password::Argon2Hasher;
+use scaikey_crypto::secrets::HmacClientSecrets;
 use scaikey_http::AppState;
 use scaikey_persistence::{Database, DbConfig, redact};
 
@@ -31,15 +35,39 @@ pub const TOKEN_AUDIENCE: &str = "scaikey";
 /// How often each process pulls revocations made by other processes.
 pub const REVOCATION_POLL: Duration = Duration::from_secs(1);
 
-/// Keeps `list` in step with sessions revoked by any process on the same database.
-fn spawn_revocation_poller(list: Arc<RevocationList>, repo: Arc<dyn SessionRepository>) {
+/// How often pending registration requests past their expiry are recorded as EXPIRED (reads
+/// show EXPIRED at once regardless).
+pub const REGISTRATION_SWEEP: Duration = Duration::from_secs(60);
+
+/// Keeps `list` in step with sessions revoked and applications disabled by any process on the
+/// same database.
+fn spawn_revocation_poller(list: Arc<RevocationList>, sessions: Arc<dyn SessionRepository>, apps: Arc<dyn ApplicationRepository>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REVOCATION_POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = list.refresh(repo.as_ref(), chrono::Utc::now()).await {
-                tracing::warn!(error = %e, "revocation refresh failed; retrying");
+            let now = chrono::Utc::now();
+            if let Err(e) = list.refresh(sessions.as_ref(), now).await {
+                tracing::warn!(error = %e, "session revocation refresh failed; retrying");
+            }
+            if let Err(e) = list.refresh_apps(apps.as_ref(), now).await {
+                tracing::warn!(error = %e, "application revocation refresh failed; retrying");
+            }
+        }
+    });
+}
+
+fn spawn_registration_sweep(registrations: RegistrationService) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REGISTRATION_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match registrations.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "recorded expired registration requests"),
+                Err(e) => tracing::warn!(error = %e, "registration sweep failed; retrying"),
             }
         }
     });
@@ -148,12 +176,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
     let revocations = Arc::new(RevocationList::new());
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
-    // Load every revoked, unexpired session before serving, then keep polling.
-    revocations
-        .refresh(sessions.as_ref(), chrono::Utc::now())
-        .await
-        .map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
-    spawn_revocation_poller(revocations.clone(), sessions.clone());
+    let apps: Arc<dyn ApplicationRepository> = Arc::new(db.applications());
+    // Load every revoked session and disabled application before serving, then keep polling.
+    let now = chrono::Utc::now();
+    revocations.refresh(sessions.as_ref(), now).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
+    revocations.refresh_apps(apps.as_ref(), now).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
+    spawn_revocation_poller(revocations.clone(), sessions.clone(), apps.clone());
+    let secrets = Arc::new(HmacClientSecrets::new(&master));
     let tenants = Arc::new(db.tenants());
     let users = Arc::new(db.users());
 
@@ -172,7 +201,29 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
 
     let generated_admin = bootstrap(&settings, &auth).await?;
 
+    let registrations = RegistrationService::new(
+        Arc::new(db.registrations()),
+        tenants.clone(),
+        secrets.clone(),
+        clock.clone(),
+        ids.clone(),
+        chrono::Duration::hours(i64::from(settings.registration_ttl_hours)),
+    );
+    spawn_registration_sweep(registrations.clone());
+    let groups = Arc::new(db.groups());
     let state = AppState {
+        applications: ApplicationService::new(
+            apps.clone(),
+            tenants.clone(),
+            users.clone(),
+            groups.clone(),
+            secrets.clone(),
+            revocations.clone(),
+            clock.clone(),
+            ids.clone(),
+        ),
+        oauth: Arc::new(OAuthService::new(apps, secrets, codec.clone(), clock.clone(), ids.clone())),
+        registrations,
         auth,
         partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
         tenants: TenantService::new(tenants.clone(), clock.clone(), ids.clone()),
@@ -184,7 +235,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         ),
-        groups: GroupService::new(Arc::new(db.groups()), tenants, clock.clone(), ids),
+        groups: GroupService::new(groups, tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
         jwks: Arc::new(codec.jwks().clone()),
         issuer,

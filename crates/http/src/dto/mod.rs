@@ -1,5 +1,6 @@
 //! Wire types (serde + OpenAPI schemas). Domain types stay free of serde; these convert.
 
+pub mod apps;
 pub mod auth;
 pub mod common;
 pub mod partners;

@@ -2,10 +2,13 @@
 
 use actix_web::{HttpResponse, web};
 
+pub mod applications;
 pub mod auth;
 pub mod groups;
 pub mod meta;
+pub mod oauth;
 pub mod partners;
+pub mod registrations;
 pub mod sessions;
 pub mod tenants;
 pub mod users;
@@ -52,11 +55,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/groups/{id}/nested/{child_id}").route(web::delete().to(groups::remove_child)))
         .service(web::resource("/sessions").route(web::get().to(sessions::list)))
         .service(web::resource("/sessions/{id}").route(web::get().to(sessions::get)))
-        .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)));
+        .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)))
+        .service(
+            web::resource("/applications").route(web::get().to(applications::list)).route(web::post().to(applications::create)),
+        )
+        .service(
+            web::resource("/applications/{id}")
+                .route(web::get().to(applications::get))
+                .route(web::patch().to(applications::update))
+                .route(web::delete().to(applications::delete)),
+        )
+        .service(web::resource("/applications/{id}/rotate-secret").route(web::post().to(applications::rotate_secret)))
+        .service(
+            web::resource("/applications/{id}/assignments")
+                .route(web::get().to(applications::assignments))
+                .route(web::post().to(applications::assign)),
+        )
+        .service(web::resource("/applications/{id}/assignments/{asg}").route(web::delete().to(applications::unassign)))
+        .service(web::resource("/applications/{id}/effective-users").route(web::get().to(applications::effective_users)))
+        .service(
+            web::resource("/registration-requests")
+                .route(web::get().to(registrations::list))
+                .route(web::post().to(registrations::create)),
+        )
+        .service(
+            web::resource("/registration-requests/{id}")
+                .route(web::get().to(registrations::get))
+                .route(web::delete().to(registrations::cancel)),
+        )
+        .service(web::resource("/registration-requests/{id}/approve").route(web::post().to(registrations::approve)))
+        .service(web::resource("/registration-requests/{id}/reject").route(web::post().to(registrations::reject)));
     cfg.service(
         web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
     )
-    .route("/healthz", web::get().to(meta::healthz))
+    .route("/oauth/token", web::post().to(oauth::token))
+        .route("/healthz", web::get().to(meta::healthz))
     .route("/readyz", web::get().to(meta::readyz))
     .route("/.well-known/jwks.json", web::get().to(meta::jwks))
     .route("/.well-known/openid-configuration", web::get().to(meta::discovery))

@@ -1,0 +1,152 @@
+//! The token endpoint's `client_credentials` grant (RFC 6749 §4.4) and its errors (§5.2).
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use scaikey_domain::application::CLIENT_CREDENTIALS;
+use scaikey_domain::principal::{ClientPrincipal, Principal};
+use scaikey_domain::status::Status;
+
+use crate::ports::{AccessToken, ApplicationRepository, ClientSecrets, Clock, IdGenerator, TokenCodec};
+
+/// RFC 6749 §5.2 error codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthError {
+    /// Missing or duplicated parameter, or two client authentication methods.
+    InvalidRequest(String),
+    /// Unknown client, wrong secret, public or disabled client (HTTP 401).
+    InvalidClient,
+    /// The client may not use this grant.
+    UnauthorizedClient,
+    /// A grant type ScaiKey does not serve here.
+    UnsupportedGrantType,
+    /// A requested scope is not in the application's `allowed_scopes`.
+    InvalidScope(String),
+    /// Storage or signing failed (HTTP 500/503); the cause is logged.
+    ServerError,
+}
+
+impl OAuthError {
+    /// The `error` value.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::ServerError => "server_error",
+        }
+    }
+
+    /// The `error_description` value.
+    #[must_use]
+    pub fn description(&self) -> String {
+        match self {
+            OAuthError::InvalidRequest(d) | OAuthError::InvalidScope(d) => d.clone(),
+            OAuthError::InvalidClient => "Client authentication failed".into(),
+            OAuthError::UnauthorizedClient => "This client may not use the client_credentials grant".into(),
+            OAuthError::UnsupportedGrantType => "Only client_credentials is supported at this endpoint".into(),
+            OAuthError::ServerError => "The server could not issue a token".into(),
+        }
+    }
+}
+
+/// An issued client token.
+#[derive(Debug, Clone)]
+pub struct ClientToken {
+    /// The JWT.
+    pub access_token: String,
+    /// Seconds until expiry.
+    pub expires_in: i64,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+}
+
+/// Issues client-credentials tokens.
+pub struct OAuthService {
+    apps: Arc<dyn ApplicationRepository>,
+    secrets: Arc<dyn ClientSecrets>,
+    codec: Arc<dyn TokenCodec>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for OAuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OAuthService")
+    }
+}
+
+impl OAuthService {
+    /// Wires the service to its ports.
+    pub fn new(
+        apps: Arc<dyn ApplicationRepository>,
+        secrets: Arc<dyn ClientSecrets>,
+        codec: Arc<dyn TokenCodec>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { apps, secrets, codec, clock, ids }
+    }
+
+    /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
+    /// scopes when absent).
+    pub async fn client_credentials(&self, client_id: &str, secret: &str, scope: Option<&str>) -> Result<ClientToken, OAuthError> {
+        let found = self.apps.by_client_id(client_id).await.map_err(|e| {
+            tracing::error!(error = %e, "client lookup failed");
+            OAuthError::ServerError
+        })?;
+        let Some((app, Some(digest))) = found else {
+            tracing::info!(client_id, reason = "unknown or public client", "token refused");
+            return Err(OAuthError::InvalidClient);
+        };
+        if !self.secrets.verify(secret, &digest) {
+            tracing::info!(client_id, reason = "wrong secret", "token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+        if app.status != Status::Active {
+            tracing::info!(client_id, reason = "application suspended", "token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+        if !app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let granted: Vec<String> = match scope.map(str::split_whitespace) {
+            Some(requested) => {
+                let mut out: Vec<String> = Vec::new();
+                for s in requested {
+                    if !app.allowed_scopes.iter().any(|a| a == s) {
+                        return Err(OAuthError::InvalidScope(format!("Scope '{s}' is not allowed for this client")));
+                    }
+                    if !out.iter().any(|x| x == s) {
+                        out.push(s.to_string());
+                    }
+                }
+                out
+            }
+            None => app.allowed_scopes.clone(),
+        };
+        let now = self.clock.now();
+        let token = AccessToken {
+            principal: Principal::Client(ClientPrincipal {
+                app_id: app.id,
+                client_id: app.client_id.clone(),
+                scope_level: app.scope,
+                tenant_id: app.tenant_id,
+                partner_id: app.partner_id,
+                scopes: granted.clone(),
+            }),
+            scope: granted.clone(),
+            jti: self.ids.next(),
+            issued_at: now,
+            expires_at: now + Duration::seconds(app.token_lifetime),
+        };
+        let jwt = self.codec.sign(&token).map_err(|e| {
+            tracing::error!(error = %e, "signing failed");
+            OAuthError::ServerError
+        })?;
+        Ok(ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" ") })
+    }
+}

@@ -1,0 +1,429 @@
+//! Applications (OAuth clients and SAML service providers) and the rules their settings follow.
+//!
+//! - Redirect and post-logout URIs are absolute `https` URLs without a fragment; `http` only for
+//!   `localhost`, `127.0.0.1` or `[::1]`.
+//! - Origins are `scheme://host[:port]` with the same scheme rule.
+//! - `SPA`, `NATIVE` and `SAML_SP` are public (no secret); `WEB` and `SERVICE` are confidential.
+//! - `SERVICE` uses only `client_credentials`; public clients never do.
+//! - Scopes and grant types come from fixed vocabularies; `admin:read`/`admin:write` only for
+//!   `GLOBAL` `SERVICE` applications (they make platform tokens).
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::id::{ApplicationId, PartnerId, TenantId};
+use crate::principal::{ADMIN_READ_SCOPE, ADMIN_WRITE_SCOPE};
+use crate::scope::ScopeLevel;
+use crate::status::Status;
+use crate::validation::{self as v, FieldError, ValidationErrors};
+
+/// Shortest token lifetime, seconds.
+pub const MIN_TOKEN_LIFETIME: i64 = 60;
+/// Longest token lifetime, seconds (one day).
+pub const MAX_TOKEN_LIFETIME: i64 = 86_400;
+/// Default token lifetime, seconds.
+pub const DEFAULT_TOKEN_LIFETIME: i64 = 3600;
+/// Most URIs or origins in one list.
+pub const MAX_LIST_LEN: usize = 50;
+/// Longest URI.
+pub const MAX_URI_LEN: usize = 2048;
+
+/// The `client_credentials` grant.
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+/// Grant types ScaiKey knows.
+pub const GRANT_TYPES: [&str; 5] = [
+    "authorization_code",
+    "refresh_token",
+    CLIENT_CREDENTIALS,
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+    "urn:ietf:params:oauth:grant-type:device_code",
+];
+/// Scopes ScaiKey knows.
+pub const SCOPES: [&str; 10] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+    "groups",
+    "roles",
+    ADMIN_READ_SCOPE,
+    ADMIN_WRITE_SCOPE,
+];
+
+/// Kind of application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApplicationType {
+    /// Server-side web app (confidential).
+    Web,
+    /// Single-page app (public, PKCE).
+    Spa,
+    /// Mobile or desktop app (public, PKCE).
+    Native,
+    /// Machine-to-machine service (confidential, `client_credentials` only).
+    Service,
+    /// SAML service provider.
+    SamlSp,
+}
+
+impl ApplicationType {
+    /// Every type.
+    pub const ALL: [ApplicationType; 5] =
+        [ApplicationType::Web, ApplicationType::Spa, ApplicationType::Native, ApplicationType::Service, ApplicationType::SamlSp];
+
+    /// Wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "WEB",
+            ApplicationType::Spa => "SPA",
+            ApplicationType::Native => "NATIVE",
+            ApplicationType::Service => "SERVICE",
+            ApplicationType::SamlSp => "SAML_SP",
+        }
+    }
+
+    /// Parses a wire name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<ApplicationType> {
+        ApplicationType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// `true` if the application holds a client secret.
+    #[must_use]
+    pub const fn is_confidential(self) -> bool {
+        matches!(self, ApplicationType::Web | ApplicationType::Service)
+    }
+
+    /// Grant types used when none are given.
+    #[must_use]
+    pub fn default_grant_types(self) -> Vec<String> {
+        let g: &[&str] = match self {
+            ApplicationType::Service => &[CLIENT_CREDENTIALS],
+            ApplicationType::SamlSp => &[],
+            _ => &["authorization_code", "refresh_token"],
+        };
+        g.iter().map(|s| (*s).to_string()).collect()
+    }
+}
+
+/// A stored application (its secret never leaves storage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// Its ID.
+    pub id: ApplicationId,
+    /// Public client ID.
+    pub client_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Type.
+    pub application_type: ApplicationType,
+    /// Scope level.
+    pub scope: ScopeLevel,
+    /// Partner (PARTNER apps; TENANT apps under a partner).
+    pub partner_id: Option<PartnerId>,
+    /// Tenant (TENANT apps).
+    pub tenant_id: Option<TenantId>,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// CORS origins.
+    pub allowed_origins: Vec<String>,
+    /// Scopes it may be granted.
+    pub allowed_scopes: Vec<String>,
+    /// Grant types it may use.
+    pub grant_types: Vec<String>,
+    /// Access token lifetime, seconds.
+    pub token_lifetime: i64,
+    /// May exchange tokens (RFC 8693).
+    pub token_exchange_allowed: bool,
+    /// Status.
+    pub status: Status,
+    /// Whether a secret is set.
+    pub has_secret: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Application {
+    /// Where the application lives, for the access rules.
+    #[must_use]
+    pub fn owner(&self) -> crate::access::Owner {
+        crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id)
+            .unwrap_or(crate::access::Owner::Platform)
+    }
+}
+
+/// The OAuth settings shared by applications and registration requests, validated together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientSettings {
+    /// Type.
+    pub application_type: ApplicationType,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// CORS origins.
+    pub allowed_origins: Vec<String>,
+    /// Scopes.
+    pub allowed_scopes: Vec<String>,
+    /// Grant types.
+    pub grant_types: Vec<String>,
+}
+
+fn is_loopback(u: &Url) -> bool {
+    matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// Checks one redirect URI.
+///
+/// ```
+/// use scaikey_domain::application::redirect_uri;
+/// assert!(redirect_uri("https://app.example.com/cb").is_ok());
+/// assert!(redirect_uri("http://localhost:3000/cb").is_ok());
+/// assert!(redirect_uri("http://app.example.com/cb").is_err());
+/// assert!(redirect_uri("https://app.example.com/cb#frag").is_err());
+/// assert!(redirect_uri("/relative").is_err());
+/// ```
+pub fn redirect_uri(s: &str) -> Result<(), String> {
+    if s.len() > MAX_URI_LEN {
+        return Err(format!("URI longer than {MAX_URI_LEN} characters"));
+    }
+    // The URL parser repairs `https:///host` and backslashes; a redirect URI must be exact.
+    if s.contains(":///") || s.contains('\\') || s.chars().any(char::is_whitespace) {
+        return Err("not a well-formed absolute URL".into());
+    }
+    let u = Url::parse(s).map_err(|_| "not an absolute URL".to_string())?;
+    if u.fragment().is_some() || s.contains('#') {
+        return Err("must not contain a fragment".into());
+    }
+    match u.scheme() {
+        "https" if u.host_str().is_some() => Ok(()),
+        "http" if is_loopback(&u) => Ok(()),
+        "http" => Err("http is allowed only for localhost".into()),
+        _ => Err("must be an https URL".into()),
+    }
+}
+
+fn origin(s: &str) -> Result<(), String> {
+    let u = Url::parse(s).map_err(|_| "not an origin (scheme://host[:port])".to_string())?;
+    if !(u.path() == "/" || u.path().is_empty()) || s.ends_with('/') || u.query().is_some() || u.fragment().is_some() {
+        return Err("an origin has no path, query or fragment".into());
+    }
+    match u.scheme() {
+        "https" if u.host_str().is_some() => Ok(()),
+        "http" if is_loopback(&u) => Ok(()),
+        _ => Err("must be https (http only for localhost)".into()),
+    }
+}
+
+fn list(errs: &mut ValidationErrors, field: &str, items: &[String], check: impl Fn(&str) -> Result<(), String>) {
+    if items.len() > MAX_LIST_LEN {
+        errs.push(FieldError::new(field, "too_long", format!("At most {MAX_LIST_LEN} entries")));
+        return;
+    }
+    for (i, item) in items.iter().enumerate() {
+        if let Err(msg) = check(item) {
+            errs.push(FieldError::at(&[field, &i.to_string()], "value_error", msg));
+        } else if items[..i].contains(item) {
+            errs.push(FieldError::at(&[field, &i.to_string()], "value_error", "Duplicate entry"));
+        }
+    }
+}
+
+fn vocabulary(known: &'static [&'static str]) -> impl Fn(&str) -> Result<(), String> {
+    move |s: &str| {
+        if known.contains(&s) { Ok(()) } else { Err(format!("Unknown value '{s}'; known: {}", known.join(", "))) }
+    }
+}
+
+impl ClientSettings {
+    /// Validates settings for an application of `level`, reporting every problem.
+    pub fn validate(
+        application_type: ApplicationType,
+        level: ScopeLevel,
+        redirect_uris: Vec<String>,
+        post_logout_redirect_uris: Vec<String>,
+        allowed_origins: Vec<String>,
+        allowed_scopes: Vec<String>,
+        grant_types: Vec<String>,
+    ) -> Result<ClientSettings, ValidationErrors> {
+        let mut errs = ValidationErrors::new();
+        list(&mut errs, "redirect_uris", &redirect_uris, redirect_uri);
+        list(&mut errs, "post_logout_redirect_uris", &post_logout_redirect_uris, redirect_uri);
+        list(&mut errs, "allowed_origins", &allowed_origins, origin);
+        list(&mut errs, "allowed_scopes", &allowed_scopes, vocabulary(&SCOPES));
+        list(&mut errs, "grant_types", &grant_types, vocabulary(&GRANT_TYPES));
+        let has = |g: &str| grant_types.iter().any(|x| x == g);
+        match application_type {
+            ApplicationType::Service => {
+                if grant_types.iter().any(|g| g != CLIENT_CREDENTIALS) {
+                    errs.push(FieldError::new("grant_types", "value_error", "SERVICE applications use only client_credentials"));
+                }
+                if !redirect_uris.is_empty() {
+                    errs.push(FieldError::new("redirect_uris", "value_error", "SERVICE applications have no redirect URIs"));
+                }
+            }
+            ApplicationType::Spa | ApplicationType::Native if has(CLIENT_CREDENTIALS) => {
+                errs.push(FieldError::new(
+                    "grant_types",
+                    "value_error",
+                    "Public clients (SPA, NATIVE) cannot use client_credentials",
+                ));
+            }
+            ApplicationType::SamlSp if !grant_types.is_empty() => {
+                errs.push(FieldError::new("grant_types", "value_error", "SAML service providers use no OAuth grants"));
+            }
+            _ => {}
+        }
+        if has("authorization_code") && redirect_uris.is_empty() {
+            errs.push(FieldError::new("redirect_uris", "value_error", "authorization_code needs at least one redirect URI"));
+        }
+        let admin = allowed_scopes.iter().any(|s| s == ADMIN_READ_SCOPE || s == ADMIN_WRITE_SCOPE);
+        if admin && !(application_type == ApplicationType::Service && level == ScopeLevel::Global) {
+            errs.push(FieldError::new(
+                "allowed_scopes",
+                "value_error",
+                "admin:read and admin:write are only for GLOBAL SERVICE applications",
+            ));
+        }
+        errs.into_result()?;
+        Ok(ClientSettings { application_type, redirect_uris, post_logout_redirect_uris, allowed_origins, allowed_scopes, grant_types })
+    }
+}
+
+/// Parses the scope triple (`scope`, `partner_id`, `tenant_id`): TENANT needs `tenant_id`,
+/// PARTNER needs `partner_id`; GLOBAL takes neither.
+pub fn scope_fields(
+    errs: &mut ValidationErrors,
+    scope: Option<&str>,
+    partner_id: Option<&str>,
+    tenant_id: Option<&str>,
+) -> Option<(ScopeLevel, Option<PartnerId>, Option<TenantId>)> {
+    let level = match scope {
+        Some(s) => errs.take(v::one_of("scope", s, &ScopeLevel::ALL, ScopeLevel::as_str))?,
+        None => {
+            errs.push(FieldError::missing("scope"));
+            return None;
+        }
+    };
+    let partner = match partner_id {
+        Some(p) => Some(errs.take(v::id::<PartnerId>("partner_id", p))?),
+        None => None,
+    };
+    let tenant = match tenant_id {
+        Some(t) => Some(errs.take(v::id::<TenantId>("tenant_id", t))?),
+        None => None,
+    };
+    match level {
+        ScopeLevel::Tenant if tenant.is_none() => {
+            errs.push(FieldError::new("tenant_id", "missing", "TENANT scope requires tenant_id"));
+            None
+        }
+        ScopeLevel::Partner if partner.is_none() => {
+            errs.push(FieldError::new("partner_id", "missing", "PARTNER scope requires partner_id"));
+            None
+        }
+        ScopeLevel::Global if partner.is_some() || tenant.is_some() => {
+            errs.push(FieldError::new("scope", "value_error", "GLOBAL scope takes neither partner_id nor tenant_id"));
+            None
+        }
+        ScopeLevel::Partner if tenant.is_some() => {
+            errs.push(FieldError::new("tenant_id", "value_error", "PARTNER scope takes no tenant_id"));
+            None
+        }
+        ScopeLevel::Tenant => Some((level, None, tenant)),
+        _ => Some((level, partner, tenant)),
+    }
+}
+
+/// A token lifetime in range.
+pub fn token_lifetime(value: Option<i64>) -> Result<i64, FieldError> {
+    match value {
+        None => Ok(DEFAULT_TOKEN_LIFETIME),
+        Some(n) if (MIN_TOKEN_LIFETIME..=MAX_TOKEN_LIFETIME).contains(&n) => Ok(n),
+        Some(_) => Err(FieldError::new(
+            "token_lifetime",
+            "int_range",
+            format!("token_lifetime must be {MIN_TOKEN_LIFETIME} to {MAX_TOKEN_LIFETIME} seconds"),
+        )),
+    }
+}
+
+/// Parses an application type field.
+pub fn application_type(value: Option<&str>) -> Result<ApplicationType, FieldError> {
+    match value {
+        Some(t) => v::one_of("application_type", t, &ApplicationType::ALL, ApplicationType::as_str),
+        None => Err(FieldError::missing("application_type")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_string()).collect()
+    }
+
+    fn check(t: ApplicationType, level: ScopeLevel, redirects: &[&str], scopes: &[&str], grants: &[&str]) -> Result<ClientSettings, ValidationErrors> {
+        ClientSettings::validate(t, level, s(redirects), vec![], vec![], s(scopes), s(grants))
+    }
+
+    #[test]
+    fn type_rules() {
+        use ApplicationType::*;
+        use ScopeLevel::*;
+        assert!(check(Service, Global, &[], &["admin:read"], &["client_credentials"]).is_ok());
+        assert!(check(Service, Tenant, &[], &["admin:read"], &["client_credentials"]).is_err(), "admin scopes need GLOBAL");
+        assert!(check(Web, Global, &["https://a.example/cb"], &["admin:write"], &["authorization_code"]).is_err());
+        assert!(check(Service, Global, &[], &[], &["authorization_code"]).is_err());
+        assert!(check(Spa, Tenant, &["https://a.example/cb"], &["openid"], &["client_credentials"]).is_err());
+        assert!(check(Spa, Tenant, &["https://a.example/cb"], &["openid"], &["authorization_code"]).is_ok());
+        assert!(check(Web, Tenant, &[], &["openid"], &["authorization_code"]).is_err(), "needs a redirect");
+        assert!(check(SamlSp, Tenant, &[], &[], &["refresh_token"]).is_err());
+        assert!(check(Web, Tenant, &["https://a.example/cb"], &["made:up"], &["authorization_code"]).is_err());
+        assert!(check(Web, Tenant, &["https://a.example/cb"], &["openid"], &["password"]).is_err());
+    }
+
+    #[test]
+    fn uris_and_origins() {
+        for ok in ["https://a.example/cb?x=1", "http://127.0.0.1:8080/cb", "http://[::1]/cb"] {
+            assert!(redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ftp://a.example", "https:///nohost", "javascript:alert(1)", "https://a.example/#", ""] {
+            assert!(redirect_uri(bad).is_err(), "{bad}");
+        }
+        assert!(origin("https://app.example.com").is_ok());
+        assert!(origin("http://localhost:3000").is_ok());
+        assert!(origin("https://app.example.com/path").is_err());
+        assert!(origin("https://app.example.com/").is_err());
+        assert!(origin("http://app.example.com").is_err());
+    }
+
+    #[test]
+    fn scope_triples() {
+        let t = "tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+        let p = "prt_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+        let run = |sc: Option<&str>, pid: Option<&str>, tid: Option<&str>| {
+            let mut e = ValidationErrors::new();
+            let r = scope_fields(&mut e, sc, pid, tid);
+            (r.is_some(), e.errors().first().map(|x| x.loc[0].clone()))
+        };
+        assert_eq!(run(Some("TENANT"), None, Some(t)), (true, None));
+        assert_eq!(run(Some("TENANT"), None, None), (false, Some("tenant_id".into())));
+        assert_eq!(run(Some("PARTNER"), None, None), (false, Some("partner_id".into())));
+        assert_eq!(run(Some("PARTNER"), Some(p), None), (true, None));
+        assert_eq!(run(Some("GLOBAL"), Some(p), None), (false, Some("scope".into())));
+        assert_eq!(run(Some("GLOBAL"), None, None), (true, None));
+        assert_eq!(run(Some("WORLD"), None, None), (false, Some("scope".into())));
+        assert_eq!(run(None, None, None), (false, Some("scope".into())));
+    }
+}

@@ -1,0 +1,118 @@
+//! `/api/v1/admin/registration-requests`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use scaikey_app::ports::RegistrationFilter;
+use scaikey_domain::id::RegistrationRequestId;
+use scaikey_domain::registration::RegistrationStatus;
+use scaikey_domain::scope::ScopeLevel;
+
+use crate::dto::apps::{ApplicationCreatedOut, ApprovalData, RegistrationList, RegistrationOut, RegistrationRequestCreate, RejectionData};
+use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::error::ApiResult;
+use crate::extract::{Authenticated, JsonBody, ListQuery, parse_json, path_id};
+use crate::state::AppState;
+
+const R: &str = "Registration request";
+
+/// List registration requests.
+#[utoipa::path(
+    get, path = "/api/v1/admin/registration-requests", tag = "Registration Requests",
+    description = "List registration requests based on admin's access level.\n\n- Super admins: See all requests\n- Partner admins: See PARTNER requests for their partner + TENANT requests for tenants in their partner\n- Tenant admins: See TENANT requests for their tenant only",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1"),
+        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
+        ("status" = Option<String>, Query, description = "Filter by status: PENDING, APPROVED, REJECTED, CANCELLED, EXPIRED"),
+        ("scope" = Option<String>, Query, description = "Filter by scope: GLOBAL, PARTNER, TENANT"),
+    ),
+    responses((status = 200, body = RegistrationList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let mut q = ListQuery::from_request(&req)?;
+    let page = q.page();
+    let filter = RegistrationFilter {
+        status: q.choice("status", &RegistrationStatus::ALL, RegistrationStatus::as_str),
+        scope: q.choice("scope", &ScopeLevel::ALL, ScopeLevel::as_str),
+    };
+    q.finish()?;
+    let result = state.registrations.list(&auth.0, &filter, page.unwrap_or_default()).await?;
+    Ok(HttpResponse::Ok().json(ListOut::from_page(result, RegistrationOut::from)))
+}
+
+/// Create a registration request.
+#[utoipa::path(
+    post, path = "/api/v1/admin/registration-requests", tag = "Registration Requests",
+    description = "Create a new application registration request (admin-initiated). The request will need to be approved by an admin with appropriate permissions. TENANT needs tenant_id, PARTNER needs partner_id (422 otherwise).",
+    request_body = RegistrationRequestCreate,
+    responses((status = 201, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<RegistrationRequestCreate>) -> ApiResult<HttpResponse> {
+    let r = state.registrations.create(&auth.0, body.0.into_input()).await?;
+    Ok(HttpResponse::Created().json(RegistrationOut::from(r)))
+}
+
+/// Get a registration request.
+#[utoipa::path(
+    get, path = "/api/v1/admin/registration-requests/{request_id}", tag = "Registration Requests",
+    description = "Get details of a specific registration request.",
+    params(("request_id" = String, Path, description = "reg_…")),
+    responses((status = 200, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    security(("bearer" = []))
+)]
+pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: RegistrationRequestId = path_id(&id, R)?;
+    Ok(HttpResponse::Ok().json(RegistrationOut::from(state.registrations.get(&auth.0, id).await?)))
+}
+
+/// Cancel a registration request.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/registration-requests/{request_id}", tag = "Registration Requests",
+    description = "Cancel a pending registration request. It stays readable as CANCELLED; any other state is a 409.",
+    params(("request_id" = String, Path, description = "reg_…")),
+    responses((status = 200, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail)),
+    security(("bearer" = []))
+)]
+pub async fn cancel(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: RegistrationRequestId = path_id(&id, R)?;
+    Ok(HttpResponse::Ok().json(RegistrationOut::from(state.registrations.cancel(&auth.0, id).await?)))
+}
+
+/// Approve a registration request.
+#[utoipa::path(
+    post, path = "/api/v1/admin/registration-requests/{request_id}/approve", tag = "Registration Requests",
+    description = "Approve a registration request and create the application, in one transaction. Returns the created application with client_id and client_secret (secret shown only once). Anything but PENDING is a 409.",
+    params(("request_id" = String, Path, description = "reg_…")),
+    request_body(content = Option<ApprovalData>),
+    responses((status = 200, body = ApplicationCreatedOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn approve(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id: RegistrationRequestId = path_id(&id, R)?;
+    // The body is optional: empty or `null` approves without notes.
+    let notes = if body.iter().all(u8::is_ascii_whitespace) || body.as_ref() == b"null" {
+        None
+    } else {
+        parse_json::<ApprovalData>(&body)?.notes
+    };
+    let a = state.registrations.approve(&auth.0, id, notes.as_deref()).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(ApplicationCreatedOut {
+        application: a.app.into(),
+        client_secret: a.client_secret,
+        registration_request_id: Some(a.request.id.to_string()),
+    }))
+}
+
+/// Reject a registration request.
+#[utoipa::path(
+    post, path = "/api/v1/admin/registration-requests/{request_id}/reject", tag = "Registration Requests",
+    description = "Reject a registration request with a reason (required, non-empty: 422 otherwise). Anything but PENDING is a 409.",
+    params(("request_id" = String, Path, description = "reg_…")),
+    request_body = RejectionData,
+    responses((status = 200, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    security(("bearer" = []))
+)]
+pub async fn reject(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<RejectionData>) -> ApiResult<HttpResponse> {
+    let id: RegistrationRequestId = path_id(&id, R)?;
+    Ok(HttpResponse::Ok().json(RegistrationOut::from(state.registrations.reject(&auth.0, id, body.0.reason.as_deref()).await?)))
+}

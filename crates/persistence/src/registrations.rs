@@ -1,0 +1,290 @@
+//! `RegistrationRepository` on PostgreSQL. A review locks the request row (`FOR UPDATE`), runs
+//! the domain's state machine on its effective status, creates the application when approving,
+//! and stores the outcome — one transaction, so two concurrent approvals create one application.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use scaikey_app::RepoError;
+use scaikey_app::page::{Page, PageRequest};
+use scaikey_app::ports::{RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
+use scaikey_domain::access::Reach;
+use scaikey_domain::application::{Application, ApplicationType, ClientSettings};
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{ApplicationId, PartnerId, RegistrationRequestId, TenantId};
+use scaikey_domain::registration::{RegistrationEvent, RegistrationRequest, RegistrationStatus, effective_status, transition};
+use scaikey_domain::scope::ScopeLevel;
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::error::{TxError, db};
+use crate::schema::{registration_requests as rr, tenants};
+use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// Registration requests in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgRegistrations(pub(crate) Database);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = rr, check_for_backend(diesel::pg::Pg))]
+struct RegRow {
+    id: Uuid,
+    scope: String,
+    partner_id: Option<Uuid>,
+    tenant_id: Option<Uuid>,
+    name: String,
+    description: Option<String>,
+    application_type: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    allowed_origins: Vec<String>,
+    requested_scopes: Vec<String>,
+    grant_types: Vec<String>,
+    contact_email: String,
+    contact_name: Option<String>,
+    organization_name: Option<String>,
+    website_url: Option<String>,
+    status: String,
+    created_by: Option<String>,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<DateTime<Utc>>,
+    review_notes: Option<String>,
+    rejection_reason: Option<String>,
+    application_id: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn to_request(r: RegRow, tenant_partner: Option<Uuid>) -> Result<RegistrationRequest, RepoError> {
+    let application_type = ApplicationType::parse(&r.application_type).unwrap_or(ApplicationType::Web);
+    let scope = ScopeLevel::parse(&r.scope).unwrap_or(ScopeLevel::Tenant);
+    // Stored settings were validated on the way in; rebuild them without re-checking.
+    let settings = ClientSettings::validate(
+        application_type,
+        scope,
+        r.redirect_uris,
+        r.post_logout_redirect_uris,
+        r.allowed_origins,
+        r.requested_scopes,
+        r.grant_types,
+    )
+    .map_err(|e| RepoError::Unknown(anyhow::anyhow!("stored registration request {} is invalid: {e}", r.id)))?;
+    Ok(RegistrationRequest {
+        id: RegistrationRequestId::from_uuid(r.id),
+        scope,
+        partner_id: r.partner_id.or(tenant_partner).map(PartnerId::from_uuid),
+        tenant_id: r.tenant_id.map(TenantId::from_uuid),
+        name: r.name,
+        description: r.description,
+        settings,
+        contact_email: r.contact_email,
+        contact_name: r.contact_name,
+        organization_name: r.organization_name,
+        website_url: r.website_url,
+        status: RegistrationStatus::parse(&r.status).unwrap_or(RegistrationStatus::Expired),
+        created_by: r.created_by,
+        reviewed_by: r.reviewed_by,
+        reviewed_at: r.reviewed_at,
+        review_notes: r.review_notes,
+        rejection_reason: r.rejection_reason,
+        application_id: r.application_id.map(ApplicationId::from_uuid),
+        expires_at: r.expires_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+type RegQuery = rr::BoxedQuery<'static, diesel::pg::Pg>;
+
+fn filtered(reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>) -> RegQuery {
+    let mut q = rr::table.into_boxed();
+    let tenants_of = |p: Uuid| tenants::table.filter(tenants::partner_id.eq(p)).select(tenants::id.nullable());
+    match reach {
+        Reach::Platform => {}
+        Reach::Partner(p) => {
+            q = q.filter(
+                rr::scope
+                    .eq("PARTNER")
+                    .and(rr::partner_id.assume_not_null().eq(p.uuid()))
+                    .or(rr::scope.eq("TENANT").and(rr::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null())),
+            );
+        }
+        Reach::Tenant { tenant, .. } => {
+            q = q.filter(rr::scope.eq("TENANT").and(rr::tenant_id.assume_not_null().eq(tenant.uuid())));
+        }
+    }
+    if let Some(sc) = f.scope {
+        q = q.filter(rr::scope.eq(sc.as_str()));
+    }
+    match f.status {
+        None => {}
+        Some(RegistrationStatus::Pending) => q = q.filter(rr::status.eq("PENDING").and(rr::expires_at.gt(now))),
+        Some(RegistrationStatus::Expired) => {
+            q = q.filter(rr::status.eq("EXPIRED").or(rr::status.eq("PENDING").and(rr::expires_at.le(now))));
+        }
+        Some(s) => q = q.filter(rr::status.eq(s.as_str())),
+    }
+    q
+}
+
+async fn partner_of_tenant(c: &mut diesel_async::AsyncPgConnection, t: Option<Uuid>) -> QueryResult<Option<Uuid>> {
+    match t {
+        Some(t) => Ok(tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten()),
+        None => Ok(None),
+    }
+}
+
+#[async_trait]
+impl RegistrationRepository for PgRegistrations {
+    async fn insert(&self, id: RegistrationRequestId, r: &RegistrationRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<RegistrationRequest, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                if let Some(t) = r.tenant_id {
+                    let live: i64 =
+                        tenants::table.filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null())).count().get_result(c).await?;
+                    if live == 0 {
+                        return Err(RepoError::MissingReference("tenant_id").into());
+                    }
+                }
+                if r.scope == ScopeLevel::Partner
+                    && let Some(p) = r.partner_id
+                {
+                    use crate::schema::partners;
+                    let live: i64 = partners::table
+                        .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
+                        .count()
+                        .get_result(c)
+                        .await?;
+                    if live == 0 {
+                        return Err(RepoError::MissingReference("partner_id").into());
+                    }
+                }
+                let s = &r.settings;
+                let stored_partner = if r.scope == ScopeLevel::Partner { r.partner_id.map(AsUuid::uuid) } else { None };
+                let row = diesel::insert_into(rr::table)
+                    .values((
+                        rr::id.eq(id.uuid()),
+                        rr::scope.eq(r.scope.as_str()),
+                        rr::partner_id.eq(stored_partner),
+                        rr::tenant_id.eq(r.tenant_id.map(AsUuid::uuid)),
+                        rr::name.eq(&r.name),
+                        rr::description.eq(&r.description),
+                        rr::application_type.eq(s.application_type.as_str()),
+                        rr::redirect_uris.eq(&s.redirect_uris),
+                        rr::post_logout_redirect_uris.eq(&s.post_logout_redirect_uris),
+                        rr::allowed_origins.eq(&s.allowed_origins),
+                        rr::requested_scopes.eq(&s.allowed_scopes),
+                        rr::grant_types.eq(&s.grant_types),
+                        rr::contact_email.eq(&r.contact_email),
+                        rr::contact_name.eq(&r.contact_name),
+                        rr::organization_name.eq(&r.organization_name),
+                        rr::website_url.eq(&r.website_url),
+                        rr::status.eq(RegistrationStatus::Pending.as_str()),
+                        rr::created_by.eq(&r.created_by),
+                        rr::expires_at.eq(r.expires_at),
+                        rr::created_at.eq(now),
+                        rr::updated_at.eq(now),
+                    ))
+                    .returning(RegRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                let partner = partner_of_tenant(c, row.tenant_id).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(to_request(row, partner)?)
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn get(&self, id: RegistrationRequestId) -> Result<Option<RegistrationRequest>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row: Option<RegRow> =
+            rr::table.filter(rr::id.eq(id.uuid())).select(RegRow::as_select()).first(&mut conn).await.optional().map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let partner = partner_of_tenant(&mut conn, row.tenant_id).await.map_err(db)?;
+        Ok(Some(to_request(row, partner)?))
+    }
+
+    async fn list(&self, reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>, page: PageRequest) -> Result<Page<RegistrationRequest>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let total: i64 = filtered(reach, f, now).count().get_result(&mut conn).await.map_err(db)?;
+        let rows: Vec<RegRow> = filtered(reach, f, now)
+            .order(rr::id.desc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset())
+            .select(RegRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let partner = partner_of_tenant(&mut conn, row.tenant_id).await.map_err(db)?;
+            items.push(to_request(row, partner)?);
+        }
+        Ok(Page { items, request: page, total })
+    }
+
+    async fn review(
+        &self,
+        id: RegistrationRequestId,
+        review: &Review,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<(RegistrationRequest, Option<Application>)>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                let row: Option<(String, DateTime<Utc>)> = rr::table
+                    .filter(rr::id.eq(id.uuid()))
+                    .select((rr::status, rr::expires_at))
+                    .for_update()
+                    .first(c)
+                    .await
+                    .optional()?;
+                let Some((status, expires_at)) = row else { return Ok(None) };
+                let stored = RegistrationStatus::parse(&status).unwrap_or(RegistrationStatus::Expired);
+                let current = effective_status(stored, expires_at, now);
+                let next = transition(current, &review.event).map_err(|e| RepoError::Conflict(e.to_string()))?;
+                let mut app = None;
+                if let (RegistrationEvent::Approve, Some((app_id, record))) = (&review.event, &review.application) {
+                    app = Some(crate::applications::insert_app(c, *app_id, record, now).await?);
+                }
+                let reason = match &review.event {
+                    RegistrationEvent::Reject { reason } => Some(reason.clone()),
+                    _ => None,
+                };
+                let reviewed = matches!(review.event, RegistrationEvent::Approve | RegistrationEvent::Reject { .. });
+                let row = diesel::update(rr::table.filter(rr::id.eq(id.uuid())))
+                    .set((
+                        rr::status.eq(next.as_str()),
+                        rr::reviewed_by.eq(reviewed.then(|| review.by.clone())),
+                        rr::reviewed_at.eq(reviewed.then_some(now)),
+                        rr::review_notes.eq(&review.notes),
+                        rr::rejection_reason.eq(reason),
+                        rr::application_id.eq(app.as_ref().map(|a: &Application| a.id.uuid())),
+                        rr::updated_at.eq(now),
+                    ))
+                    .returning(RegRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                let partner = partner_of_tenant(c, row.tenant_id).await?;
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some((to_request(row, partner)?, app)))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let n = diesel::update(rr::table.filter(rr::status.eq("PENDING").and(rr::expires_at.le(now))))
+            .set((rr::status.eq("EXPIRED"), rr::updated_at.eq(now)))
+            .execute(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+}
