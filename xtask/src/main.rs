@@ -135,7 +135,8 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
 }
 
 /// Benchmarks, each a `harness = false` bench target that prints its own table.
-const BENCHES: &[(&str, &str)] = &[("scaikey-persistence", "effective_members"), ("scaikey-persistence", "effective_users")];
+const BENCHES: &[(&str, &str)] =
+    &[("scaikey-persistence", "effective_members"), ("scaikey-persistence", "effective_users")];
 
 fn bench(smoke: bool) -> anyhow::Result<()> {
     let url = pg::database_url("postgres")?;

@@ -144,13 +144,20 @@ impl ApplicationService {
                 None
             }
         };
-        let description = errs.take(v::optional_text("description", input.description.clone().flatten().as_deref(), v::MAX_DESCRIPTION_LEN));
+        let description = errs.take(v::optional_text(
+            "description",
+            input.description.clone().flatten().as_deref(),
+            v::MAX_DESCRIPTION_LEN,
+        ));
         let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
         let (scope, tenant_id) = match (&input.scope, r) {
-            (None, Reach::Tenant { tenant, .. }) => (Some("TENANT".to_string()), input.tenant_id.clone().or(Some(tenant.to_string()))),
+            (None, Reach::Tenant { tenant, .. }) => {
+                (Some("TENANT".to_string()), input.tenant_id.clone().or(Some(tenant.to_string())))
+            }
             _ => (input.scope.clone(), input.tenant_id.clone()),
         };
-        let triple = appdom::scope_fields(&mut errs, scope.as_deref(), input.partner_id.as_deref(), tenant_id.as_deref());
+        let triple =
+            appdom::scope_fields(&mut errs, scope.as_deref(), input.partner_id.as_deref(), tenant_id.as_deref());
         let lifetime = errs.take(appdom::token_lifetime(input.token_lifetime));
         let status = match input.status.as_deref() {
             Some(s) => errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)),
@@ -175,8 +182,14 @@ impl ApplicationService {
             _ => None,
         };
         errs.clone().into_result()?;
-        let (Some(name), Some(description), Some((level, partner, tenant)), Some(lifetime), Some(status), Some(settings)) =
-            (name, description, triple, lifetime, status, settings)
+        let (
+            Some(name),
+            Some(description),
+            Some((level, partner, tenant)),
+            Some(lifetime),
+            Some(status),
+            Some(settings),
+        ) = (name, description, triple, lifetime, status, settings)
         else {
             return Err(AppError::Invalid(errs));
         };
@@ -218,19 +231,25 @@ impl ApplicationService {
     async fn visible(&self, ctx: &RequestContext, id: ApplicationId) -> Result<Application, AppError> {
         reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         let app = self.apps.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        can(&ctx.principal, Action::Read, Target::Application(&app.owner())).into_result().map_err(AppError::denied(RESOURCE))?;
+        can(&ctx.principal, Action::Read, Target::Application(&app.owner()))
+            .into_result()
+            .map_err(AppError::denied(RESOURCE))?;
         Ok(app)
     }
 
     async fn writable(&self, ctx: &RequestContext, id: ApplicationId) -> Result<Application, AppError> {
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         let app = self.apps.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        can(&ctx.principal, Action::Write, Target::Application(&app.owner())).into_result().map_err(AppError::denied(RESOURCE))?;
+        can(&ctx.principal, Action::Write, Target::Application(&app.owner()))
+            .into_result()
+            .map_err(AppError::denied(RESOURCE))?;
         Ok(app)
     }
 
     fn audit(ctx: &RequestContext, app: &Application, action: &'static str) -> AuditRecord {
-        AuditRecord::success(&ctx.principal, &ctx.meta, action, "application").resource(app.id).within(app.tenant_id, app.partner_id)
+        AuditRecord::success(&ctx.principal, &ctx.meta, action, "application")
+            .resource(app.id)
+            .within(app.tenant_id, app.partner_id)
     }
 
     /// Reads an application within reach.
@@ -239,13 +258,23 @@ impl ApplicationService {
     }
 
     /// Lists applications visible to the caller.
-    pub async fn list(&self, ctx: &RequestContext, filter: &ApplicationFilter, page: PageRequest) -> Result<Page<Application>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &ApplicationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Application>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.apps.list(r, filter, page).await?)
     }
 
     /// Applies a PATCH; the OAuth settings are re-validated as a whole for the app's type.
-    pub async fn update(&self, ctx: &RequestContext, id: ApplicationId, input: ApplicationInput) -> Result<Application, AppError> {
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        id: ApplicationId,
+        input: ApplicationInput,
+    ) -> Result<Application, AppError> {
         let mut errs = ValidationErrors::new();
         for f in &input.immutable_present {
             errs.push(FieldError::new(f, "value_error", "This field cannot change after creation"));
@@ -258,7 +287,8 @@ impl ApplicationService {
             .as_ref()
             .and_then(|d| errs.take(v::optional_text("description", d.as_deref(), v::MAX_DESCRIPTION_LEN)));
         let token_lifetime = input.token_lifetime.and_then(|t| errs.take(appdom::token_lifetime(Some(t))));
-        let status = input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
+        let status =
+            input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
         let touches_settings = input.redirect_uris.is_some()
             || input.post_logout_redirect_uris.is_some()
             || input.allowed_origins.is_some()
@@ -296,7 +326,8 @@ impl ApplicationService {
             return Ok(app);
         }
         let audit = Self::audit(ctx, &app, "application.update");
-        let updated = self.apps.update(id, &patch, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let updated =
+            self.apps.update(id, &patch, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         if updated.status != Status::Active {
             self.revocations.disable_app(updated.id);
         } else {
@@ -309,7 +340,10 @@ impl ApplicationService {
     pub async fn rotate_secret(&self, ctx: &RequestContext, id: ApplicationId) -> Result<(String, String), AppError> {
         let app = self.writable(ctx, id).await?;
         if !app.application_type.is_confidential() {
-            return Err(AppError::Conflict(format!("{} applications are public clients and have no secret", app.application_type.as_str())));
+            return Err(AppError::Conflict(format!(
+                "{} applications are public clients and have no secret",
+                app.application_type.as_str()
+            )));
         }
         let (secret, digest) = self.secrets.generate().map_err(AppError::Internal)?;
         let audit = Self::audit(ctx, &app, "application.rotate_secret");
@@ -329,33 +363,56 @@ impl ApplicationService {
     }
 
     /// Assigns a user or group (exactly one of the two IDs) within the caller's reach.
-    pub async fn assign(&self, ctx: &RequestContext, id: ApplicationId, user_id: Option<&str>, group_id: Option<&str>) -> Result<Assignment, AppError> {
+    pub async fn assign(
+        &self,
+        ctx: &RequestContext,
+        id: ApplicationId,
+        user_id: Option<&str>,
+        group_id: Option<&str>,
+    ) -> Result<Assignment, AppError> {
         let assignee = match (user_id, group_id) {
             (Some(u), None) => Assignee::User(v::id::<UserId>("user_id", u).map_err(AppError::field)?),
             (None, Some(g)) => Assignee::Group(v::id::<GroupId>("group_id", g).map_err(AppError::field)?),
-            _ => return Err(AppError::field(FieldError::new("user_id", "value_error", "Give exactly one of user_id or group_id"))),
+            _ => {
+                return Err(AppError::field(FieldError::new(
+                    "user_id",
+                    "value_error",
+                    "Give exactly one of user_id or group_id",
+                )));
+            }
         };
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         let app = self.visible(ctx, id).await?;
         // The caller must be able to change the assignee's tenant; otherwise it is not found.
         let (owner, field, what) = match assignee {
-            Assignee::User(u) => (self.users.get(u).await?.map(|u| crate::users::owner_of(&u)), "user_id", "User not found"),
-            Assignee::Group(g) => (self.groups.get(g).await?.map(|g| crate::groups::owner_of(&g)), "group_id", "Group not found"),
+            Assignee::User(u) => {
+                (self.users.get(u).await?.map(|u| crate::users::owner_of(&u)), "user_id", "User not found")
+            }
+            Assignee::Group(g) => {
+                (self.groups.get(g).await?.map(|g| crate::groups::owner_of(&g)), "group_id", "Group not found")
+            }
         };
         match owner {
             Some(o) if can(&ctx.principal, Action::Write, Target::Owned(&o)).is_allowed() => {}
             _ => return Err(AppError::field(FieldError::new(field, "value_error", what))),
         }
         let asg = AssignmentId::generate_from(self.ids.next());
-        let audit = Self::audit(ctx, &app, "application.assign").details(json!({"assignment_id": asg.to_string(), field: match assignee {
-            Assignee::User(u) => u.to_string(),
-            Assignee::Group(g) => g.to_string(),
-        }}));
+        let audit = Self::audit(ctx, &app, "application.assign").details(
+            json!({"assignment_id": asg.to_string(), field: match assignee {
+                Assignee::User(u) => u.to_string(),
+                Assignee::Group(g) => g.to_string(),
+            }}),
+        );
         Ok(self.apps.assign(asg, &app, assignee, self.clock.now(), &audit).await?)
     }
 
     /// Assignments of an application whose assignees lie within reach.
-    pub async fn assignments(&self, ctx: &RequestContext, id: ApplicationId, page: PageRequest) -> Result<Page<Assignment>, AppError> {
+    pub async fn assignments(
+        &self,
+        ctx: &RequestContext,
+        id: ApplicationId,
+        page: PageRequest,
+    ) -> Result<Page<Assignment>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         self.visible(ctx, id).await?;
         Ok(self.apps.assignments(id, r, page).await?)
@@ -367,9 +424,15 @@ impl ApplicationService {
         let app = self.visible(ctx, id).await?;
         let a = self.apps.assignment(id, asg).await?.ok_or(AppError::NotFound("Assignment"))?;
         let owner = Owner::Tenant { tenant: a.tenant_id, partner: a.partner_id };
-        can(&ctx.principal, Action::Write, Target::Owned(&owner)).into_result().map_err(AppError::denied("Assignment"))?;
+        can(&ctx.principal, Action::Write, Target::Owned(&owner))
+            .into_result()
+            .map_err(AppError::denied("Assignment"))?;
         let audit = Self::audit(ctx, &app, "application.unassign").details(json!({"assignment_id": asg.to_string()}));
-        if self.apps.unassign(id, asg, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound("Assignment")) }
+        if self.apps.unassign(id, asg, self.clock.now(), &audit).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("Assignment"))
+        }
     }
 
     /// Users with access to the application. Callable by admins within reach, and by the

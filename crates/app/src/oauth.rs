@@ -93,7 +93,12 @@ impl OAuthService {
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
     /// scopes when absent).
-    pub async fn client_credentials(&self, client_id: &str, secret: &str, scope: Option<&str>) -> Result<ClientToken, OAuthError> {
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> Result<ClientToken, OAuthError> {
         let found = self.apps.by_client_id(client_id).await.map_err(|e| {
             tracing::error!(error = %e, "client lookup failed");
             OAuthError::ServerError

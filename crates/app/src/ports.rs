@@ -712,6 +712,9 @@ pub struct EffectiveUser {
     pub via_groups: Vec<GroupId>,
 }
 
+/// An application with its stored secret digest (`None` for public clients).
+pub type ApplicationWithDigest = (Application, Option<Vec<u8>>);
+
 /// Application storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -719,17 +722,40 @@ pub trait ApplicationRepository: Send + Sync {
     /// Stores an application. TENANT apps: MUST lock the live tenant (`MissingReference` else)
     /// and enforce the partner's `max_applications_per_tenant` (`LimitReached`); PARTNER apps:
     /// the partner must be live.
-    async fn insert(&self, id: ApplicationId, app: &ApplicationRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Application, RepoError>;
+    async fn insert(
+        &self,
+        id: ApplicationId,
+        app: &ApplicationRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Application, RepoError>;
     /// A live application.
     async fn get(&self, id: ApplicationId) -> Result<Option<Application>, RepoError>;
     /// A live application by client ID, with its secret digest.
-    async fn by_client_id(&self, client_id: &str) -> Result<Option<(Application, Option<Vec<u8>>)>, RepoError>;
+    async fn by_client_id(&self, client_id: &str) -> Result<Option<ApplicationWithDigest>, RepoError>;
     /// Live applications visible within `reach`, newest first.
-    async fn list(&self, reach: Reach, filter: &ApplicationFilter, page: PageRequest) -> Result<Page<Application>, RepoError>;
+    async fn list(
+        &self,
+        reach: Reach,
+        filter: &ApplicationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Application>, RepoError>;
     /// Applies changes.
-    async fn update(&self, id: ApplicationId, patch: &ApplicationPatch, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Application>, RepoError>;
+    async fn update(
+        &self,
+        id: ApplicationId,
+        patch: &ApplicationPatch,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError>;
     /// Replaces the secret digest.
-    async fn set_secret(&self, id: ApplicationId, digest: &[u8], now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Application>, RepoError>;
+    async fn set_secret(
+        &self,
+        id: ApplicationId,
+        digest: &[u8],
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError>;
     /// Soft-deletes.
     async fn delete(&self, id: ApplicationId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
     /// Applications whose tokens must be refused: suspended, or deleted within the longest token
@@ -737,16 +763,40 @@ pub trait ApplicationRepository: Send + Sync {
     async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError>;
     /// Assigns a live user or group. MUST return `Invalid` when it does not exist or lies
     /// outside the application's scope, `Conflict` when already assigned.
-    async fn assign(&self, id: AssignmentId, app: &Application, assignee: Assignee, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Assignment, RepoError>;
+    async fn assign(
+        &self,
+        id: AssignmentId,
+        app: &Application,
+        assignee: Assignee,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Assignment, RepoError>;
     /// Assignments whose assignee lies within `reach`, newest first.
-    async fn assignments(&self, app: ApplicationId, reach: Reach, page: PageRequest) -> Result<Page<Assignment>, RepoError>;
+    async fn assignments(
+        &self,
+        app: ApplicationId,
+        reach: Reach,
+        page: PageRequest,
+    ) -> Result<Page<Assignment>, RepoError>;
     /// One assignment of `app`.
     async fn assignment(&self, app: ApplicationId, id: AssignmentId) -> Result<Option<Assignment>, RepoError>;
     /// Removes an assignment.
-    async fn unassign(&self, app: ApplicationId, id: AssignmentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+    async fn unassign(
+        &self,
+        app: ApplicationId,
+        id: AssignmentId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError>;
     /// Users with access through assignments (nested groups followed to any depth), each once,
     /// limited to the application's scope, `reach` and `tenant`; paginated in SQL.
-    async fn effective_users(&self, app: &Application, reach: Reach, tenant: Option<TenantId>, page: PageRequest) -> Result<Page<EffectiveUser>, RepoError>;
+    async fn effective_users(
+        &self,
+        app: &Application,
+        reach: Reach,
+        tenant: Option<TenantId>,
+        page: PageRequest,
+    ) -> Result<Page<EffectiveUser>, RepoError>;
 }
 
 /// A registration request to store.
@@ -800,21 +850,42 @@ pub struct Review {
     pub application: Option<(ApplicationId, ApplicationRecord)>,
 }
 
+/// A reviewed request and, for approvals, the application created.
+pub type Reviewed = (RegistrationRequest, Option<Application>);
+
 /// Registration request storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait RegistrationRepository: Send + Sync {
     /// Stores a request; `MissingReference` when its tenant or partner is not live.
-    async fn insert(&self, id: RegistrationRequestId, rec: &RegistrationRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<RegistrationRequest, RepoError>;
+    async fn insert(
+        &self,
+        id: RegistrationRequestId,
+        rec: &RegistrationRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<RegistrationRequest, RepoError>;
     /// A request.
     async fn get(&self, id: RegistrationRequestId) -> Result<Option<RegistrationRequest>, RepoError>;
     /// Requests within `reach` (by their owner), newest first; status filters use the effective
     /// status at `now`.
-    async fn list(&self, reach: Reach, filter: &RegistrationFilter, now: DateTime<Utc>, page: PageRequest) -> Result<Page<RegistrationRequest>, RepoError>;
+    async fn list(
+        &self,
+        reach: Reach,
+        filter: &RegistrationFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<RegistrationRequest>, RepoError>;
     /// Locks the request, applies the state machine to its effective status at `now`
     /// (`Conflict` for an illegal move), creates the approved application in the same
     /// transaction, and stores the outcome with the audit record.
-    async fn review(&self, id: RegistrationRequestId, review: &Review, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<(RegistrationRequest, Option<Application>)>, RepoError>;
+    async fn review(
+        &self,
+        id: RegistrationRequestId,
+        review: &Review,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Reviewed>, RepoError>;
     /// Records EXPIRED on pending requests past their `expires_at`; returns how many.
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }

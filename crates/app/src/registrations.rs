@@ -17,8 +17,8 @@ use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    ApplicationRecord, ClientSecrets, Clock, IdGenerator, RegistrationFilter, RegistrationRecord, RegistrationRepository,
-    Review, TenantRepository,
+    ApplicationRecord, ClientSecrets, Clock, IdGenerator, RegistrationFilter, RegistrationRecord,
+    RegistrationRepository, Review, TenantRepository,
 };
 
 const RESOURCE: &str = "Registration request";
@@ -114,7 +114,11 @@ impl RegistrationService {
     }
 
     /// Creates a request for an application within the caller's reach.
-    pub async fn create(&self, ctx: &RequestContext, input: RegistrationInput) -> Result<RegistrationRequest, AppError> {
+    pub async fn create(
+        &self,
+        ctx: &RequestContext,
+        input: RegistrationInput,
+    ) -> Result<RegistrationRequest, AppError> {
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         let mut errs = ValidationErrors::new();
         let name = match input.name.as_deref() {
@@ -126,7 +130,12 @@ impl RegistrationService {
         };
         let description = opt_text(&mut errs, "description", input.description.as_deref(), v::MAX_DESCRIPTION_LEN);
         let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
-        let triple = appdom::scope_fields(&mut errs, input.scope.as_deref(), input.partner_id.as_deref(), input.tenant_id.as_deref());
+        let triple = appdom::scope_fields(
+            &mut errs,
+            input.scope.as_deref(),
+            input.partner_id.as_deref(),
+            input.tenant_id.as_deref(),
+        );
         let contact_email = match input.contact_email.as_deref() {
             Some(e) => errs.take(v::email("contact_email", e)),
             None => {
@@ -135,7 +144,8 @@ impl RegistrationService {
             }
         };
         let contact_name = opt_text(&mut errs, "contact_name", input.contact_name.as_deref(), v::MAX_NAME_LEN);
-        let organization_name = opt_text(&mut errs, "organization_name", input.organization_name.as_deref(), v::MAX_NAME_LEN);
+        let organization_name =
+            opt_text(&mut errs, "organization_name", input.organization_name.as_deref(), v::MAX_NAME_LEN);
         let website_url = match input.website_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
             Some(w) => match appdom::redirect_uri(w) {
                 Ok(()) => Some(w.to_string()),
@@ -148,7 +158,10 @@ impl RegistrationService {
         };
         let settings = match (app_type, triple) {
             (Some(t), Some((level, _, _))) => {
-                let scopes = input.requested_scopes.clone().unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
+                let scopes = input
+                    .requested_scopes
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
                 match ClientSettings::validate(
                     t,
                     level,
@@ -175,11 +188,13 @@ impl RegistrationService {
             _ => None,
         };
         errs.clone().into_result()?;
-        let (Some(name), Some((level, partner, tenant)), Some(contact_email), Some(settings)) = (name, triple, contact_email, settings)
+        let (Some(name), Some((level, partner, tenant)), Some(contact_email), Some(settings)) =
+            (name, triple, contact_email, settings)
         else {
             return Err(AppError::Invalid(errs));
         };
-        let owner = ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, level, partner, tenant).await?;
+        let owner =
+            ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, level, partner, tenant).await?;
         can(&ctx.principal, Action::Write, Target::RegistrationRequest(&owner))
             .into_result()
             .map_err(|_| AppError::Denied(Denial::Forbidden, RESOURCE))?;
@@ -209,10 +224,17 @@ impl RegistrationService {
         Ok(self.repo.insert(id, &record, now, &audit).await?)
     }
 
-    async fn visible(&self, ctx: &RequestContext, id: RegistrationRequestId, action: Action) -> Result<RegistrationRequest, AppError> {
+    async fn visible(
+        &self,
+        ctx: &RequestContext,
+        id: RegistrationRequestId,
+        action: Action,
+    ) -> Result<RegistrationRequest, AppError> {
         reach(&ctx.principal, action).map_err(AppError::denied(RESOURCE))?;
         let r = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        can(&ctx.principal, action, Target::RegistrationRequest(&r.owner())).into_result().map_err(AppError::denied(RESOURCE))?;
+        can(&ctx.principal, action, Target::RegistrationRequest(&r.owner()))
+            .into_result()
+            .map_err(AppError::denied(RESOURCE))?;
         Ok(r)
     }
 
@@ -222,41 +244,77 @@ impl RegistrationService {
     }
 
     /// Lists requests within reach.
-    pub async fn list(&self, ctx: &RequestContext, filter: &RegistrationFilter, page: PageRequest) -> Result<Page<RegistrationRequest>, AppError> {
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &RegistrationFilter,
+        page: PageRequest,
+    ) -> Result<Page<RegistrationRequest>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         Ok(self.repo.list(r, filter, self.clock.now(), page).await?.map(|x| self.effective(x)))
     }
 
-    async fn review(&self, ctx: &RequestContext, r: &RegistrationRequest, review: Review, action: &'static str) -> Result<(RegistrationRequest, Option<Application>), AppError> {
+    async fn review(
+        &self,
+        ctx: &RequestContext,
+        r: &RegistrationRequest,
+        review: Review,
+        action: &'static str,
+    ) -> Result<(RegistrationRequest, Option<Application>), AppError> {
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action, "registration_request")
             .resource(r.id)
             .within(r.tenant_id, r.partner_id);
-        let (req, app) = self.repo.review(r.id, &review, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let (req, app) =
+            self.repo.review(r.id, &review, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         Ok((self.effective(req), app))
     }
 
     /// Cancels a pending request (DELETE); it stays readable as CANCELLED.
-    pub async fn cancel(&self, ctx: &RequestContext, id: RegistrationRequestId) -> Result<RegistrationRequest, AppError> {
+    pub async fn cancel(
+        &self,
+        ctx: &RequestContext,
+        id: RegistrationRequestId,
+    ) -> Result<RegistrationRequest, AppError> {
         let r = self.visible(ctx, id, Action::Write).await?;
-        let review = Review { event: RegistrationEvent::Cancel, by: ctx.principal.actor_id(), notes: None, application: None };
+        let review =
+            Review { event: RegistrationEvent::Cancel, by: ctx.principal.actor_id(), notes: None, application: None };
         Ok(self.review(ctx, &r, review, "registration.cancel").await?.0)
     }
 
     /// Rejects a pending request with a non-empty reason.
-    pub async fn reject(&self, ctx: &RequestContext, id: RegistrationRequestId, reason: Option<&str>) -> Result<RegistrationRequest, AppError> {
+    pub async fn reject(
+        &self,
+        ctx: &RequestContext,
+        id: RegistrationRequestId,
+        reason: Option<&str>,
+    ) -> Result<RegistrationRequest, AppError> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
             AppError::field(FieldError::new("reason", "missing", "A rejection needs a non-empty reason"))
         })?;
         let reason = v::text("reason", reason, v::MAX_DESCRIPTION_LEN).map_err(AppError::field)?;
         let r = self.visible(ctx, id, Action::Write).await?;
-        let review = Review { event: RegistrationEvent::Reject { reason }, by: ctx.principal.actor_id(), notes: None, application: None };
+        let review = Review {
+            event: RegistrationEvent::Reject { reason },
+            by: ctx.principal.actor_id(),
+            notes: None,
+            application: None,
+        };
         Ok(self.review(ctx, &r, review, "registration.reject").await?.0)
     }
 
     /// Approves a pending request: the application is created in the same transaction and
     /// returned with its secret, once. A concurrent second approval gets a 409.
-    pub async fn approve(&self, ctx: &RequestContext, id: RegistrationRequestId, notes: Option<&str>) -> Result<Approved, AppError> {
-        let notes = notes.map(|n| v::optional_text("notes", Some(n), v::MAX_DESCRIPTION_LEN)).transpose().map_err(AppError::field)?.flatten();
+    pub async fn approve(
+        &self,
+        ctx: &RequestContext,
+        id: RegistrationRequestId,
+        notes: Option<&str>,
+    ) -> Result<Approved, AppError> {
+        let notes = notes
+            .map(|n| v::optional_text("notes", Some(n), v::MAX_DESCRIPTION_LEN))
+            .transpose()
+            .map_err(AppError::field)?
+            .flatten();
         let r = self.visible(ctx, id, Action::Write).await?;
         let (secret, digest) = if r.settings.application_type.is_confidential() {
             let (s, d) = self.secrets.generate().map_err(AppError::Internal)?;

@@ -26,7 +26,10 @@ impl HmacClientSecrets {
     /// Keys the HMAC with the master key's `client-secret` subkey.
     #[must_use]
     pub fn new(master: &MasterKey) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, &master.derive("scaikey/client-secret/v1")), rng: SystemRandom::new() }
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &master.derive("scaikey/client-secret/v1")),
+            rng: SystemRandom::new(),
+        }
     }
 }
 

@@ -69,8 +69,13 @@ pub enum ApplicationType {
 
 impl ApplicationType {
     /// Every type.
-    pub const ALL: [ApplicationType; 5] =
-        [ApplicationType::Web, ApplicationType::Spa, ApplicationType::Native, ApplicationType::Service, ApplicationType::SamlSp];
+    pub const ALL: [ApplicationType; 5] = [
+        ApplicationType::Web,
+        ApplicationType::Spa,
+        ApplicationType::Native,
+        ApplicationType::Service,
+        ApplicationType::SamlSp,
+    ];
 
     /// Wire name.
     #[must_use]
@@ -265,10 +270,18 @@ impl ClientSettings {
         match application_type {
             ApplicationType::Service => {
                 if grant_types.iter().any(|g| g != CLIENT_CREDENTIALS) {
-                    errs.push(FieldError::new("grant_types", "value_error", "SERVICE applications use only client_credentials"));
+                    errs.push(FieldError::new(
+                        "grant_types",
+                        "value_error",
+                        "SERVICE applications use only client_credentials",
+                    ));
                 }
                 if !redirect_uris.is_empty() {
-                    errs.push(FieldError::new("redirect_uris", "value_error", "SERVICE applications have no redirect URIs"));
+                    errs.push(FieldError::new(
+                        "redirect_uris",
+                        "value_error",
+                        "SERVICE applications have no redirect URIs",
+                    ));
                 }
             }
             ApplicationType::Spa | ApplicationType::Native if has(CLIENT_CREDENTIALS) => {
@@ -284,7 +297,11 @@ impl ClientSettings {
             _ => {}
         }
         if has("authorization_code") && redirect_uris.is_empty() {
-            errs.push(FieldError::new("redirect_uris", "value_error", "authorization_code needs at least one redirect URI"));
+            errs.push(FieldError::new(
+                "redirect_uris",
+                "value_error",
+                "authorization_code needs at least one redirect URI",
+            ));
         }
         let admin = allowed_scopes.iter().any(|s| s == ADMIN_READ_SCOPE || s == ADMIN_WRITE_SCOPE);
         if admin && !(application_type == ApplicationType::Service && level == ScopeLevel::Global) {
@@ -295,7 +312,14 @@ impl ClientSettings {
             ));
         }
         errs.into_result()?;
-        Ok(ClientSettings { application_type, redirect_uris, post_logout_redirect_uris, allowed_origins, allowed_scopes, grant_types })
+        Ok(ClientSettings {
+            application_type,
+            redirect_uris,
+            post_logout_redirect_uris,
+            allowed_origins,
+            allowed_scopes,
+            grant_types,
+        })
     }
 }
 
@@ -373,7 +397,13 @@ mod tests {
         v.iter().map(|x| (*x).to_string()).collect()
     }
 
-    fn check(t: ApplicationType, level: ScopeLevel, redirects: &[&str], scopes: &[&str], grants: &[&str]) -> Result<ClientSettings, ValidationErrors> {
+    fn check(
+        t: ApplicationType,
+        level: ScopeLevel,
+        redirects: &[&str],
+        scopes: &[&str],
+        grants: &[&str],
+    ) -> Result<ClientSettings, ValidationErrors> {
         ClientSettings::validate(t, level, s(redirects), vec![], vec![], s(scopes), s(grants))
     }
 
@@ -382,7 +412,10 @@ mod tests {
         use ApplicationType::*;
         use ScopeLevel::*;
         assert!(check(Service, Global, &[], &["admin:read"], &["client_credentials"]).is_ok());
-        assert!(check(Service, Tenant, &[], &["admin:read"], &["client_credentials"]).is_err(), "admin scopes need GLOBAL");
+        assert!(
+            check(Service, Tenant, &[], &["admin:read"], &["client_credentials"]).is_err(),
+            "admin scopes need GLOBAL"
+        );
         assert!(check(Web, Global, &["https://a.example/cb"], &["admin:write"], &["authorization_code"]).is_err());
         assert!(check(Service, Global, &[], &[], &["authorization_code"]).is_err());
         assert!(check(Spa, Tenant, &["https://a.example/cb"], &["openid"], &["client_credentials"]).is_err());

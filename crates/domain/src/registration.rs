@@ -244,6 +244,7 @@ impl RegistrationRequest {
     /// Where the request lives, for the access rules.
     #[must_use]
     pub fn owner(&self) -> crate::access::Owner {
-        crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id).unwrap_or(crate::access::Owner::Platform)
+        crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id)
+            .unwrap_or(crate::access::Owner::Platform)
     }
 }

@@ -37,7 +37,7 @@ fn main() {
         let one_tenant = TenantId::generate_from(ulid::Ulid::from(uuid::Uuid::parse_str("00000000-0000-0000-00aa-000000000003").unwrap()));
         println!("effective_users: {users} users via 3-level nested groups in 10 tenants (seeded in {seeded:.2?}), {iterations} runs each");
         println!("{:<34} {:>10} {:>10} {:>10} {:>8}", "case", "p50", "p95", "max", "total");
-        let deep = (users / 100 / 2) as i64;
+        let deep = users / 100 / 2;
         for (name, page, tenant) in [
             ("page 1 (100 per page)".to_string(), 1, None),
             (format!("page {deep} (100 per page)"), deep, None),

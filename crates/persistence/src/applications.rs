@@ -104,8 +104,11 @@ pub(crate) async fn insert_app(
             let Some(p) = found else { return Err(RepoError::MissingReference("tenant_id").into()) };
             tenant_partner = p;
             if let Some(p) = p {
-                let limit: Option<i32> =
-                    partners::table.filter(partners::id.eq(p)).select(partners::max_applications_per_tenant).first(c).await?;
+                let limit: Option<i32> = partners::table
+                    .filter(partners::id.eq(p))
+                    .select(partners::max_applications_per_tenant)
+                    .first(c)
+                    .await?;
                 if limit.is_some() {
                     let n: i64 = applications::table
                         .filter(applications::tenant_id.eq(t.uuid()).and(applications::deleted_at.is_null()))
@@ -170,7 +173,9 @@ fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
                 applications::scope
                     .eq("GLOBAL")
                     .or(applications::scope.eq("PARTNER").and(applications::partner_id.assume_not_null().eq(p.uuid())))
-                    .or(applications::scope.eq("TENANT").and(applications::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null())),
+                    .or(applications::scope
+                        .eq("TENANT")
+                        .and(applications::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null())),
             );
         }
         Reach::Tenant { tenant, partner } => {
@@ -178,8 +183,12 @@ fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
             q = q.filter(
                 applications::scope
                     .eq("GLOBAL")
-                    .or(applications::scope.eq("PARTNER").and(applications::partner_id.assume_not_null().eq(own_partner)))
-                    .or(applications::scope.eq("TENANT").and(applications::tenant_id.assume_not_null().eq(tenant.uuid()))),
+                    .or(applications::scope
+                        .eq("PARTNER")
+                        .and(applications::partner_id.assume_not_null().eq(own_partner)))
+                    .or(applications::scope
+                        .eq("TENANT")
+                        .and(applications::tenant_id.assume_not_null().eq(tenant.uuid()))),
             );
         }
     }
@@ -233,7 +242,9 @@ async fn load_one(c: &mut AsyncPgConnection, filter: AppQuery) -> QueryResult<Op
     let row: Option<AppRow> = filter.select(AppRow::as_select()).first(c).await.optional()?;
     let Some(row) = row else { return Ok(None) };
     let partner = match row.tenant_id {
-        Some(t) => tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten(),
+        Some(t) => {
+            tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten()
+        }
         None => None,
     };
     Ok(Some(to_app(row, partner)))
@@ -339,7 +350,13 @@ eligible AS (
 
 #[async_trait]
 impl ApplicationRepository for PgApplications {
-    async fn insert(&self, id: ApplicationId, a: &ApplicationRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Application, RepoError> {
+    async fn insert(
+        &self,
+        id: ApplicationId,
+        a: &ApplicationRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Application, RepoError> {
         let mut conn = self.0.conn().await?;
         let app = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -353,7 +370,9 @@ impl ApplicationRepository for PgApplications {
 
     async fn get(&self, id: ApplicationId) -> Result<Option<Application>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let q = applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())).into_boxed();
+        let q = applications::table
+            .filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null()))
+            .into_boxed();
         Ok(load_one(&mut conn, q).await.map_err(db)?.map(|(a, _)| a))
     }
 
@@ -365,7 +384,12 @@ impl ApplicationRepository for PgApplications {
         load_one(&mut conn, q).await.map_err(db)
     }
 
-    async fn list(&self, reach: Reach, filter: &ApplicationFilter, page: PageRequest) -> Result<Page<Application>, RepoError> {
+    async fn list(
+        &self,
+        reach: Reach,
+        filter: &ApplicationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Application>, RepoError> {
         let mut conn = self.0.conn().await?;
         let total: i64 = visible(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
         let rows: Vec<AppRow> = visible(reach, filter)
@@ -380,7 +404,13 @@ impl ApplicationRepository for PgApplications {
         Ok(Page { items, request: page, total })
     }
 
-    async fn update(&self, id: ApplicationId, p: &ApplicationPatch, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Application>, RepoError> {
+    async fn update(
+        &self,
+        id: ApplicationId,
+        p: &ApplicationPatch,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError> {
         let set = AppChangeset {
             name: p.name.as_deref(),
             description: p.description.as_ref().map(Option::as_deref),
@@ -397,10 +427,12 @@ impl ApplicationRepository for PgApplications {
         let mut conn = self.0.conn().await?;
         let found = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())))
-                    .set(&set)
-                    .execute(c)
-                    .await?;
+                let n = diesel::update(
+                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+                )
+                .set(&set)
+                .execute(c)
+                .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }
@@ -411,14 +443,22 @@ impl ApplicationRepository for PgApplications {
         if found { self.get(id).await } else { Ok(None) }
     }
 
-    async fn set_secret(&self, id: ApplicationId, digest: &[u8], now: DateTime<Utc>, audit: &AuditRecord) -> Result<Option<Application>, RepoError> {
+    async fn set_secret(
+        &self,
+        id: ApplicationId,
+        digest: &[u8],
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError> {
         let mut conn = self.0.conn().await?;
         let found = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())))
-                    .set((applications::client_secret_hmac.eq(digest), applications::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
+                let n = diesel::update(
+                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+                )
+                .set((applications::client_secret_hmac.eq(digest), applications::updated_at.eq(now)))
+                .execute(c)
+                .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }
@@ -433,10 +473,12 @@ impl ApplicationRepository for PgApplications {
         let mut conn = self.0.conn().await?;
         let deleted = conn
             .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())))
-                    .set((applications::deleted_at.eq(now), applications::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
+                let n = diesel::update(
+                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+                )
+                .set((applications::deleted_at.eq(now), applications::updated_at.eq(now)))
+                .execute(c)
+                .await?;
                 if n == 1 {
                     crate::audit::record(c, audit, now).await?;
                 }
@@ -462,7 +504,14 @@ impl ApplicationRepository for PgApplications {
         Ok(ids.into_iter().map(ApplicationId::from_uuid).collect())
     }
 
-    async fn assign(&self, id: AssignmentId, app: &Application, assignee: Assignee, now: DateTime<Utc>, audit: &AuditRecord) -> Result<Assignment, RepoError> {
+    async fn assign(
+        &self,
+        id: AssignmentId,
+        app: &Application,
+        assignee: Assignee,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Assignment, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
@@ -471,7 +520,12 @@ impl ApplicationRepository for PgApplications {
                         "user_id",
                         users::table
                             .inner_join(tenants::table)
-                            .filter(users::id.eq(u.uuid()).and(users::deleted_at.is_null()).and(tenants::deleted_at.is_null()))
+                            .filter(
+                                users::id
+                                    .eq(u.uuid())
+                                    .and(users::deleted_at.is_null())
+                                    .and(tenants::deleted_at.is_null()),
+                            )
                             .select((tenants::id, tenants::partner_id))
                             .first(c)
                             .await
@@ -532,7 +586,12 @@ impl ApplicationRepository for PgApplications {
         Ok(out)
     }
 
-    async fn assignments(&self, app: ApplicationId, reach: Reach, page: PageRequest) -> Result<Page<Assignment>, RepoError> {
+    async fn assignments(
+        &self,
+        app: ApplicationId,
+        reach: Reach,
+        page: PageRequest,
+    ) -> Result<Page<Assignment>, RepoError> {
         let mut conn = self.0.conn().await?;
         let q = || {
             let mut q = application_assignments::table
@@ -562,7 +621,9 @@ impl ApplicationRepository for PgApplications {
         let mut conn = self.0.conn().await?;
         let row: Option<(AssignmentRow, Option<Uuid>)> = application_assignments::table
             .inner_join(tenants::table)
-            .filter(application_assignments::application_id.eq(app.uuid()).and(application_assignments::id.eq(id.uuid())))
+            .filter(
+                application_assignments::application_id.eq(app.uuid()).and(application_assignments::id.eq(id.uuid())),
+            )
             .select((AssignmentRow::as_select(), tenants::partner_id))
             .first(&mut conn)
             .await
@@ -571,13 +632,22 @@ impl ApplicationRepository for PgApplications {
         Ok(row.map(|(r, p)| to_assignment(r, p)))
     }
 
-    async fn unassign(&self, app: ApplicationId, id: AssignmentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
+    async fn unassign(
+        &self,
+        app: ApplicationId,
+        id: AssignmentId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         let removed = conn
             .transaction::<_, TxError, _>(async |c| {
                 let n = diesel::delete(
-                    application_assignments::table
-                        .filter(application_assignments::application_id.eq(app.uuid()).and(application_assignments::id.eq(id.uuid()))),
+                    application_assignments::table.filter(
+                        application_assignments::application_id
+                            .eq(app.uuid())
+                            .and(application_assignments::id.eq(id.uuid())),
+                    ),
                 )
                 .execute(c)
                 .await?;
@@ -590,7 +660,13 @@ impl ApplicationRepository for PgApplications {
         Ok(removed)
     }
 
-    async fn effective_users(&self, app: &Application, reach: Reach, tenant: Option<TenantId>, page: PageRequest) -> Result<Page<EffectiveUser>, RepoError> {
+    async fn effective_users(
+        &self,
+        app: &Application,
+        reach: Reach,
+        tenant: Option<TenantId>,
+        page: PageRequest,
+    ) -> Result<Page<EffectiveUser>, RepoError> {
         let (scope_partner, scope_tenant) = match app.scope {
             ScopeLevel::Global => (None, None),
             ScopeLevel::Partner => (Some(app.partner_id.map_or(Uuid::nil(), AsUuid::uuid)), None),

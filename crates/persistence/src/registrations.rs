@@ -13,7 +13,9 @@ use scaikey_domain::access::Reach;
 use scaikey_domain::application::{Application, ApplicationType, ClientSettings};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, RegistrationRequestId, TenantId};
-use scaikey_domain::registration::{RegistrationEvent, RegistrationRequest, RegistrationStatus, effective_status, transition};
+use scaikey_domain::registration::{
+    RegistrationEvent, RegistrationRequest, RegistrationStatus, effective_status, transition,
+};
 use scaikey_domain::scope::ScopeLevel;
 use uuid::Uuid;
 
@@ -131,20 +133,35 @@ fn filtered(reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>) -> RegQuer
 
 async fn partner_of_tenant(c: &mut diesel_async::AsyncPgConnection, t: Option<Uuid>) -> QueryResult<Option<Uuid>> {
     match t {
-        Some(t) => Ok(tenants::table.filter(tenants::id.eq(t)).select(tenants::partner_id).first(c).await.optional()?.flatten()),
+        Some(t) => Ok(tenants::table
+            .filter(tenants::id.eq(t))
+            .select(tenants::partner_id)
+            .first(c)
+            .await
+            .optional()?
+            .flatten()),
         None => Ok(None),
     }
 }
 
 #[async_trait]
 impl RegistrationRepository for PgRegistrations {
-    async fn insert(&self, id: RegistrationRequestId, r: &RegistrationRecord, now: DateTime<Utc>, audit: &AuditRecord) -> Result<RegistrationRequest, RepoError> {
+    async fn insert(
+        &self,
+        id: RegistrationRequestId,
+        r: &RegistrationRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<RegistrationRequest, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
                 if let Some(t) = r.tenant_id {
-                    let live: i64 =
-                        tenants::table.filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null())).count().get_result(c).await?;
+                    let live: i64 = tenants::table
+                        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
+                        .count()
+                        .get_result(c)
+                        .await?;
                     if live == 0 {
                         return Err(RepoError::MissingReference("tenant_id").into());
                     }
@@ -201,14 +218,25 @@ impl RegistrationRepository for PgRegistrations {
 
     async fn get(&self, id: RegistrationRequestId) -> Result<Option<RegistrationRequest>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let row: Option<RegRow> =
-            rr::table.filter(rr::id.eq(id.uuid())).select(RegRow::as_select()).first(&mut conn).await.optional().map_err(db)?;
+        let row: Option<RegRow> = rr::table
+            .filter(rr::id.eq(id.uuid()))
+            .select(RegRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let partner = partner_of_tenant(&mut conn, row.tenant_id).await.map_err(db)?;
         Ok(Some(to_request(row, partner)?))
     }
 
-    async fn list(&self, reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>, page: PageRequest) -> Result<Page<RegistrationRequest>, RepoError> {
+    async fn list(
+        &self,
+        reach: Reach,
+        f: &RegistrationFilter,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<RegistrationRequest>, RepoError> {
         let mut conn = self.0.conn().await?;
         let total: i64 = filtered(reach, f, now).count().get_result(&mut conn).await.map_err(db)?;
         let rows: Vec<RegRow> = filtered(reach, f, now)

@@ -135,7 +135,6 @@ diesel::joinable!(registration_requests -> tenants (tenant_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
 
-
 diesel::table! {
     applications (id) {
         id -> Uuid,

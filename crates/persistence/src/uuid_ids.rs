@@ -33,4 +33,14 @@ pub(crate) trait FromUuid {
 }
 
 use scaikey_domain::id::*;
-id_conv!(PartnerId, TenantId, UserId, SessionId, AuditEventId, GroupId, ApplicationId, AssignmentId, RegistrationRequestId);
+id_conv!(
+    PartnerId,
+    TenantId,
+    UserId,
+    SessionId,
+    AuditEventId,
+    GroupId,
+    ApplicationId,
+    AssignmentId,
+    RegistrationRequestId
+);

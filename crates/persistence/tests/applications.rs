@@ -17,7 +17,8 @@ use scaikey_testkit::TestDb;
 mod apps;
 
 fn db(t: &TestDb) -> Database {
-    Database::connect(&DbConfig { url: t.url.clone(), max_connections: 2, acquire_timeout: Duration::from_secs(5) }).unwrap()
+    Database::connect(&DbConfig { url: t.url.clone(), max_connections: 2, acquire_timeout: Duration::from_secs(5) })
+        .unwrap()
 }
 
 #[tokio::test]
@@ -26,13 +27,20 @@ async fn effective_users_are_counted_once_and_paged_in_sql() {
     let id = apps::seed_application(&t, 10_000).await;
     let repo = db(&t).applications();
     let app = repo.get(id).await.unwrap().unwrap();
-    let page = repo.effective_users(&app, Reach::Platform, None, PageRequest::new(Some(1), Some(100)).unwrap()).await.unwrap();
+    let page =
+        repo.effective_users(&app, Reach::Platform, None, PageRequest::new(Some(1), Some(100)).unwrap()).await.unwrap();
     assert_eq!(page.total, 10_000, "1,000 direct users are also group members: each counts once");
     assert_eq!(page.items.len(), 100);
     let direct = page.items.iter().filter(|u| u.direct).count();
-    assert!(page.items.iter().all(|u| u.via_groups.len() == 1), "every user reaches the app through its tenant's root group");
+    assert!(
+        page.items.iter().all(|u| u.via_groups.len() == 1),
+        "every user reaches the app through its tenant's root group"
+    );
     assert!(direct <= 100);
-    let deep = repo.effective_users(&app, Reach::Platform, None, PageRequest::new(Some(100), Some(100)).unwrap()).await.unwrap();
+    let deep = repo
+        .effective_users(&app, Reach::Platform, None, PageRequest::new(Some(100), Some(100)).unwrap())
+        .await
+        .unwrap();
     assert_eq!(deep.items.len(), 100);
 }
 

@@ -10,11 +10,11 @@ use anyhow::Context;
 use async_trait_shim::Readiness;
 use scaikey_app::applications::ApplicationService;
 use scaikey_app::auth::{AuthService, AuthSettings};
-use scaikey_app::oauth::OAuthService;
-use scaikey_app::registrations::RegistrationService;
 use scaikey_app::groups::GroupService;
+use scaikey_app::oauth::OAuthService;
 use scaikey_app::partners::PartnerService;
 use scaikey_app::ports::{ApplicationRepository, Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::registrations::RegistrationService;
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
@@ -41,7 +41,11 @@ pub const REGISTRATION_SWEEP: Duration = Duration::from_secs(60);
 
 /// Keeps `list` in step with sessions revoked and applications disabled by any process on the
 /// same database.
-fn spawn_revocation_poller(list: Arc<RevocationList>, sessions: Arc<dyn SessionRepository>, apps: Arc<dyn ApplicationRepository>) {
+fn spawn_revocation_poller(
+    list: Arc<RevocationList>,
+    sessions: Arc<dyn SessionRepository>,
+    apps: Arc<dyn ApplicationRepository>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REVOCATION_POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

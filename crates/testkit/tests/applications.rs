@@ -58,9 +58,22 @@ async fn a_platform_token_drives_the_admin_api_and_rotation_stops_the_old_secret
     assert_eq!(t.body["scope"], "admin:read admin:write");
     assert_eq!(t.headers.get("cache-control").unwrap(), "no-store");
     let c = claims(t.body["access_token"].as_str().unwrap());
-    assert_eq!((c["sub"].as_str(), c["client_id"].as_str(), c["scope_level"].as_str()), (Some(client_id.as_str()), Some(client_id.as_str()), Some("GLOBAL")));
+    assert_eq!(
+        (c["sub"].as_str(), c["client_id"].as_str(), c["scope_level"].as_str()),
+        (Some(client_id.as_str()), Some(client_id.as_str()), Some("GLOBAL"))
+    );
     assert_eq!(c["app_id"], id.as_str());
-    let form = token_request(&app, None, &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", &secret), ("scope", "admin:read")]).await;
+    let form = token_request(
+        &app,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+            ("scope", "admin:read"),
+        ],
+    )
+    .await;
     assert_eq!((form.status, form.body["scope"].as_str()), (200, Some("admin:read")));
 
     // The platform token acts with super-admin reach, per scope.
@@ -81,7 +94,10 @@ async fn a_platform_token_drives_the_admin_api_and_rotation_stops_the_old_secret
     let old = token_request(&app, Some((&client_id, &secret)), &[("grant_type", "client_credentials")]).await;
     assert_eq!((old.status, old.body["error"].as_str()), (401, Some("invalid_client")));
     assert!(old.headers.get("www-authenticate").is_some());
-    assert_eq!(token_request(&app, Some((&client_id, &new_secret)), &[("grant_type", "client_credentials")]).await.status, 200);
+    assert_eq!(
+        token_request(&app, Some((&client_id, &new_secret)), &[("grant_type", "client_credentials")]).await.status,
+        200
+    );
 
     // Deleting the application refuses its tokens at once.
     assert_eq!(admin.delete(&format!("/api/v1/admin/applications/{id}")).await.unwrap().status, 204);
@@ -93,14 +109,25 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     let app = TestApp::spawn().await.unwrap();
     let admin = app.super_admin().await.unwrap();
     let (_, id, secret) = service_app(&admin, &["openid"]).await;
-    let cases: Vec<(Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (Option<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (Some((&id, &secret)), vec![("grant_type", "password")], 400, "unsupported_grant_type"),
         (Some((&id, &secret)), vec![], 400, "invalid_request"),
-        (Some((&id, &secret)), vec![("grant_type", "client_credentials"), ("scope", "openid admin:read")], 400, "invalid_scope"),
+        (
+            Some((&id, &secret)),
+            vec![("grant_type", "client_credentials"), ("scope", "openid admin:read")],
+            400,
+            "invalid_scope",
+        ),
         (Some((&id, "wrong")), vec![("grant_type", "client_credentials")], 401, "invalid_client"),
         (Some(("ck_nobody", "x")), vec![("grant_type", "client_credentials")], 401, "invalid_client"),
         (None, vec![("grant_type", "client_credentials")], 401, "invalid_client"),
-        (Some((&id, &secret)), vec![("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)], 400, "invalid_request"),
+        (
+            Some((&id, &secret)),
+            vec![("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
+            400,
+            "invalid_request",
+        ),
     ];
     for (basic, form, status, error) in cases {
         let r = token_request(&app, basic, &form).await;
@@ -108,7 +135,12 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         assert!(r.body["error_description"].is_string());
     }
     // Not a form.
-    let r = reqwest::Client::new().post(format!("{}/oauth/token", app.base_url)).json(&json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base_url))
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     // A public client has no secret and gets no token.
     let spa = admin
@@ -116,9 +148,17 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         .await
         .unwrap();
     assert_eq!((spa.status, &spa.body["client_secret"], &spa.body["public_client"]), (201, &json!(null), &json!(true)));
-    let r = token_request(&app, Some((spa.body["client_id"].as_str().unwrap(), "")), &[("grant_type", "client_credentials")]).await;
+    let r = token_request(
+        &app,
+        Some((spa.body["client_id"].as_str().unwrap(), "")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     assert_eq!(r.status, 401);
-    assert_eq!(admin.post(&format!("/api/v1/admin/applications/{}/rotate-secret", spa.id()), json!({})).await.unwrap().status, 409);
+    assert_eq!(
+        admin.post(&format!("/api/v1/admin/applications/{}/rotate-secret", spa.id()), json!({})).await.unwrap().status,
+        409
+    );
 }
 
 #[tokio::test]
@@ -139,7 +179,10 @@ async fn validation_by_type_and_scope() {
         (json!({"allowed_scopes": ["telepathy"]}), "body.allowed_scopes.0"),
         (json!({"allowed_scopes": ["admin:read"]}), "body.allowed_scopes"),
         (json!({"grant_types": ["password"]}), "body.grant_types.0"),
-        (json!({"application_type": "SERVICE", "redirect_uris": [], "grant_types": ["authorization_code"]}), "body.grant_types"),
+        (
+            json!({"application_type": "SERVICE", "redirect_uris": [], "grant_types": ["authorization_code"]}),
+            "body.grant_types",
+        ),
         (json!({"application_type": "SPA", "grant_types": ["client_credentials"]}), "body.grant_types"),
         (json!({"application_type": "ROBOT"}), "body.application_type"),
         (json!({"scope": "TENANT", "tenant_id": null}), "body.tenant_id"),
@@ -150,26 +193,46 @@ async fn validation_by_type_and_scope() {
         let r = admin.post("/api/v1/admin/applications", base(extra.clone())).await.unwrap();
         assert_eq!((r.status, r.first_loc()), (422, loc.to_string()), "{extra}: {}", r.body);
     }
-    let ok = admin.post("/api/v1/admin/applications", base(json!({"redirect_uris": ["http://localhost:3000/cb"]}))).await.unwrap();
+    let ok = admin
+        .post("/api/v1/admin/applications", base(json!({"redirect_uris": ["http://localhost:3000/cb"]})))
+        .await
+        .unwrap();
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert!(ok.body["client_secret"].is_string(), "WEB apps are confidential");
     // PATCH re-validates the whole; type and scope never change.
     let id = ok.id();
-    let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"grant_types": ["client_credentials", "refresh_token"]})).await.unwrap();
+    let r = admin
+        .patch(
+            &format!("/api/v1/admin/applications/{id}"),
+            json!({"grant_types": ["client_credentials", "refresh_token"]}),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"scope": "GLOBAL"})).await.unwrap();
     assert_eq!((r.status, r.first_loc().as_str()), (422, "body.scope"));
-    let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"redirect_uris": ["ftp://x"]})).await.unwrap();
+    let r =
+        admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"redirect_uris": ["ftp://x"]})).await.unwrap();
     assert_eq!(r.status, 422);
-    let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"token_lifetime": 120, "description": "Billing"})).await.unwrap();
-    assert_eq!((r.status, r.body["token_lifetime"].as_i64(), r.body["description"].as_str()), (200, Some(120), Some("Billing")));
+    let r = admin
+        .patch(&format!("/api/v1/admin/applications/{id}"), json!({"token_lifetime": 120, "description": "Billing"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.body["token_lifetime"].as_i64(), r.body["description"].as_str()),
+        (200, Some(120), Some("Billing"))
+    );
 }
 
 #[tokio::test]
 async fn visibility_scope_rules_and_limits() {
     let app = TestApp::spawn().await.unwrap();
     let admin = app.super_admin().await.unwrap();
-    let p1 = admin.post("/api/v1/admin/partners", json!({"name": "P1", "max_applications_per_tenant": 1})).await.unwrap().id();
+    let p1 = admin
+        .post("/api/v1/admin/partners", json!({"name": "P1", "max_applications_per_tenant": 1}))
+        .await
+        .unwrap()
+        .id();
     let p2 = admin.post("/api/v1/admin/partners", json!({"name": "P2"})).await.unwrap().id();
     let t1 = admin.post("/api/v1/admin/tenants", json!({"name": "T1", "partner_id": p1})).await.unwrap().id();
     let t2 = admin.post("/api/v1/admin/tenants", json!({"name": "T2", "partner_id": p1})).await.unwrap().id();
@@ -188,7 +251,8 @@ async fn visibility_scope_rules_and_limits() {
     let ta = app.user_with_roles("ta@x.test", &["tenant_admin"], Some(&t1)).await.unwrap();
 
     let ids = |r: &Resp| {
-        let mut v: Vec<String> = r.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+        let mut v: Vec<String> =
+            r.body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
         v.sort();
         v
     };
@@ -199,7 +263,10 @@ async fn visibility_scope_rules_and_limits() {
     };
     assert_eq!(ids(&pa.get("/api/v1/admin/applications").await.unwrap()), sorted(&[&global, &part1, &ten2]));
     assert_eq!(ids(&ta.get("/api/v1/admin/applications").await.unwrap()), sorted(&[&global, &part1]));
-    assert_eq!(ids(&admin.get(&format!("/api/v1/admin/applications?partner_id={p1}")).await.unwrap()), sorted(&[&part1, &ten2]));
+    assert_eq!(
+        ids(&admin.get(&format!("/api/v1/admin/applications?partner_id={p1}")).await.unwrap()),
+        sorted(&[&part1, &ten2])
+    );
     assert_eq!(ids(&admin.get("/api/v1/admin/applications?scope=GLOBAL").await.unwrap()), sorted(&[&global]));
     assert_eq!(ta.get(&format!("/api/v1/admin/applications/{part2}")).await.unwrap().status, 404);
     assert_eq!(ta.get(&format!("/api/v1/admin/applications/{ten3}")).await.unwrap().status, 404);
@@ -207,15 +274,36 @@ async fn visibility_scope_rules_and_limits() {
     // Writes: a tenant admin may not change GLOBAL or PARTNER apps it can see.
     let r = ta.patch(&format!("/api/v1/admin/applications/{global}"), json!({"name": "mine"})).await.unwrap();
     assert_eq!((r.status, r.detail()), (403, "Access denied"));
-    assert_eq!(ta.patch(&format!("/api/v1/admin/applications/{part1}"), json!({"name": "mine"})).await.unwrap().status, 403);
-    assert_eq!(pa.patch(&format!("/api/v1/admin/applications/{part1}"), json!({"name": "P1 app v2"})).await.unwrap().status, 200);
-    assert_eq!(pa.patch(&format!("/api/v1/admin/applications/{global}"), json!({"name": "x"})).await.unwrap().status, 403);
+    assert_eq!(
+        ta.patch(&format!("/api/v1/admin/applications/{part1}"), json!({"name": "mine"})).await.unwrap().status,
+        403
+    );
+    assert_eq!(
+        pa.patch(&format!("/api/v1/admin/applications/{part1}"), json!({"name": "P1 app v2"})).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        pa.patch(&format!("/api/v1/admin/applications/{global}"), json!({"name": "x"})).await.unwrap().status,
+        403
+    );
     // Creates: tenant admins make TENANT apps of their tenant (by default); never GLOBAL.
-    let r = ta.post("/api/v1/admin/applications", json!({"name": "Mine", "application_type": "SERVICE"})).await.unwrap();
-    assert_eq!((r.status, r.body["scope"].as_str(), r.body["tenant_id"].as_str()), (201, Some("TENANT"), Some(t1.as_str())), "{}", r.body);
+    let r =
+        ta.post("/api/v1/admin/applications", json!({"name": "Mine", "application_type": "SERVICE"})).await.unwrap();
+    assert_eq!(
+        (r.status, r.body["scope"].as_str(), r.body["tenant_id"].as_str()),
+        (201, Some("TENANT"), Some(t1.as_str())),
+        "{}",
+        r.body
+    );
     assert_eq!(ta.post("/api/v1/admin/applications", svc("GLOBAL", json!({}))).await.unwrap().status, 403);
-    assert_eq!(ta.post("/api/v1/admin/applications", svc("TENANT", json!({"tenant_id": t2}))).await.unwrap().status, 403);
-    assert_eq!(pa.post("/api/v1/admin/applications", svc("PARTNER", json!({"partner_id": p2}))).await.unwrap().status, 403);
+    assert_eq!(
+        ta.post("/api/v1/admin/applications", svc("TENANT", json!({"tenant_id": t2}))).await.unwrap().status,
+        403
+    );
+    assert_eq!(
+        pa.post("/api/v1/admin/applications", svc("PARTNER", json!({"partner_id": p2}))).await.unwrap().status,
+        403
+    );
     // max_applications_per_tenant = 1: T1 now has one.
     let r = pa.post("/api/v1/admin/applications", svc("TENANT", json!({"tenant_id": t1}))).await.unwrap();
     assert_eq!(r.status, 409);

@@ -203,11 +203,8 @@ async fn every_documented_operation_is_routed() {
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let concrete = path
-                .split('/')
-                .map(|seg| if seg.starts_with('{') { "x" } else { seg })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete =
+                path.split('/').map(|seg| if seg.starts_with('{') { "x" } else { seg }).collect::<Vec<_>>().join("/");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (m != reqwest::Method::GET && m != reqwest::Method::DELETE).then(|| b"{}".to_vec());
             let r = c.raw(m, &concrete, body).await.unwrap();

@@ -49,7 +49,10 @@ async fn three_levels_of_nesting_across_two_tenants() {
     let b1 = user(&admin, "b1@beta.test", &tb_tenant).await;
     let gone = user(&admin, "gone@beta.test", &tb_tenant).await;
     for (g, u) in [(&bot, &a1), (&mid, &a2), (&top, &a3), (&bot, &a3), (&beta, &b1), (&beta, &gone)] {
-        assert_eq!(admin.post(&format!("/api/v1/admin/groups/{g}/members"), json!({"user_id": u})).await.unwrap().status, 201);
+        assert_eq!(
+            admin.post(&format!("/api/v1/admin/groups/{g}/members"), json!({"user_id": u})).await.unwrap().status,
+            201
+        );
     }
     admin.delete(&format!("/api/v1/admin/users/{gone}")).await.unwrap();
 
@@ -58,7 +61,10 @@ async fn three_levels_of_nesting_across_two_tenants() {
         .await
         .unwrap();
     let app_id = created.id();
-    let (cid, secret) = (created.body["client_id"].as_str().unwrap().to_string(), created.body["client_secret"].as_str().unwrap().to_string());
+    let (cid, secret) = (
+        created.body["client_id"].as_str().unwrap().to_string(),
+        created.body["client_secret"].as_str().unwrap().to_string(),
+    );
     let base = format!("/api/v1/admin/applications/{app_id}");
     for body in [json!({"group_id": top}), json!({"group_id": beta}), json!({"user_id": a1})] {
         assert_eq!(admin.post(&format!("{base}/assignments"), body).await.unwrap().status, 201);
@@ -90,15 +96,23 @@ async fn three_levels_of_nesting_across_two_tenants() {
     let only_beta = admin.get(&format!("{base}/effective-users?tenant_id={tb_tenant}")).await.unwrap();
     assert_eq!(only_beta.body["pagination"]["total"], 1);
     let page2 = admin.get(&format!("{base}/effective-users?per_page=3&page=2")).await.unwrap();
-    assert_eq!((page2.body["pagination"]["total"].as_i64(), page2.body["items"].as_array().unwrap().len()), (Some(4), 1));
+    assert_eq!(
+        (page2.body["pagination"]["total"].as_i64(), page2.body["items"].as_array().unwrap().len()),
+        (Some(4), 1)
+    );
 
     // The application itself may ask with its own token, without admin scope.
     let own = client_token(&app, &cid, &secret).await;
     assert_eq!(own.get(&format!("{base}/effective-users")).await.unwrap().body["pagination"]["total"], 4);
     // …but not about anything else, and no other application may ask.
     assert_eq!(own.get("/api/v1/admin/tenants").await.unwrap().status, 403);
-    let other = admin.post("/api/v1/admin/applications", json!({"name": "Other", "application_type": "SERVICE", "scope": "GLOBAL"})).await.unwrap();
-    let other_token = client_token(&app, other.body["client_id"].as_str().unwrap(), other.body["client_secret"].as_str().unwrap()).await;
+    let other = admin
+        .post("/api/v1/admin/applications", json!({"name": "Other", "application_type": "SERVICE", "scope": "GLOBAL"}))
+        .await
+        .unwrap();
+    let other_token =
+        client_token(&app, other.body["client_id"].as_str().unwrap(), other.body["client_secret"].as_str().unwrap())
+            .await;
     let r = other_token.get(&format!("{base}/effective-users")).await.unwrap();
     assert_eq!((r.status, r.detail()), (403, "Platform token requires admin:read or admin:write scope"));
 
@@ -119,7 +133,10 @@ async fn three_levels_of_nesting_across_two_tenants() {
         .to_string();
     assert_eq!(admin.delete(&format!("{base}/assignments/{asg}")).await.unwrap().status, 204);
     assert_eq!(admin.delete(&format!("{base}/assignments/{asg}")).await.unwrap().status, 404);
-    assert_eq!(admin.get(&format!("{base}/effective-users?tenant_id={ta_tenant}")).await.unwrap().body["pagination"]["total"], 1);
+    assert_eq!(
+        admin.get(&format!("{base}/effective-users?tenant_id={ta_tenant}")).await.unwrap().body["pagination"]["total"],
+        1
+    );
 }
 
 #[tokio::test]
@@ -129,12 +146,25 @@ async fn assignments_respect_the_application_scope() {
     let t1 = post_id(&admin, "/api/v1/admin/tenants", json!({"name": "One"})).await;
     let t2 = post_id(&admin, "/api/v1/admin/tenants", json!({"name": "Two"})).await;
     let u2 = user(&admin, "u2@two.test", &t2).await;
-    let tenant_app = post_id(&admin, "/api/v1/admin/applications", json!({"name": "T1 app", "application_type": "SERVICE", "scope": "TENANT", "tenant_id": t1})).await;
-    let r = admin.post(&format!("/api/v1/admin/applications/{tenant_app}/assignments"), json!({"user_id": u2})).await.unwrap();
+    let tenant_app = post_id(
+        &admin,
+        "/api/v1/admin/applications",
+        json!({"name": "T1 app", "application_type": "SERVICE", "scope": "TENANT", "tenant_id": t1}),
+    )
+    .await;
+    let r = admin
+        .post(&format!("/api/v1/admin/applications/{tenant_app}/assignments"), json!({"user_id": u2}))
+        .await
+        .unwrap();
     assert_eq!((r.status, r.first_loc().as_str()), (422, "body.user_id"));
     // A tenant admin cannot assign users it cannot see.
     let ta = app.user_with_roles("ta@one.test", &["tenant_admin"], Some(&t1)).await.unwrap();
-    let global = post_id(&admin, "/api/v1/admin/applications", json!({"name": "G", "application_type": "SERVICE", "scope": "GLOBAL"})).await;
+    let global = post_id(
+        &admin,
+        "/api/v1/admin/applications",
+        json!({"name": "G", "application_type": "SERVICE", "scope": "GLOBAL"}),
+    )
+    .await;
     let r = ta.post(&format!("/api/v1/admin/applications/{global}/assignments"), json!({"user_id": u2})).await.unwrap();
     assert_eq!(r.status, 422);
 }

@@ -56,7 +56,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     responses((status = 201, body = ApplicationCreatedOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<ApplicationCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<ApplicationCreate>,
+) -> ApiResult<HttpResponse> {
     let created = state.applications.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(ApplicationCreatedOut {
         application: created.app.into(),
@@ -87,9 +91,15 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
     responses((status = 200, body = ApplicationOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn update(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<ApplicationUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<ApplicationUpdate>,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&id, R)?;
-    Ok(HttpResponse::Ok().json(ApplicationOut::from(state.applications.update(&auth.0, id, body.0.into_input()).await?)))
+    Ok(HttpResponse::Ok()
+        .json(ApplicationOut::from(state.applications.update(&auth.0, id, body.0.into_input()).await?)))
 }
 
 /// Delete an application.
@@ -114,7 +124,11 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     responses((status = 200, body = SecretOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail, description = "Public client")),
     security(("bearer" = []))
 )]
-pub async fn rotate_secret(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&id, R)?;
     let (client_id, client_secret) = state.applications.rotate_secret(&auth.0, id).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SecretOut { client_id, client_secret }))
@@ -132,7 +146,12 @@ pub async fn rotate_secret(state: web::Data<AppState>, auth: Authenticated, id: 
     responses((status = 200, body = AssignmentList), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn assignments(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn assignments(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&id, R)?;
     let mut q = ListQuery::from_request(&req)?;
     let page = q.page();
@@ -150,7 +169,12 @@ pub async fn assignments(state: web::Data<AppState>, auth: Authenticated, id: we
     responses((status = 201, body = AssignmentOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn assign(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<AssignmentCreate>) -> ApiResult<HttpResponse> {
+pub async fn assign(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<AssignmentCreate>,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&id, R)?;
     let a = state.applications.assign(&auth.0, id, body.0.user_id.as_deref(), body.0.group_id.as_deref()).await?;
     Ok(HttpResponse::Created().json(AssignmentOut::from(a)))
@@ -164,7 +188,11 @@ pub async fn assign(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
     security(("bearer" = []))
 )]
-pub async fn unassign(state: web::Data<AppState>, auth: Authenticated, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn unassign(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&path.0, R)?;
     let asg: AssignmentId = path_id(&path.1, "Assignment")?;
     state.applications.unassign(&auth.0, id, asg).await?;
@@ -184,7 +212,12 @@ pub async fn unassign(state: web::Data<AppState>, auth: Authenticated, path: web
     responses((status = 200, body = EffectiveUserList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn effective_users(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn effective_users(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let id: ApplicationId = path_id(&id, R)?;
     let mut q = ListQuery::from_request(&req)?;
     let page = q.page();

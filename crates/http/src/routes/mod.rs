@@ -57,7 +57,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sessions/{id}").route(web::get().to(sessions::get)))
         .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)))
         .service(
-            web::resource("/applications").route(web::get().to(applications::list)).route(web::post().to(applications::create)),
+            web::resource("/applications")
+                .route(web::get().to(applications::list))
+                .route(web::post().to(applications::create)),
         )
         .service(
             web::resource("/applications/{id}")
@@ -72,7 +74,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(applications::assign)),
         )
         .service(web::resource("/applications/{id}/assignments/{asg}").route(web::delete().to(applications::unassign)))
-        .service(web::resource("/applications/{id}/effective-users").route(web::get().to(applications::effective_users)))
+        .service(
+            web::resource("/applications/{id}/effective-users").route(web::get().to(applications::effective_users)),
+        )
         .service(
             web::resource("/registration-requests")
                 .route(web::get().to(registrations::list))
@@ -89,7 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
     )
     .route("/oauth/token", web::post().to(oauth::token))
-        .route("/healthz", web::get().to(meta::healthz))
+    .route("/healthz", web::get().to(meta::healthz))
     .route("/readyz", web::get().to(meta::readyz))
     .route("/.well-known/jwks.json", web::get().to(meta::jwks))
     .route("/.well-known/openid-configuration", web::get().to(meta::discovery))

@@ -64,7 +64,10 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let basic = req.headers().contains_key(header::AUTHORIZATION);
     match issue(&state, &req, &body).await {
-        Ok(t) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).insert_header(("Pragma", "no-cache")).json(t),
+        Ok(t) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("Pragma", "no-cache"))
+            .json(t),
         Err(e) => error(&e, basic),
     }
 }

@@ -6,7 +6,9 @@ use scaikey_domain::id::RegistrationRequestId;
 use scaikey_domain::registration::RegistrationStatus;
 use scaikey_domain::scope::ScopeLevel;
 
-use crate::dto::apps::{ApplicationCreatedOut, ApprovalData, RegistrationList, RegistrationOut, RegistrationRequestCreate, RejectionData};
+use crate::dto::apps::{
+    ApplicationCreatedOut, ApprovalData, RegistrationList, RegistrationOut, RegistrationRequestCreate, RejectionData,
+};
 use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, JsonBody, ListQuery, parse_json, path_id};
@@ -47,7 +49,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
     responses((status = 201, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, auth: Authenticated, body: JsonBody<RegistrationRequestCreate>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<RegistrationRequestCreate>,
+) -> ApiResult<HttpResponse> {
     let r = state.registrations.create(&auth.0, body.0.into_input()).await?;
     Ok(HttpResponse::Created().json(RegistrationOut::from(r)))
 }
@@ -87,7 +93,12 @@ pub async fn cancel(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     responses((status = 200, body = ApplicationCreatedOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn approve(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn approve(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let id: RegistrationRequestId = path_id(&id, R)?;
     // The body is optional: empty or `null` approves without notes.
     let notes = if body.iter().all(u8::is_ascii_whitespace) || body.as_ref() == b"null" {
@@ -112,7 +123,13 @@ pub async fn approve(state: web::Data<AppState>, auth: Authenticated, id: web::P
     responses((status = 200, body = RegistrationOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
     security(("bearer" = []))
 )]
-pub async fn reject(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>, body: JsonBody<RejectionData>) -> ApiResult<HttpResponse> {
+pub async fn reject(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: JsonBody<RejectionData>,
+) -> ApiResult<HttpResponse> {
     let id: RegistrationRequestId = path_id(&id, R)?;
-    Ok(HttpResponse::Ok().json(RegistrationOut::from(state.registrations.reject(&auth.0, id, body.0.reason.as_deref()).await?)))
+    Ok(HttpResponse::Ok()
+        .json(RegistrationOut::from(state.registrations.reject(&auth.0, id, body.0.reason.as_deref()).await?)))
 }

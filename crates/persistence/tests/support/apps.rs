@@ -58,5 +58,7 @@ pub async fn seed_application(db: &TestDb, users: i64) -> ApplicationId {
     for s in statements {
         diesel::sql_query(s).execute(&mut c).await.unwrap();
     }
-    ApplicationId::generate_from(ulid::Ulid::from(uuid::Uuid::parse_str("00000000-0000-0000-00dd-000000000001").unwrap()))
+    ApplicationId::generate_from(ulid::Ulid::from(
+        uuid::Uuid::parse_str("00000000-0000-0000-00dd-000000000001").unwrap(),
+    ))
 }
