@@ -310,16 +310,8 @@ struct EffectiveRow {
     via_groups: Vec<Uuid>,
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Users granted through the application's assignments, following nesting, each once, limited
-/// by the app's scope ($2 partner, $3 tenant), the caller's reach ($4 partner, $5 tenant) and
-/// the tenant filter ($6). One row per user, aggregated in SQL.
-const ELIGIBLE: &str = "
+/// The assigned groups and everything nested below them, as (assigned root, group) pairs.
+const TREE: &str = "
 WITH RECURSIVE
 roots AS (
     SELECT group_id AS root FROM application_assignments WHERE application_id = $1 AND group_id IS NOT NULL
@@ -328,25 +320,46 @@ tree(root, gid) AS (
     SELECT root, root FROM roots
     UNION
     SELECT t.root, n.child_id FROM tree t JOIN group_nesting n ON n.parent_id = t.gid
-),
-grants(user_id, via) AS (
-    SELECT user_id, NULL::uuid FROM application_assignments WHERE application_id = $1 AND user_id IS NOT NULL
-    UNION
-    SELECT m.user_id, t.root FROM tree t JOIN group_members m ON m.group_id = t.gid
-),
-eligible AS (
-    SELECT g.user_id, bool_or(g.via IS NULL) AS direct,
-           coalesce(array_agg(DISTINCT g.via) FILTER (WHERE g.via IS NOT NULL), '{}') AS via_groups
-    FROM grants g
-    JOIN users u ON u.id = g.user_id AND u.deleted_at IS NULL
-    JOIN tenants tn ON tn.id = u.tenant_id AND tn.deleted_at IS NULL
-    WHERE ($2::uuid IS NULL OR tn.partner_id = $2)
-      AND ($3::uuid IS NULL OR tn.id = $3)
-      AND ($4::uuid IS NULL OR tn.partner_id = $4)
-      AND ($5::uuid IS NULL OR tn.id = $5)
-      AND ($6::uuid IS NULL OR tn.id = $6)
-    GROUP BY g.user_id
 )";
+
+/// One page of distinct user IDs with access, newest first, with the total in the same pass.
+/// Limited by the app's scope ($2 partner, $3 tenant), the caller's reach ($4 partner,
+/// $5 tenant) and the tenant filter ($6). `UNION` makes each user appear once.
+const PAGE_OF_USERS: &str = ",
+granted(user_id) AS (
+    SELECT m.user_id FROM tree t JOIN group_members m ON m.group_id = t.gid
+    UNION
+    SELECT user_id FROM application_assignments WHERE application_id = $1 AND user_id IS NOT NULL
+)
+SELECT g.user_id, count(*) OVER () AS total
+FROM granted g
+JOIN users u ON u.id = g.user_id AND u.deleted_at IS NULL
+JOIN tenants tn ON tn.id = u.tenant_id AND tn.deleted_at IS NULL
+WHERE ($2::uuid IS NULL OR tn.partner_id = $2)
+  AND ($3::uuid IS NULL OR tn.id = $3)
+  AND ($4::uuid IS NULL OR tn.partner_id = $4)
+  AND ($5::uuid IS NULL OR tn.id = $5)
+  AND ($6::uuid IS NULL OR tn.id = $6)
+ORDER BY g.user_id DESC
+LIMIT $7 OFFSET $8";
+
+/// Details and grants of the users of one page ($2: their IDs).
+const PAGE_DETAILS: &str = "
+SELECT u.id AS user_id, u.email, u.display_name, u.tenant_id, tn.name AS tenant_name,
+       EXISTS (SELECT 1 FROM application_assignments a WHERE a.application_id = $1 AND a.user_id = u.id) AS direct,
+       coalesce((SELECT array_agg(DISTINCT t.root) FROM tree t JOIN group_members m ON m.group_id = t.gid
+                 WHERE m.user_id = u.id), '{}') AS via_groups
+FROM users u JOIN tenants tn ON tn.id = u.tenant_id
+WHERE u.id = ANY($2)
+ORDER BY u.id DESC";
+
+#[derive(QueryableByName)]
+struct PagedId {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
 
 #[async_trait]
 impl ApplicationRepository for PgApplications {
@@ -678,35 +691,34 @@ impl ApplicationRepository for PgApplications {
             Reach::Tenant { tenant, .. } => (None, Some(tenant.uuid())),
         };
         let mut conn = self.0.conn().await?;
-        let total: Count = diesel::sql_query(format!("{ELIGIBLE} SELECT count(*) AS n FROM eligible"))
+        let paged = |limit: i64, offset: i64| {
+            diesel::sql_query(format!("{TREE}{PAGE_OF_USERS}"))
+                .bind::<SqlUuid, _>(app.id.uuid())
+                .bind::<Nullable<SqlUuid>, _>(scope_partner)
+                .bind::<Nullable<SqlUuid>, _>(scope_tenant)
+                .bind::<Nullable<SqlUuid>, _>(reach_partner)
+                .bind::<Nullable<SqlUuid>, _>(reach_tenant)
+                .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+        };
+        let ids: Vec<PagedId> = paged(i64::from(page.per_page()), page.offset()).load(&mut conn).await.map_err(db)?;
+        let total = match ids.iter().next() {
+            Some(r) => r.total,
+            // Past the last page the window has no row to carry the total: count separately.
+            None if page.page() > 1 => paged(1, 0).load::<PagedId>(&mut conn).await.map_err(db)?.iter().next().map_or(0, |r| r.total),
+            None => 0,
+        };
+        if ids.is_empty() {
+            return Ok(Page { items: Vec::new(), request: page, total });
+        }
+        let page_ids: Vec<Uuid> = ids.iter().map(|r| r.user_id).collect();
+        let rows: Vec<EffectiveRow> = diesel::sql_query(format!("{TREE}{PAGE_DETAILS}"))
             .bind::<SqlUuid, _>(app.id.uuid())
-            .bind::<Nullable<SqlUuid>, _>(scope_partner)
-            .bind::<Nullable<SqlUuid>, _>(scope_tenant)
-            .bind::<Nullable<SqlUuid>, _>(reach_partner)
-            .bind::<Nullable<SqlUuid>, _>(reach_tenant)
-            .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
-            .get_result(&mut conn)
+            .bind::<Array<SqlUuid>, _>(&page_ids)
+            .load(&mut conn)
             .await
             .map_err(db)?;
-        let rows: Vec<EffectiveRow> = diesel::sql_query(format!(
-            "{ELIGIBLE}
-            SELECT e.user_id, u.email, u.display_name, u.tenant_id, tn.name AS tenant_name, e.direct, e.via_groups
-            FROM (SELECT * FROM eligible ORDER BY user_id DESC LIMIT $7 OFFSET $8) e
-            JOIN users u ON u.id = e.user_id
-            JOIN tenants tn ON tn.id = u.tenant_id
-            ORDER BY e.user_id DESC"
-        ))
-        .bind::<SqlUuid, _>(app.id.uuid())
-        .bind::<Nullable<SqlUuid>, _>(scope_partner)
-        .bind::<Nullable<SqlUuid>, _>(scope_tenant)
-        .bind::<Nullable<SqlUuid>, _>(reach_partner)
-        .bind::<Nullable<SqlUuid>, _>(reach_tenant)
-        .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
-        .bind::<BigInt, _>(i64::from(page.per_page()))
-        .bind::<BigInt, _>(page.offset())
-        .load(&mut conn)
-        .await
-        .map_err(db)?;
         let items = rows
             .into_iter()
             .map(|r| EffectiveUser {
@@ -719,6 +731,6 @@ impl ApplicationRepository for PgApplications {
                 via_groups: r.via_groups.into_iter().map(GroupId::from_uuid).collect(),
             })
             .collect();
-        Ok(Page { items, request: page, total: total.n })
+        Ok(Page { items, request: page, total })
     }
 }
