@@ -706,7 +706,9 @@ impl ApplicationRepository for PgApplications {
         let total = match ids.iter().next() {
             Some(r) => r.total,
             // Past the last page the window has no row to carry the total: count separately.
-            None if page.page() > 1 => paged(1, 0).load::<PagedId>(&mut conn).await.map_err(db)?.iter().next().map_or(0, |r| r.total),
+            None if page.page() > 1 => {
+                paged(1, 0).load::<PagedId>(&mut conn).await.map_err(db)?.iter().next().map_or(0, |r| r.total)
+            }
             None => 0,
         };
         if ids.is_empty() {
