@@ -703,12 +703,17 @@ impl ApplicationRepository for PgApplications {
                 .bind::<BigInt, _>(offset)
         };
         let ids: Vec<PagedId> = paged(i64::from(page.per_page()), page.offset()).load(&mut conn).await.map_err(db)?;
-        let total = match ids.iter().next() {
+        let total = match <[PagedId]>::first(&ids) {
             Some(r) => r.total,
             // Past the last page the window has no row to carry the total: count separately.
-            None if page.page() > 1 => {
-                paged(1, 0).load::<PagedId>(&mut conn).await.map_err(db)?.iter().next().map_or(0, |r| r.total)
-            }
+            None if page.page() > 1 => paged(1, 0)
+                .load::<PagedId>(&mut conn)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .map(|r| r.total)
+                .next()
+                .unwrap_or(0),
             None => 0,
         };
         if ids.is_empty() {
