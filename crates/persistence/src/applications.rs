@@ -218,17 +218,7 @@ fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
 
 async fn with_partners(c: &mut AsyncPgConnection, rows: Vec<AppRow>) -> QueryResult<Vec<Application>> {
     let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
-    let partners: std::collections::HashMap<Uuid, Option<Uuid>> = if tenant_ids.is_empty() {
-        Default::default()
-    } else {
-        tenants::table
-            .filter(tenants::id.eq_any(&tenant_ids))
-            .select((tenants::id, tenants::partner_id))
-            .load::<(Uuid, Option<Uuid>)>(c)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let partners = crate::tenants::partners_of(c, &tenant_ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

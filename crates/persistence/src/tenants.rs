@@ -95,6 +95,24 @@ async fn admit_tenant(c: &mut AsyncPgConnection, p: PartnerId, moving: Option<Te
     Ok(())
 }
 
+/// The current partner of each of `tenant_ids` (one query; none when the list is empty), for
+/// list pages whose rows carry a tenant and need its partner for the access rules.
+pub(crate) async fn partners_of(
+    c: &mut AsyncPgConnection,
+    tenant_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Option<Uuid>>> {
+    if tenant_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(tenants::table
+        .filter(tenants::id.eq_any(tenant_ids))
+        .select((tenants::id, tenants::partner_id))
+        .load::<(Uuid, Option<Uuid>)>(c)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 fn filtered(reach: Reach, f: &TenantFilter) -> tenants::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
     match reach {

@@ -235,18 +235,7 @@ impl UserRepository for PgUsers {
             .map_err(db)?;
         // One small query for the partners of the tenants on this page.
         let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
-        let partners: std::collections::HashMap<Uuid, Option<Uuid>> = if tenant_ids.is_empty() {
-            Default::default()
-        } else {
-            tenants::table
-                .filter(tenants::id.eq_any(&tenant_ids))
-                .select((tenants::id, tenants::partner_id))
-                .load::<(Uuid, Option<Uuid>)>(&mut conn)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .collect()
-        };
+        let partners = crate::tenants::partners_of(&mut conn, &tenant_ids).await.map_err(db)?;
         let items = rows
             .into_iter()
             .map(|r| {
