@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use chrono::Duration;
-use scaikey_domain::audit::{AuditRecord, RequestMeta};
+use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{SessionId, TenantId, UserId};
 use scaikey_domain::password::MAX_PASSWORD_LEN;
 use scaikey_domain::principal::{Principal, UserPrincipal};
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::error::AppError;
 use crate::ports::{
-    AccessToken, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
+    AccessToken, AuditSink, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
     TokenRejection,
 };
 use crate::revocation::RevocationList;
@@ -63,6 +63,7 @@ pub struct AuthService {
     ids: Arc<dyn IdGenerator>,
     settings: AuthSettings,
     revocations: Arc<RevocationList>,
+    audit: Arc<dyn AuditSink>,
     /// A hash of a random password, verified against when no user matches, so a wrong e-mail
     /// costs the same time as a wrong password.
     dummy_hash: OnceLock<String>,
@@ -91,6 +92,7 @@ fn refusal(c: &LoginCandidate) -> Option<&'static str> {
 
 impl AuthService {
     /// Wires the service to its ports.
+    #[allow(clippy::too_many_arguments)] // One argument per port; a struct would only rename them.
     pub fn new(
         repo: Arc<dyn AuthRepository>,
         hasher: Arc<dyn PasswordHasher>,
@@ -99,8 +101,24 @@ impl AuthService {
         ids: Arc<dyn IdGenerator>,
         settings: AuthSettings,
         revocations: Arc<RevocationList>,
+        audit: Arc<dyn AuditSink>,
     ) -> Self {
-        Self { repo, hasher, codec, clock, ids, settings, revocations, dummy_hash: OnceLock::new() }
+        Self { repo, hasher, codec, clock, ids, settings, revocations, audit, dummy_hash: OnceLock::new() }
+    }
+
+    /// Records a refused login (never the password).
+    fn refused(&self, meta: &RequestMeta, email: &str, reason: &'static str) -> Result<IssuedToken, AppError> {
+        let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
+            .details(json!({"email": email, "reason": reason}));
+        self.audit.submit(rec, self.clock.now());
+        Err(AppError::Unauthenticated(INVALID_CREDENTIALS))
+    }
+
+    /// Records a bearer token refused by the admin API (never the token).
+    pub fn token_refused(&self, meta: &RequestMeta, rejection: TokenRejection) {
+        let rec = AuditRecord::anonymous(meta, "auth.token_refused", "token", AuditResult::Denied)
+            .details(json!({"reason": rejection.to_string()}));
+        self.audit.submit(rec, self.clock.now());
     }
 
     async fn burn_time(&self, password: String) -> Result<(), AppError> {
@@ -119,10 +137,9 @@ impl AuthService {
     /// session.
     pub async fn login(&self, req: LoginRequest, meta: &RequestMeta) -> Result<IssuedToken, AppError> {
         let email = req.email.trim().to_lowercase();
-        let refused = Err(AppError::Unauthenticated(INVALID_CREDENTIALS));
         if req.password.chars().count() > MAX_PASSWORD_LEN || email.is_empty() {
             tracing::info!(reason = "input out of bounds", "login refused");
-            return refused;
+            return self.refused(meta, &email, "input out of bounds");
         }
         let mut candidates = self.repo.login_candidates(&email, req.tenant_id).await?;
         // Without a tenant, a platform user wins; otherwise the e-mail must be unambiguous.
@@ -134,20 +151,20 @@ impl AuthService {
         let Some(user) = chosen else {
             self.burn_time(req.password).await?;
             tracing::info!(reason = "no such user or ambiguous e-mail", "login refused");
-            return refused;
+            return self.refused(meta, &email, "no such user or ambiguous e-mail");
         };
         let Some(hash) = user.password_hash.clone() else {
             self.burn_time(req.password).await?;
             tracing::info!(user_id = %user.user_id, reason = "no password set", "login refused");
-            return refused;
+            return self.refused(meta, &email, "no password set");
         };
         if !self.hasher.verify(req.password, hash).await.map_err(AppError::Internal)? {
             tracing::info!(user_id = %user.user_id, reason = "wrong password", "login refused");
-            return refused;
+            return self.refused(meta, &email, "wrong password");
         }
         if let Some(reason) = refusal(&user) {
             tracing::info!(user_id = %user.user_id, reason, "login refused");
-            return refused;
+            return self.refused(meta, &email, reason);
         }
 
         let now = self.clock.now();
@@ -233,6 +250,12 @@ mod tests {
         }
     }
 
+    fn sink() -> Arc<dyn AuditSink> {
+        let mut s = crate::ports::MockAuditSink::new();
+        s.expect_submit().returning(|_, _| ());
+        Arc::new(s)
+    }
+
     fn settings() -> AuthSettings {
         AuthSettings { access_token_ttl: Duration::hours(1), default_session_ttl: Duration::hours(8) }
     }
@@ -246,6 +269,7 @@ mod tests {
             Arc::new(ids(7)),
             settings(),
             Arc::new(RevocationList::new()),
+            sink(),
         )
     }
 
@@ -321,6 +345,7 @@ mod tests {
             Arc::new(ids(7)),
             settings(),
             revocations.clone(),
+            sink(),
         );
         assert!(svc.authenticate("jwt").is_ok());
         revocations
@@ -338,6 +363,36 @@ mod tests {
         let e =
             service(repo, hasher, MockTokenCodec::new()).login(req("x"), &RequestMeta::default()).await.unwrap_err();
         assert!(matches!(e, AppError::Unauthenticated(_)));
+    }
+
+    #[tokio::test]
+    async fn failed_logins_are_audited_without_the_password() {
+        let mut repo = MockAuthRepository::new();
+        repo.expect_login_candidates().returning(|_, _| Ok(vec![candidate(None)]));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(false));
+        let mut audit = crate::ports::MockAuditSink::new();
+        audit
+            .expect_submit()
+            .withf(|r, _| {
+                r.action == "auth.login"
+                    && r.result == AuditResult::Failure
+                    && r.details["reason"] == "wrong password"
+                    && !r.details.to_string().contains("s3cret")
+            })
+            .times(1)
+            .returning(|_, _| ());
+        let svc = AuthService::new(
+            Arc::new(repo),
+            Arc::new(hasher),
+            Arc::new(MockTokenCodec::new()),
+            Arc::new(fixed_clock()),
+            Arc::new(ids(7)),
+            settings(),
+            Arc::new(RevocationList::new()),
+            Arc::new(audit),
+        );
+        assert!(svc.login(req("s3cret"), &RequestMeta::default()).await.is_err());
     }
 
     #[tokio::test]

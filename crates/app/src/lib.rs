@@ -10,6 +10,7 @@
 //! driver. Services are unit-tested with `mockall` mocks of the ports (feature `mock`).
 
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod context;
 pub mod error;

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use scaikey_domain::application::CLIENT_CREDENTIALS;
+use scaikey_domain::application::{Application, CLIENT_CREDENTIALS};
+use scaikey_domain::audit::{ActorType, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::principal::{ClientPrincipal, Principal};
 use scaikey_domain::status::Status;
+use serde_json::json;
 
-use crate::ports::{AccessToken, ApplicationRepository, ClientSecrets, Clock, IdGenerator, TokenCodec};
+use crate::ports::{AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, IdGenerator, TokenCodec};
 
 /// RFC 6749 §5.2 error codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,7 @@ pub struct ClientToken {
 
 /// Issues client-credentials tokens.
 pub struct OAuthService {
+    audit: Arc<dyn AuditSink>,
     apps: Arc<dyn ApplicationRepository>,
     secrets: Arc<dyn ClientSecrets>,
     codec: Arc<dyn TokenCodec>,
@@ -87,18 +90,43 @@ impl OAuthService {
         codec: Arc<dyn TokenCodec>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
+        audit: Arc<dyn AuditSink>,
     ) -> Self {
-        Self { apps, secrets, codec, clock, ids }
+        Self { audit, apps, secrets, codec, clock, ids }
     }
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
-    /// scopes when absent).
+    /// scopes when absent). Issued and refused tokens are audited (never the secret or token).
     pub async fn client_credentials(
         &self,
         client_id: &str,
         secret: &str,
         scope: Option<&str>,
+        meta: &RequestMeta,
     ) -> Result<ClientToken, OAuthError> {
+        let result = self.issue(client_id, secret, scope).await;
+        let record = match &result {
+            Ok((app, t)) => AuditRecord {
+                actor_type: ActorType::Application,
+                actor_id: Some(app.id.to_string()),
+                ..AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Success)
+            }
+            .resource(app.id)
+            .within(app.tenant_id, app.partner_id)
+            .details(json!({"grant_type": "client_credentials", "client_id": client_id, "scope": t.scope})),
+            Err(e) => AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure)
+                .details(json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()})),
+        };
+        self.audit.submit(record, self.clock.now());
+        result.map(|(_, t)| t)
+    }
+
+    async fn issue(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> Result<(Application, ClientToken), OAuthError> {
         let found = self.apps.by_client_id(client_id).await.map_err(|e| {
             tracing::error!(error = %e, "client lookup failed");
             OAuthError::ServerError
@@ -152,6 +180,7 @@ impl OAuthService {
             tracing::error!(error = %e, "signing failed");
             OAuthError::ServerError
         })?;
-        Ok(ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" ") })
+        let token = ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" ") };
+        Ok((app, token))
     }
 }

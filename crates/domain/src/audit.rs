@@ -1,5 +1,6 @@
 //! Audit records: what every admin write and authentication event leaves behind
-//! (contract §4, Audit event). Storage writes the record in the same transaction as the change.
+//! (contract §4, Audit event). Storage writes a successful write's record in the same transaction
+//! as the change; failures, denials and authentication events go through a batched sink.
 
 use serde_json::Value;
 
@@ -132,6 +133,100 @@ impl AuditRecord {
     #[must_use]
     pub fn details(mut self, details: Value) -> Self {
         self.details = details;
+        self
+    }
+}
+
+/// A stored audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Its ID.
+    pub id: crate::id::AuditEventId,
+    /// When.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// Actor kind.
+    pub actor_type: ActorType,
+    /// Actor ID.
+    pub actor_id: Option<String>,
+    /// Action.
+    pub action: String,
+    /// Resource kind.
+    pub resource_type: String,
+    /// Resource ID.
+    pub resource_id: Option<String>,
+    /// Outcome.
+    pub result: AuditResult,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// Tenant.
+    pub tenant_id: Option<TenantId>,
+    /// Partner.
+    pub partner_id: Option<PartnerId>,
+    /// Non-secret facts.
+    pub details: Value,
+}
+
+impl AuditEvent {
+    /// Where the event belongs, for the access rules: its tenant, else its partner, else the
+    /// platform.
+    #[must_use]
+    pub fn owner(&self) -> crate::access::Owner {
+        match (self.tenant_id, self.partner_id) {
+            (Some(tenant), partner) => crate::access::Owner::Tenant { tenant, partner },
+            (None, Some(p)) => crate::access::Owner::Partner(p),
+            (None, None) => crate::access::Owner::Platform,
+        }
+    }
+}
+
+impl ActorType {
+    /// Parses a wire name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<ActorType> {
+        [ActorType::User, ActorType::Application, ActorType::Anonymous].into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl AuditResult {
+    /// Every result.
+    pub const ALL: [AuditResult; 3] = [AuditResult::Success, AuditResult::Failure, AuditResult::Denied];
+
+    /// Parses a wire name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<AuditResult> {
+        AuditResult::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl AuditRecord {
+    /// An event with no authenticated actor (failed login, refused token).
+    #[must_use]
+    pub fn anonymous(
+        meta: &RequestMeta,
+        action: &'static str,
+        resource_type: &'static str,
+        result: AuditResult,
+    ) -> AuditRecord {
+        AuditRecord {
+            actor_type: ActorType::Anonymous,
+            actor_id: None,
+            action,
+            resource_type,
+            resource_id: None,
+            result,
+            meta: meta.clone(),
+            tenant_id: None,
+            partner_id: None,
+            details: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// Sets the outcome.
+    #[must_use]
+    pub fn with_result(mut self, result: AuditResult) -> Self {
+        self.result = result;
         self
     }
 }

@@ -65,10 +65,12 @@ impl FromRequest for Authenticated {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or(ApiError::App(scaikey_app::AppError::Internal(anyhow::anyhow!("state missing"))))?;
-            let principal: Principal = state.auth.authenticate(bearer(req)?)?;
-            // Handlers' logs and audit can see who called.
-            req.extensions_mut().insert(principal.actor_id());
-            Ok(Authenticated(RequestContext { principal, meta: request_meta(req) }))
+            let meta = request_meta(req);
+            let principal: Principal =
+                state.auth.authenticate(bearer(req)?).inspect_err(|r| state.auth.token_refused(&meta, *r))?;
+            // The refused-write audit middleware sees who called.
+            req.extensions_mut().insert(principal.clone());
+            Ok(Authenticated(RequestContext { principal, meta }))
         })())
     }
 }
@@ -245,6 +247,11 @@ impl ListQuery {
                 None
             }
         }
+    }
+
+    /// Records a problem found by the caller's own parsing.
+    pub fn push(&mut self, e: FieldError) {
+        self.errors.push(e);
     }
 
     /// Ends parsing: every problem found, or nothing.

@@ -8,6 +8,7 @@
 //! May depend on `scaikey-app` (services) and `scaikey-domain` (types); never on persistence or
 //! crypto adapters, which reach it only as trait objects inside the services.
 
+pub mod audit_writes;
 pub mod dto;
 pub mod error;
 pub mod extract;

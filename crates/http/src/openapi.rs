@@ -4,7 +4,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::routes::{applications, auth, groups, meta, oauth, partners, registrations, sessions, tenants, users};
+use crate::routes::{
+    applications, audit, auth, groups, meta, oauth, partners, registrations, sessions, tenants, users,
+};
 
 struct BearerAuth;
 
@@ -36,6 +38,7 @@ impl Modify for BearerAuth {
         registrations::list, registrations::create, registrations::get, registrations::cancel,
         registrations::approve, registrations::reject,
         oauth::token,
+        audit::list, audit::get, audit::stats, audit::activity,
         meta::healthz, meta::readyz, meta::jwks, meta::discovery,
     ),
     components(schemas(
@@ -51,6 +54,7 @@ impl Modify for BearerAuth {
         dto::apps::ApplicationUpdate, dto::apps::SecretOut, dto::apps::AssignmentCreate, dto::apps::AssignmentOut,
         dto::apps::AssignmentList, dto::apps::GrantOut, dto::apps::EffectiveUserOut, dto::apps::EffectiveUserList,
         dto::apps::RegistrationOut, dto::apps::RegistrationList, dto::apps::RegistrationRequestCreate,
+        dto::audit::AuditEventOut, dto::audit::AuditList, dto::audit::StatsOut, dto::audit::ActivityOut,
         dto::apps::ApprovalData, dto::apps::RejectionData, dto::apps::ClientTokenOut, dto::apps::OAuthErrorOut,
     )),
     modifiers(&BearerAuth),
@@ -64,6 +68,8 @@ impl Modify for BearerAuth {
         (name = "Applications", description = "OAuth clients and SAML service providers"),
         (name = "Registration Requests", description = "Requests for new applications, approved by an admin"),
         (name = "OAuth", description = "The token endpoint"),
+        (name = "Audit", description = "Who did what, when, with what result"),
+        (name = "Dashboard", description = "Counts and recent activity for the admin home page"),
         (name = "Meta", description = "Health, readiness and well-known documents"),
     )
 )]

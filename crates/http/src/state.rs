@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scaikey_app::applications::ApplicationService;
+use scaikey_app::audit::AuditService;
 use scaikey_app::auth::AuthService;
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::partners::PartnerService;
+use scaikey_app::ports::AuditSink;
 use scaikey_app::registrations::RegistrationService;
 use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
@@ -41,6 +43,10 @@ pub struct AppState {
     pub registrations: RegistrationService,
     /// The token endpoint.
     pub oauth: Arc<OAuthService>,
+    /// Audit log and dashboard.
+    pub audit: Arc<AuditService>,
+    /// Where refused writes and authentication events are recorded.
+    pub audit_sink: Arc<dyn AuditSink>,
     /// `/.well-known/jwks.json`.
     pub jwks: Arc<serde_json::Value>,
     /// Token issuer and discovery base.

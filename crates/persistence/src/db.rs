@@ -109,6 +109,11 @@ impl Database {
         crate::registrations::PgRegistrations(self.clone())
     }
 
+    /// Audit reads, batch writes and dashboard counts.
+    pub fn audit(&self) -> crate::audit_log::PgAudit {
+        crate::audit_log::PgAudit(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

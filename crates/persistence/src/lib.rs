@@ -8,6 +8,7 @@
 
 mod applications;
 mod audit;
+mod audit_log;
 mod auth;
 mod db;
 mod error;
@@ -21,4 +22,5 @@ mod tenants;
 mod users;
 mod uuid_ids;
 
+pub use audit_log::AuditWriter;
 pub use db::{Database, DbConfig, MIGRATIONS, ensure_database, migrate, redact, split_db_url};

@@ -213,4 +213,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     application_assignments,
     registration_requests,
+    audit_events,
 );

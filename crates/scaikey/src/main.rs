@@ -89,5 +89,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     println!("ScaiKey is serving on http://{}", started.addr);
     started.server.await?;
+    // Graceful shutdown: write the audit events still queued.
+    started.audit.flush().await;
     Ok(())
 }

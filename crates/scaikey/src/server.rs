@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait_shim::Readiness;
 use scaikey_app::applications::ApplicationService;
+use scaikey_app::audit::AuditService;
 use scaikey_app::auth::{AuthService, AuthSettings};
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
@@ -25,7 +26,7 @@ use scaikey_crypto::master::MasterKey;
 use scaikey_crypto::password::Argon2Hasher;
 use scaikey_crypto::secrets::HmacClientSecrets;
 use scaikey_http::AppState;
-use scaikey_persistence::{Database, DbConfig, redact};
+use scaikey_persistence::{AuditWriter, Database, DbConfig, redact};
 
 use crate::settings::{Environment, Settings};
 
@@ -85,6 +86,8 @@ pub struct Started {
     pub server: actix_web::dev::Server,
     /// The generated bootstrap admin password, when one was created in development.
     pub generated_admin: Option<(String, String)>,
+    /// The batched audit writer; flush it after the server stops.
+    pub audit: AuditWriter,
 }
 
 impl std::fmt::Debug for Started {
@@ -179,6 +182,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
     let revocations = Arc::new(RevocationList::new());
+    let audit_writer = AuditWriter::spawn(Arc::new(db.audit()));
+    let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> = Arc::new(audit_writer.clone());
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
     let apps: Arc<dyn ApplicationRepository> = Arc::new(db.applications());
     // Load every revoked session and disabled application before serving, then keep polling.
@@ -201,6 +206,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             default_session_ttl: chrono::Duration::minutes(i64::from(settings.session_ttl_minutes)),
         },
         revocations.clone(),
+        audit_sink.clone(),
     ));
 
     let generated_admin = bootstrap(&settings, &auth).await?;
@@ -226,7 +232,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         ),
-        oauth: Arc::new(OAuthService::new(apps, secrets, codec.clone(), clock.clone(), ids.clone())),
+        oauth: Arc::new(OAuthService::new(
+            apps,
+            secrets,
+            codec.clone(),
+            clock.clone(),
+            ids.clone(),
+            audit_sink.clone(),
+        )),
+        audit: Arc::new(AuditService::new(Arc::new(db.audit()), clock.clone())),
+        audit_sink,
         registrations,
         auth,
         partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
@@ -261,7 +276,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     .with_context(|| format!("binding {}", settings.listen))?;
     let addr = *server.addrs().first().context("no listen address")?;
     tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
-    Ok(Started { addr, server: server.run(), generated_admin })
+    Ok(Started { addr, server: server.run(), generated_admin, audit: audit_writer })
 }
 
 async fn bootstrap(settings: &Settings, auth: &AuthService) -> anyhow::Result<Option<(String, String)>> {

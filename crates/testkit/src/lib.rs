@@ -83,6 +83,7 @@ impl TestApp {
                     Ok(s) => {
                         let _ = tx.send(Ok((s.addr, s.server.handle())));
                         let _ = s.server.await;
+                        s.audit.flush().await;
                     }
                     Err(e) => {
                         let _ = tx.send(Err(e));

@@ -1,6 +1,7 @@
 //! Wire types (serde + OpenAPI schemas). Domain types stay free of serde; these convert.
 
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod partners;

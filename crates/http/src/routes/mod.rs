@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod groups;
 pub mod meta;
@@ -17,6 +18,19 @@ pub mod users;
 /// without a trailing slash, without a redirect.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let admin = web::scope("/admin")
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await?;
+                crate::audit_writes::record_if_refused_response(&res);
+                Ok(res)
+            }
+        })
+        .service(web::resource("/audit").route(web::get().to(audit::list)))
+        .service(web::resource("/audit/{id}").route(web::get().to(audit::get)))
+        .service(web::resource("/dashboard/stats").route(web::get().to(audit::stats)))
+        .service(web::resource("/dashboard/activity").route(web::get().to(audit::activity)))
         .service(
             web::resource("/partners").route(web::get().to(partners::list)).route(web::post().to(partners::create)),
         )

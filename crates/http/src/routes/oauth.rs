@@ -109,6 +109,6 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Clien
         return Err(bad("client_id does not match the authenticated client"));
     }
     let scope = params.get("scope").map(String::as_str);
-    let t = state.oauth.client_credentials(&client_id, &secret, scope).await?;
+    let t = state.oauth.client_credentials(&client_id, &secret, scope, &crate::extract::request_meta(req)).await?;
     Ok(ClientTokenOut { access_token: t.access_token, token_type: "Bearer", expires_in: t.expires_in, scope: t.scope })
 }

@@ -1,0 +1,110 @@
+//! The audit log and the dashboard, within the caller's reach.
+//!
+//! Dashboard counts are cached per reach for [`STATS_TTL`], so a page polling every few seconds
+//! costs at most one round of counts per reach per interval; platform-wide counts of large tables
+//! come from planner statistics (exact below [`EXACT_BELOW`] rows), so no request scans millions
+//! of rows. Partner and tenant counts are exact and use the per-tenant indexes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use scaikey_domain::access::{Action, Reach, Target, can, reach};
+use scaikey_domain::audit::AuditEvent;
+use scaikey_domain::id::AuditEventId;
+
+use crate::context::RequestContext;
+use crate::error::AppError;
+use crate::page::{Page, PageRequest};
+use crate::ports::{AuditFilter, AuditRepository, Clock, Stats};
+
+const RESOURCE: &str = "Audit event";
+
+/// How long dashboard counts are reused.
+pub const STATS_TTL: Duration = Duration::from_secs(5);
+/// Tables smaller than this are counted exactly even platform-wide.
+pub const EXACT_BELOW: i64 = 100_000;
+/// Events in the activity feed.
+pub const ACTIVITY_LIMIT: u32 = 20;
+
+/// Audit reads and dashboard.
+pub struct AuditService {
+    repo: Arc<dyn AuditRepository>,
+    clock: Arc<dyn Clock>,
+    cache: Mutex<HashMap<String, (Instant, Stats)>>,
+}
+
+impl std::fmt::Debug for AuditService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditService")
+    }
+}
+
+impl AuditService {
+    /// Wires the service.
+    pub fn new(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { repo, clock, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// Events within reach, newest first.
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, AppError> {
+        let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        Ok(self.repo.list(r, filter, page).await?)
+    }
+
+    /// One event within reach.
+    pub async fn get(&self, ctx: &RequestContext, id: AuditEventId) -> Result<AuditEvent, AppError> {
+        reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        let e = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        can(&ctx.principal, Action::Read, Target::Owned(&e.owner()))
+            .into_result()
+            .map_err(AppError::denied(RESOURCE))?;
+        Ok(e)
+    }
+
+    /// Counts within reach (cached for [`STATS_TTL`]).
+    pub async fn stats(&self, ctx: &RequestContext) -> Result<Stats, AppError> {
+        let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        let key = format!("{r:?}");
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, s)) = cache.get(&key)
+            && at.elapsed() < STATS_TTL
+        {
+            return Ok(*s);
+        }
+        let s = self.repo.stats(r, self.clock.now(), EXACT_BELOW).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() < STATS_TTL);
+            cache.insert(key, (Instant::now(), s));
+        }
+        Ok(s)
+    }
+
+    /// The newest events within reach.
+    pub async fn activity(&self, ctx: &RequestContext) -> Result<Vec<AuditEvent>, AppError> {
+        let r: Reach = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        let page = PageRequest::new(Some(1), Some(i64::from(ACTIVITY_LIMIT)))?;
+        Ok(self.repo.list(r, &AuditFilter::default(), page).await?.items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockAuditRepository;
+    use crate::test_support::{ctx_super, fixed_clock};
+
+    #[tokio::test]
+    async fn stats_are_cached_per_reach() {
+        let mut repo = MockAuditRepository::new();
+        repo.expect_stats().times(1).returning(|_, _, _| Ok(Stats { users: 7, ..Stats::default() }));
+        let svc = AuditService::new(Arc::new(repo), Arc::new(fixed_clock()));
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().users, 7);
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().users, 7, "second call served from cache");
+    }
+}

@@ -1,0 +1,354 @@
+//! `AuditRepository` on PostgreSQL (reads, batch writes, dashboard counts) and the batched
+//! `AuditSink` writer.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use scaikey_app::RepoError;
+use scaikey_app::page::{Page, PageRequest};
+use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, Stats};
+use scaikey_domain::access::Reach;
+use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult};
+use scaikey_domain::id::{AuditEventId, PartnerId, TenantId};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::error::db;
+use crate::schema::{audit_events as ae, tenants};
+use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// Audit events in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgAudit(pub(crate) Database);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ae, check_for_backend(diesel::pg::Pg))]
+struct EventRow {
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    actor_type: String,
+    actor_id: Option<String>,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    result: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    tenant_id: Option<Uuid>,
+    partner_id: Option<Uuid>,
+    details: serde_json::Value,
+}
+
+fn to_event(r: EventRow) -> AuditEvent {
+    AuditEvent {
+        id: AuditEventId::from_uuid(r.id),
+        occurred_at: r.occurred_at,
+        actor_type: ActorType::parse(&r.actor_type).unwrap_or(ActorType::Anonymous),
+        actor_id: r.actor_id,
+        action: r.action,
+        resource_type: r.resource_type,
+        resource_id: r.resource_id,
+        result: AuditResult::parse(&r.result).unwrap_or(AuditResult::Failure),
+        ip: r.ip,
+        user_agent: r.user_agent,
+        tenant_id: r.tenant_id.map(TenantId::from_uuid),
+        partner_id: r.partner_id.map(PartnerId::from_uuid),
+        details: r.details,
+    }
+}
+
+fn filtered(reach: Reach, f: &AuditFilter) -> ae::BoxedQuery<'static, diesel::pg::Pg> {
+    let mut q = ae::table.into_boxed();
+    match reach {
+        Reach::Platform => {}
+        Reach::Partner(p) => {
+            let of_partner = tenants::table.filter(tenants::partner_id.eq(p.uuid())).select(tenants::id.nullable());
+            q = q.filter(ae::partner_id.eq(p.uuid()).or(ae::tenant_id.eq_any(of_partner.into_boxed())));
+        }
+        Reach::Tenant { tenant, .. } => q = q.filter(ae::tenant_id.eq(tenant.uuid())),
+    }
+    if let Some(a) = &f.action {
+        q = q.filter(ae::action.eq(a.clone()));
+    }
+    if let Some(a) = &f.actor_id {
+        q = q.filter(ae::actor_id.eq(a.clone()));
+    }
+    if let Some(r) = &f.resource_type {
+        q = q.filter(ae::resource_type.eq(r.clone()));
+    }
+    if let Some(r) = &f.resource_id {
+        q = q.filter(ae::resource_id.eq(r.clone()));
+    }
+    if let Some(r) = f.result {
+        q = q.filter(ae::result.eq(r.as_str()));
+    }
+    if let Some(t) = f.tenant_id {
+        q = q.filter(ae::tenant_id.eq(t.uuid()));
+    }
+    if let Some(s) = f.since {
+        q = q.filter(ae::occurred_at.ge(s));
+    }
+    if let Some(u) = f.until {
+        q = q.filter(ae::occurred_at.lt(u));
+    }
+    q
+}
+
+#[derive(QueryableByName)]
+struct Counts {
+    #[diesel(sql_type = BigInt)]
+    partners: i64,
+    #[diesel(sql_type = BigInt)]
+    tenants: i64,
+    #[diesel(sql_type = BigInt)]
+    users: i64,
+    #[diesel(sql_type = BigInt)]
+    applications: i64,
+    #[diesel(sql_type = BigInt)]
+    active_sessions: i64,
+    #[diesel(sql_type = BigInt)]
+    pending_registration_requests: i64,
+}
+
+/// Exact counts within a reach: $1 partner, $2 tenant, $3 the tenant's partner, $4 now.
+const COUNTS: &str = "
+WITH scope_tenants AS (
+    SELECT id FROM tenants
+    WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR partner_id = $1) AND ($2::uuid IS NULL OR id = $2)
+)
+SELECT
+    (SELECT count(*) FROM partners WHERE deleted_at IS NULL AND $1::uuid IS NULL AND $2::uuid IS NULL) AS partners,
+    (SELECT count(*) FROM scope_tenants) AS tenants,
+    (SELECT count(*) FROM users u WHERE u.deleted_at IS NULL
+        AND (($1::uuid IS NULL AND $2::uuid IS NULL) OR u.tenant_id IN (SELECT id FROM scope_tenants))) AS users,
+    (SELECT count(*) FROM applications a WHERE a.deleted_at IS NULL AND (
+        ($1::uuid IS NULL AND $2::uuid IS NULL)
+        OR a.scope = 'GLOBAL'
+        OR (a.scope = 'PARTNER' AND a.partner_id = coalesce($1, $3))
+        OR (a.scope = 'TENANT' AND a.tenant_id IN (SELECT id FROM scope_tenants)))) AS applications,
+    (SELECT count(*) FROM sessions s WHERE s.revoked_at IS NULL AND s.expires_at > $4
+        AND (($1::uuid IS NULL AND $2::uuid IS NULL) OR s.tenant_id IN (SELECT id FROM scope_tenants))) AS active_sessions,
+    (SELECT count(*) FROM registration_requests r WHERE r.status = 'PENDING' AND r.expires_at > $4 AND (
+        ($1::uuid IS NULL AND $2::uuid IS NULL)
+        OR (r.scope = 'PARTNER' AND r.partner_id = $1)
+        OR (r.scope = 'TENANT' AND r.tenant_id IN (SELECT id FROM scope_tenants)))) AS pending_registration_requests";
+
+#[derive(QueryableByName)]
+struct RelTuples {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Plan {
+    #[diesel(sql_type = Text)]
+    plan: String,
+}
+
+/// The planner's row estimate for `select` (no rows are read).
+async fn estimate(c: &mut AsyncPgConnection, select: &str, now: DateTime<Utc>) -> QueryResult<i64> {
+    let p: Plan = diesel::sql_query(format!("EXPLAIN (FORMAT JSON) {select}"))
+        .bind::<Timestamptz, _>(now)
+        .get_result(c)
+        .await
+        .or_else(|_| -> QueryResult<Plan> { Ok(Plan { plan: "[]".into() }) })?;
+    let v: serde_json::Value = serde_json::from_str(&p.plan).unwrap_or_default();
+    Ok(v[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
+}
+
+#[async_trait]
+impl AuditRepository for PgAudit {
+    async fn list(&self, reach: Reach, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
+        let rows: Vec<EventRow> = filtered(reach, filter)
+            .order(ae::id.desc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset())
+            .select(EventRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(Page { items: rows.into_iter().map(to_event).collect(), request: page, total })
+    }
+
+    async fn get(&self, id: AuditEventId) -> Result<Option<AuditEvent>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row: Option<EventRow> = ae::table
+            .filter(ae::id.eq(id.uuid()))
+            .select(EventRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(to_event))
+    }
+
+    async fn insert_batch(&self, records: &[(AuditRecord, DateTime<Utc>)]) -> Result<(), RepoError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.0.conn().await?;
+        for (rec, at) in records {
+            crate::audit::record(&mut conn, rec, *at).await.map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn stats(&self, reach: Reach, now: DateTime<Utc>, exact_below: i64) -> Result<Stats, RepoError> {
+        let (partner, tenant, tenant_partner) = match reach {
+            Reach::Platform => (None, None, None),
+            Reach::Partner(p) => (Some(p.uuid()), None, None),
+            Reach::Tenant { tenant, partner } => (None, Some(tenant.uuid()), partner.map(AsUuid::uuid)),
+        };
+        let mut conn = self.0.conn().await?;
+        if reach == Reach::Platform {
+            // Platform-wide: tables past `exact_below` rows are estimated by the planner.
+            let big: RelTuples = diesel::sql_query(
+                "SELECT coalesce(max(reltuples), 0)::bigint AS n FROM pg_class \
+                 WHERE relname IN ('users', 'sessions', 'applications', 'tenants')",
+            )
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+            if big.n >= exact_below {
+                let e = |sql: &'static str| sql;
+                let mut s = Stats { estimated: true, ..Stats::default() };
+                s.partners = estimate(
+                    &mut conn,
+                    e("SELECT 1 FROM partners WHERE deleted_at IS NULL AND $1::timestamptz IS NOT NULL"),
+                    now,
+                )
+                .await
+                .map_err(db)?;
+                s.tenants = estimate(
+                    &mut conn,
+                    e("SELECT 1 FROM tenants WHERE deleted_at IS NULL AND $1::timestamptz IS NOT NULL"),
+                    now,
+                )
+                .await
+                .map_err(db)?;
+                s.users = estimate(
+                    &mut conn,
+                    e("SELECT 1 FROM users WHERE deleted_at IS NULL AND $1::timestamptz IS NOT NULL"),
+                    now,
+                )
+                .await
+                .map_err(db)?;
+                s.applications = estimate(
+                    &mut conn,
+                    e("SELECT 1 FROM applications WHERE deleted_at IS NULL AND $1::timestamptz IS NOT NULL"),
+                    now,
+                )
+                .await
+                .map_err(db)?;
+                s.active_sessions =
+                    estimate(&mut conn, e("SELECT 1 FROM sessions WHERE revoked_at IS NULL AND expires_at > $1"), now)
+                        .await
+                        .map_err(db)?;
+                s.pending_registration_requests = estimate(
+                    &mut conn,
+                    e("SELECT 1 FROM registration_requests WHERE status = 'PENDING' AND expires_at > $1"),
+                    now,
+                )
+                .await
+                .map_err(db)?;
+                return Ok(s);
+            }
+        }
+        let c: Counts = diesel::sql_query(COUNTS)
+            .bind::<Nullable<SqlUuid>, _>(partner)
+            .bind::<Nullable<SqlUuid>, _>(tenant)
+            .bind::<Nullable<SqlUuid>, _>(tenant_partner)
+            .bind::<Timestamptz, _>(now)
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(Stats {
+            partners: c.partners,
+            tenants: c.tenants,
+            users: c.users,
+            applications: c.applications,
+            active_sessions: c.active_sessions,
+            pending_registration_requests: c.pending_registration_requests,
+            estimated: false,
+        })
+    }
+}
+
+enum Msg {
+    Record(Box<(AuditRecord, DateTime<Utc>)>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Most records written per batch.
+const BATCH: usize = 500;
+
+/// The batched `AuditSink`: `submit` never waits; a background task writes what has queued up,
+/// in batches. [`AuditWriter::flush`] writes everything queued so far (call it on graceful
+/// shutdown). A crash loses what is still queued (at most a few milliseconds of events under
+/// normal load); a database outage loses the batch that failed to write (logged).
+#[derive(Debug, Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(repo: Arc<dyn AuditRepository>) -> AuditWriter {
+        let (tx, mut rx) = mpsc::channel::<Msg>(10_000);
+        tokio::spawn(async move {
+            let mut batch: Vec<(AuditRecord, DateTime<Utc>)> = Vec::with_capacity(BATCH);
+            while let Some(first) = rx.recv().await {
+                let mut waiters = Vec::new();
+                let mut next = Some(first);
+                while let Some(msg) = next.take() {
+                    match msg {
+                        Msg::Record(r) => batch.push(*r),
+                        Msg::Flush(done) => waiters.push(done),
+                    }
+                    if batch.len() < BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                if let Err(e) = repo.insert_batch(&batch).await {
+                    tracing::error!(error = %e, lost = batch.len(), "could not write audit events");
+                }
+                batch.clear();
+                for w in waiters {
+                    let _ = w.send(());
+                }
+            }
+        });
+        AuditWriter { tx }
+    }
+
+    /// Waits until everything submitted before this call is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+impl AuditSink for AuditWriter {
+    fn submit(&self, record: AuditRecord, at: DateTime<Utc>) {
+        match self.tx.try_send(Msg::Record(Box::new((record, at)))) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(m)) => {
+                // Back-pressure without blocking the request: queue from a task.
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(m).await;
+                });
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => tracing::error!("audit writer stopped; event lost"),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The audit log and dashboard end to end: a scripted admin session leaves one event per action
+//! with the right actor, resource and result, and no password, secret or token anywhere.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use std::time::{Duration, Instant};
+
+use diesel_async::RunQueryDsl;
+use scaikey_testkit::{ADMIN_PASSWORD, ApiClient, TestApp, USER_PASSWORD};
+use serde_json::{Value, json};
+
+/// Waits until `GET /audit?{query}` holds `n` events (refused writes and auth events are
+/// written by a batching task, a few milliseconds behind the request).
+async fn events(c: &ApiClient, query: &str, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let r = c.get(&format!("/api/v1/admin/audit?{query}")).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.body["items"].as_array().unwrap().clone();
+        if items.len() >= n || start.elapsed() > Duration::from_secs(5) {
+            assert_eq!(items.len(), n, "{query}: {items:#?}");
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_scripted_session_is_fully_audited_and_leaks_no_secret() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let admin_id = admin.get("/api/v1/admin/users?role=super_admin").await.unwrap().body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let t = admin.post("/api/v1/admin/tenants", json!({"name": "Audited"})).await.unwrap().id();
+    assert_eq!(
+        admin.patch(&format!("/api/v1/admin/tenants/{t}"), json!({"name": "Audited Inc"})).await.unwrap().status,
+        200
+    );
+    let ta = app.user_with_roles("ta@audit.test", &["tenant_admin"], Some(&t)).await.unwrap();
+    let ta_id = admin.get("/api/v1/admin/users?search=ta@audit.test").await.unwrap().body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A denied write.
+    assert_eq!(ta.patch(&format!("/api/v1/admin/tenants/{t}"), json!({"name": "Mine"})).await.unwrap().status, 403);
+    // A failed login.
+    let wrong = "Wrong-Passw0rd-xyz";
+    let r =
+        app.anonymous().post("/api/v1/auth/login", json!({"email": "ta@audit.test", "password": wrong})).await.unwrap();
+    assert_eq!(r.status, 401);
+    // An application, a rotation, tokens issued and refused.
+    let created = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Bot", "application_type": "SERVICE", "scope": "GLOBAL", "allowed_scopes": ["admin:read"]}),
+        )
+        .await
+        .unwrap();
+    let (app_id, client_id, old_secret) = (
+        created.id(),
+        created.body["client_id"].as_str().unwrap().to_string(),
+        created.body["client_secret"].as_str().unwrap().to_string(),
+    );
+    let rotated = admin.post(&format!("/api/v1/admin/applications/{app_id}/rotate-secret"), json!({})).await.unwrap();
+    let new_secret = rotated.body["client_secret"].as_str().unwrap().to_string();
+    let token = |secret: String| {
+        let (base, id) = (app.base_url.clone(), client_id.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/oauth/token"))
+                .basic_auth(id, Some(secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(token(old_secret.clone()).await.0, 401);
+    let (status, issued) = token(new_secret.clone()).await;
+    assert_eq!(status, 200);
+    let access_token = issued["access_token"].as_str().unwrap().to_string();
+
+    // One event per action, with the right actor, resource and result.
+    let e = events(&admin, "action=tenant.create", 1).await;
+    assert_eq!(
+        (e[0]["actor_id"].as_str(), e[0]["resource_id"].as_str(), e[0]["result"].as_str()),
+        (Some(admin_id.as_str()), Some(t.as_str()), Some("success"))
+    );
+    let e = events(&admin, "action=tenant.update", 2).await;
+    assert_eq!(
+        (e[0]["actor_id"].as_str(), e[0]["result"].as_str(), e[0]["resource_id"].as_str()),
+        (Some(ta_id.as_str()), Some("denied"), Some(t.as_str()))
+    );
+    assert_eq!((e[1]["actor_id"].as_str(), e[1]["result"].as_str()), (Some(admin_id.as_str()), Some("success")));
+    let e = events(&admin, "action=auth.login&result=failure", 1).await;
+    assert_eq!(
+        (e[0]["actor_type"].as_str(), e[0]["details"]["email"].as_str()),
+        (Some("anonymous"), Some("ta@audit.test"))
+    );
+    // The admin twice (once more inside user_with_roles) and the tenant admin.
+    assert_eq!(events(&admin, "action=auth.login&result=success", 3).await.len(), 3);
+    let e = events(&admin, "action=application.rotate_secret", 1).await;
+    assert_eq!((e[0]["resource_id"].as_str(), e[0]["result"].as_str()), (Some(app_id.as_str()), Some("success")));
+    let e = events(&admin, "action=auth.token", 2).await;
+    assert_eq!((e[0]["result"].as_str(), e[0]["actor_id"].as_str()), (Some("success"), Some(app_id.as_str())));
+    assert_eq!(e[1]["result"], "failure");
+    assert_eq!(events(&admin, &format!("resource_id={app_id}"), 3).await.len(), 3, "create, rotate, token");
+    let by_ta = events(&admin, &format!("actor_id={ta_id}"), 2).await;
+    let mut actions: Vec<&str> = by_ta.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["auth.login", "tenant.update"], "its login and its denied write");
+    let one = admin.get(&format!("/api/v1/admin/audit/{}", e[0]["id"].as_str().unwrap())).await.unwrap();
+    assert_eq!((one.status, &one.body["action"]), (200, &json!("auth.token")));
+
+    // Nothing secret anywhere in the audit table.
+    let mut conn = app.db.connect().await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Hits {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    for needle in [
+        ADMIN_PASSWORD,
+        USER_PASSWORD,
+        wrong,
+        &old_secret,
+        &new_secret,
+        &access_token,
+        admin.token().unwrap(),
+        ta.token().unwrap(),
+    ] {
+        let hits: Hits =
+            diesel::sql_query("SELECT count(*) AS n FROM audit_events a WHERE strpos(row_to_json(a)::text, $1) > 0")
+                .bind::<diesel::sql_types::Text, _>(needle)
+                .get_result(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(hits.n, 0, "a secret leaked into the audit log");
+    }
+
+    // A tenant admin sees its tenant's events only; filters and bounds are validated.
+    let mine = ta.get("/api/v1/admin/audit?per_page=100").await.unwrap();
+    assert!(mine.body["items"].as_array().unwrap().iter().all(|e| e["tenant_id"] == t.as_str()), "{}", mine.body);
+    assert!(mine.body["pagination"]["total"].as_i64().unwrap() >= 2);
+    for q in ["result=maybe", "since=yesterday", "per_page=1000", "tenant_id=nope"] {
+        assert_eq!(admin.get(&format!("/api/v1/admin/audit?{q}")).await.unwrap().status, 422, "{q}");
+    }
+    assert_eq!(
+        admin.get("/api/v1/admin/audit?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z").await.unwrap().body["pagination"]
+            ["total"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn dashboard_counts_within_reach() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let p = admin.post("/api/v1/admin/partners", json!({"name": "P"})).await.unwrap().id();
+    let t1 = admin.post("/api/v1/admin/tenants", json!({"name": "T1", "partner_id": p})).await.unwrap().id();
+    admin.post("/api/v1/admin/tenants", json!({"name": "T2"})).await.unwrap();
+    let ta = app.user_with_roles("ta@dash.test", &["tenant_admin"], Some(&t1)).await.unwrap();
+    admin.post("/api/v1/admin/registration-requests", json!({"scope": "TENANT", "tenant_id": t1, "name": "R", "application_type": "SERVICE", "contact_email": "a@b.example"})).await.unwrap();
+
+    let s = admin.get("/api/v1/admin/dashboard/stats").await.unwrap();
+    assert_eq!(s.status, 200);
+    assert_eq!(
+        (
+            s.body["partners"].as_i64(),
+            s.body["tenants"].as_i64(),
+            s.body["users"].as_i64(),
+            s.body["pending_registration_requests"].as_i64()
+        ),
+        (Some(1), Some(2), Some(2), Some(1))
+    );
+    assert_eq!(s.body["active_sessions"], 3, "two admin logins (one inside user_with_roles) and the tenant admin's");
+    assert_eq!(s.body["estimated"], false);
+    let mine = ta.get("/api/v1/admin/dashboard/stats").await.unwrap();
+    assert_eq!(
+        (
+            mine.body["partners"].as_i64(),
+            mine.body["tenants"].as_i64(),
+            mine.body["users"].as_i64(),
+            mine.body["active_sessions"].as_i64()
+        ),
+        (Some(0), Some(1), Some(1), Some(1))
+    );
+    let a = admin.get("/api/v1/admin/dashboard/activity").await.unwrap();
+    let items = a.body["items"].as_array().unwrap();
+    assert!(!items.is_empty() && items.len() <= 20);
+    let mine = ta.get("/api/v1/admin/dashboard/activity").await.unwrap();
+    assert!(mine.body["items"].as_array().unwrap().iter().all(|e| e["tenant_id"] == t1.as_str()));
+}
