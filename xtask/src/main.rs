@@ -135,8 +135,11 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
 }
 
 /// Benchmarks, each a `harness = false` bench target that prints its own table.
-const BENCHES: &[(&str, &str)] =
-    &[("scaikey-persistence", "effective_members"), ("scaikey-persistence", "effective_users"), ("scaikey-persistence", "audit_list")];
+const BENCHES: &[(&str, &str)] = &[
+    ("scaikey-persistence", "effective_members"),
+    ("scaikey-persistence", "effective_users"),
+    ("scaikey-persistence", "audit_list"),
+];
 
 fn bench(smoke: bool) -> anyhow::Result<()> {
     let url = pg::database_url("postgres")?;

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod context;
 pub mod error;
+pub mod federation;
 pub mod groups;
 pub mod oauth;
 pub mod page;

@@ -959,3 +959,122 @@ pub trait AuditRepository: Send + Sync {
     /// `exact_below` rows MAY be planner estimates (then `estimated` is set).
     async fn stats(&self, reach: Reach, now: DateTime<Utc>, exact_below: i64) -> Result<Stats, RepoError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Identity providers and agents
+// ---------------------------------------------------------------------------------------------
+
+use scaikey_domain::federation::{Agent, IdentityProvider, Protocol};
+use scaikey_domain::id::{AgentId, IdentityProviderId};
+
+/// Encrypts secrets at rest under the master key.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SecretSealer: Send + Sync {
+    /// Encrypts `plain`, bound to `aad` (the owning row's ID).
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>>;
+}
+
+/// Identity-provider fields to store or change (`None`: unchanged on update).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IdpFields {
+    /// Name.
+    pub name: Option<String>,
+    /// Protocol (create only).
+    pub protocol: Option<Protocol>,
+    /// Enabled.
+    pub enabled: Option<bool>,
+    /// OIDC issuer.
+    pub issuer: Option<Option<String>>,
+    /// OIDC client ID.
+    pub client_id: Option<Option<String>>,
+    /// Sealed OIDC client secret (`Some(None)` clears).
+    pub client_secret_enc: Option<Option<Vec<u8>>>,
+    /// OIDC scopes.
+    pub scopes: Option<Vec<String>>,
+    /// SAML entity ID.
+    pub entity_id: Option<Option<String>>,
+    /// SAML SSO URL.
+    pub sso_url: Option<Option<String>>,
+    /// SAML certificate.
+    pub certificate: Option<Option<String>>,
+}
+
+/// Agent fields to store or change (`None`: unchanged on update).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentFields {
+    /// Name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<Option<String>>,
+    /// Tools.
+    pub allowed_tools: Option<Vec<String>>,
+    /// Scopes.
+    pub allowed_scopes: Option<Vec<String>>,
+    /// Rate limit.
+    pub rate_limit_rpm: Option<Option<i32>>,
+    /// Status.
+    pub status: Option<Status>,
+}
+
+/// Identity-provider storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IdpRepository: Send + Sync {
+    /// Stores one in a live tenant (`MissingReference("tenant_id")` otherwise).
+    async fn insert(
+        &self,
+        id: IdentityProviderId,
+        tenant: TenantId,
+        f: &IdpFields,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<IdentityProvider, RepoError>;
+    /// A live one.
+    async fn get(&self, id: IdentityProviderId) -> Result<Option<IdentityProvider>, RepoError>;
+    /// Live ones within reach (optionally one tenant), newest first.
+    async fn list(
+        &self,
+        reach: Reach,
+        tenant: Option<TenantId>,
+        page: PageRequest,
+    ) -> Result<Page<IdentityProvider>, RepoError>;
+    /// Applies changes.
+    async fn update(
+        &self,
+        id: IdentityProviderId,
+        f: &IdpFields,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<IdentityProvider>, RepoError>;
+    /// Soft-deletes.
+    async fn delete(&self, id: IdentityProviderId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+}
+
+/// Agent storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AgentRepository: Send + Sync {
+    /// Stores one in a live tenant (`MissingReference("tenant_id")` otherwise).
+    async fn insert(
+        &self,
+        id: AgentId,
+        tenant: TenantId,
+        f: &AgentFields,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Agent, RepoError>;
+    /// A live one.
+    async fn get(&self, id: AgentId) -> Result<Option<Agent>, RepoError>;
+    /// Live ones within reach (optionally one tenant), newest first.
+    async fn list(&self, reach: Reach, tenant: Option<TenantId>, page: PageRequest) -> Result<Page<Agent>, RepoError>;
+    /// Applies changes.
+    async fn update(
+        &self,
+        id: AgentId,
+        f: &AgentFields,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Agent>, RepoError>;
+    /// Soft-deletes.
+    async fn delete(&self, id: AgentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+}

@@ -89,6 +89,12 @@ impl MasterKey {
     }
 }
 
+impl scaikey_app::ports::SecretSealer for MasterKey {
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+        MasterKey::seal(self, plain, aad)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@
 pub mod access;
 pub mod application;
 pub mod audit;
+pub mod federation;
 pub mod group;
 pub mod id;
 pub mod limits;

@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto;
 use crate::routes::{
-    applications, audit, auth, groups, meta, oauth, partners, registrations, sessions, tenants, users,
+    applications, audit, auth, federation, groups, meta, oauth, partners, registrations, sessions, tenants, users,
 };
 
 struct BearerAuth;
@@ -39,6 +39,8 @@ impl Modify for BearerAuth {
         registrations::approve, registrations::reject,
         oauth::token,
         audit::list, audit::get, audit::stats, audit::activity,
+        federation::idp_list, federation::idp_create, federation::idp_get, federation::idp_update, federation::idp_delete,
+        federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete,
         meta::healthz, meta::readyz, meta::jwks, meta::discovery,
     ),
     components(schemas(
@@ -54,6 +56,8 @@ impl Modify for BearerAuth {
         dto::apps::ApplicationUpdate, dto::apps::SecretOut, dto::apps::AssignmentCreate, dto::apps::AssignmentOut,
         dto::apps::AssignmentList, dto::apps::GrantOut, dto::apps::EffectiveUserOut, dto::apps::EffectiveUserList,
         dto::apps::RegistrationOut, dto::apps::RegistrationList, dto::apps::RegistrationRequestCreate,
+        dto::federation::IdentityProviderOut, dto::federation::IdentityProviderList, dto::federation::IdentityProviderWrite,
+        dto::federation::AgentOut, dto::federation::AgentList, dto::federation::AgentWrite,
         dto::audit::AuditEventOut, dto::audit::AuditList, dto::audit::StatsOut, dto::audit::ActivityOut,
         dto::apps::ApprovalData, dto::apps::RejectionData, dto::apps::ClientTokenOut, dto::apps::OAuthErrorOut,
     )),
@@ -68,6 +72,8 @@ impl Modify for BearerAuth {
         (name = "Applications", description = "OAuth clients and SAML service providers"),
         (name = "Registration Requests", description = "Requests for new applications, approved by an admin"),
         (name = "OAuth", description = "The token endpoint"),
+        (name = "Identity Providers", description = "Upstream OIDC and SAML providers for federation"),
+        (name = "MCP Agents", description = "AI agent identities for the MCP integration"),
         (name = "Audit", description = "Who did what, when, with what result"),
         (name = "Dashboard", description = "Counts and recent activity for the admin home page"),
         (name = "Meta", description = "Health, readiness and well-known documents"),

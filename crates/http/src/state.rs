@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use scaikey_app::applications::ApplicationService;
 use scaikey_app::audit::AuditService;
 use scaikey_app::auth::AuthService;
+use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::partners::PartnerService;
@@ -43,6 +44,10 @@ pub struct AppState {
     pub registrations: RegistrationService,
     /// The token endpoint.
     pub oauth: Arc<OAuthService>,
+    /// Identity providers.
+    pub identity_providers: IdpService,
+    /// MCP agents.
+    pub agents: AgentService,
     /// Audit log and dashboard.
     pub audit: Arc<AuditService>,
     /// Where refused writes and authentication events are recorded.

@@ -114,6 +114,16 @@ impl Database {
         crate::audit_log::PgAudit(self.clone())
     }
 
+    /// Identity-provider repository.
+    pub fn identity_providers(&self) -> crate::federation::PgIdps {
+        crate::federation::PgIdps(self.clone())
+    }
+
+    /// Agent repository.
+    pub fn agents(&self) -> crate::federation::PgAgents {
+        crate::federation::PgAgents(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

@@ -12,6 +12,7 @@ mod audit_log;
 mod auth;
 mod db;
 mod error;
+mod federation;
 mod groups;
 mod keys;
 mod partners;

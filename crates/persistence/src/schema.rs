@@ -130,6 +130,8 @@ diesel::table! {
 }
 
 diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(identity_providers -> tenants (tenant_id));
+diesel::joinable!(agents -> tenants (tenant_id));
 diesel::joinable!(application_assignments -> tenants (tenant_id));
 diesel::joinable!(registration_requests -> tenants (tenant_id));
 diesel::joinable!(group_members -> users (user_id));
@@ -214,4 +216,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_assignments,
     registration_requests,
     audit_events,
+    identity_providers,
+    agents,
 );
+
+diesel::table! {
+    identity_providers (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        protocol -> Text,
+        enabled -> Bool,
+        issuer -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        client_secret_enc -> Nullable<Bytea>,
+        scopes -> Array<Text>,
+        entity_id -> Nullable<Text>,
+        sso_url -> Nullable<Text>,
+        certificate -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        allowed_tools -> Array<Text>,
+        allowed_scopes -> Array<Text>,
+        rate_limit_rpm -> Nullable<Int4>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}

@@ -42,5 +42,7 @@ id_conv!(
     GroupId,
     ApplicationId,
     AssignmentId,
-    RegistrationRequestId
+    RegistrationRequestId,
+    IdentityProviderId,
+    AgentId
 );

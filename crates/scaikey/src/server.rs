@@ -11,6 +11,7 @@ use async_trait_shim::Readiness;
 use scaikey_app::applications::ApplicationService;
 use scaikey_app::audit::AuditService;
 use scaikey_app::auth::{AuthService, AuthSettings};
+use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::partners::PartnerService;
@@ -171,7 +172,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         max_connections: settings.db_max_connections,
         acquire_timeout: Duration::from_secs(5),
     })?;
-    let master = master_key(&settings)?;
+    let master = Arc::new(master_key(&settings)?);
     let alg = SigningAlg::parse(&settings.signing_alg)?;
     let keys = load_or_create(&db.signing_keys(), &master, alg).await?;
     let issuer = settings.issuer();
@@ -241,6 +242,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             audit_sink.clone(),
         )),
         audit: Arc::new(AuditService::new(Arc::new(db.audit()), clock.clone())),
+        identity_providers: IdpService::new(
+            Arc::new(db.identity_providers()),
+            tenants.clone(),
+            master.clone(),
+            clock.clone(),
+            ids.clone(),
+        ),
+        agents: AgentService::new(Arc::new(db.agents()), tenants.clone(), clock.clone(), ids.clone()),
         audit_sink,
         registrations,
         auth,

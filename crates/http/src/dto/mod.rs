@@ -4,6 +4,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod common;
+pub mod federation;
 pub mod partners;
 pub mod tenants;
 pub mod users;

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod federation;
 pub mod groups;
 pub mod meta;
 pub mod oauth;
@@ -27,6 +28,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 Ok(res)
             }
         })
+        .service(
+            web::resource("/identity-providers")
+                .route(web::get().to(federation::idp_list))
+                .route(web::post().to(federation::idp_create)),
+        )
+        .service(
+            web::resource("/identity-providers/{id}")
+                .route(web::get().to(federation::idp_get))
+                .route(web::patch().to(federation::idp_update))
+                .route(web::delete().to(federation::idp_delete)),
+        )
+        .service(
+            web::resource("/agents")
+                .route(web::get().to(federation::agent_list))
+                .route(web::post().to(federation::agent_create)),
+        )
+        .service(
+            web::resource("/agents/{id}")
+                .route(web::get().to(federation::agent_get))
+                .route(web::patch().to(federation::agent_update))
+                .route(web::delete().to(federation::agent_delete)),
+        )
         .service(web::resource("/audit").route(web::get().to(audit::list)))
         .service(web::resource("/audit/{id}").route(web::get().to(audit::get)))
         .service(web::resource("/dashboard/stats").route(web::get().to(audit::stats)))

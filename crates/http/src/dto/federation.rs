@@ -1,0 +1,213 @@
+//! Identity-provider and agent wire types.
+
+use chrono::{DateTime, Utc};
+use scaikey_app::federation::{AgentInput, IdpInput};
+use scaikey_domain::federation::{Agent, IdentityProvider};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::extract::double_option;
+
+/// An identity provider. The OIDC client secret is never returned.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityProviderOut {
+    /// `idp_…`
+    pub id: String,
+    /// Its tenant.
+    pub tenant_id: String,
+    /// Name.
+    pub name: String,
+    /// `OIDC` or `SAML`.
+    pub protocol: String,
+    /// Offered at login.
+    pub enabled: bool,
+    /// OIDC issuer.
+    pub issuer: Option<String>,
+    /// OIDC client ID.
+    pub client_id: Option<String>,
+    /// Whether an OIDC client secret is stored.
+    pub client_secret_set: bool,
+    /// OIDC scopes.
+    pub scopes: Vec<String>,
+    /// SAML entity ID.
+    pub entity_id: Option<String>,
+    /// SAML SSO URL.
+    pub sso_url: Option<String>,
+    /// SAML signing certificate (PEM).
+    pub certificate: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<IdentityProvider> for IdentityProviderOut {
+    fn from(i: IdentityProvider) -> Self {
+        IdentityProviderOut {
+            id: i.id.to_string(),
+            tenant_id: i.tenant_id.to_string(),
+            name: i.name,
+            protocol: i.protocol.as_str().into(),
+            enabled: i.enabled,
+            issuer: i.issuer,
+            client_id: i.client_id,
+            client_secret_set: i.client_secret_set,
+            scopes: i.scopes,
+            entity_id: i.entity_id,
+            sso_url: i.sso_url,
+            certificate: i.certificate,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// A page of identity providers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityProviderList {
+    /// Newest first.
+    pub items: Vec<IdentityProviderOut>,
+    /// Page facts.
+    pub pagination: super::common::Pagination,
+}
+
+/// Body of `POST /identity-providers` and `PATCH /identity-providers/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IdentityProviderWrite {
+    /// Name (required on create).
+    pub name: Option<String>,
+    /// `OIDC` or `SAML` (create only).
+    pub protocol: Option<String>,
+    /// Tenant (create only; tenant admins: their own by default).
+    pub tenant_id: Option<String>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    /// OIDC: https issuer URL.
+    #[serde(default, deserialize_with = "double_option")]
+    pub issuer: Option<Option<String>>,
+    /// OIDC: client ID at the provider.
+    #[serde(default, deserialize_with = "double_option")]
+    pub client_id: Option<Option<String>>,
+    /// OIDC: client secret, write-only (stored encrypted; `null` clears it).
+    #[serde(default, deserialize_with = "double_option")]
+    pub client_secret: Option<Option<String>>,
+    /// OIDC: scopes, must include `openid` (default openid, profile, email).
+    pub scopes: Option<Vec<String>>,
+    /// SAML: entity ID.
+    #[serde(default, deserialize_with = "double_option")]
+    pub entity_id: Option<Option<String>>,
+    /// SAML: https SSO URL.
+    #[serde(default, deserialize_with = "double_option")]
+    pub sso_url: Option<Option<String>>,
+    /// SAML: PEM X.509 signing certificate.
+    #[serde(default, deserialize_with = "double_option")]
+    pub certificate: Option<Option<String>>,
+}
+
+impl IdentityProviderWrite {
+    /// To the service's raw input.
+    #[must_use]
+    pub fn into_input(self) -> IdpInput {
+        IdpInput {
+            name: self.name,
+            protocol: self.protocol,
+            tenant_id: self.tenant_id,
+            enabled: self.enabled,
+            issuer: self.issuer,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            scopes: self.scopes,
+            entity_id: self.entity_id,
+            sso_url: self.sso_url,
+            certificate: self.certificate,
+        }
+    }
+}
+
+/// An MCP agent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentOut {
+    /// `agt_…`
+    pub id: String,
+    /// Its tenant.
+    pub tenant_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// MCP tools it may call.
+    pub allowed_tools: Vec<String>,
+    /// Scopes it may hold.
+    pub allowed_scopes: Vec<String>,
+    /// Requests per minute (null: unlimited).
+    pub rate_limit_rpm: Option<i32>,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Agent> for AgentOut {
+    fn from(a: Agent) -> Self {
+        AgentOut {
+            id: a.id.to_string(),
+            tenant_id: a.tenant_id.to_string(),
+            name: a.name,
+            description: a.description,
+            allowed_tools: a.allowed_tools,
+            allowed_scopes: a.allowed_scopes,
+            rate_limit_rpm: a.rate_limit_rpm,
+            status: a.status.as_str().into(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// A page of agents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentList {
+    /// Newest first.
+    pub items: Vec<AgentOut>,
+    /// Page facts.
+    pub pagination: super::common::Pagination,
+}
+
+/// Body of `POST /agents` and `PATCH /agents/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AgentWrite {
+    /// Name (required on create).
+    pub name: Option<String>,
+    /// Tenant (create only; tenant admins: their own by default).
+    pub tenant_id: Option<String>,
+    /// Description.
+    #[serde(default, deserialize_with = "double_option")]
+    pub description: Option<Option<String>>,
+    /// Tool names.
+    pub allowed_tools: Option<Vec<String>>,
+    /// Scopes.
+    pub allowed_scopes: Option<Vec<String>>,
+    /// Positive, or null for unlimited.
+    #[serde(default, deserialize_with = "double_option")]
+    pub rate_limit_rpm: Option<Option<i64>>,
+    /// `active` (default) or `suspended`.
+    pub status: Option<String>,
+}
+
+impl AgentWrite {
+    /// To the service's raw input.
+    #[must_use]
+    pub fn into_input(self) -> AgentInput {
+        AgentInput {
+            name: self.name,
+            tenant_id: self.tenant_id,
+            description: self.description,
+            allowed_tools: self.allowed_tools,
+            allowed_scopes: self.allowed_scopes,
+            rate_limit_rpm: self.rate_limit_rpm,
+            status: self.status,
+        }
+    }
+}
