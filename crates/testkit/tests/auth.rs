@@ -56,7 +56,7 @@ async fn login_issues_an_es256_token_with_the_contract_claims() {
         n: i64,
     }
     let n: N = diesel::sql_query(
-        "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM audit_events WHERE action = 'auth.login') AS n",
+        "SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND result = 'success') AS n",
     )
     .get_result(&mut conn)
     .await
