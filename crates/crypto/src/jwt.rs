@@ -53,7 +53,7 @@ struct Verifier {
 /// the PKCS#8 key on every `encode`, which halves the sign rate on the token endpoint's hot path.
 enum Signer {
     /// ES256 with a cached key pair and the pre-encoded JOSE header.
-    Es256 { pair: EcdsaKeyPair, rng: SystemRandom, header_b64: String },
+    Es256 { pair: Box<EcdsaKeyPair>, rng: SystemRandom, header_b64: String },
     /// RS256 through jsonwebtoken.
     Rs256(EncodingKey),
 }
@@ -107,7 +107,11 @@ impl JwtCodec {
                 let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &active.private_der, &rng)
                     .map_err(|_| anyhow::anyhow!("signing key {} is not a P-256 PKCS#8 key", active.kid))?;
                 let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": active.kid});
-                Signer::Es256 { pair, rng, header_b64: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?) }
+                Signer::Es256 {
+                    pair: Box::new(pair),
+                    rng,
+                    header_b64: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
+                }
             }
             SigningAlg::Rs256 => Signer::Rs256(EncodingKey::from_rsa_der(&active.private_der)),
         };
