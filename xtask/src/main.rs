@@ -139,6 +139,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("scaikey-persistence", "effective_members"),
     ("scaikey-persistence", "effective_users"),
     ("scaikey-persistence", "audit_list"),
+    ("scaikey-crypto", "signing"),
 ];
 
 fn bench(smoke: bool) -> anyhow::Result<()> {
