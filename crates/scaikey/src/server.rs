@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use async_trait_shim::Readiness;
 use scaikey_app::applications::ApplicationService;
 use scaikey_app::audit::AuditService;
 use scaikey_app::auth::{AuthService, AuthSettings};
@@ -27,6 +26,7 @@ use scaikey_crypto::master::MasterKey;
 use scaikey_crypto::password::Argon2Hasher;
 use scaikey_crypto::secrets::HmacClientSecrets;
 use scaikey_http::AppState;
+use scaikey_http::state::Readiness;
 use scaikey_persistence::{AuditWriter, Database, DbConfig, redact};
 
 use crate::settings::{Environment, Settings};
@@ -95,10 +95,6 @@ impl std::fmt::Debug for Started {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Started").field("addr", &self.addr).finish_non_exhaustive()
     }
-}
-
-mod async_trait_shim {
-    pub use scaikey_http::state::Readiness;
 }
 
 struct DbReady(Database);
