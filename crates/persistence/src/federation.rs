@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{AgentFields, AgentRepository, IdpFields, IdpRepository};
@@ -26,17 +26,6 @@ pub struct PgIdps(pub(crate) Database);
 /// Agents in PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgAgents(pub(crate) Database);
-
-/// Locks nothing; checks the tenant is live and returns its partner.
-async fn live_tenant(c: &mut AsyncPgConnection, t: TenantId) -> Result<Option<Uuid>, TxError> {
-    let found: Option<Option<Uuid>> = tenants::table
-        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
-        .select(tenants::partner_id)
-        .first(c)
-        .await
-        .optional()?;
-    found.ok_or_else(|| RepoError::MissingReference("tenant_id").into())
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idp, check_for_backend(diesel::pg::Pg))]
@@ -138,7 +127,7 @@ impl IdpRepository for PgIdps {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
-                let partner = live_tenant(c, tenant).await?;
+                let partner = crate::tenants::live_tenant(c, tenant).await?;
                 let row = diesel::insert_into(idp::table)
                     .values((
                         idp::id.eq(id.uuid()),
@@ -307,7 +296,7 @@ impl AgentRepository for PgAgents {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
-                let partner = live_tenant(c, tenant).await?;
+                let partner = crate::tenants::live_tenant(c, tenant).await?;
                 let row = diesel::insert_into(agents::table)
                     .values((
                         agents::id.eq(id.uuid()),

@@ -129,13 +129,7 @@ impl GroupRepository for PgGroups {
         let mut conn = self.0.conn().await?;
         let (row, partner) = conn
             .transaction::<_, TxError, _>(async |c| {
-                let partner: Option<Option<Uuid>> = tenants::table
-                    .filter(tenants::id.eq(g.tenant_id.uuid()).and(tenants::deleted_at.is_null()))
-                    .select(tenants::partner_id)
-                    .first(c)
-                    .await
-                    .optional()?;
-                let Some(partner) = partner else { return Err(RepoError::MissingReference("tenant_id").into()) };
+                let partner = crate::tenants::live_tenant(c, g.tenant_id).await?;
                 let row = diesel::insert_into(groups::table)
                     .values((
                         groups::id.eq(id.uuid()),

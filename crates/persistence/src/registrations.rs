@@ -157,14 +157,7 @@ impl RegistrationRepository for PgRegistrations {
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
                 if let Some(t) = r.tenant_id {
-                    let live: i64 = tenants::table
-                        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
-                        .count()
-                        .get_result(c)
-                        .await?;
-                    if live == 0 {
-                        return Err(RepoError::MissingReference("tenant_id").into());
-                    }
+                    crate::tenants::live_tenant(c, t).await?;
                 }
                 if r.scope == ScopeLevel::Partner
                     && let Some(p) = r.partner_id

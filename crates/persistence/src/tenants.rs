@@ -95,6 +95,18 @@ async fn admit_tenant(c: &mut AsyncPgConnection, p: PartnerId, moving: Option<Te
     Ok(())
 }
 
+/// The partner of `t` if it is a live tenant; `MissingReference("tenant_id")` otherwise. For
+/// inserts of resources that belong to a tenant.
+pub(crate) async fn live_tenant(c: &mut AsyncPgConnection, t: TenantId) -> Result<Option<Uuid>, TxError> {
+    let found: Option<Option<Uuid>> = tenants::table
+        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
+        .select(tenants::partner_id)
+        .first(c)
+        .await
+        .optional()?;
+    found.ok_or_else(|| RepoError::MissingReference("tenant_id").into())
+}
+
 /// The current partner of each of `tenant_ids` (one query; none when the list is empty), for
 /// list pages whose rows carry a tenant and need its partner for the access rules.
 pub(crate) async fn partners_of(
