@@ -12,6 +12,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod client_cache;
 pub mod context;
 pub mod error;
 pub mod federation;

@@ -761,6 +761,9 @@ pub trait ApplicationRepository: Send + Sync {
     /// Applications whose tokens must be refused: suspended, or deleted within the longest token
     /// lifetime.
     async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError>;
+    /// Client IDs of applications changed in any way (updated, secret rotated, suspended,
+    /// deleted) after `since`, with their `updated_at`, for client caches in other processes.
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError>;
     /// Assigns a live user or group. MUST return `Invalid` when it does not exist or lies
     /// outside the application's scope, `Conflict` when already assigned.
     async fn assign(

@@ -52,3 +52,33 @@ pub fn ctx_tenant_admin_parts() -> (RequestContext, TenantId, PartnerId) {
 pub fn ctx_tenant_admin() -> RequestContext {
     ctx_tenant_admin_parts().0
 }
+
+/// An active GLOBAL SERVICE application `ck_<n>` allowed `admin:read` and client_credentials.
+pub fn service_app(n: u64) -> scaikey_domain::application::Application {
+    use scaikey_domain::application::{Application, ApplicationType};
+    use scaikey_domain::id::ApplicationId;
+    use scaikey_domain::scope::ScopeLevel;
+    use scaikey_domain::status::Status;
+    let at = Utc.timestamp_opt(1_800_000_000, 0).single().unwrap_or_default();
+    Application {
+        id: ApplicationId::generate_from(Ulid::from_parts(1, u128::from(n))),
+        client_id: format!("ck_{n}"),
+        name: "Svc".into(),
+        description: None,
+        application_type: ApplicationType::Service,
+        scope: ScopeLevel::Global,
+        partner_id: None,
+        tenant_id: None,
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        allowed_scopes: vec!["admin:read".into()],
+        grant_types: vec!["client_credentials".into()],
+        token_lifetime: 600,
+        token_exchange_allowed: false,
+        status: Status::Active,
+        has_secret: true,
+        created_at: at,
+        updated_at: at,
+    }
+}

@@ -507,6 +507,16 @@ impl ApplicationRepository for PgApplications {
         Ok(ids.into_iter().map(ApplicationId::from_uuid).collect())
     }
 
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        applications::table
+            .filter(applications::updated_at.gt(since))
+            .select((applications::client_id, applications::updated_at))
+            .load(&mut conn)
+            .await
+            .map_err(db)
+    }
+
     async fn assign(
         &self,
         id: AssignmentId,

@@ -50,6 +50,10 @@ pub struct Settings {
     pub workers: usize,
     /// Concurrent password hashes (0: one per core).
     pub hash_concurrency: usize,
+    /// Seconds a client record stays cached for the token endpoint; 0 = look it up in
+    /// PostgreSQL on every token request. Changes made elsewhere reach the cache within a second
+    /// (polled) whatever this is.
+    pub client_cache_seconds: u64,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -100,6 +104,7 @@ impl Settings {
             .set_default("db_max_connections", 16)?
             .set_default("workers", 0)?
             .set_default("hash_concurrency", 0)?
+            .set_default("client_cache_seconds", 60)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {

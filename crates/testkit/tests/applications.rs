@@ -309,3 +309,75 @@ async fn visibility_scope_rules_and_limits() {
     assert_eq!(r.status, 409);
     assert!(r.detail().contains("max_applications_per_tenant"));
 }
+
+/// `client_credentials` with HTTP Basic against the server at `base`; returns the status.
+async fn token_status(base: &str, client_id: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .basic_auth(client_id, Some(secret))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Polls until `base` answers `want` for the credentials, failing after 10 s (the documented
+/// window is one poll, 1 s, plus query time).
+async fn eventually(base: &str, client_id: &str, secret: &str, want: u16) {
+    let start = std::time::Instant::now();
+    while token_status(base, client_id, secret).await != want {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "still not {want} after {:?}", start.elapsed());
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn cached_clients_follow_rotation_and_suspension_made_by_another_process() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let created = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Cached", "application_type": "SERVICE", "scope": "GLOBAL", "allowed_scopes": ["admin:read"]}),
+        )
+        .await
+        .unwrap();
+    let (id, client_id) = (created.id(), created.body["client_id"].as_str().unwrap().to_string());
+    let old = created.body["client_secret"].as_str().unwrap().to_string();
+
+    let settings = scaikey::Settings::load_from(
+        None,
+        [
+            ("SCAIKEY_DATABASE_URL", app.db.url.as_str()),
+            ("SCAIKEY_LISTEN", "127.0.0.1:0"),
+            ("SCAIKEY_LOG", "warn"),
+            ("SCAIKEY_ISSUER", scaikey_testkit::ISSUER),
+            ("SCAIKEY_MASTER_KEY", app.master_key.as_str()),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+    .unwrap();
+    let other = scaikey::start(settings).await.unwrap();
+    let handle = other.server.handle();
+    actix_web::rt::spawn(other.server);
+    let b = format!("http://{}", other.addr);
+    // Both processes now hold the client with its first secret.
+    assert_eq!(token_status(&app.base_url, &client_id, &old).await, 200);
+    assert_eq!(token_status(&b, &client_id, &old).await, 200);
+
+    let rotated = admin.post(&format!("/api/v1/admin/applications/{id}/rotate-secret"), json!({})).await.unwrap();
+    let new = rotated.body["client_secret"].as_str().unwrap().to_string();
+    // The rotating process drops its entry at once; the other follows within the poll window.
+    assert_eq!(token_status(&app.base_url, &client_id, &old).await, 401);
+    eventually(&b, &client_id, &old, 401).await;
+    assert_eq!(token_status(&b, &client_id, &new).await, 200);
+
+    let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"status": "suspended"})).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(token_status(&app.base_url, &client_id, &new).await, 401);
+    eventually(&b, &client_id, &new, 401).await;
+    handle.stop(false).await;
+}

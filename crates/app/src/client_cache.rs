@@ -1,0 +1,280 @@
+//! An [`ApplicationRepository`] decorator that keeps client records (application + secret
+//! digest) in memory, so the token endpoint's client lookup costs no database round trip.
+//!
+//! Freshness, in order of strength:
+//! - writes made through this decorator (update, rotate, suspend, delete) drop the entry at once,
+//!   so on the process that made the change the old secret fails on the very next request;
+//! - [`CachedApplications::refresh`], run every second by the server, drops entries of
+//!   applications any process changed since the last poll (minus [`OVERLAP`] for late commits and
+//!   clock skew), so other processes follow within about a second;
+//! - every entry expires after the configured time-to-live regardless, should polling fail.
+//!
+//! A generation counter keeps a lookup that raced with a write from caching what it read before
+//! the write. Unknown client IDs are never cached (nothing for a guesser to fill memory with),
+//! and the map is cleared when it reaches [`MAX_ENTRIES`]. A time-to-live of zero turns the cache
+//! off: every lookup goes to storage.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration as StdDuration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use scaikey_domain::access::Reach;
+use scaikey_domain::application::Application;
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::id::{ApplicationId, AssignmentId, TenantId};
+
+use crate::error::RepoError;
+use crate::page::{Page, PageRequest};
+use crate::ports::{
+    ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, ApplicationWithDigest, Assignee,
+    Assignment, EffectiveUser,
+};
+
+/// How far back each poll looks before its last high-water mark.
+pub const OVERLAP: Duration = Duration::seconds(10);
+
+/// Entries kept at most; the map is cleared when full.
+pub const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Debug)]
+struct Entry {
+    found: ApplicationWithDigest,
+    loaded: Instant,
+}
+
+/// Caches `by_client_id`; delegates everything else to `inner`.
+pub struct CachedApplications {
+    inner: Arc<dyn ApplicationRepository>,
+    ttl: StdDuration,
+    entries: RwLock<HashMap<String, Entry>>,
+    /// Bumped by every invalidation; a lookup caches its result only if none happened meanwhile.
+    generation: AtomicU64,
+    high_water: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl std::fmt::Debug for CachedApplications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedApplications").field("ttl", &self.ttl).field("entries", &self.len()).finish()
+    }
+}
+
+impl CachedApplications {
+    /// Wraps `inner`; `ttl` zero disables caching.
+    #[must_use]
+    pub fn new(inner: Arc<dyn ApplicationRepository>, ttl: StdDuration) -> Self {
+        Self {
+            inner,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            high_water: Mutex::new(None),
+        }
+    }
+
+    /// `true` when lookups are cached.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    /// Cached entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |m| m.len())
+    }
+
+    /// `true` when nothing is cached.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry>> {
+        match self.entries.write() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Drops the entry of `client_id`.
+    pub fn invalidate(&self, client_id: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.write().remove(client_id);
+    }
+
+    /// Drops the entry of application `id`, whatever its client ID.
+    pub fn invalidate_app(&self, id: ApplicationId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.write().retain(|_, e| e.found.0.id != id);
+    }
+
+    /// Drops entries of applications changed in storage since the last poll (by any process).
+    /// Returns how many changes storage reported.
+    pub async fn refresh(&self, now: DateTime<Utc>) -> Result<usize, RepoError> {
+        if !self.enabled() {
+            return Ok(0);
+        }
+        let since = match self.high_water.lock() {
+            Ok(h) => *h,
+            Err(p) => *p.into_inner(),
+        }
+        .map_or(now - OVERLAP, |t| t - OVERLAP);
+        let changed = self.inner.changed_since(since).await?;
+        if !changed.is_empty() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            let mut m = self.write();
+            for (client_id, _) in &changed {
+                m.remove(client_id);
+            }
+        }
+        // The next poll starts from the newer of "now" and the newest change seen (a writer's
+        // clock may run ahead of ours).
+        let newest = changed.iter().map(|(_, t)| *t).max().map_or(now, |t| t.max(now));
+        match self.high_water.lock() {
+            Ok(mut h) => *h = Some(newest),
+            Err(p) => *p.into_inner() = Some(newest),
+        }
+        Ok(changed.len())
+    }
+
+    fn cached(&self, client_id: &str) -> Option<ApplicationWithDigest> {
+        let m = self.entries.read().ok()?;
+        let e = m.get(client_id)?;
+        (e.loaded.elapsed() < self.ttl).then(|| e.found.clone())
+    }
+}
+
+#[async_trait]
+impl ApplicationRepository for CachedApplications {
+    async fn by_client_id(&self, client_id: &str) -> Result<Option<ApplicationWithDigest>, RepoError> {
+        if !self.enabled() {
+            return self.inner.by_client_id(client_id).await;
+        }
+        if let Some(found) = self.cached(client_id) {
+            return Ok(Some(found));
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let found = self.inner.by_client_id(client_id).await?;
+        if let Some(f) = &found {
+            let mut m = self.write();
+            if self.generation.load(Ordering::SeqCst) == generation {
+                if m.len() >= MAX_ENTRIES {
+                    m.clear();
+                }
+                m.insert(client_id.to_string(), Entry { found: f.clone(), loaded: Instant::now() });
+            }
+        }
+        Ok(found)
+    }
+
+    async fn insert(
+        &self,
+        id: ApplicationId,
+        app: &ApplicationRecord,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Application, RepoError> {
+        self.inner.insert(id, app, now, audit).await
+    }
+
+    async fn get(&self, id: ApplicationId) -> Result<Option<Application>, RepoError> {
+        self.inner.get(id).await
+    }
+
+    async fn list(
+        &self,
+        reach: Reach,
+        filter: &ApplicationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Application>, RepoError> {
+        self.inner.list(reach, filter, page).await
+    }
+
+    async fn update(
+        &self,
+        id: ApplicationId,
+        patch: &ApplicationPatch,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError> {
+        let out = self.inner.update(id, patch, now, audit).await;
+        self.invalidate_app(id);
+        out
+    }
+
+    async fn set_secret(
+        &self,
+        id: ApplicationId,
+        digest: &[u8],
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<Application>, RepoError> {
+        let out = self.inner.set_secret(id, digest, now, audit).await;
+        self.invalidate_app(id);
+        out
+    }
+
+    async fn delete(&self, id: ApplicationId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
+        let out = self.inner.delete(id, now, audit).await;
+        self.invalidate_app(id);
+        out
+    }
+
+    async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError> {
+        self.inner.disabled(now).await
+    }
+
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
+        self.inner.changed_since(since).await
+    }
+
+    async fn assign(
+        &self,
+        id: AssignmentId,
+        app: &Application,
+        assignee: Assignee,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Assignment, RepoError> {
+        self.inner.assign(id, app, assignee, now, audit).await
+    }
+
+    async fn assignments(
+        &self,
+        app: ApplicationId,
+        reach: Reach,
+        page: PageRequest,
+    ) -> Result<Page<Assignment>, RepoError> {
+        self.inner.assignments(app, reach, page).await
+    }
+
+    async fn assignment(&self, app: ApplicationId, id: AssignmentId) -> Result<Option<Assignment>, RepoError> {
+        self.inner.assignment(app, id).await
+    }
+
+    async fn unassign(
+        &self,
+        app: ApplicationId,
+        id: AssignmentId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
+        self.inner.unassign(app, id, now, audit).await
+    }
+
+    async fn effective_users(
+        &self,
+        app: &Application,
+        reach: Reach,
+        tenant: Option<TenantId>,
+        page: PageRequest,
+    ) -> Result<Page<EffectiveUser>, RepoError> {
+        self.inner.effective_users(app, reach, tenant, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
