@@ -1,10 +1,12 @@
 //! The token endpoint's `client_credentials` grant (RFC 6749 §4.4) and its errors (§5.2).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::application::{Application, CLIENT_CREDENTIALS};
 use scaikey_domain::audit::{ActorType, AuditRecord, AuditResult, RequestMeta};
+use scaikey_domain::id::ApplicationId;
 use scaikey_domain::principal::{ClientPrincipal, Principal};
 use scaikey_domain::status::Status;
 use serde_json::json;
@@ -66,8 +68,26 @@ pub struct ClientToken {
     pub scope: String,
 }
 
+/// Tokens issued to one client since the last [`OAuthService::flush_issued`].
+#[derive(Debug)]
+struct Issued {
+    record: AuditRecord,
+    tokens: u64,
+    scopes: Vec<String>,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+}
+
 /// Issues client-credentials tokens.
+///
+/// Auditing: a refused request is one audit event each (a security signal). Issued tokens are
+/// tallied per client and written as one `auth.token` success event per client per flush (the
+/// server flushes every second and on shutdown) with the count, the scopes granted and the first
+/// and last issue time: every token is accounted for, but the audit table grows with clients,
+/// not with token traffic (one row per token would make it the token endpoint's bottleneck at
+/// tens of thousands of tokens per second; see docs/decisions.md).
 pub struct OAuthService {
+    issued: Mutex<HashMap<ApplicationId, Issued>>,
     audit: Arc<dyn AuditSink>,
     apps: Arc<dyn ApplicationRepository>,
     secrets: Arc<dyn ClientSecrets>,
@@ -92,7 +112,7 @@ impl OAuthService {
         ids: Arc<dyn IdGenerator>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
-        Self { audit, apps, secrets, codec, clock, ids }
+        Self { issued: Mutex::new(HashMap::new()), audit, apps, secrets, codec, clock, ids }
     }
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
@@ -105,20 +125,65 @@ impl OAuthService {
         meta: &RequestMeta,
     ) -> Result<ClientToken, OAuthError> {
         let result = self.issue(client_id, secret, scope).await;
-        let record = match &result {
-            Ok((app, t)) => AuditRecord {
+        match &result {
+            Ok((app, t)) => self.tally(app, t, client_id, meta),
+            Err(e) => self.audit.submit(
+                AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure)
+                    .details(json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()})),
+                self.clock.now(),
+            ),
+        }
+        result.map(|(_, t)| t)
+    }
+
+    fn tally(&self, app: &Application, t: &ClientToken, client_id: &str, meta: &RequestMeta) {
+        let now = self.clock.now();
+        let mut issued = match self.issued.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let entry = issued.entry(app.id).or_insert_with(|| Issued {
+            record: AuditRecord {
                 actor_type: ActorType::Application,
                 actor_id: Some(app.id.to_string()),
                 ..AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Success)
             }
             .resource(app.id)
             .within(app.tenant_id, app.partner_id)
-            .details(json!({"grant_type": "client_credentials", "client_id": client_id, "scope": t.scope})),
-            Err(e) => AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure)
-                .details(json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()})),
+            .details(json!({"grant_type": "client_credentials", "client_id": client_id})),
+            tokens: 0,
+            scopes: Vec::new(),
+            first_at: now,
+            last_at: now,
+        });
+        entry.tokens += 1;
+        entry.last_at = now;
+        for s in t.scope.split_whitespace() {
+            if !entry.scopes.iter().any(|x| x == s) {
+                entry.scopes.push(s.to_string());
+            }
+        }
+    }
+
+    /// Writes one audit event per client that was issued tokens since the last call. Returns the
+    /// number of events written.
+    pub fn flush_issued(&self) -> usize {
+        let drained: Vec<Issued> = match self.issued.lock() {
+            Ok(mut m) => m.drain().map(|(_, v)| v).collect(),
+            Err(p) => p.into_inner().drain().map(|(_, v)| v).collect(),
         };
-        self.audit.submit(record, self.clock.now());
-        result.map(|(_, t)| t)
+        let n = drained.len();
+        for i in drained {
+            let mut details = i.record.details.clone();
+            if let Some(d) = details.as_object_mut() {
+                d.insert("tokens".into(), json!(i.tokens));
+                d.insert("scope".into(), json!(i.scopes.join(" ")));
+                d.insert("first_issued_at".into(), json!(i.first_at.to_rfc3339()));
+                d.insert("last_issued_at".into(), json!(i.last_at.to_rfc3339()));
+            }
+            self.audit.submit(AuditRecord { details, ..i.record }, i.first_at);
+        }
+        n
     }
 
     async fn issue(
@@ -184,3 +249,6 @@ impl OAuthService {
         Ok((app, token))
     }
 }
+
+#[cfg(test)]
+mod tests;

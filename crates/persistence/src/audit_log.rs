@@ -2,6 +2,7 @@
 //! `AuditSink` writer.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +13,7 @@ use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, Stats};
 use scaikey_domain::access::Reach;
-use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult};
+use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{AuditEventId, PartnerId, TenantId};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -289,19 +290,29 @@ enum Msg {
 /// Most records written per batch.
 const BATCH: usize = 500;
 
+/// Records the queue holds at most; beyond it, records are dropped and counted.
+pub const QUEUE: usize = 50_000;
+
 /// The batched `AuditSink`: `submit` never waits; a background task writes what has queued up,
 /// in batches. [`AuditWriter::flush`] writes everything queued so far (call it on graceful
 /// shutdown). A crash loses what is still queued (at most a few milliseconds of events under
 /// normal load); a database outage loses the batch that failed to write (logged).
+///
+/// Memory is bounded: when [`QUEUE`] records wait (a flood of refused requests faster than the
+/// database takes them, or an outage), further records are dropped, and the loss itself is
+/// written as an `audit.dropped` event with the count once the queue drains.
 #[derive(Debug, Clone)]
 pub struct AuditWriter {
     tx: mpsc::Sender<Msg>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl AuditWriter {
     /// Starts the writer task on the current tokio runtime.
     pub fn spawn(repo: Arc<dyn AuditRepository>) -> AuditWriter {
-        let (tx, mut rx) = mpsc::channel::<Msg>(10_000);
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let lost = dropped.clone();
         tokio::spawn(async move {
             let mut batch: Vec<(AuditRecord, DateTime<Utc>)> = Vec::with_capacity(BATCH);
             while let Some(first) = rx.recv().await {
@@ -316,6 +327,18 @@ impl AuditWriter {
                         next = rx.try_recv().ok();
                     }
                 }
+                let n = lost.swap(0, Ordering::Relaxed);
+                if n > 0 {
+                    tracing::error!(dropped = n, "audit queue was full; events were dropped");
+                    let record = AuditRecord::anonymous(
+                        &RequestMeta::default(),
+                        "audit.dropped",
+                        "audit_event",
+                        AuditResult::Failure,
+                    )
+                    .details(serde_json::json!({"dropped": n}));
+                    batch.push((record, Utc::now()));
+                }
                 if let Err(e) = repo.insert_batch(&batch).await {
                     tracing::error!(error = %e, lost = batch.len(), "could not write audit events");
                 }
@@ -325,7 +348,13 @@ impl AuditWriter {
                 }
             }
         });
-        AuditWriter { tx }
+        AuditWriter { tx, dropped }
+    }
+
+    /// Records dropped since the last batch was written.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        AtomicU64::load(&self.dropped, Ordering::Relaxed)
     }
 
     /// Waits until everything submitted before this call is written.
@@ -341,12 +370,8 @@ impl AuditSink for AuditWriter {
     fn submit(&self, record: AuditRecord, at: DateTime<Utc>) {
         match self.tx.try_send(Msg::Record(Box::new((record, at)))) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(m)) => {
-                // Back-pressure without blocking the request: queue from a task.
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    let _ = tx.send(m).await;
-                });
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => tracing::error!("audit writer stopped; event lost"),
         }

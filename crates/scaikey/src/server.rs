@@ -10,11 +10,12 @@ use anyhow::Context;
 use scaikey_app::applications::ApplicationService;
 use scaikey_app::audit::AuditService;
 use scaikey_app::auth::{AuthService, AuthSettings};
+use scaikey_app::client_cache::CachedApplications;
 use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::partners::PartnerService;
-use scaikey_app::ports::{ApplicationRepository, Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::registrations::RegistrationService;
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
@@ -42,11 +43,11 @@ pub const REVOCATION_POLL: Duration = Duration::from_secs(1);
 pub const REGISTRATION_SWEEP: Duration = Duration::from_secs(60);
 
 /// Keeps `list` in step with sessions revoked and applications disabled by any process on the
-/// same database.
+/// same database, and drops cached clients that any process changed.
 fn spawn_revocation_poller(
     list: Arc<RevocationList>,
     sessions: Arc<dyn SessionRepository>,
-    apps: Arc<dyn ApplicationRepository>,
+    apps: Arc<CachedApplications>,
 ) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REVOCATION_POLL);
@@ -59,6 +60,9 @@ fn spawn_revocation_poller(
             }
             if let Err(e) = list.refresh_apps(apps.as_ref(), now).await {
                 tracing::warn!(error = %e, "application revocation refresh failed; retrying");
+            }
+            if let Err(e) = apps.refresh(now).await {
+                tracing::warn!(error = %e, "client cache refresh failed; retrying");
             }
         }
     });
@@ -87,8 +91,38 @@ pub struct Started {
     pub server: actix_web::dev::Server,
     /// The generated bootstrap admin password, when one was created in development.
     pub generated_admin: Option<(String, String)>,
-    /// The batched audit writer; flush it after the server stops.
-    pub audit: AuditWriter,
+    /// What is still held for the audit log; flush it after the server stops.
+    pub audit: AuditFlusher,
+}
+
+/// Writes what the process still holds for the audit log: the tally of issued client tokens,
+/// then the batched writer's queue.
+#[derive(Debug, Clone)]
+pub struct AuditFlusher {
+    oauth: Arc<OAuthService>,
+    writer: AuditWriter,
+}
+
+impl AuditFlusher {
+    /// Flushes both, in that order.
+    pub async fn flush(&self) {
+        self.oauth.flush_issued();
+        self.writer.flush().await;
+    }
+}
+
+/// How often the tally of issued client tokens becomes audit events.
+pub const ISSUED_TOKENS_FLUSH: Duration = Duration::from_secs(1);
+
+fn spawn_issued_tokens_flush(oauth: Arc<OAuthService>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ISSUED_TOKENS_FLUSH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            oauth.flush_issued();
+        }
+    });
 }
 
 impl std::fmt::Debug for Started {
@@ -182,7 +216,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let audit_writer = AuditWriter::spawn(Arc::new(db.audit()));
     let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> = Arc::new(audit_writer.clone());
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
-    let apps: Arc<dyn ApplicationRepository> = Arc::new(db.applications());
+    let apps = Arc::new(CachedApplications::new(
+        Arc::new(db.applications()),
+        Duration::from_secs(settings.client_cache_seconds),
+    ));
     // Load every revoked session and disabled application before serving, then keep polling.
     let now = chrono::Utc::now();
     revocations.refresh(sessions.as_ref(), now).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
@@ -218,6 +255,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     );
     spawn_registration_sweep(registrations.clone());
     let groups = Arc::new(db.groups());
+    let oauth = Arc::new(OAuthService::new(
+        apps.clone(),
+        secrets.clone(),
+        codec.clone(),
+        clock.clone(),
+        ids.clone(),
+        audit_sink.clone(),
+    ));
+    spawn_issued_tokens_flush(oauth.clone());
     let state = AppState {
         applications: ApplicationService::new(
             apps.clone(),
@@ -229,14 +275,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         ),
-        oauth: Arc::new(OAuthService::new(
-            apps,
-            secrets,
-            codec.clone(),
-            clock.clone(),
-            ids.clone(),
-            audit_sink.clone(),
-        )),
+        oauth: oauth.clone(),
         audit: Arc::new(AuditService::new(Arc::new(db.audit()), clock.clone())),
         identity_providers: IdpService::new(
             Arc::new(db.identity_providers()),
@@ -281,7 +320,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     .with_context(|| format!("binding {}", settings.listen))?;
     let addr = *server.addrs().first().context("no listen address")?;
     tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
-    Ok(Started { addr, server: server.run(), generated_admin, audit: audit_writer })
+    Ok(Started { addr, server: server.run(), generated_admin, audit: AuditFlusher { oauth, writer: audit_writer } })
 }
 
 async fn bootstrap(settings: &Settings, auth: &AuthService) -> anyhow::Result<Option<(String, String)>> {

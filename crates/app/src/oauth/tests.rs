@@ -1,0 +1,78 @@
+//! Token issuance: refusals are audited one by one, issued tokens as one tally per client.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
+
+use super::{OAuthError, OAuthService};
+use crate::ports::{AuditSink, MockApplicationRepository, MockClientSecrets, MockTokenCodec};
+use crate::test_support::{fixed_clock, ids, service_app};
+
+#[derive(Default)]
+struct Recorded(Mutex<Vec<AuditRecord>>);
+
+impl AuditSink for Recorded {
+    fn submit(&self, record: AuditRecord, _at: DateTime<Utc>) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(record);
+        }
+    }
+}
+
+impl Recorded {
+    fn take(&self) -> Vec<AuditRecord> {
+        self.0.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+}
+
+fn service(audit: Arc<Recorded>) -> OAuthService {
+    let mut apps = MockApplicationRepository::new();
+    apps.expect_by_client_id().returning(|id| {
+        Ok(match id {
+            "ck_1" => Some((service_app(1), Some(b"digest-1".to_vec()))),
+            "ck_2" => Some((service_app(2), Some(b"digest-2".to_vec()))),
+            _ => None,
+        })
+    });
+    let mut secrets = MockClientSecrets::new();
+    secrets.expect_verify().returning(|secret, stored| secret.as_bytes() == stored);
+    let mut codec = MockTokenCodec::new();
+    codec.expect_sign().returning(|_| Ok("jwt".into()));
+    OAuthService::new(
+        Arc::new(apps),
+        Arc::new(secrets),
+        Arc::new(codec),
+        Arc::new(fixed_clock()),
+        Arc::new(ids(9)),
+        audit,
+    )
+}
+
+#[tokio::test]
+async fn refusals_are_audited_at_once_and_issued_tokens_as_one_tally_per_client() {
+    let audit = Arc::new(Recorded::default());
+    let oauth = service(audit.clone());
+    let meta = RequestMeta::default();
+    for _ in 0..3 {
+        assert!(oauth.client_credentials("ck_1", "digest-1", Some("admin:read"), &meta).await.is_ok());
+    }
+    assert!(oauth.client_credentials("ck_2", "digest-2", None, &meta).await.is_ok());
+    let refused = oauth.client_credentials("ck_1", "wrong", None, &meta).await;
+    assert_eq!(refused.err(), Some(OAuthError::InvalidClient));
+    let now = audit.take();
+    assert_eq!(now.len(), 1, "only the refusal is written before a flush");
+    assert_eq!((now[0].action, now[0].result), ("auth.token", AuditResult::Failure));
+    assert_eq!(now[0].details["error"], "invalid_client");
+
+    assert_eq!(oauth.flush_issued(), 2);
+    let mut tallies = audit.take();
+    tallies.sort_by_key(|r| r.resource_id.clone());
+    let counts: Vec<(Option<String>, u64)> =
+        tallies.iter().map(|r| (r.actor_id.clone(), r.details["tokens"].as_u64().unwrap_or(0))).collect();
+    assert_eq!(counts, vec![(Some(service_app(1).id.to_string()), 3), (Some(service_app(2).id.to_string()), 1)]);
+    assert!(tallies.iter().all(|r| r.result == AuditResult::Success && r.details.get("client_secret").is_none()));
+    assert_eq!(tallies[0].details["scope"], "admin:read");
+    // Drained: nothing more until new tokens are issued.
+    assert_eq!(oauth.flush_issued(), 0);
+}
