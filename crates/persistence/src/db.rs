@@ -33,6 +33,8 @@ pub struct DbConfig {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
+    /// Page bookmarks of large user lists, shared by every `PgUsers` of this pool.
+    pub(crate) bookmarks: crate::users::BookmarkCache,
 }
 
 impl std::fmt::Debug for Database {
@@ -56,7 +58,7 @@ impl Database {
             .runtime(deadpool_runtime())
             .build()
             .context("building the connection pool")?;
-        Ok(Database { pool })
+        Ok(Database { pool, bookmarks: crate::users::BookmarkCache::default() })
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {

@@ -204,6 +204,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Live users per tenant (nil UUID: platform users), kept by triggers on `users`.
+    user_counts (tenant_key) {
+        tenant_key -> Uuid,
+        live -> Int8,
+        version -> Int8,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
     tenants,

@@ -1,5 +1,8 @@
 //! `UserRepository` on PostgreSQL.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -19,7 +22,7 @@ use uuid::Uuid;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::partners::like_pattern;
-use crate::schema::{partners, sessions, tenants, users};
+use crate::schema::{partners, sessions, tenants, user_counts, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
 /// Users in PostgreSQL.
@@ -123,13 +126,15 @@ fn filtered(reach: Reach, f: &UserFilter) -> users::BoxedQuery<'static, diesel::
         Reach::Tenant { tenant, .. } => q = q.filter(users::tenant_id.eq(tenant.uuid())),
     }
     if let Some(s) = &f.search {
-        let p = like_pattern(s);
+        // The expression of the `users_search_trgm` index (migration 7), so a search is a
+        // trigram index scan rather than a scan of every user.
         q = q.filter(
-            users::email
-                .ilike(p.clone())
-                .or(users::first_name.ilike(p.clone()))
-                .or(users::last_name.ilike(p.clone()))
-                .or(users::display_name.ilike(p)),
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(lower(users.email) || E'\\n' || lower(COALESCE(users.first_name, '')) || E'\\n' \
+                 || lower(COALESCE(users.last_name, '')) || E'\\n' || lower(COALESCE(users.display_name, ''))) LIKE lower(",
+            )
+            .bind::<diesel::sql_types::Text, _>(like_pattern(s))
+            .sql(")"),
         );
     }
     if let Some(st) = f.status {
@@ -142,6 +147,167 @@ fn filtered(reach: Reach, f: &UserFilter) -> users::BoxedQuery<'static, diesel::
         q = q.filter(users::roles.contains(vec![r.as_str().to_string()]));
     }
     q
+}
+
+/// The list's total from `user_counts` (one row per tenant, kept by triggers) when the filter is
+/// only "live users of a tenant, of a partner's live tenants, or of the platform"; `None` when
+/// other filters apply and the rows must be counted. For one tenant it also names the tenant and
+/// the version of its user set, for [`Bookmarks`].
+async fn counted_total(
+    c: &mut AsyncPgConnection,
+    reach: Reach,
+    f: &UserFilter,
+) -> QueryResult<Option<(i64, Option<(Uuid, i64)>)>> {
+    use diesel::sql_types::{BigInt, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Sum {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    if f.search.is_some() || f.status.is_some() || f.role.is_some() {
+        return Ok(None);
+    }
+    let tenant = match (reach, f.tenant_id) {
+        (Reach::Tenant { tenant, .. }, None) | (Reach::Platform, Some(tenant)) => tenant,
+        (Reach::Tenant { tenant, .. }, Some(t)) if t == tenant => tenant,
+        (Reach::Platform, None) => {
+            let s: Sum =
+                diesel::sql_query("SELECT COALESCE(sum(live), 0)::bigint AS n FROM user_counts").get_result(c).await?;
+            return Ok(Some((s.n, None)));
+        }
+        (Reach::Partner(p), None) => {
+            let s: Sum = diesel::sql_query(
+                "SELECT COALESCE(sum(live), 0)::bigint AS n FROM user_counts
+                 WHERE tenant_key IN (SELECT id FROM tenants WHERE partner_id = $1 AND deleted_at IS NULL)",
+            )
+            .bind::<SqlUuid, _>(p.uuid())
+            .get_result(c)
+            .await?;
+            return Ok(Some((s.n, None)));
+        }
+        _ => return Ok(None),
+    };
+    let row: Option<(i64, i64)> = user_counts::table
+        .filter(user_counts::tenant_key.eq(tenant.uuid()))
+        .select((user_counts::live, user_counts::version))
+        .first(c)
+        .await
+        .optional()?;
+    let (live, version) = row.unwrap_or((0, 0));
+    Ok(Some((live, Some((tenant.uuid(), version)))))
+}
+
+/// Bookmarks are kept one per this many users.
+const STRIDE: i64 = 1_000;
+
+/// Pages starting this deep use bookmarks; shallower ones skip entries in the index directly.
+const BOOKMARKS_FROM: i64 = 5 * STRIDE;
+
+/// Tenants whose bookmarks are kept at most; the cache is cleared when full.
+const MAX_BOOKMARKED_TENANTS: usize = 1_000;
+
+/// The ID at every [`STRIDE`]-th position of a tenant's live users, newest first, as of one
+/// version of the tenant's `user_counts` row. A page at offset `o` then starts at bookmark
+/// `o / STRIDE` and skips fewer than `STRIDE` index entries, so a deep page costs what the first
+/// does. Any change to the tenant's users bumps the version and the bookmarks are rebuilt (one
+/// index-only pass) by the next deep page.
+#[derive(Debug, Clone)]
+struct Bookmarks {
+    version: i64,
+    ids: Arc<Vec<Uuid>>,
+}
+
+/// Per-tenant [`Bookmarks`] of one process.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BookmarkCache(Arc<Mutex<HashMap<Uuid, Bookmarks>>>);
+
+impl BookmarkCache {
+    fn get(&self, tenant: Uuid, version: i64) -> Option<Arc<Vec<Uuid>>> {
+        let m = self.0.lock().ok()?;
+        m.get(&tenant).filter(|b| b.version == version).map(|b| b.ids.clone())
+    }
+
+    fn put(&self, tenant: Uuid, version: i64, ids: Arc<Vec<Uuid>>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= MAX_BOOKMARKED_TENANTS {
+                m.clear();
+            }
+            m.insert(tenant, Bookmarks { version, ids });
+        }
+    }
+}
+
+async fn bookmarks(
+    c: &mut AsyncPgConnection,
+    cache: &BookmarkCache,
+    tenant: Uuid,
+    version: i64,
+) -> QueryResult<Arc<Vec<Uuid>>> {
+    if let Some(ids) = cache.get(tenant, version) {
+        return Ok(ids);
+    }
+    #[derive(QueryableByName)]
+    struct Mark {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let marks: Vec<Mark> = diesel::sql_query(format!(
+        "SELECT id FROM (
+             SELECT id, row_number() OVER (ORDER BY id DESC) - 1 AS pos
+             FROM users WHERE tenant_id = $1 AND deleted_at IS NULL
+         ) s WHERE pos % {STRIDE} = 0 ORDER BY pos"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .load(c)
+    .await?;
+    let ids = Arc::new(marks.into_iter().map(|m| m.id).collect::<Vec<_>>());
+    cache.put(tenant, version, ids.clone());
+    Ok(ids)
+}
+
+/// One page, newest first. The IDs are picked first (an index-only scan that skips `offset`
+/// entries without touching the table), then only those rows are read. A deep page of one
+/// tenant's whole list starts from a bookmark; other deep pages past the middle are counted from
+/// the oldest end, so the last page costs what the first does.
+async fn page_rows(
+    c: &mut AsyncPgConnection,
+    cache: &BookmarkCache,
+    reach: Reach,
+    f: &UserFilter,
+    page: PageRequest,
+    total: i64,
+    tenant_version: Option<(Uuid, i64)>,
+) -> QueryResult<Vec<UserRow>> {
+    let per_page = i64::from(page.per_page());
+    let offset = page.offset();
+    if offset >= total {
+        return Ok(Vec::new());
+    }
+    let ids = match tenant_version {
+        Some((tenant, version)) if offset >= BOOKMARKS_FROM => {
+            let marks = bookmarks(c, cache, tenant, version).await?;
+            let k = usize::try_from(offset / STRIDE).unwrap_or(usize::MAX);
+            match marks.get(k) {
+                Some(mark) => filtered(reach, f)
+                    .filter(users::id.le(*mark))
+                    .select(users::id)
+                    .order(users::id.desc())
+                    .limit(per_page)
+                    .offset(offset % STRIDE),
+                // The set shrank since the count was read: an empty page, as past the end.
+                None => return Ok(Vec::new()),
+            }
+        }
+        _ if offset > total / 2 => {
+            // Rows [offset, offset + per_page) newest-first are rows [total - offset - per_page,
+            // total - offset) oldest-first.
+            let end = total - offset;
+            let start = (end - per_page).max(0);
+            filtered(reach, f).select(users::id).order(users::id.asc()).limit(end - start).offset(start)
+        }
+        _ => filtered(reach, f).select(users::id).order(users::id.desc()).limit(per_page).offset(offset),
+    };
+    users::table.filter(users::id.eq_any(ids)).order(users::id.desc()).select(UserRow::as_select()).load(c).await
 }
 
 #[async_trait]
@@ -224,15 +390,12 @@ impl UserRepository for PgUsers {
 
     async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<UserRow> = filtered(reach, filter)
-            .order(users::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(UserRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, tenant_version) = match counted_total(&mut conn, reach, filter).await.map_err(db)? {
+            Some(counted) => counted,
+            None => (filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?, None),
+        };
+        let rows =
+            page_rows(&mut conn, &self.0.bookmarks, reach, filter, page, total, tenant_version).await.map_err(db)?;
         // One small query for the partners of the tenants on this page.
         let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &tenant_ids).await.map_err(db)?;

@@ -17,6 +17,7 @@ fn pg_type(diesel_type: &str) -> String {
         "Uuid" => "uuid",
         "Text" => "text",
         "Int4" => "integer",
+        "Int8" => "bigint",
         "Bool" => "boolean",
         "Timestamptz" => "timestamp with time zone",
         "Jsonb" => "jsonb",

@@ -1,0 +1,10 @@
+CREATE INDEX users_live_newest ON users (id DESC) WHERE deleted_at IS NULL;
+DROP INDEX users_live_cover;
+DROP INDEX users_search_trgm;
+DROP TRIGGER user_counts_insert ON users;
+DROP TRIGGER user_counts_update ON users;
+DROP TRIGGER user_counts_delete ON users;
+DROP FUNCTION user_counts_after_insert();
+DROP FUNCTION user_counts_after_update();
+DROP FUNCTION user_counts_after_delete();
+DROP TABLE user_counts;
