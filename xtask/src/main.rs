@@ -6,8 +6,10 @@
 //! - `ci` — what CI runs: fmt check, clippy `-D warnings`, the domain purity check, the docs
 //!   freshness check, then `test`;
 //! - `docs [--check]` — regenerate (or check) `docs/openapi.json` and `docs/reference/api/`;
-//! - `bench [--smoke]` — run the benchmarks in release (`--smoke`: a few iterations in the dev
-//!   profile, which CI runs to prove they start and print; never a timing assertion).
+//! - `bench [--smoke] [--no-peer]` — run the benchmarks in release, then the HTTP benchmark
+//!   (`scaikey-bench`: ScaiKey and the `oidc-provider` peer side by side); `--smoke`: a few
+//!   iterations in the dev profile, which CI runs to prove they start and print (without the
+//!   peer, which needs the npm registry); never a timing assertion.
 
 mod docs;
 mod pg;
@@ -23,10 +25,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(),
         Some("docs") => docs::run(args.iter().any(|a| a == "--check")),
-        Some("bench") => bench(args.iter().any(|a| a == "--smoke")),
+        Some("bench") => bench(args.iter().any(|a| a == "--smoke"), !args.iter().any(|a| a == "--no-peer")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | docs [--check] | bench [--smoke]>"
+                "usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | docs [--check] | bench [--smoke] [--no-peer]>"
             );
             return ExitCode::from(2);
         }
@@ -142,7 +144,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("scaikey-crypto", "signing"),
 ];
 
-fn bench(smoke: bool) -> anyhow::Result<()> {
+fn bench(smoke: bool, peer: bool) -> anyhow::Result<()> {
     let url = pg::database_url("postgres")?;
     for (package, name) in BENCHES {
         let mut c = cargo();
@@ -152,7 +154,24 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
         }
         run(c)?;
     }
-    Ok(())
+    // The HTTP benchmark runs the `scaikey` binary built in the same profile beside it.
+    let mut build = cargo();
+    build.args(["build", "-p", "scaikey", "-p", "scaikey-bench"]);
+    if !smoke {
+        build.arg("--release");
+    }
+    run(build)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), std::path::PathBuf::from);
+    let bin = target.join(if smoke { "debug" } else { "release" });
+    let mut c = Command::new(bin.join("scaikey-bench"));
+    c.args(["--server".into(), bin.join("scaikey").into_os_string()]).args(["--database-url", &url]);
+    if smoke {
+        c.arg("--smoke");
+    }
+    if !peer {
+        c.arg("--no-peer");
+    }
+    run(c)
 }
 
 /// The domain crate must not depend on I/O crates (architecture invariant).
@@ -187,7 +206,7 @@ fn ci() -> anyhow::Result<()> {
     domain_purity()?;
     docs::run(true)?;
     let t = run_tests(&[])?;
-    bench(true)?;
+    bench(true, false)?;
     // The plain closing line CI reads: the whole suite's counts, after everything else.
     println!("tests: {} passed, {} failed", t.passed, t.failed);
     Ok(())

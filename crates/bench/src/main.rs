@@ -1,0 +1,431 @@
+//! `scaikey-bench`: the HTTP benchmark behind `cargo xtask bench`.
+//!
+//! It creates a fresh PostgreSQL database, starts the `scaikey` binary built alongside it (and a
+//! second one without the client cache for W1-db), seeds data through the API and in bulk SQL,
+//! installs and starts the `oidc-provider` peer, drives every workload from this process over
+//! loopback, and prints one table with the machine's facts. `--smoke` runs everything tiny and
+//! short (CI proves it starts and prints; timings there mean nothing).
+//!
+//! Depends on: the crypto crate (for the raw Argon2id parameters), ring (raw ES256 ceiling),
+//! diesel-async (database setup and seeding), tokio (the load generator). Never on the server's
+//! internals: ScaiKey is measured as a separate process, as users run it.
+
+mod load;
+mod peer;
+mod process;
+mod report;
+mod seed;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use crate::load::{Request, Spec, call};
+use crate::process::{Proc, free_port};
+use crate::report::{Report, Row};
+
+const ADMIN_EMAIL: &str = "bench-admin@scaikey.bench";
+const ADMIN_PASSWORD: &str = "Bench-admin-password-1";
+const USER_PASSWORD: &str = "Bench-user-password-1";
+
+/// Command-line options.
+#[derive(Debug, Clone)]
+struct Args {
+    smoke: bool,
+    server: PathBuf,
+    admin_url: String,
+    seconds: f64,
+    users: i64,
+    effective: i64,
+    peer: bool,
+    keep: bool,
+    work: PathBuf,
+}
+
+fn usage() -> &'static str {
+    "usage: scaikey-bench [--smoke] [--seconds S] [--users N] [--effective N] [--no-peer] [--peer] [--keep-db]\n\
+     \x20                    [--server PATH] [--database-url URL]"
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let exe = std::env::current_exe()?;
+    let bin_dir = exe.parent().context("executable without a directory")?.to_path_buf();
+    let target = bin_dir.parent().map_or(bin_dir.clone(), std::path::Path::to_path_buf);
+    let env_url = ["SCAIKEY_TEST_DATABASE_URL", "SCAIKEY_DATABASE_URL", "DATABASE_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let mut a = Args {
+        smoke: false,
+        server: bin_dir.join("scaikey"),
+        admin_url: env_url.unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        seconds: 10.0,
+        users: 1_000_000,
+        effective: 100_000,
+        peer: true,
+        keep: false,
+        work: target.join("bench"),
+    };
+    let mut peer_flag = None;
+    let mut it = std::env::args().skip(1);
+    let mut given = std::collections::HashSet::new();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value\n{}", usage()));
+        match arg.as_str() {
+            "--smoke" => a.smoke = true,
+            "--no-peer" => peer_flag = Some(false),
+            "--peer" => peer_flag = Some(true),
+            "--keep-db" => a.keep = true,
+            "--server" => a.server = PathBuf::from(value("--server")?),
+            "--database-url" => a.admin_url = value("--database-url")?,
+            "--seconds" => {
+                a.seconds = value("--seconds")?.parse()?;
+                given.insert("seconds");
+            }
+            "--users" => {
+                a.users = value("--users")?.parse()?;
+                given.insert("users");
+            }
+            "--effective" => {
+                a.effective = value("--effective")?.parse()?;
+                given.insert("effective");
+            }
+            // cargo bench-style flags passed through by habit are harmless.
+            "--bench" => {}
+            other => bail!("unknown argument {other}\n{}", usage()),
+        }
+    }
+    if a.smoke {
+        if !given.contains("seconds") {
+            a.seconds = 0.5;
+        }
+        if !given.contains("users") {
+            a.users = 2_000;
+        }
+        if !given.contains("effective") {
+            a.effective = 1_000;
+        }
+    }
+    // The peer needs the npm registry; a smoke skips it unless asked.
+    a.peer = peer_flag.unwrap_or(!a.smoke);
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("bench: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the API seeding produced.
+#[derive(Debug)]
+struct Seeded {
+    admin_token: String,
+    tenant_id: String,
+    user_email: String,
+    user_token: String,
+    client_id: String,
+    client_secret: String,
+    big_tenant_id: String,
+    effective_app: String,
+}
+
+fn json_request(method: &str, path: &str, token: Option<&str>, body: &Value) -> Request {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+    Request::new(method, path, &headers, &bytes)
+}
+
+fn get(path: &str, token: &str) -> Request {
+    let auth = format!("Bearer {token}");
+    Request::new("GET", path, &[("Authorization", &auth)], b"")
+}
+
+async fn api(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+    let a = call(addr, &json_request(method, path, token, &body)).await?;
+    let v = a.json()?;
+    anyhow::ensure!(a.status < 300, "{method} {path} answered {}: {v}", a.status);
+    Ok(v)
+}
+
+fn text(v: &Value, key: &str) -> anyhow::Result<String> {
+    v[key].as_str().map(str::to_string).with_context(|| format!("no {key} in {v}"))
+}
+
+fn login_body(email: &str, password: &str, tenant: Option<&str>) -> Value {
+    json!({"email": email, "password": password, "tenant_id": tenant})
+}
+
+fn token_request(client_id: &str, secret: &str, path: &str, scope: &str) -> Request {
+    let basic = format!("Basic {}", STANDARD.encode(format!("{client_id}:{secret}")));
+    let body = format!("grant_type=client_credentials&scope={scope}");
+    Request::new(
+        "POST",
+        path,
+        &[("Authorization", &basic), ("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    )
+}
+
+async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<Seeded> {
+    let admin = api(addr, "POST", "/api/v1/auth/login", None, login_body(ADMIN_EMAIL, ADMIN_PASSWORD, None)).await?;
+    let admin_token = text(&admin, "access_token")?;
+    let t = Some(admin_token.as_str());
+    let partner =
+        api(addr, "POST", "/api/v1/admin/partners", t, json!({"name": "Bench partner", "slug": "bench-partner"}))
+            .await?;
+    let tenant = api(
+        addr,
+        "POST",
+        "/api/v1/admin/tenants",
+        t,
+        json!({"name": "Bench tenant", "slug": "bench-tenant", "partner_id": text(&partner, "id")?}),
+    )
+    .await?;
+    let tenant_id = text(&tenant, "id")?;
+    let big =
+        api(addr, "POST", "/api/v1/admin/tenants", t, json!({"name": "Big tenant", "slug": "big-tenant"})).await?;
+    let big_tenant_id = text(&big, "id")?;
+    let user_email = "tenant-admin@bench.test".to_string();
+    api(
+        addr,
+        "POST",
+        "/api/v1/admin/users",
+        t,
+        json!({"email": user_email, "password": USER_PASSWORD, "tenant_id": tenant_id, "roles": ["tenant_admin"]}),
+    )
+    .await?;
+    let app = api(
+        addr,
+        "POST",
+        "/api/v1/admin/applications",
+        t,
+        json!({"name": "Bench service", "application_type": "SERVICE", "scope": "GLOBAL",
+               "allowed_scopes": ["admin:read"], "grant_types": ["client_credentials"], "token_lifetime": 3600}),
+    )
+    .await?;
+    let user =
+        api(addr, "POST", "/api/v1/auth/login", None, login_body(&user_email, USER_PASSWORD, Some(&tenant_id))).await?;
+    let started = Instant::now();
+    seed::big_tenant_users(db_url, &seed::uuid_of(&big_tenant_id)?, args.users).await?;
+    eprintln!("bench: seeded {} users into one tenant in {:.1} s", args.users, started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let effective_app = seed::effective_users_app(db_url, args.effective).await?;
+    eprintln!(
+        "bench: seeded {} effective users through nested groups in {:.1} s",
+        args.effective,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Seeded {
+        admin_token,
+        tenant_id,
+        user_email,
+        user_token: text(&user, "access_token")?,
+        client_id: text(&app, "client_id")?,
+        client_secret: text(&app, "client_secret")?,
+        big_tenant_id,
+        effective_app,
+    })
+}
+
+fn scaikey_command(args: &Args, db_url: &str, port: u16, cache_seconds: Option<u32>) -> Command {
+    let mut c = Command::new(&args.server);
+    c.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SCAIKEY_DATABASE_URL", db_url)
+        .env("SCAIKEY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SCAIKEY_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SCAIKEY_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        // A fixed bench-only master key: both servers must open the same signing keys.
+        .env("SCAIKEY_MASTER_KEY", STANDARD.encode([7u8; 32]))
+        .env("SCAIKEY_DATA_DIR", args.work.join("data"))
+        .env("SCAIKEY_LOG", "warn");
+    if let Some(s) = cache_seconds {
+        c.env("SCAIKEY_CLIENT_CACHE_SECONDS", s.to_string());
+    }
+    c
+}
+
+async fn start_scaikey(args: &Args, db_url: &str, name: &str, cache_seconds: Option<u32>) -> anyhow::Result<Proc> {
+    let port = free_port()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let log = args.work.join(format!("{name}.log"));
+    Proc::start(name, scaikey_command(args, db_url, port, cache_seconds), &log, addr, "/readyz").await
+}
+
+/// Warm-up (unmeasured, though it counts toward peak RSS), then a measured run.
+async fn measure(p: &Proc, name: &str, reqs: Vec<Request>, connections: usize, seconds: f64) -> anyhow::Result<Row> {
+    let reqs = Arc::new(reqs);
+    let warm = Duration::from_secs_f64((seconds / 5.0).clamp(0.1, 2.0));
+    let measured = Duration::from_secs_f64(seconds);
+    p.reset_peak();
+    load::run(p.addr, reqs.clone(), Spec { connections, warmup: Duration::ZERO, duration: warm, rate: None }).await?;
+    let cpu = p.cpu_seconds();
+    let start = Instant::now();
+    let out =
+        load::run(p.addr, reqs, Spec { connections, warmup: Duration::ZERO, duration: measured, rate: None }).await?;
+    let cores = (p.cpu_seconds() - cpu) / start.elapsed().as_secs_f64();
+    let row = Row::new(name, connections, out, p.peak_rss_mib(), cores);
+    eprintln!("bench: {}", row.summary());
+    Ok(row)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.work).with_context(|| format!("creating {}", args.work.display()))?;
+    anyhow::ensure!(
+        args.server.exists(),
+        "no ScaiKey binary at {} (build it: cargo build --release -p scaikey)",
+        args.server.display()
+    );
+    let mut report = Report::new(args.smoke, args.users, args.effective);
+    report.facts.push(("PostgreSQL".into(), seed::server_version(&args.admin_url).await?));
+
+    // The ceilings, measured first on an idle machine.
+    let ceiling_secs = if args.smoke { 0.2 } else { 3.0 };
+    report.sign_rate = report::raw_sign_rate(Duration::from_secs_f64(ceiling_secs))?;
+    report.hash_rate = report::raw_hash_rate(report.cores, Duration::from_secs_f64(ceiling_secs.max(1.0)))?;
+    eprintln!(
+        "bench: raw ES256 {:.0}/s on one core; raw Argon2id {:.1}/s on {} cores",
+        report.sign_rate, report.hash_rate, report.cores
+    );
+
+    let db = format!("scaikey_bench_{}", std::process::id());
+    seed::create_database(&args.admin_url, &db).await?;
+    let db_url = seed::with_database(&args.admin_url, &db);
+    let result = workloads(&args, &db_url, &mut report).await;
+    if !args.keep
+        && let Err(e) = seed::drop_database(&args.admin_url, &db).await
+    {
+        eprintln!("bench: could not drop {db}: {e:#}");
+    }
+    result?;
+    let table = report.render();
+    println!("{table}");
+    let path = args.work.join("report.md");
+    std::fs::write(&path, &table)?;
+    eprintln!("bench: report written to {}", path.display());
+    Ok(())
+}
+
+async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Result<()> {
+    let server = start_scaikey(args, db_url, "scaikey", None).await?;
+    let s = seed(args, server.addr, db_url).await?;
+    let secs = args.seconds;
+    let w1 = vec![token_request(&s.client_id, &s.client_secret, "/oauth/token", "admin:read")];
+    let login = vec![json_request(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        &login_body(&s.user_email, USER_PASSWORD, Some(&s.tenant_id)),
+    )];
+    let w4 = vec![get(&format!("/api/v1/admin/tenants/{}", s.tenant_id), &s.user_token)];
+
+    let quick =
+        |connections| Spec { connections, warmup: Duration::ZERO, duration: Duration::from_millis(500), rate: None };
+    report.rows.push(measure(&server, "W1 client_credentials (default: client cache)", w1.clone(), 64, secs).await?);
+    {
+        // A fresh process (no login has run in it yet) for idle memory, then W1-db.
+        let uncached = start_scaikey(args, db_url, "scaikey-nocache", Some(0)).await?;
+        for reqs in [&w1, &w4] {
+            load::run(uncached.addr, Arc::new(reqs.clone()), quick(4)).await?;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        report.idle_rss = uncached.rss_mib();
+        // Half a second of logins on two connections (both hashing permits busy), then quiet.
+        load::run(uncached.addr, Arc::new(login.clone()), quick(2)).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        report.idle_rss_after_login = uncached.rss_mib();
+        report
+            .rows
+            .push(measure(&uncached, "W1 client_credentials (DB lookup per request)", w1.clone(), 64, secs).await?);
+    }
+
+    // W3 alone (throughput against the raw hash rate), then again with W1 paced at 1,000/s on 8
+    // more connections to show that hashing never stalls other requests.
+    report.rows.push(measure(&server, "W3 login (Argon2id)", login.clone(), 64, secs).await?);
+    server.reset_peak();
+    let cpu = server.cpu_seconds();
+    let start = Instant::now();
+    let spec = Spec {
+        connections: 64,
+        warmup: Duration::from_secs_f64((secs / 5.0).clamp(0.1, 2.0)),
+        duration: Duration::from_secs_f64(secs),
+        rate: None,
+    };
+    let (w3, beside) = tokio::join!(
+        load::run(server.addr, Arc::new(login), spec),
+        load::run(server.addr, Arc::new(w1.clone()), Spec { connections: 8, rate: Some(1000.0), ..spec })
+    );
+    let cores = (server.cpu_seconds() - cpu) / start.elapsed().as_secs_f64();
+    report.rows.push(Row::new("W3 login, with W1 alongside", 64, w3?, server.peak_rss_mib(), cores));
+    report.rows.push(Row::new("W1 at 1,000/s alongside W3", 8, beside?, server.peak_rss_mib(), cores));
+
+    report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);
+    report.rows.push(measure(&server, "W4 GET tenant, moderate load", w4, 8, secs).await?);
+
+    let users = |q: &str| vec![get(&format!("/api/v1/admin/users?tenant_id={}&{q}", s.big_tenant_id), &s.admin_token)];
+    let pages = (args.users / 20).max(1);
+    report.rows.push(measure(&server, "W5 users page 1", users("page=1&per_page=20"), 8, secs).await?);
+    let deep = (pages / 50).max(1);
+    report.rows.push(
+        measure(&server, &format!("W5 users page {deep}"), users(&format!("page={deep}&per_page=20")), 8, secs).await?,
+    );
+    let middle = (pages / 2).max(1);
+    report.rows.push(
+        measure(&server, &format!("W5 users page {middle}"), users(&format!("page={middle}&per_page=20")), 8, secs)
+            .await?,
+    );
+    report.rows.push(measure(&server, "W5 users search=user12345", users("search=user12345"), 8, secs).await?);
+    report.rows.push(
+        measure(
+            &server,
+            "W6 effective users page 1",
+            vec![get(&format!("/api/v1/admin/applications/{}/effective-users", s.effective_app), &s.admin_token)],
+            8,
+            secs,
+        )
+        .await?,
+    );
+    drop(server);
+
+    if args.peer {
+        match peer::start(&args.work).await {
+            Ok((proc, version)) => {
+                report.facts.push(("Peer".into(), version));
+                let reqs = vec![token_request(peer::CLIENT_ID, peer::CLIENT_SECRET, "/token", "api:read")];
+                report.peer = Some(measure(&proc, "Peer W1 oidc-provider", reqs, 64, secs).await?);
+            }
+            Err(e) => eprintln!("bench: the peer could not start, so no ratio: {e:#}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The bench database: created fresh, dropped afterwards, and bulk-seeded in SQL where the API
+//! would take too long (a million users, a hundred thousand effective users).
+
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// `url` with its database name replaced by `db`.
+#[must_use]
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+/// Connects to `url`.
+pub async fn connect(url: &str) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(url).await.map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))
+}
+
+async fn exec(c: &mut AsyncPgConnection, sql: &str) -> anyhow::Result<()> {
+    diesel::sql_query(sql).execute(c).await.map_err(|e| anyhow::anyhow!("{e}: {sql}"))?;
+    Ok(())
+}
+
+/// Creates database `db` (dropping a leftover of the same name) through the server at `admin_url`.
+pub async fn create_database(admin_url: &str, db: &str) -> anyhow::Result<()> {
+    let mut c = connect(admin_url).await?;
+    exec(&mut c, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
+    exec(&mut c, &format!("CREATE DATABASE {db}")).await
+}
+
+/// Drops database `db`.
+pub async fn drop_database(admin_url: &str, db: &str) -> anyhow::Result<()> {
+    let mut c = connect(admin_url).await?;
+    exec(&mut c, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await
+}
+
+/// The PostgreSQL server's version string.
+pub async fn server_version(url: &str) -> anyhow::Result<String> {
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let mut c = connect(url).await?;
+    let v: V = diesel::sql_query("SELECT current_setting('server_version') AS v")
+        .get_result(&mut c)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(v.v)
+}
+
+/// The UUID a `prefix_ULID` id is stored as.
+pub fn uuid_of(id: &str) -> anyhow::Result<String> {
+    let (_, ulid) = id.split_once('_').ok_or_else(|| anyhow::anyhow!("not a prefixed id: {id}"))?;
+    let n = ulid::Ulid::from_string(ulid).map_err(|e| anyhow::anyhow!("{id}: {e}"))?.0;
+    let h = format!("{n:032x}");
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+/// Adds `count` active users to tenant `tenant` (a stored UUID), emails `user<i>@big.bench`,
+/// with time-ordered IDs older than anything the API creates. Then vacuums and analyzes, as a
+/// long-running database would have done.
+pub async fn big_tenant_users(url: &str, tenant: &str, count: i64) -> anyhow::Result<()> {
+    let mut c = connect(url).await?;
+    // ULID timestamp: a year back plus i milliseconds, so IDs sort like creation order.
+    let chunk = 200_000;
+    let mut from = 0;
+    while from < count {
+        let to = (from + chunk).min(count) - 1;
+        let sql = format!(
+            "INSERT INTO users (id, tenant_id, email, first_name, last_name, status, roles, custom_attributes, created_at, updated_at)
+             SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
+                    '{tenant}', 'user' || i || '@big.bench', 'First' || i, 'Last' || i, 'active', '{{}}', '{{}}',
+                    now() - interval '1 year' + i * interval '1 millisecond',
+                    now() - interval '1 year' + i * interval '1 millisecond'
+             FROM (SELECT i, lpad(to_hex((extract(epoch FROM now() - interval '1 year') * 1000)::bigint + i), 12, '0') AS h
+                   FROM generate_series({from}::bigint, {to}::bigint) i) s"
+        );
+        exec(&mut c, &sql).await?;
+        from = to + 1;
+    }
+    exec(&mut c, "VACUUM (ANALYZE) users").await
+}
+
+/// Seeds a GLOBAL SERVICE application whose effective users number `users`, spread over 10 new
+/// tenants: each tenant has a three-level group chain whose root is assigned to the application,
+/// its users spread over the levels; every 7th of the first 7,000 users is also assigned
+/// directly. Returns the application's `app_` id.
+pub async fn effective_users_app(url: &str, users: i64) -> anyhow::Result<String> {
+    let mut c = connect(url).await?;
+    let per_tenant = (users / 10).max(1);
+    let id = |tag: &str, n: &str| format!("('00000000-0000-0000-{tag}-' || lpad(to_hex({n}), 12, '0'))::uuid");
+    let (tenant_t, tenant_u) = (id("00aa", "t"), id("00aa", &format!("i / {per_tenant}")));
+    let statements = [
+        format!(
+            "INSERT INTO tenants (id, name, slug, status, created_at, updated_at)
+             SELECT {tenant_t}, 'Effective ' || t, 'bench-effective-' || t, 'active', now(), now() FROM generate_series(0, 9) t"
+        ),
+        format!(
+            "INSERT INTO groups (id, tenant_id, name, created_at, updated_at)
+             SELECT {}, {tenant_t}, 'g' || t || '-' || l, now(), now() FROM generate_series(0, 9) t, generate_series(0, 2) l",
+            id("00bb", "t * 3 + l")
+        ),
+        format!(
+            "INSERT INTO group_nesting (parent_id, child_id, created_at)
+             SELECT {}, {}, now() FROM generate_series(0, 9) t, generate_series(0, 1) l",
+            id("00bb", "t * 3 + l"),
+            id("00bb", "t * 3 + l + 1")
+        ),
+        format!(
+            "INSERT INTO users (id, tenant_id, email, status, roles, custom_attributes, created_at, updated_at)
+             SELECT {}, {tenant_u}, 'e' || i || '@effective.bench', 'active', '{{}}', '{{}}', now(), now()
+             FROM generate_series(0, {users} - 1) i",
+            id("00cc", "i")
+        ),
+        format!(
+            "INSERT INTO group_members (group_id, user_id, created_at)
+             SELECT {}, {}, now() FROM generate_series(0, {users} - 1) i",
+            id("00bb", &format!("(i / {per_tenant}) * 3 + i % 3")),
+            id("00cc", "i")
+        ),
+        "INSERT INTO applications (id, client_id, name, application_type, scope, token_lifetime, status, created_at, updated_at)
+         VALUES ('00000000-0000-0000-00dd-000000000001', 'ck_bench_effective', 'Effective users bench', 'SERVICE', 'GLOBAL', 3600, 'active', now(), now())"
+            .to_string(),
+        format!(
+            "INSERT INTO application_assignments (id, application_id, group_id, tenant_id, created_at)
+             SELECT {}, '00000000-0000-0000-00dd-000000000001', {}, {tenant_t}, now() FROM generate_series(0, 9) t",
+            id("00ee", "t"),
+            id("00bb", "t * 3")
+        ),
+        format!(
+            "INSERT INTO application_assignments (id, application_id, user_id, tenant_id, created_at)
+             SELECT {}, '00000000-0000-0000-00dd-000000000001', u.id, u.tenant_id, now()
+             FROM generate_series(0, 999) i JOIN users u ON u.id = {}",
+            id("00ef", "i"),
+            id("00cc", "i * 7")
+        ),
+        "VACUUM (ANALYZE) users".to_string(),
+        "VACUUM (ANALYZE) group_members".to_string(),
+        "ANALYZE".to_string(),
+    ];
+    for s in &statements {
+        exec(&mut c, s).await?;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM application_assignments WHERE application_id = '00000000-0000-0000-00dd-000000000001'",
+    )
+    .get_result(&mut c)
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(n.n > 0, "no assignments were seeded");
+    Ok(format!("app_{}", ulid::Ulid(0x0000_0000_0000_0000_00dd_0000_0000_0001).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{uuid_of, with_database};
+
+    #[test]
+    fn swaps_the_database_name() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "b"), "postgres://u@h:5432/b");
+        assert_eq!(with_database("postgres://u@h/x?sslmode=disable", "b"), "postgres://u@h/b?sslmode=disable");
+    }
+
+    #[test]
+    fn prefixed_ulids_map_to_their_uuid() {
+        let id = format!("app_{}", ulid::Ulid(0x0000_0000_0000_0000_00dd_0000_0000_0001));
+        assert_eq!(uuid_of(&id).ok().as_deref(), Some("00000000-0000-0000-00dd-000000000001"));
+        assert!(uuid_of("nope").is_err());
+    }
+}
