@@ -310,6 +310,33 @@ async fn page_rows(
     users::table.filter(users::id.eq_any(ids)).order(users::id.desc()).select(UserRow::as_select()).load(c).await
 }
 
+/// A page of a `search`: the matches come from the trigram index, so the page's IDs and the
+/// total are taken in one pass over them (`count(*) OVER ()`) rather than searching twice.
+async fn searched_page(
+    c: &mut AsyncPgConnection,
+    reach: Reach,
+    f: &UserFilter,
+    page: PageRequest,
+) -> QueryResult<(i64, Vec<UserRow>)> {
+    let found: Vec<(Uuid, i64)> = filtered(reach, f)
+        .select((users::id, diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()")))
+        .order(users::id.desc())
+        .limit(i64::from(page.per_page()))
+        .offset(page.offset())
+        .load(c)
+        .await?;
+    let total = match <[(Uuid, i64)]>::first(&found) {
+        Some((_, total)) => *total,
+        // Past the end (or nothing matches): count on its own.
+        None if page.offset() > 0 => filtered(reach, f).count().get_result(c).await?,
+        None => 0,
+    };
+    let ids: Vec<Uuid> = found.into_iter().map(|(id, _)| id).collect();
+    let rows =
+        users::table.filter(users::id.eq_any(ids)).order(users::id.desc()).select(UserRow::as_select()).load(c).await?;
+    Ok((total, rows))
+}
+
 #[async_trait]
 impl UserRepository for PgUsers {
     async fn insert(
@@ -390,12 +417,18 @@ impl UserRepository for PgUsers {
 
     async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let (total, tenant_version) = match counted_total(&mut conn, reach, filter).await.map_err(db)? {
-            Some(counted) => counted,
-            None => (filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?, None),
+        let (total, rows) = if filter.search.is_some() {
+            searched_page(&mut conn, reach, filter, page).await.map_err(db)?
+        } else {
+            let (total, tenant_version) = match counted_total(&mut conn, reach, filter).await.map_err(db)? {
+                Some(counted) => counted,
+                None => (filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?, None),
+            };
+            let rows = page_rows(&mut conn, &self.0.bookmarks, reach, filter, page, total, tenant_version)
+                .await
+                .map_err(db)?;
+            (total, rows)
         };
-        let rows =
-            page_rows(&mut conn, &self.0.bookmarks, reach, filter, page, total, tenant_version).await.map_err(db)?;
         // One small query for the partners of the tenants on this page.
         let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &tenant_ids).await.map_err(db)?;
