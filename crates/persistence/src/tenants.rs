@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::partners::like_pattern;
-use crate::schema::{partners, tenants};
+use crate::schema::{applications, partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
 /// Tenants in PostgreSQL.
@@ -247,6 +247,14 @@ impl TenantRepository for PgTenants {
                     .returning(TenantRow::as_returning())
                     .get_result(c)
                     .await?;
+                if ch.partner_id.is_some() && row.partner_id != current {
+                    // The tenant's applications now answer to another partner: mark them changed
+                    // so every process's client cache reloads them (their tokens carry it).
+                    diesel::update(applications::table.filter(applications::tenant_id.eq(id.uuid())))
+                        .set(applications::updated_at.eq(now))
+                        .execute(c)
+                        .await?;
+                }
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(row))
             })

@@ -324,6 +324,19 @@ async fn token_status(base: &str, client_id: &str, secret: &str) -> u16 {
         .as_u16()
 }
 
+/// Moves the application's `updated_at` an hour back, so that client caches' polls (which look
+/// 10 s back) stop re-reading it and only a new change can make them drop it.
+async fn backdate(app: &TestApp, client_id: &str) {
+    use diesel_async::RunQueryDsl;
+    let mut c = app.db.connect().await.unwrap();
+    let n = diesel::sql_query("UPDATE applications SET updated_at = now() - interval '1 hour' WHERE client_id = $1")
+        .bind::<diesel::sql_types::Text, _>(client_id)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
 /// Polls until `base` answers `want` for the credentials, failing after 10 s (the documented
 /// window is one poll, 1 s, plus query time).
 async fn eventually(base: &str, client_id: &str, secret: &str, want: u16) {
@@ -347,6 +360,7 @@ async fn cached_clients_follow_rotation_and_suspension_made_by_another_process()
         .unwrap();
     let (id, client_id) = (created.id(), created.body["client_id"].as_str().unwrap().to_string());
     let old = created.body["client_secret"].as_str().unwrap().to_string();
+    backdate(&app, &client_id).await;
 
     let settings = scaikey::Settings::load_from(
         None,
@@ -380,4 +394,39 @@ async fn cached_clients_follow_rotation_and_suspension_made_by_another_process()
     assert_eq!(token_status(&app.base_url, &client_id, &new).await, 401);
     eventually(&b, &client_id, &new, 401).await;
     handle.stop(false).await;
+}
+
+#[actix_web::test]
+async fn a_cached_tenant_client_follows_its_tenant_to_another_partner() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let p1 = admin.post("/api/v1/admin/partners", json!({"name": "P1"})).await.unwrap().id();
+    let p2 = admin.post("/api/v1/admin/partners", json!({"name": "P2"})).await.unwrap().id();
+    let t = admin.post("/api/v1/admin/tenants", json!({"name": "Moving", "partner_id": p1})).await.unwrap().id();
+    let created = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Svc", "application_type": "SERVICE", "scope": "TENANT", "tenant_id": t}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (id, secret) = (
+        created.body["client_id"].as_str().unwrap().to_string(),
+        created.body["client_secret"].as_str().unwrap().to_string(),
+    );
+    backdate(&app, &id).await;
+    let partner_claim = || async {
+        let r = token_request(&app, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        claims(r.body["access_token"].as_str().unwrap())["partner_id"].clone()
+    };
+    assert_eq!(partner_claim().await, json!(p1));
+    let moved = admin.patch(&format!("/api/v1/admin/tenants/{t}"), json!({"partner_id": p2})).await.unwrap();
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let start = std::time::Instant::now();
+    while partner_claim().await != json!(p2) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "tokens still name the old partner");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
