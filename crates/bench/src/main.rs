@@ -410,7 +410,8 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
             &server,
             "W6 effective users page 1",
             vec![get(&format!("/api/v1/admin/applications/{}/effective-users", s.effective_app), &s.admin_token)],
-            8,
+            // One at a time: the figure is the cost of one request, not a queue.
+            1,
             secs,
         )
         .await?,
