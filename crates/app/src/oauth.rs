@@ -11,7 +11,9 @@ use scaikey_domain::principal::{ClientPrincipal, Principal};
 use scaikey_domain::status::Status;
 use serde_json::json;
 
-use crate::ports::{AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, IdGenerator, TokenCodec};
+use crate::ports::{
+    AccessToken, ApplicationRepository, ApplicationWithDigest, AuditSink, ClientSecrets, Clock, IdGenerator, TokenCodec,
+};
 
 /// RFC 6749 §5.2 error codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +128,7 @@ impl OAuthService {
     ) -> Result<ClientToken, OAuthError> {
         let result = self.issue(client_id, secret, scope).await;
         match &result {
-            Ok((app, t)) => self.tally(app, t, client_id, meta),
+            Ok((found, t)) => self.tally(&found.0, t, client_id, meta),
             Err(e) => self.audit.submit(
                 AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure)
                     .details(json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()})),
@@ -191,16 +193,20 @@ impl OAuthService {
         client_id: &str,
         secret: &str,
         scope: Option<&str>,
-    ) -> Result<(Application, ClientToken), OAuthError> {
+    ) -> Result<(ApplicationWithDigest, ClientToken), OAuthError> {
         let found = self.apps.by_client_id(client_id).await.map_err(|e| {
             tracing::error!(error = %e, "client lookup failed");
             OAuthError::ServerError
         })?;
-        let Some((app, Some(digest))) = found else {
-            tracing::info!(client_id, reason = "unknown or public client", "token refused");
+        let Some(found) = found else {
+            tracing::info!(client_id, reason = "unknown client", "token refused");
             return Err(OAuthError::InvalidClient);
         };
-        if !self.secrets.verify(secret, &digest) {
+        let (app, Some(digest)) = &*found else {
+            tracing::info!(client_id, reason = "public client", "token refused");
+            return Err(OAuthError::InvalidClient);
+        };
+        if !self.secrets.verify(secret, digest) {
             tracing::info!(client_id, reason = "wrong secret", "token refused");
             return Err(OAuthError::InvalidClient);
         }
@@ -246,7 +252,7 @@ impl OAuthService {
             OAuthError::ServerError
         })?;
         let token = ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" ") };
-        Ok((app, token))
+        Ok((found.clone(), token))
     }
 }
 

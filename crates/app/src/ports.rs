@@ -712,8 +712,9 @@ pub struct EffectiveUser {
     pub via_groups: Vec<GroupId>,
 }
 
-/// An application with its stored secret digest (`None` for public clients).
-pub type ApplicationWithDigest = (Application, Option<Vec<u8>>);
+/// An application with its stored secret digest (`None` for public clients), shared: the token
+/// endpoint's client cache hands out the same record to every request without copying it.
+pub type ApplicationWithDigest = std::sync::Arc<(Application, Option<Vec<u8>>)>;
 
 /// Application storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

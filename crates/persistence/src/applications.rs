@@ -379,12 +379,15 @@ impl ApplicationRepository for PgApplications {
         Ok(load_one(&mut conn, q).await.map_err(db)?.map(|(a, _)| a))
     }
 
-    async fn by_client_id(&self, client_id: &str) -> Result<Option<(Application, Option<Vec<u8>>)>, RepoError> {
+    async fn by_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<scaikey_app::ports::ApplicationWithDigest>, RepoError> {
         let mut conn = self.0.conn().await?;
         let q = applications::table
             .filter(applications::client_id.eq(client_id.to_string()).and(applications::deleted_at.is_null()))
             .into_boxed();
-        load_one(&mut conn, q).await.map_err(db)
+        Ok(load_one(&mut conn, q).await.map_err(db)?.map(std::sync::Arc::new))
     }
 
     async fn list(

@@ -20,7 +20,7 @@ fn repo_answering(lookups: usize, digest: &'static [u8]) -> MockApplicationRepos
     let mut repo = MockApplicationRepository::new();
     repo.expect_by_client_id().times(lookups).returning(move |id| {
         let n = id.trim_start_matches("ck_").parse().unwrap_or(0);
-        Ok(Some((app(n), Some(digest.to_vec()))))
+        Ok(Some(Arc::new((app(n), Some(digest.to_vec())))))
     });
     repo
 }
@@ -30,7 +30,7 @@ async fn a_second_lookup_is_served_from_memory() {
     let cache = CachedApplications::new(Arc::new(repo_answering(1, b"d1")), StdDuration::from_secs(60));
     for _ in 0..3 {
         let found = cache.by_client_id("ck_1").await.unwrap_or_default();
-        assert_eq!(found.map(|f| f.1), Some(Some(b"d1".to_vec())));
+        assert_eq!(found.map(|f| f.1.clone()), Some(Some(b"d1".to_vec())));
     }
     assert_eq!(cache.len(), 1);
 }

@@ -30,8 +30,8 @@ fn service(audit: Arc<Recorded>) -> OAuthService {
     let mut apps = MockApplicationRepository::new();
     apps.expect_by_client_id().returning(|id| {
         Ok(match id {
-            "ck_1" => Some((service_app(1), Some(b"digest-1".to_vec()))),
-            "ck_2" => Some((service_app(2), Some(b"digest-2".to_vec()))),
+            "ck_1" => Some(Arc::new((service_app(1), Some(b"digest-1".to_vec())))),
+            "ck_2" => Some(Arc::new((service_app(2), Some(b"digest-2".to_vec())))),
             _ => None,
         })
     });
