@@ -368,11 +368,16 @@ impl UserRepository for PgUsers {
                             .first(c)
                             .await?;
                         if limit.is_some() {
-                            let n: i64 = users::table
-                                .filter(users::tenant_id.eq(t.uuid()).and(users::deleted_at.is_null()))
-                                .count()
-                                .get_result(c)
-                                .await?;
+                            // The trigger-kept count: every create holds the tenant row lock
+                            // taken above, and other writes only lower it, so no race admits
+                            // one user too many.
+                            let n: i64 = user_counts::table
+                                .filter(user_counts::tenant_key.eq(t.uuid()))
+                                .select(user_counts::live)
+                                .first(c)
+                                .await
+                                .optional()?
+                                .unwrap_or(0);
                             admit_one("max_users_per_tenant", limit, n).map_err(RepoError::from)?;
                         }
                     }
