@@ -77,16 +77,29 @@ fn ids_of(items: &[scaikey_domain::user::User]) -> Vec<Uuid> {
     items.iter().map(|u| Uuid::from(u.id.ulid())).collect()
 }
 
+/// Each `(page, per_page)` of the list must hold the matching slice of `expected`, with its length
+/// as the total.
+async fn check_pages(
+    repo: &dyn UserRepository,
+    reach: Reach,
+    filter: &UserFilter,
+    expected: &[Uuid],
+    pages: impl IntoIterator<Item = (i64, i64)>,
+) {
+    for (page, per_page) in pages {
+        let got = repo.list(reach, filter, PageRequest::new(Some(page), Some(per_page)).unwrap()).await.unwrap();
+        assert_eq!(got.total, i64::try_from(expected.len()).unwrap(), "{reach:?} {filter:?}");
+        let from = usize::try_from((page - 1) * per_page).unwrap().min(expected.len());
+        let to = (from + usize::try_from(per_page).unwrap()).min(expected.len());
+        assert_eq!(ids_of(&got.items), expected[from..to], "{reach:?} {filter:?} page {page} of {per_page}");
+    }
+}
+
+/// Every page (and two past the end) at three page sizes.
 async fn check_every_page(repo: &dyn UserRepository, reach: Reach, filter: &UserFilter, expected: &[Uuid]) {
     for per_page in [7, 10, 100] {
         let pages = i64::try_from(expected.len()).unwrap() / per_page + 2;
-        for page in 1..=pages {
-            let got = repo.list(reach, filter, PageRequest::new(Some(page), Some(per_page)).unwrap()).await.unwrap();
-            assert_eq!(got.total, i64::try_from(expected.len()).unwrap(), "{reach:?} {filter:?}");
-            let from = usize::try_from((page - 1) * per_page).unwrap().min(expected.len());
-            let to = (from + usize::try_from(per_page).unwrap()).min(expected.len());
-            assert_eq!(ids_of(&got.items), expected[from..to], "{reach:?} {filter:?} page {page} of {per_page}");
-        }
+        check_pages(repo, reach, filter, expected, (1..=pages).map(|p| (p, per_page))).await;
     }
 }
 
@@ -174,33 +187,22 @@ async fn deep_pages_from_bookmarks_match_and_follow_changes() {
     let a = TenantId::generate_from(Ulid::from(Uuid::parse_str(TENANT_A).unwrap()));
     let reach = Reach::Tenant { tenant: a, partner: None };
     let none = UserFilter::default();
-    let check = |expected: Vec<Uuid>| {
-        let repo = &repo;
-        let none = &none;
-        async move {
-            for (page, per_page) in [
-                (1, 100),
-                (50, 100),
-                (51, 100),
-                (99, 100),
-                (100, 100),
-                (124, 100),
-                (125, 100),
-                (1000, 7),
-                (1771, 7),
-                (1772, 7),
-            ] {
-                let got = repo.list(reach, none, PageRequest::new(Some(page), Some(per_page)).unwrap()).await.unwrap();
-                assert_eq!(got.total, i64::try_from(expected.len()).unwrap());
-                let from = usize::try_from((page - 1) * per_page).unwrap().min(expected.len());
-                let to = (from + usize::try_from(per_page).unwrap()).min(expected.len());
-                assert_eq!(ids_of(&got.items), expected[from..to], "page {page} of {per_page}");
-            }
-        }
-    };
+    // Shallow, around bookmark boundaries, the middle, the end and past it.
+    let pages = [
+        (1, 100),
+        (50, 100),
+        (51, 100),
+        (99, 100),
+        (100, 100),
+        (124, 100),
+        (125, 100),
+        (1000, 7),
+        (1771, 7),
+        (1772, 7),
+    ];
     let expected = expected_ids(&mut c, &format!("tenant_id = '{TENANT_A}'")).await;
     assert_eq!(expected.len(), 12_399);
-    check(expected.clone()).await;
+    check_pages(&repo, reach, &none, &expected, pages).await;
     // A delete and an insert shift every later position: the bookmarks must follow.
     let audit = AuditRecord::anonymous(&RequestMeta::default(), "user.delete", "user", AuditResult::Success);
     assert!(
@@ -215,5 +217,5 @@ async fn deep_pages_from_bookmarks_match_and_follow_changes() {
     )
     .await;
     let expected = expected_ids(&mut c, &format!("tenant_id = '{TENANT_A}'")).await;
-    check(expected).await;
+    check_pages(&repo, reach, &none, &expected, pages).await;
 }

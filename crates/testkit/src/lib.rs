@@ -74,25 +74,26 @@ impl TestApp {
             ("SCAIKEY_LOG".into(), "warn".into()),
         ];
         env.extend(extra.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
-        let settings = scaikey::Settings::load_from(None, env)?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // The server runs on its own actix system thread, independent of the test's runtime.
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                match scaikey::start(settings).await {
-                    Ok(s) => {
-                        let _ = tx.send(Ok((s.addr, s.server.handle())));
-                        let _ = s.server.await;
-                        s.audit.flush().await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-        });
-        let (addr, handle): (SocketAddr, _) = rx.await.context("server thread died")??;
+        let (addr, handle, thread) = run_server(scaikey::Settings::load_from(None, env)?).await?;
         Ok(TestApp { base_url: format!("http://{addr}"), db, master_key, handle, thread: Some(thread) })
+    }
+
+    /// Starts another ScaiKey on the same database and master key — its own caches, revocation
+    /// list and pollers, as a second process of a deployment would have — for tests of what
+    /// crosses processes. It stops when dropped.
+    pub async fn second_process(&self) -> anyhow::Result<Sibling> {
+        let env = [
+            ("SCAIKEY_DATABASE_URL", self.db.url.as_str()),
+            ("SCAIKEY_LISTEN", "127.0.0.1:0"),
+            ("SCAIKEY_LOG", "warn"),
+            ("SCAIKEY_ISSUER", ISSUER),
+            ("SCAIKEY_MASTER_KEY", self.master_key.as_str()),
+            ("SCAIKEY_WORKERS", "1"),
+            ("SCAIKEY_DB_MAX_CONNECTIONS", "4"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let (addr, handle, thread) = run_server(scaikey::Settings::load_from(None, env)?).await?;
+        Ok(Sibling { base_url: format!("http://{addr}"), handle, thread: Some(thread) })
     }
 
     /// A client without a token.
@@ -147,19 +148,64 @@ impl TestApp {
 /// Password of users made by [`TestApp::user_with_roles`].
 pub const USER_PASSWORD: &str = "Us3r-Passw0rd!";
 
+/// A server running on its own actix system thread, independent of the test's runtime.
+async fn run_server(
+    settings: scaikey::Settings,
+) -> anyhow::Result<(SocketAddr, actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match scaikey::start(settings).await {
+                Ok(s) => {
+                    let _ = tx.send(Ok((s.addr, s.server.handle())));
+                    let _ = s.server.await;
+                    s.audit.flush().await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    let (addr, handle) = rx.await.context("server thread died")??;
+    Ok((addr, handle, thread))
+}
+
+/// Stops a server from a plain thread: Drop may run inside the test's runtime.
+fn stop_server(handle: actix_web::dev::ServerHandle, thread: Option<std::thread::JoinHandle<()>>) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            rt.block_on(handle.stop(false));
+        }
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    })
+    .join();
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let handle = self.handle.clone();
-        let thread = self.thread.take();
-        // Stop the server from a plain thread: Drop may run inside the test's runtime.
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                rt.block_on(handle.stop(false));
-            }
-            if let Some(t) = thread {
-                let _ = t.join();
-            }
-        })
-        .join();
+        stop_server(self.handle.clone(), self.thread.take());
+    }
+}
+
+/// A second ScaiKey on a [`TestApp`]'s database ([`TestApp::second_process`]).
+pub struct Sibling {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sibling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sibling").field("base_url", &self.base_url).finish()
+    }
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        stop_server(self.handle.clone(), self.thread.take());
     }
 }

@@ -362,22 +362,8 @@ async fn cached_clients_follow_rotation_and_suspension_made_by_another_process()
     let old = created.body["client_secret"].as_str().unwrap().to_string();
     backdate(&app, &client_id).await;
 
-    let settings = scaikey::Settings::load_from(
-        None,
-        [
-            ("SCAIKEY_DATABASE_URL", app.db.url.as_str()),
-            ("SCAIKEY_LISTEN", "127.0.0.1:0"),
-            ("SCAIKEY_LOG", "warn"),
-            ("SCAIKEY_ISSUER", scaikey_testkit::ISSUER),
-            ("SCAIKEY_MASTER_KEY", app.master_key.as_str()),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    )
-    .unwrap();
-    let other = scaikey::start(settings).await.unwrap();
-    let handle = other.server.handle();
-    actix_web::rt::spawn(other.server);
-    let b = format!("http://{}", other.addr);
+    let other = app.second_process().await.unwrap();
+    let b = other.base_url.clone();
     // Both processes now hold the client with its first secret.
     assert_eq!(token_status(&app.base_url, &client_id, &old).await, 200);
     assert_eq!(token_status(&b, &client_id, &old).await, 200);
@@ -393,7 +379,6 @@ async fn cached_clients_follow_rotation_and_suspension_made_by_another_process()
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(token_status(&app.base_url, &client_id, &new).await, 401);
     eventually(&b, &client_id, &new, 401).await;
-    handle.stop(false).await;
 }
 
 #[actix_web::test]

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use scaikey_testkit::{ApiClient, ISSUER, TestApp, USER_PASSWORD};
+use scaikey_testkit::{ApiClient, TestApp, USER_PASSWORD};
 use serde_json::json;
 
 async fn tenant_admin(app: &TestApp, admin: &ApiClient, email: &str) -> (String, String, ApiClient) {
@@ -109,23 +109,9 @@ async fn another_process_refuses_revoked_tokens_within_the_poll_window() {
     let app = TestApp::spawn().await.unwrap();
     let admin = app.super_admin().await.unwrap();
     let (t, me, ta) = tenant_admin(&app, &admin, "multi@x.test").await;
-    let settings = scaikey::Settings::load_from(
-        None,
-        [
-            ("SCAIKEY_DATABASE_URL", app.db.url.as_str()),
-            ("SCAIKEY_LISTEN", "127.0.0.1:0"),
-            ("SCAIKEY_LOG", "warn"),
-            ("SCAIKEY_ISSUER", ISSUER),
-            ("SCAIKEY_MASTER_KEY", app.master_key.as_str()),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    )
-    .unwrap();
-    let other = scaikey::start(settings).await.unwrap();
-    let handle = other.server.handle();
-    actix_web::rt::spawn(other.server);
+    let other = app.second_process().await.unwrap();
     let http = reqwest::Client::new();
-    let url = format!("http://{}/api/v1/admin/tenants/{t}", other.addr);
+    let url = format!("{}/api/v1/admin/tenants/{t}", other.base_url);
     let token = ta.token().unwrap().to_string();
     assert_eq!(http.get(&url).bearer_auth(&token).send().await.unwrap().status(), 200);
 
@@ -143,5 +129,4 @@ async fn another_process_refuses_revoked_tokens_within_the_poll_window() {
         assert!(start.elapsed() < Duration::from_secs(10), "still accepted after {:?}", start.elapsed());
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    handle.stop(false).await;
 }
