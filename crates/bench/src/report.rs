@@ -44,6 +44,12 @@ impl Row {
         )
     }
 
+    /// The same row under another name.
+    #[must_use]
+    pub fn renamed(self, name: &str) -> Self {
+        Self { name: name.to_string(), ..self }
+    }
+
     fn p50(&self) -> f64 {
         self.out.quantile_ms(0.5)
     }
@@ -51,6 +57,14 @@ impl Row {
     fn p99(&self) -> f64 {
         self.out.quantile_ms(0.99)
     }
+}
+
+/// The row with the median throughput (the upper middle of an even count).
+#[must_use]
+pub fn median(mut rows: Vec<Row>) -> Option<Row> {
+    rows.sort_by(|a, b| a.out.rate().total_cmp(&b.out.rate()));
+    let mid = rows.len() / 2;
+    rows.into_iter().nth(mid)
 }
 
 /// Everything one run measured.
