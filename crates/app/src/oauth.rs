@@ -170,6 +170,7 @@ impl OAuthService {
     /// Writes one audit event per client that was issued tokens since the last call. Returns the
     /// number of events written.
     pub fn flush_issued(&self) -> usize {
+        let now = self.clock.now();
         let drained: Vec<Issued> = match self.issued.lock() {
             Ok(mut m) => m.drain().map(|(_, v)| v).collect(),
             Err(p) => p.into_inner().drain().map(|(_, v)| v).collect(),
@@ -183,7 +184,8 @@ impl OAuthService {
                 d.insert("first_issued_at".into(), json!(i.first_at.to_rfc3339()));
                 d.insert("last_issued_at".into(), json!(i.last_at.to_rfc3339()));
             }
-            self.audit.submit(AuditRecord { details, ..i.record }, i.first_at);
+            // Stamped when written: the window it sums up ends then (details hold its bounds).
+            self.audit.submit(AuditRecord { details, ..i.record }, now);
         }
         n
     }

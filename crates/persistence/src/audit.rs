@@ -27,10 +27,21 @@ struct NewAuditRow<'a> {
     details: &'a serde_json::Value,
 }
 
+/// A ULID from the event's time, so audit IDs are time-ordered like every other ID. A monotonic
+/// generator makes an ID made later in this process sort later even within one millisecond (or
+/// when a batched event carries a slightly earlier time), so events list in the order recorded.
+fn event_id(at: DateTime<Utc>) -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+    let mut g = match GENERATOR.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    g.generate_from_datetime(at.into()).unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
+}
+
 /// Inserts `rec` on `conn` (normally inside the transaction of the change it records).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now: DateTime<Utc>) -> QueryResult<()> {
-    // A fresh ULID from the event's time keeps audit IDs time-ordered like every other ID.
-    let id = Uuid::from(ulid::Ulid::from_datetime(now.into()));
+    let id = Uuid::from(event_id(now));
     let row = NewAuditRow {
         id,
         occurred_at: now,
