@@ -5,8 +5,9 @@
 //! - writes made through this decorator (update, rotate, suspend, delete) drop the entry at once,
 //!   so on the process that made the change the old secret fails on the very next request;
 //! - [`CachedApplications::refresh`], run every second by the server, drops entries of
-//!   applications any process changed since the last poll (minus [`OVERLAP`] for late commits and
-//!   clock skew), so other processes follow within about a second;
+//!   applications any process changed since the last poll (minus the revocation list's
+//!   [`OVERLAP`] for late commits and clock skew), so other processes follow within about a
+//!   second;
 //! - every entry expires after the configured time-to-live regardless, should polling fail.
 //!
 //! A generation counter keeps a lookup that raced with a write from caching what it read before
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use scaikey_domain::access::Reach;
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::AuditRecord;
@@ -32,9 +33,8 @@ use crate::ports::{
     ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, ApplicationWithDigest, Assignee,
     Assignment, EffectiveUser,
 };
-
-/// How far back each poll looks before its last high-water mark.
-pub const OVERLAP: Duration = Duration::seconds(10);
+use crate::revocation::OVERLAP;
+use crate::sync::{lock, write};
 
 /// Entries kept at most; the map is cleared when full.
 pub const MAX_ENTRIES: usize = 100_000;
@@ -92,23 +92,10 @@ impl CachedApplications {
         self.len() == 0
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry>> {
-        match self.entries.write() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        }
-    }
-
-    /// Drops the entry of `client_id`.
-    pub fn invalidate(&self, client_id: &str) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.write().remove(client_id);
-    }
-
     /// Drops the entry of application `id`, whatever its client ID.
     pub fn invalidate_app(&self, id: ApplicationId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.write().retain(|_, e| e.found.0.id != id);
+        write(&self.entries).retain(|_, e| e.found.0.id != id);
     }
 
     /// Drops entries of applications changed in storage since the last poll (by any process).
@@ -117,15 +104,11 @@ impl CachedApplications {
         if !self.enabled() {
             return Ok(0);
         }
-        let since = match self.high_water.lock() {
-            Ok(h) => *h,
-            Err(p) => *p.into_inner(),
-        }
-        .map_or(now - OVERLAP, |t| t - OVERLAP);
+        let since = lock(&self.high_water).unwrap_or(now) - OVERLAP;
         let changed = self.inner.changed_since(since).await?;
         if !changed.is_empty() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            let mut m = self.write();
+            let mut m = write(&self.entries);
             for (client_id, _) in &changed {
                 m.remove(client_id);
             }
@@ -133,10 +116,7 @@ impl CachedApplications {
         // The next poll starts from the newer of "now" and the newest change seen (a writer's
         // clock may run ahead of ours).
         let newest = changed.iter().map(|(_, t)| *t).max().map_or(now, |t| t.max(now));
-        match self.high_water.lock() {
-            Ok(mut h) => *h = Some(newest),
-            Err(p) => *p.into_inner() = Some(newest),
-        }
+        *lock(&self.high_water) = Some(newest);
         Ok(changed.len())
     }
 
@@ -159,7 +139,7 @@ impl ApplicationRepository for CachedApplications {
         let generation = self.generation.load(Ordering::SeqCst);
         let found = self.inner.by_client_id(client_id).await?;
         if let Some(f) = &found {
-            let mut m = self.write();
+            let mut m = write(&self.entries);
             if self.generation.load(Ordering::SeqCst) == generation {
                 if m.len() >= MAX_ENTRIES {
                     m.clear();

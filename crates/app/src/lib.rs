@@ -24,6 +24,7 @@ pub mod ports;
 pub mod registrations;
 pub mod revocation;
 pub mod sessions;
+mod sync;
 pub mod tenants;
 pub mod users;
 

@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::ports::{
     AccessToken, ApplicationRepository, ApplicationWithDigest, AuditSink, ClientSecrets, Clock, IdGenerator, TokenCodec,
 };
+use crate::sync::lock;
 
 /// RFC 6749 §5.2 error codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,10 +141,7 @@ impl OAuthService {
 
     fn tally(&self, app: &Application, t: &ClientToken, client_id: &str, meta: &RequestMeta) {
         let now = self.clock.now();
-        let mut issued = match self.issued.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
+        let mut issued = lock(&self.issued);
         let entry = issued.entry(app.id).or_insert_with(|| Issued {
             record: AuditRecord {
                 actor_type: ActorType::Application,
@@ -171,10 +169,7 @@ impl OAuthService {
     /// number of events written.
     pub fn flush_issued(&self) -> usize {
         let now = self.clock.now();
-        let drained: Vec<Issued> = match self.issued.lock() {
-            Ok(mut m) => m.drain().map(|(_, v)| v).collect(),
-            Err(p) => p.into_inner().drain().map(|(_, v)| v).collect(),
-        };
+        let drained: Vec<Issued> = lock(&self.issued).drain().map(|(_, v)| v).collect();
         let n = drained.len();
         for i in drained {
             let mut details = i.record.details.clone();

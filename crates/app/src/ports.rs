@@ -277,10 +277,7 @@ impl std::fmt::Debug for MonotonicIds {
 
 impl IdGenerator for MonotonicIds {
     fn next(&self) -> Ulid {
-        let mut g = match self.0.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut g = crate::sync::lock(&self.0);
         // Overflow needs 2^80 IDs in one millisecond; fall back to a fresh random ULID.
         g.generate().unwrap_or_else(|_| Ulid::new())
     }

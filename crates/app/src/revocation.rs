@@ -15,6 +15,7 @@ use scaikey_domain::id::{ApplicationId, SessionId};
 
 use crate::error::RepoError;
 use crate::ports::{ApplicationRepository, EndedSession, SessionRepository};
+use crate::sync::{lock, read, write};
 
 /// How far back each poll looks before its last high-water mark, to catch revocations committed
 /// late or stamped by a process whose clock runs behind.
@@ -38,10 +39,7 @@ impl RevocationList {
     /// `true` if tokens of `id` must be refused.
     #[must_use]
     pub fn is_revoked(&self, id: SessionId) -> bool {
-        match self.revoked.read() {
-            Ok(m) => m.contains_key(&id),
-            Err(p) => p.into_inner().contains_key(&id),
-        }
+        read(&self.revoked).contains_key(&id)
     }
 
     /// Records sessions this process ended.
@@ -49,10 +47,7 @@ impl RevocationList {
         if ended.is_empty() {
             return;
         }
-        let mut m = match self.revoked.write() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
+        let mut m = write(&self.revoked);
         for e in ended {
             m.insert(e.id, e.expires_at);
         }
@@ -61,36 +56,24 @@ impl RevocationList {
     /// `true` if client tokens of `app` must be refused (deleted or suspended).
     #[must_use]
     pub fn is_app_disabled(&self, app: ApplicationId) -> bool {
-        match self.disabled_apps.read() {
-            Ok(s) => s.contains(&app),
-            Err(p) => p.into_inner().contains(&app),
-        }
+        read(&self.disabled_apps).contains(&app)
     }
 
     /// Records an application this process deleted or suspended.
     pub fn disable_app(&self, app: ApplicationId) {
-        match self.disabled_apps.write() {
-            Ok(mut s) => s.insert(app),
-            Err(p) => p.into_inner().insert(app),
-        };
+        write(&self.disabled_apps).insert(app);
     }
 
     /// Records an application this process re-activated.
     pub fn enable_app(&self, app: ApplicationId) {
-        match self.disabled_apps.write() {
-            Ok(mut s) => s.remove(&app),
-            Err(p) => p.into_inner().remove(&app),
-        };
+        write(&self.disabled_apps).remove(&app);
     }
 
     /// Replaces the disabled-application set with storage's view.
     pub async fn refresh_apps(&self, repo: &dyn ApplicationRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
         let set: HashSet<ApplicationId> = repo.disabled(now).await?.into_iter().collect();
         let n = set.len();
-        match self.disabled_apps.write() {
-            Ok(mut s) => *s = set,
-            Err(p) => *p.into_inner() = set,
-        }
+        *write(&self.disabled_apps) = set;
         Ok(n)
     }
 
@@ -108,27 +91,18 @@ impl RevocationList {
 
     /// Pulls revocations from storage and forgets expired entries.
     pub async fn refresh(&self, repo: &dyn SessionRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
-        let since = match self.high_water.lock() {
-            Ok(h) => h.map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t - OVERLAP),
-            Err(p) => p.into_inner().map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t - OVERLAP),
-        };
+        let since = lock(&self.high_water).map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t - OVERLAP);
         let found = repo.revoked_since(since, now).await?;
         let newest = found.iter().map(|r| r.revoked_at).max();
         {
-            let mut m = match self.revoked.write() {
-                Ok(m) => m,
-                Err(p) => p.into_inner(),
-            };
+            let mut m = write(&self.revoked);
             for r in &found {
                 m.insert(r.id, r.expires_at);
             }
             m.retain(|_, expires| *expires > now);
         }
         if let Some(n) = newest {
-            let mut h = match self.high_water.lock() {
-                Ok(h) => h,
-                Err(p) => p.into_inner(),
-            };
+            let mut h = lock(&self.high_water);
             if h.is_none_or(|old| n > old) {
                 *h = Some(n);
             }

@@ -7,8 +7,9 @@ use chrono::{TimeZone, Utc};
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 
-use super::{CachedApplications, OVERLAP};
+use super::CachedApplications;
 use crate::ports::{ApplicationRepository, MockApplicationRepository};
+use crate::revocation::OVERLAP;
 use crate::test_support::service_app as app;
 
 fn audit() -> AuditRecord {
