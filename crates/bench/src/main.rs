@@ -282,19 +282,36 @@ async fn start_scaikey(args: &Args, db_url: &str, name: &str, cache_seconds: Opt
     Proc::start(name, scaikey_command(args, db_url, port, cache_seconds), &log, addr, "/readyz").await
 }
 
+/// Unmeasured load before a measured run: a fifth of it, between 0.1 and 2 s.
+fn warmup(seconds: f64) -> Duration {
+    Duration::from_secs_f64((seconds / 5.0).clamp(0.1, 2.0))
+}
+
+/// CPU cores a process used from [`CpuMeter::start`] to [`CpuMeter::cores`].
+struct CpuMeter {
+    cpu: f64,
+    start: Instant,
+}
+
+impl CpuMeter {
+    fn start(p: &Proc) -> Self {
+        Self { cpu: p.cpu_seconds(), start: Instant::now() }
+    }
+
+    fn cores(&self, p: &Proc) -> f64 {
+        (p.cpu_seconds() - self.cpu) / self.start.elapsed().as_secs_f64()
+    }
+}
+
 /// Warm-up (unmeasured, though it counts toward peak RSS), then a measured run.
 async fn measure(p: &Proc, name: &str, reqs: Vec<Request>, connections: usize, seconds: f64) -> anyhow::Result<Row> {
     let reqs = Arc::new(reqs);
-    let warm = Duration::from_secs_f64((seconds / 5.0).clamp(0.1, 2.0));
-    let measured = Duration::from_secs_f64(seconds);
+    let spec = |duration| Spec { connections, warmup: Duration::ZERO, duration, rate: None };
     p.reset_peak();
-    load::run(p.addr, reqs.clone(), Spec { connections, warmup: Duration::ZERO, duration: warm, rate: None }).await?;
-    let cpu = p.cpu_seconds();
-    let start = Instant::now();
-    let out =
-        load::run(p.addr, reqs, Spec { connections, warmup: Duration::ZERO, duration: measured, rate: None }).await?;
-    let cores = (p.cpu_seconds() - cpu) / start.elapsed().as_secs_f64();
-    let row = Row::new(name, connections, out, p.peak_rss_mib(), cores);
+    load::run(p.addr, reqs.clone(), spec(warmup(seconds))).await?;
+    let meter = CpuMeter::start(p);
+    let out = load::run(p.addr, reqs, spec(Duration::from_secs_f64(seconds))).await?;
+    let row = Row::new(name, connections, out, p.peak_rss_mib(), meter.cores(p));
     eprintln!("bench: {}", row.summary());
     Ok(row)
 }
@@ -403,19 +420,13 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     // more connections to show that hashing never stalls other requests.
     report.rows.push(measure(&server, "W3 login (Argon2id)", login.clone(), 64, secs).await?);
     server.reset_peak();
-    let cpu = server.cpu_seconds();
-    let start = Instant::now();
-    let spec = Spec {
-        connections: 64,
-        warmup: Duration::from_secs_f64((secs / 5.0).clamp(0.1, 2.0)),
-        duration: Duration::from_secs_f64(secs),
-        rate: None,
-    };
+    let meter = CpuMeter::start(&server);
+    let spec = Spec { connections: 64, warmup: warmup(secs), duration: Duration::from_secs_f64(secs), rate: None };
     let (w3, beside) = tokio::join!(
         load::run(server.addr, Arc::new(login), spec),
         load::run(server.addr, Arc::new(w1.clone()), Spec { connections: 8, rate: Some(1000.0), ..spec })
     );
-    let cores = (server.cpu_seconds() - cpu) / start.elapsed().as_secs_f64();
+    let cores = meter.cores(&server);
     report.rows.push(Row::new("W3 login, with W1 alongside", 64, w3?, server.peak_rss_mib(), cores));
     report.rows.push(Row::new("W1 at 1,000/s alongside W3", 8, beside?, server.peak_rss_mib(), cores));
 

@@ -351,12 +351,6 @@ impl AuditWriter {
         AuditWriter { tx, dropped }
     }
 
-    /// Records dropped since the last batch was written.
-    #[must_use]
-    pub fn dropped(&self) -> u64 {
-        AtomicU64::load(&self.dropped, Ordering::Relaxed)
-    }
-
     /// Waits until everything submitted before this call is written.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();

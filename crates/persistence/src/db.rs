@@ -1,11 +1,11 @@
 //! The connection pool, migrations and database creation.
 //!
-//! Pool choice: deadpool (via diesel-async). A connection that sat idle for [`PING_AFTER_IDLE`]
-//! is pinged before it is handed out again (a pre-recycle hook), since deadpool's `Fast` check
-//! alone can hand out a connection the server has closed (deadpool-rs/deadpool#346); a busy one is
-//! handed out at once. `RecyclingMethod::Verified` pinged on *every* checkout: one extra round
-//! trip per query, which cost a quarter of the throughput of DB-bound requests. deadpool has no background reaper thread and is the pool lemmy
-//! moved to from bb8. See docs/decisions.md.
+//! Pool choice: deadpool (via diesel-async); it has no background reaper thread and is the pool
+//! lemmy moved to from bb8. A connection that sat idle for [`PING_AFTER_IDLE`] is pinged before
+//! it is handed out again (a pre-recycle hook), since deadpool's `Fast` check alone can hand out a
+//! connection the server has closed (deadpool-rs/deadpool#346); a busy one is handed out at once.
+//! `RecyclingMethod::Verified` pinged on *every* checkout: one extra round trip per query, which
+//! cost a quarter of the throughput of DB-bound requests. See docs/decisions.md.
 
 use std::time::Duration;
 
