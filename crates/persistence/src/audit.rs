@@ -32,19 +32,14 @@ struct NewAuditRow<'a> {
 /// when a batched event carries a slightly earlier time), so events list in the order recorded.
 fn event_id(at: DateTime<Utc>) -> ulid::Ulid {
     static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
-    let mut g = match GENERATOR.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
+    let mut g = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     g.generate_from_datetime(at.into()).unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
 }
 
-/// Inserts `rec` on `conn` (normally inside the transaction of the change it records).
-pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now: DateTime<Utc>) -> QueryResult<()> {
-    let id = Uuid::from(event_id(now));
-    let row = NewAuditRow {
-        id,
-        occurred_at: now,
+fn new_row(rec: &AuditRecord, at: DateTime<Utc>) -> NewAuditRow<'_> {
+    NewAuditRow {
+        id: Uuid::from(event_id(at)),
+        occurred_at: at,
         actor_type: rec.actor_type.as_str(),
         actor_id: rec.actor_id.as_deref(),
         action: rec.action,
@@ -56,7 +51,21 @@ pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now:
         tenant_id: rec.tenant_id.map(AsUuid::uuid),
         partner_id: rec.partner_id.map(AsUuid::uuid),
         details: &rec.details,
-    };
-    diesel::insert_into(audit_events::table).values(&row).execute(conn).await?;
+    }
+}
+
+/// Inserts `rec` on `conn` (normally inside the transaction of the change it records).
+pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table).values(&new_row(rec, now)).execute(conn).await?;
+    Ok(())
+}
+
+/// Inserts a batch of records stamped with their own times in one statement.
+pub(crate) async fn record_all(
+    conn: &mut AsyncPgConnection,
+    records: &[(AuditRecord, DateTime<Utc>)],
+) -> QueryResult<()> {
+    let rows: Vec<NewAuditRow<'_>> = records.iter().map(|(rec, at)| new_row(rec, *at)).collect();
+    diesel::insert_into(audit_events::table).values(&rows).execute(conn).await?;
     Ok(())
 }

@@ -195,10 +195,7 @@ impl AuditRepository for PgAudit {
             return Ok(());
         }
         let mut conn = self.0.conn().await?;
-        for (rec, at) in records {
-            crate::audit::record(&mut conn, rec, *at).await.map_err(db)?;
-        }
-        Ok(())
+        crate::audit::record_all(&mut conn, records).await.map_err(db)
     }
 
     async fn stats(&self, reach: Reach, now: DateTime<Utc>, exact_below: i64) -> Result<Stats, RepoError> {
@@ -287,7 +284,8 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
-/// Most records written per batch.
+/// Most records written per batch, in one INSERT (13 parameters a row: far below PostgreSQL's
+/// 65,535).
 const BATCH: usize = 500;
 
 /// Records the queue holds at most; beyond it, records are dropped and counted.
