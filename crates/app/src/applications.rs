@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Denial, Owner, Reach, Target, can, reach};
-use scaikey_domain::application::{self as appdom, Application, ClientSettings};
+use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, TenantId, UserId};
 use scaikey_domain::principal::Principal;
@@ -47,6 +47,8 @@ pub struct ApplicationInput {
     pub allowed_origins: Option<Vec<String>>,
     /// `allowed_scopes`.
     pub allowed_scopes: Option<Vec<String>>,
+    /// `allowed_resources`.
+    pub allowed_resources: Option<Vec<String>>,
     /// `grant_types`.
     pub grant_types: Option<Vec<String>>,
     /// `token_lifetime`.
@@ -164,15 +166,17 @@ impl ApplicationService {
             None => Some(Status::Active),
         };
         let settings = match (app_type, triple) {
-            (Some(t), Some((level, _, _))) => match ClientSettings::validate(
-                t,
-                level,
-                input.redirect_uris.clone().unwrap_or_default(),
-                input.post_logout_redirect_uris.clone().unwrap_or_default(),
-                input.allowed_origins.clone().unwrap_or_default(),
-                input.allowed_scopes.clone().unwrap_or_default(),
-                input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
-            ) {
+            (Some(t), Some((level, _, _))) => match (ClientSettingsInput {
+                application_type: t,
+                redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
+                post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
+                allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
+                allowed_scopes: input.allowed_scopes.clone().unwrap_or_default(),
+                allowed_resources: input.allowed_resources.clone().unwrap_or_default(),
+                grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
+            })
+            .validate(level)
+            {
                 Ok(s) => Some(s),
                 Err(e) => {
                     e.errors().iter().for_each(|x| errs.push(x.clone()));
@@ -293,17 +297,23 @@ impl ApplicationService {
             || input.post_logout_redirect_uris.is_some()
             || input.allowed_origins.is_some()
             || input.allowed_scopes.is_some()
+            || input.allowed_resources.is_some()
             || input.grant_types.is_some();
         let settings = if touches_settings {
-            match ClientSettings::validate(
-                app.application_type,
-                app.scope,
-                input.redirect_uris.clone().unwrap_or_else(|| app.redirect_uris.clone()),
-                input.post_logout_redirect_uris.clone().unwrap_or_else(|| app.post_logout_redirect_uris.clone()),
-                input.allowed_origins.clone().unwrap_or_else(|| app.allowed_origins.clone()),
-                input.allowed_scopes.clone().unwrap_or_else(|| app.allowed_scopes.clone()),
-                input.grant_types.clone().unwrap_or_else(|| app.grant_types.clone()),
-            ) {
+            match (ClientSettingsInput {
+                application_type: app.application_type,
+                redirect_uris: input.redirect_uris.clone().unwrap_or_else(|| app.redirect_uris.clone()),
+                post_logout_redirect_uris: input
+                    .post_logout_redirect_uris
+                    .clone()
+                    .unwrap_or_else(|| app.post_logout_redirect_uris.clone()),
+                allowed_origins: input.allowed_origins.clone().unwrap_or_else(|| app.allowed_origins.clone()),
+                allowed_scopes: input.allowed_scopes.clone().unwrap_or_else(|| app.allowed_scopes.clone()),
+                allowed_resources: input.allowed_resources.clone().unwrap_or_else(|| app.allowed_resources.clone()),
+                grant_types: input.grant_types.clone().unwrap_or_else(|| app.grant_types.clone()),
+            })
+            .validate(app.scope)
+            {
                 Ok(s) => Some(s),
                 Err(e) => {
                     e.errors().iter().for_each(|x| errs.push(x.clone()));

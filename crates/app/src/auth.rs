@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::Duration;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{SessionId, TenantId, UserId};
+use scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE;
 use scaikey_domain::password::MAX_PASSWORD_LEN;
 use scaikey_domain::principal::{Principal, UserPrincipal};
 use scaikey_domain::status::Status;
@@ -190,6 +191,7 @@ impl AuthService {
         let token = AccessToken {
             principal: principal.clone(),
             scope: USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            audience: SCAIKEY_AUDIENCE.to_string(),
             jti: self.ids.next(),
             issued_at: now,
             expires_at: (now + self.settings.access_token_ttl).min(session.expires_at),
@@ -330,6 +332,7 @@ mod tests {
                 roles: principal.roles,
             }),
             scope: vec![],
+            audience: SCAIKEY_AUDIENCE.into(),
             jti: ulid::Ulid::nil(),
             issued_at: chrono::Utc::now(),
             expires_at: chrono::Utc::now() + Duration::hours(1),

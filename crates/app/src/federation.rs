@@ -315,7 +315,10 @@ fn agent_fields(input: &AgentInput, creating: bool) -> Result<AgentFields, Valid
         .as_ref()
         .and_then(|d| errs.take(v::optional_text("description", d.as_deref(), v::MAX_DESCRIPTION_LEN)));
     let allowed_tools = input.allowed_tools.as_ref().and_then(|t| fed::names(&mut errs, "allowed_tools", t));
-    let allowed_scopes = input.allowed_scopes.as_ref().and_then(|s| fed::names(&mut errs, "allowed_scopes", s));
+    let allowed_scopes = input
+        .allowed_scopes
+        .as_ref()
+        .and_then(|s| scaikey_domain::oauth_scope::scope_list(&mut errs, "allowed_scopes", s));
     let rate_limit_rpm = input.rate_limit_rpm.and_then(|r| errs.take(fed::rate_limit(r)));
     let status = input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
     errs.into_result()?;

@@ -1,4 +1,6 @@
-//! The token endpoint's `client_credentials` grant (RFC 6749 §4.4) and its errors (§5.2).
+//! The token endpoint's `client_credentials` grant (RFC 6749 §4.4) with RFC 8707 resource
+//! indicators, and its errors (§5.2). Scope narrowing and the audience rule are the domain's
+//! ([`scaikey_domain::oauth_scope`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::application::{Application, CLIENT_CREDENTIALS};
 use scaikey_domain::audit::{ActorType, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::ApplicationId;
+use scaikey_domain::oauth_scope::{self, SCAIKEY_AUDIENCE};
 use scaikey_domain::principal::{ClientPrincipal, Principal};
 use scaikey_domain::status::Status;
 use serde_json::json;
@@ -29,7 +32,12 @@ pub enum OAuthError {
     UnsupportedGrantType,
     /// A requested scope is not in the application's `allowed_scopes`.
     InvalidScope(String),
-    /// Storage or signing failed (HTTP 500/503); the cause is logged.
+    /// A requested `resource` is malformed or not in the application's `allowed_resources`
+    /// (RFC 8707 §2).
+    InvalidTarget(String),
+    /// The database cannot be reached (HTTP 503); the cause is logged.
+    TemporarilyUnavailable,
+    /// Storage or signing failed (HTTP 500); the cause is logged.
     ServerError,
 }
 
@@ -43,6 +51,8 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::InvalidTarget(_) => "invalid_target",
+            OAuthError::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthError::ServerError => "server_error",
         }
     }
@@ -51,10 +61,11 @@ impl OAuthError {
     #[must_use]
     pub fn description(&self) -> String {
         match self {
-            OAuthError::InvalidRequest(d) | OAuthError::InvalidScope(d) => d.clone(),
+            OAuthError::InvalidRequest(d) | OAuthError::InvalidScope(d) | OAuthError::InvalidTarget(d) => d.clone(),
             OAuthError::InvalidClient => "Client authentication failed".into(),
             OAuthError::UnauthorizedClient => "This client may not use the client_credentials grant".into(),
             OAuthError::UnsupportedGrantType => "Only client_credentials is supported at this endpoint".into(),
+            OAuthError::TemporarilyUnavailable => "The service is temporarily unavailable; try again".into(),
             OAuthError::ServerError => "The server could not issue a token".into(),
         }
     }
@@ -69,6 +80,8 @@ pub struct ClientToken {
     pub expires_in: i64,
     /// Granted scopes, space-separated.
     pub scope: String,
+    /// The token's `aud`.
+    pub audience: String,
 }
 
 /// Tokens issued to one client since the last [`OAuthService::flush_issued`].
@@ -119,15 +132,18 @@ impl OAuthService {
     }
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
-    /// scopes when absent). Issued and refused tokens are audited (never the secret or token).
+    /// scopes when absent) meant for `resources` (RFC 8707; at most one distinct, from the
+    /// client's `allowed_resources`; ScaiKey's own APIs when none). Issued and refused tokens
+    /// are audited (never the secret or token).
     pub async fn client_credentials(
         &self,
         client_id: &str,
         secret: &str,
         scope: Option<&str>,
+        resources: &[&str],
         meta: &RequestMeta,
     ) -> Result<ClientToken, OAuthError> {
-        let result = self.issue(client_id, secret, scope).await;
+        let result = self.issue(client_id, secret, scope, resources).await;
         match &result {
             Ok((found, t)) => self.tally(&found.0, t, client_id, meta),
             Err(e) => self.audit.submit(
@@ -163,6 +179,16 @@ impl OAuthService {
                 entry.scopes.push(s.to_string());
             }
         }
+        if t.audience != SCAIKEY_AUDIENCE
+            && let Some(d) = entry.record.details.as_object_mut()
+        {
+            let auds = d.entry("audiences").or_insert_with(|| json!([]));
+            if let Some(a) = auds.as_array_mut()
+                && !a.iter().any(|x| x == &json!(t.audience))
+            {
+                a.push(json!(t.audience));
+            }
+        }
     }
 
     /// Writes one audit event per client that was issued tokens since the last call. Returns the
@@ -190,10 +216,14 @@ impl OAuthService {
         client_id: &str,
         secret: &str,
         scope: Option<&str>,
+        resources: &[&str],
     ) -> Result<(ApplicationWithDigest, ClientToken), OAuthError> {
         let found = self.apps.by_client_id(client_id).await.map_err(|e| {
             tracing::error!(error = %e, "client lookup failed");
-            OAuthError::ServerError
+            match e {
+                crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+                _ => OAuthError::ServerError,
+            }
         })?;
         let Some(found) = found else {
             tracing::info!(client_id, reason = "unknown client", "token refused");
@@ -214,21 +244,10 @@ impl OAuthService {
         if !app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
             return Err(OAuthError::UnauthorizedClient);
         }
-        let granted: Vec<String> = match scope.map(str::split_whitespace) {
-            Some(requested) => {
-                let mut out: Vec<String> = Vec::new();
-                for s in requested {
-                    if !app.allowed_scopes.iter().any(|a| a == s) {
-                        return Err(OAuthError::InvalidScope(format!("Scope '{s}' is not allowed for this client")));
-                    }
-                    if !out.iter().any(|x| x == s) {
-                        out.push(s.to_string());
-                    }
-                }
-                out
-            }
-            None => app.allowed_scopes.clone(),
-        };
+        let granted =
+            oauth_scope::narrow(scope, &app.allowed_scopes).map_err(|r| OAuthError::InvalidScope(r.describe()))?;
+        let audience = oauth_scope::audience(resources, &app.allowed_resources, SCAIKEY_AUDIENCE)
+            .map_err(|r| OAuthError::InvalidTarget(r.describe()))?;
         let now = self.clock.now();
         let token = AccessToken {
             principal: Principal::Client(ClientPrincipal {
@@ -240,6 +259,7 @@ impl OAuthService {
                 scopes: granted.clone(),
             }),
             scope: granted.clone(),
+            audience: audience.clone(),
             jti: self.ids.next(),
             issued_at: now,
             expires_at: now + Duration::seconds(app.token_lifetime),
@@ -248,7 +268,8 @@ impl OAuthService {
             tracing::error!(error = %e, "signing failed");
             OAuthError::ServerError
         })?;
-        let token = ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" ") };
+        let token =
+            ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" "), audience };
         Ok((found.clone(), token))
     }
 }

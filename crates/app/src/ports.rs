@@ -195,6 +195,9 @@ pub struct AccessToken {
     pub principal: Principal,
     /// OAuth scopes granted.
     pub scope: Vec<String>,
+    /// Whom it is meant for (`aud`): a resource indicator, or `scaikey` for ScaiKey's own APIs
+    /// ([`scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE`]).
+    pub audience: String,
     /// Unique token ID.
     pub jti: Ulid,
     /// Issue time.
@@ -215,6 +218,9 @@ pub enum TokenRejection {
     /// `iss` is not ours.
     #[error("Invalid token issuer")]
     WrongIssuer,
+    /// `aud` names another resource: the token is not meant for this API.
+    #[error("Token is not meant for this API")]
+    WrongAudience,
     /// The session was revoked (or the user suspended, deleted or its password reset).
     #[error("Session has been revoked")]
     Revoked,
@@ -223,9 +229,10 @@ pub enum TokenRejection {
 /// Signs and verifies access tokens (JWT with a `kid`).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait TokenCodec: Send + Sync {
-    /// Encodes and signs.
+    /// Encodes and signs as an RFC 9068 access token (`typ: at+jwt`, `aud` = `token.audience`).
     fn sign(&self, token: &AccessToken) -> anyhow::Result<String>;
-    /// Verifies signature, issuer and expiry, and decodes.
+    /// Verifies signature, `typ`, issuer and expiry, and decodes a token meant for ScaiKey's own
+    /// APIs (`aud` = `scaikey`; any other audience is [`TokenRejection::WrongAudience`]).
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection>;
 }
 

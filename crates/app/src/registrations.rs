@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use scaikey_domain::access::{Action, Denial, Target, can, reach};
-use scaikey_domain::application::{self as appdom, Application, ClientSettings};
+use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, RegistrationRequestId};
 use scaikey_domain::registration::{RegistrationEvent, RegistrationRequest, effective_status};
@@ -49,6 +49,8 @@ pub struct RegistrationInput {
     pub allowed_origins: Option<Vec<String>>,
     /// `requested_scopes`.
     pub requested_scopes: Option<Vec<String>>,
+    /// `requested_resources`.
+    pub requested_resources: Option<Vec<String>>,
     /// `grant_types`.
     pub grant_types: Option<Vec<String>>,
     /// `contact_email`.
@@ -162,22 +164,26 @@ impl RegistrationService {
                     .requested_scopes
                     .clone()
                     .unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
-                match ClientSettings::validate(
-                    t,
-                    level,
-                    input.redirect_uris.clone().unwrap_or_default(),
-                    input.post_logout_redirect_uris.clone().unwrap_or_default(),
-                    input.allowed_origins.clone().unwrap_or_default(),
-                    scopes,
-                    input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
-                ) {
+                match (ClientSettingsInput {
+                    application_type: t,
+                    redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
+                    post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
+                    allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
+                    allowed_scopes: scopes,
+                    allowed_resources: input.requested_resources.clone().unwrap_or_default(),
+                    grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
+                })
+                .validate(level)
+                {
                     Ok(s) => Some(s),
                     Err(e) => {
                         for x in e.errors() {
-                            // The request calls them requested_scopes.
+                            // The request calls them requested_scopes and requested_resources.
                             let mut x = x.clone();
-                            if x.loc.first().is_some_and(|f| f == "allowed_scopes") {
-                                x.loc[0] = "requested_scopes".into();
+                            match x.loc.first().map(String::as_str) {
+                                Some("allowed_scopes") => x.loc[0] = "requested_scopes".into(),
+                                Some("allowed_resources") => x.loc[0] = "requested_resources".into(),
+                                _ => {}
                             }
                             errs.push(x);
                         }

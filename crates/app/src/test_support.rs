@@ -53,7 +53,8 @@ pub fn ctx_tenant_admin() -> RequestContext {
     ctx_tenant_admin_parts().0
 }
 
-/// An active GLOBAL SERVICE application `ck_<n>` allowed `admin:read` and client_credentials.
+/// An active GLOBAL SERVICE application `ck_<n>` allowed `admin:read`, `reports:read`, the
+/// resource `https://reports.example` and client_credentials.
 pub fn service_app(n: u64) -> scaikey_domain::application::Application {
     use scaikey_domain::application::{Application, ApplicationType};
     use scaikey_domain::id::ApplicationId;
@@ -72,7 +73,8 @@ pub fn service_app(n: u64) -> scaikey_domain::application::Application {
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         allowed_origins: vec![],
-        allowed_scopes: vec!["admin:read".into()],
+        allowed_scopes: vec!["admin:read".into(), "reports:read".into()],
+        allowed_resources: vec!["https://reports.example".into()],
         grant_types: vec!["client_credentials".into()],
         token_lifetime: 600,
         token_exchange_allowed: false,

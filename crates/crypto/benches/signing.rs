@@ -53,6 +53,7 @@ fn main() {
             scopes: vec!["admin:read".into(), "admin:write".into()],
         }),
         scope: vec!["admin:read".into(), "admin:write".into()],
+        audience: "scaikey".into(),
         jti: ulid::Ulid::new(),
         issued_at: now,
         expires_at: now + chrono::Duration::hours(1),

@@ -1,4 +1,5 @@
-//! Access tokens as JWTs (contract §2 claims), and the JWKS document.
+//! Access tokens as RFC 9068 JWTs (`typ: at+jwt`; contract §2 and §7 claims), and the JWKS
+//! document.
 
 use std::collections::HashMap;
 
@@ -20,6 +21,8 @@ use crate::keys::{KeyMaterial, SigningAlg};
 
 /// Seconds of clock skew tolerated on `exp`.
 const LEEWAY_SECS: u64 = 5;
+/// The JOSE `typ` of access tokens (RFC 9068 §2.1).
+const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -61,6 +64,7 @@ enum Signer {
 /// Signs with the active key, verifies with every active key (by `kid`).
 pub struct JwtCodec {
     issuer: String,
+    /// The `aud` that [`TokenCodec::verify`] accepts (ScaiKey's own APIs).
     audience: String,
     kid: String,
     alg: Algorithm,
@@ -98,7 +102,8 @@ fn decoding_key(k: &KeyMaterial) -> anyhow::Result<DecodingKey> {
 
 impl JwtCodec {
     /// Builds the codec. `keys` are all active keys; the first of `alg` signs. Tokens carry
-    /// `iss = issuer` and `aud = audience`, and only such tokens verify.
+    /// `iss = issuer` and the `aud` of each [`AccessToken`]; only tokens with `aud = audience`
+    /// verify.
     pub fn new(issuer: &str, audience: &str, keys: &[KeyMaterial], alg: SigningAlg) -> anyhow::Result<JwtCodec> {
         let active = keys.iter().find(|k| k.alg == alg).ok_or_else(|| anyhow::anyhow!("no {} key", alg.as_str()))?;
         let signing = match alg {
@@ -106,7 +111,7 @@ impl JwtCodec {
                 let rng = SystemRandom::new();
                 let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &active.private_der, &rng)
                     .map_err(|_| anyhow::anyhow!("signing key {} is not a P-256 PKCS#8 key", active.kid))?;
-                let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": active.kid});
+                let header = serde_json::json!({"typ": ACCESS_TOKEN_TYP, "alg": "ES256", "kid": active.kid});
                 Signer::Es256 {
                     pair: Box::new(pair),
                     rng,
@@ -166,7 +171,7 @@ impl TokenCodec for JwtCodec {
         let mut c = Claims {
             iss: self.issuer.clone(),
             sub: String::new(),
-            aud: self.audience.clone(),
+            aud: t.audience.clone(),
             exp: t.expires_at.timestamp(),
             iat: t.issued_at.timestamp(),
             jti: t.jti.to_string(),
@@ -211,6 +216,7 @@ impl TokenCodec for JwtCodec {
             }
             Signer::Rs256(key) => {
                 let mut header = Header::new(self.alg);
+                header.typ = Some(ACCESS_TOKEN_TYP.into());
                 header.kid = Some(self.kid.clone());
                 Ok(encode(&header, &c, key)?)
             }
@@ -221,7 +227,8 @@ impl TokenCodec for JwtCodec {
         let header = decode_header(jwt).map_err(|_| TokenRejection::Invalid)?;
         let kid = header.kid.ok_or(TokenRejection::Invalid)?;
         let v = self.verifiers.get(&kid).ok_or(TokenRejection::Invalid)?;
-        if header.alg != v.alg {
+        // An ID token or any other JWT signed by the same key is not an access token.
+        if header.alg != v.alg || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(TokenRejection::Invalid);
         }
         let mut validation = Validation::new(v.alg);
@@ -233,6 +240,7 @@ impl TokenCodec for JwtCodec {
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenRejection::Expired,
                 ErrorKind::InvalidIssuer => TokenRejection::WrongIssuer,
+                ErrorKind::InvalidAudience => TokenRejection::WrongAudience,
                 _ => TokenRejection::Invalid,
             })?
             .claims;
@@ -261,6 +269,7 @@ impl TokenCodec for JwtCodec {
         Ok(AccessToken {
             principal,
             scope,
+            audience: c.aud,
             jti: c.jti.parse().map_err(|_| TokenRejection::Invalid)?,
             issued_at: to_time(c.iat)?,
             expires_at: to_time(c.exp)?,
@@ -293,6 +302,7 @@ mod tests {
                 roles: Roles::from_iter([Role::SuperAdmin]),
             }),
             scope: vec!["openid".into()],
+            audience: "scaikey".into(),
             jti: Ulid::new(),
             issued_at: now,
             expires_at: now + exp_in,

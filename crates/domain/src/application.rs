@@ -5,14 +5,15 @@
 //! - Origins are `scheme://host[:port]` with the same scheme rule.
 //! - `SPA`, `NATIVE` and `SAML_SP` are public (no secret); `WEB` and `SERVICE` are confidential.
 //! - `SERVICE` uses only `client_credentials`; public clients never do.
-//! - Scopes and grant types come from fixed vocabularies; `admin:read`/`admin:write` only for
-//!   `GLOBAL` `SERVICE` applications (they make platform tokens).
+//! - Scopes are any RFC 6749 scope-token ([`crate::oauth_scope`]); `admin:read`/`admin:write`
+//!   only for `GLOBAL` `SERVICE` applications (they make platform tokens). Resources (RFC 8707)
+//!   are absolute URIs. Grant types come from a fixed vocabulary.
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::id::{ApplicationId, PartnerId, TenantId};
-use crate::principal::{ADMIN_READ_SCOPE, ADMIN_WRITE_SCOPE};
+use crate::oauth_scope;
 use crate::scope::ScopeLevel;
 use crate::status::Status;
 use crate::validation::{self as v, FieldError, ValidationErrors};
@@ -37,19 +38,6 @@ pub const GRANT_TYPES: [&str; 5] = [
     CLIENT_CREDENTIALS,
     "urn:ietf:params:oauth:grant-type:token-exchange",
     "urn:ietf:params:oauth:grant-type:device_code",
-];
-/// Scopes ScaiKey knows.
-pub const SCOPES: [&str; 10] = [
-    "openid",
-    "profile",
-    "email",
-    "phone",
-    "address",
-    "offline_access",
-    "groups",
-    "roles",
-    ADMIN_READ_SCOPE,
-    ADMIN_WRITE_SCOPE,
 ];
 
 /// Kind of application.
@@ -140,6 +128,8 @@ pub struct Application {
     pub allowed_origins: Vec<String>,
     /// Scopes it may be granted.
     pub allowed_scopes: Vec<String>,
+    /// Resources (RFC 8707) it may ask tokens for; each becomes the token's `aud`.
+    pub allowed_resources: Vec<String>,
     /// Grant types it may use.
     pub grant_types: Vec<String>,
     /// Access token lifetime, seconds.
@@ -179,8 +169,43 @@ pub struct ClientSettings {
     pub allowed_origins: Vec<String>,
     /// Scopes.
     pub allowed_scopes: Vec<String>,
+    /// Resources (RFC 8707) tokens may be asked for.
+    pub allowed_resources: Vec<String>,
     /// Grant types.
     pub grant_types: Vec<String>,
+}
+
+/// OAuth settings as a client sent them, before [`ClientSettingsInput::validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettingsInput {
+    /// Type.
+    pub application_type: ApplicationType,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// CORS origins.
+    pub allowed_origins: Vec<String>,
+    /// Scopes.
+    pub allowed_scopes: Vec<String>,
+    /// Resources.
+    pub allowed_resources: Vec<String>,
+    /// Grant types.
+    pub grant_types: Vec<String>,
+}
+
+impl From<ClientSettings> for ClientSettingsInput {
+    fn from(s: ClientSettings) -> Self {
+        ClientSettingsInput {
+            application_type: s.application_type,
+            redirect_uris: s.redirect_uris,
+            post_logout_redirect_uris: s.post_logout_redirect_uris,
+            allowed_origins: s.allowed_origins,
+            allowed_scopes: s.allowed_scopes,
+            allowed_resources: s.allowed_resources,
+            grant_types: s.grant_types,
+        }
+    }
 }
 
 fn is_loopback(u: &Url) -> bool {
@@ -249,22 +274,24 @@ fn vocabulary(known: &'static [&'static str]) -> impl Fn(&str) -> Result<(), Str
     }
 }
 
-impl ClientSettings {
+impl ClientSettingsInput {
     /// Validates settings for an application of `level`, reporting every problem.
-    pub fn validate(
-        application_type: ApplicationType,
-        level: ScopeLevel,
-        redirect_uris: Vec<String>,
-        post_logout_redirect_uris: Vec<String>,
-        allowed_origins: Vec<String>,
-        allowed_scopes: Vec<String>,
-        grant_types: Vec<String>,
-    ) -> Result<ClientSettings, ValidationErrors> {
+    pub fn validate(self, level: ScopeLevel) -> Result<ClientSettings, ValidationErrors> {
+        let ClientSettingsInput {
+            application_type,
+            redirect_uris,
+            post_logout_redirect_uris,
+            allowed_origins,
+            allowed_scopes,
+            allowed_resources,
+            grant_types,
+        } = self;
         let mut errs = ValidationErrors::new();
         list(&mut errs, "redirect_uris", &redirect_uris, redirect_uri);
         list(&mut errs, "post_logout_redirect_uris", &post_logout_redirect_uris, redirect_uri);
         list(&mut errs, "allowed_origins", &allowed_origins, origin);
-        list(&mut errs, "allowed_scopes", &allowed_scopes, vocabulary(&SCOPES));
+        oauth_scope::scope_list(&mut errs, "allowed_scopes", &allowed_scopes);
+        oauth_scope::resource_list(&mut errs, "allowed_resources", &allowed_resources);
         list(&mut errs, "grant_types", &grant_types, vocabulary(&GRANT_TYPES));
         let has = |g: &str| grant_types.iter().any(|x| x == g);
         match application_type {
@@ -303,7 +330,7 @@ impl ClientSettings {
                 "authorization_code needs at least one redirect URI",
             ));
         }
-        let admin = allowed_scopes.iter().any(|s| s == ADMIN_READ_SCOPE || s == ADMIN_WRITE_SCOPE);
+        let admin = allowed_scopes.iter().any(|s| oauth_scope::is_admin_scope(s));
         if admin && !(application_type == ApplicationType::Service && level == ScopeLevel::Global) {
             errs.push(FieldError::new(
                 "allowed_scopes",
@@ -318,6 +345,7 @@ impl ClientSettings {
             post_logout_redirect_uris,
             allowed_origins,
             allowed_scopes,
+            allowed_resources,
             grant_types,
         })
     }
@@ -404,7 +432,16 @@ mod tests {
         scopes: &[&str],
         grants: &[&str],
     ) -> Result<ClientSettings, ValidationErrors> {
-        ClientSettings::validate(t, level, s(redirects), vec![], vec![], s(scopes), s(grants))
+        ClientSettingsInput {
+            application_type: t,
+            redirect_uris: s(redirects),
+            post_logout_redirect_uris: vec![],
+            allowed_origins: vec![],
+            allowed_scopes: s(scopes),
+            allowed_resources: vec![],
+            grant_types: s(grants),
+        }
+        .validate(level)
     }
 
     #[test]
@@ -422,8 +459,40 @@ mod tests {
         assert!(check(Spa, Tenant, &["https://a.example/cb"], &["openid"], &["authorization_code"]).is_ok());
         assert!(check(Web, Tenant, &[], &["openid"], &["authorization_code"]).is_err(), "needs a redirect");
         assert!(check(SamlSp, Tenant, &[], &[], &["refresh_token"]).is_err());
-        assert!(check(Web, Tenant, &["https://a.example/cb"], &["made:up"], &["authorization_code"]).is_err());
+        // Applications name their own scopes; only malformed ones are refused.
+        assert!(
+            check(Web, Tenant, &["https://a.example/cb"], &["reports:read", "openid"], &["authorization_code"]).is_ok()
+        );
+        assert!(check(Service, Partner, &[], &["sync:read"], &["client_credentials"]).is_ok());
+        assert!(check(Web, Tenant, &["https://a.example/cb"], &["made up"], &["authorization_code"]).is_err());
         assert!(check(Web, Tenant, &["https://a.example/cb"], &["openid"], &["password"]).is_err());
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let e = ClientSettingsInput {
+            application_type: ApplicationType::Web,
+            redirect_uris: s(&["http://a.example/cb"]),
+            post_logout_redirect_uris: vec![],
+            allowed_origins: s(&["https://a.example/"]),
+            allowed_scopes: s(&["ok", "not ok", "admin:read"]),
+            allowed_resources: s(&["https://api.example", "relative"]),
+            grant_types: s(&["authorization_code", "password"]),
+        }
+        .validate(ScopeLevel::Tenant)
+        .unwrap_err();
+        let locs: Vec<String> = e.errors().iter().map(|x| x.loc.join(".")).collect();
+        assert_eq!(
+            locs,
+            [
+                "redirect_uris.0",
+                "allowed_origins.0",
+                "allowed_scopes.1",
+                "allowed_resources.1",
+                "grant_types.1",
+                "allowed_scopes"
+            ]
+        );
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod federation;
 pub mod group;
 pub mod id;
 pub mod limits;
+pub mod oauth_scope;
 pub mod partner;
 pub mod password;
 pub mod principal;

@@ -48,6 +48,7 @@ impl From<TokenRejection> for ApiError {
             TokenRejection::Invalid => "Invalid token",
             TokenRejection::Expired => "Token has expired",
             TokenRejection::WrongIssuer => "Invalid token issuer",
+            TokenRejection::WrongAudience => "Token is not meant for this API",
             TokenRejection::Revoked => "Session has been revoked",
         })
     }

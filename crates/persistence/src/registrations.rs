@@ -10,7 +10,7 @@ use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
 use scaikey_domain::access::Reach;
-use scaikey_domain::application::{Application, ApplicationType, ClientSettings};
+use scaikey_domain::application::{Application, ApplicationType, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, RegistrationRequestId, TenantId};
 use scaikey_domain::registration::{
@@ -42,6 +42,7 @@ struct RegRow {
     post_logout_redirect_uris: Vec<String>,
     allowed_origins: Vec<String>,
     requested_scopes: Vec<String>,
+    requested_resources: Vec<String>,
     grant_types: Vec<String>,
     contact_email: String,
     contact_name: Option<String>,
@@ -63,15 +64,16 @@ fn to_request(r: RegRow, tenant_partner: Option<Uuid>) -> Result<RegistrationReq
     let application_type = ApplicationType::parse(&r.application_type).unwrap_or(ApplicationType::Web);
     let scope = ScopeLevel::parse(&r.scope).unwrap_or(ScopeLevel::Tenant);
     // Stored settings were validated on the way in; rebuild them without re-checking.
-    let settings = ClientSettings::validate(
+    let settings = ClientSettingsInput {
         application_type,
-        scope,
-        r.redirect_uris,
-        r.post_logout_redirect_uris,
-        r.allowed_origins,
-        r.requested_scopes,
-        r.grant_types,
-    )
+        redirect_uris: r.redirect_uris,
+        post_logout_redirect_uris: r.post_logout_redirect_uris,
+        allowed_origins: r.allowed_origins,
+        allowed_scopes: r.requested_scopes,
+        allowed_resources: r.requested_resources,
+        grant_types: r.grant_types,
+    }
+    .validate(scope)
     .map_err(|e| RepoError::Unknown(anyhow::anyhow!("stored registration request {} is invalid: {e}", r.id)))?;
     Ok(RegistrationRequest {
         id: RegistrationRequestId::from_uuid(r.id),
@@ -187,6 +189,7 @@ impl RegistrationRepository for PgRegistrations {
                         rr::post_logout_redirect_uris.eq(&s.post_logout_redirect_uris),
                         rr::allowed_origins.eq(&s.allowed_origins),
                         rr::requested_scopes.eq(&s.allowed_scopes),
+                        rr::requested_resources.eq(&s.allowed_resources),
                         rr::grant_types.eq(&s.grant_types),
                         rr::contact_email.eq(&r.contact_email),
                         rr::contact_name.eq(&r.contact_name),

@@ -159,6 +159,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        allowed_resources -> Array<Text>,
     }
 }
 
@@ -201,6 +202,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        requested_resources -> Array<Text>,
     }
 }
 

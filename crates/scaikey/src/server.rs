@@ -196,6 +196,10 @@ fn random_password() -> anyhow::Result<String> {
 
 /// Migrates, loads keys, builds the services, bootstraps the admin and binds the HTTP server.
 pub async fn start(settings: Settings) -> anyhow::Result<Started> {
+    // Bound first, so an unset issuer names the real address (also with port 0).
+    let listener =
+        std::net::TcpListener::bind(&settings.listen).with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr().context("no listen address")?;
     migrate(&settings).await?;
     let db = Database::connect(&DbConfig {
         url: settings.database_url.clone(),
@@ -205,7 +209,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let master = Arc::new(master_key(&settings)?);
     let alg = SigningAlg::parse(&settings.signing_alg)?;
     let keys = load_or_create(&db.signing_keys(), &master, alg).await?;
-    let issuer = settings.issuer();
+    let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
     let codec = Arc::new(JwtCodec::new(&issuer, TOKEN_AUDIENCE, &keys, alg)?);
     let cores = Settings::cores();
     let hasher =
@@ -316,9 +320,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     })
     .workers(workers)
     .shutdown_timeout(10)
-    .bind(&settings.listen)
-    .with_context(|| format!("binding {}", settings.listen))?;
-    let addr = *server.addrs().first().context("no listen address")?;
+    .listen(listener)
+    .with_context(|| format!("listening on {addr}"))?;
     tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
     Ok(Started { addr, server: server.run(), generated_admin, audit: AuditFlusher { oauth, writer: audit_writer } })
 }

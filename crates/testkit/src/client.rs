@@ -33,6 +33,20 @@ impl Resp {
             .unwrap_or_default()
     }
 
+    /// Reads a response whole.
+    pub(crate) async fn read(res: reqwest::Response) -> anyhow::Result<Resp> {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Ok(Resp { status, body, headers })
+    }
+
     /// `body["id"]` as text.
     #[must_use]
     pub fn id(&self) -> String {
@@ -68,17 +82,7 @@ impl ApiClient {
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
-        let res = req.send().await?;
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await?;
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Ok(Resp { status, body, headers })
+        Resp::read(req.send().await?).await
     }
 
     /// GET.

@@ -20,6 +20,7 @@
 
 mod client;
 mod db;
+pub mod tools;
 
 use std::net::SocketAddr;
 
@@ -42,6 +43,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The master key the server runs with (base64).
     pub master_key: String,
+    /// The `iss` of its tokens: [`ISSUER`], or `base_url` for [`TestApp::spawn_discoverable`].
+    pub issuer: String,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -60,12 +63,21 @@ impl TestApp {
 
     /// Starts ScaiKey with extra `SCAIKEY_*` settings (they override the defaults).
     pub async fn spawn_with(extra: &[(&str, &str)]) -> anyhow::Result<TestApp> {
+        Self::start(extra, true).await
+    }
+
+    /// Starts ScaiKey whose issuer is its own address (`base_url`), so a stock client that
+    /// configures itself from discovery reaches every endpoint it names.
+    pub async fn spawn_discoverable(extra: &[(&str, &str)]) -> anyhow::Result<TestApp> {
+        Self::start(extra, false).await
+    }
+
+    async fn start(extra: &[(&str, &str)], fixed_issuer: bool) -> anyhow::Result<TestApp> {
         let db = TestDb::create().await?;
         let master_key = scaikey_crypto::master::MasterKey::generate_base64()?;
         let mut env: Vec<(String, String)> = vec![
             ("SCAIKEY_DATABASE_URL".into(), db.url.clone()),
             ("SCAIKEY_LISTEN".into(), "127.0.0.1:0".into()),
-            ("SCAIKEY_ISSUER".into(), ISSUER.into()),
             ("SCAIKEY_MASTER_KEY".into(), master_key.clone()),
             ("SCAIKEY_BOOTSTRAP_ADMIN_EMAIL".into(), ADMIN_EMAIL.into()),
             ("SCAIKEY_BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
@@ -73,9 +85,16 @@ impl TestApp {
             ("SCAIKEY_DB_MAX_CONNECTIONS".into(), "4".into()),
             ("SCAIKEY_LOG".into(), "warn".into()),
         ];
+        if fixed_issuer {
+            env.push(("SCAIKEY_ISSUER".into(), ISSUER.into()));
+        }
         env.extend(extra.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
-        let (addr, handle, thread) = run_server(scaikey::Settings::load_from(None, env)?).await?;
-        Ok(TestApp { base_url: format!("http://{addr}"), db, master_key, handle, thread: Some(thread) })
+        let settings = scaikey::Settings::load_from(None, env)?;
+        let configured = settings.issuer.clone();
+        let (addr, handle, thread) = run_server(settings).await?;
+        let base_url = format!("http://{addr}");
+        let issuer = configured.unwrap_or_else(|| base_url.clone());
+        Ok(TestApp { base_url, db, master_key, issuer, handle, thread: Some(thread) })
     }
 
     /// Starts another ScaiKey on the same database and master key — its own caches, revocation
@@ -86,7 +105,7 @@ impl TestApp {
             ("SCAIKEY_DATABASE_URL", self.db.url.as_str()),
             ("SCAIKEY_LISTEN", "127.0.0.1:0"),
             ("SCAIKEY_LOG", "warn"),
-            ("SCAIKEY_ISSUER", ISSUER),
+            ("SCAIKEY_ISSUER", self.issuer.as_str()),
             ("SCAIKEY_MASTER_KEY", self.master_key.as_str()),
             ("SCAIKEY_WORKERS", "1"),
             ("SCAIKEY_DB_MAX_CONNECTIONS", "4"),
@@ -120,6 +139,18 @@ impl TestApp {
         Ok(self.with_token(token))
     }
 
+    /// POSTs a form to `/oauth/token`, with HTTP Basic client credentials when given.
+    pub async fn token_request(&self, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> anyhow::Result<Resp> {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/oauth/token", self.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form)?);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        Resp::read(req.send().await?).await
+    }
+
     /// A client holding the bootstrapped super admin's token.
     pub async fn super_admin(&self) -> anyhow::Result<ApiClient> {
         self.login(ADMIN_EMAIL, ADMIN_PASSWORD, None).await
@@ -143,6 +174,18 @@ impl TestApp {
         anyhow::ensure!(r.status == 201, "creating {email} failed: {} {}", r.status, r.body);
         self.login(email, USER_PASSWORD, tenant_id).await
     }
+}
+
+/// The decoded JOSE header and claims of a JWT (no signature check: tests that need one use a
+/// stock library).
+pub fn jwt_parts(token: &str) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let mut dec = || -> anyhow::Result<serde_json::Value> {
+        let part = parts.next().context("not a JWT")?;
+        Ok(serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part)?)?)
+    };
+    Ok((dec()?, dec()?))
 }
 
 /// Password of users made by [`TestApp::user_with_roles`].

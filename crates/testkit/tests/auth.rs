@@ -2,17 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use base64::Engine;
 use scaikey_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, ISSUER, TestApp};
 use serde_json::{Value, json};
 
 fn claims(token: &str) -> (Value, Value) {
-    let mut parts = token.split('.');
-    let dec = |p: Option<&str>| -> Value {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.unwrap_or_default()).unwrap();
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (dec(parts.next()), dec(parts.next()))
+    scaikey_testkit::jwt_parts(token).unwrap()
 }
 
 #[tokio::test]

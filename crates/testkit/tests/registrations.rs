@@ -158,7 +158,7 @@ async fn reject_cancel_validation_and_expiry() {
         (request("PARTNER", json!({})), "body.partner_id"),
         (request("GALAXY", json!({})), "body.scope"),
         (request("TENANT", json!({"tenant_id": t, "contact_email": "nope"})), "body.contact_email"),
-        (request("TENANT", json!({"tenant_id": t, "requested_scopes": ["mind_reading"]})), "body.requested_scopes.0"),
+        (request("TENANT", json!({"tenant_id": t, "requested_scopes": ["mind\\reading"]})), "body.requested_scopes.0"),
         (
             request(
                 "TENANT",

@@ -55,10 +55,10 @@ async fn refusals_are_audited_at_once_and_issued_tokens_as_one_tally_per_client(
     let oauth = service(audit.clone());
     let meta = RequestMeta::default();
     for _ in 0..3 {
-        assert!(oauth.client_credentials("ck_1", "digest-1", Some("admin:read"), &meta).await.is_ok());
+        assert!(oauth.client_credentials("ck_1", "digest-1", Some("admin:read"), &[], &meta).await.is_ok());
     }
-    assert!(oauth.client_credentials("ck_2", "digest-2", None, &meta).await.is_ok());
-    let refused = oauth.client_credentials("ck_1", "wrong", None, &meta).await;
+    assert!(oauth.client_credentials("ck_2", "digest-2", None, &[], &meta).await.is_ok());
+    let refused = oauth.client_credentials("ck_1", "wrong", None, &[], &meta).await;
     assert_eq!(refused.err(), Some(OAuthError::InvalidClient));
     let now = audit.take();
     assert_eq!(now.len(), 1, "only the refusal is written before a flush");
@@ -75,4 +75,35 @@ async fn refusals_are_audited_at_once_and_issued_tokens_as_one_tally_per_client(
     assert_eq!(tallies[0].details["scope"], "admin:read");
     // Drained: nothing more until new tokens are issued.
     assert_eq!(oauth.flush_issued(), 0);
+}
+
+#[tokio::test]
+async fn the_audience_is_the_allowed_resource_else_scaikey() {
+    let audit = Arc::new(Recorded::default());
+    let oauth = service(audit.clone());
+    let meta = RequestMeta::default();
+    let t = oauth.client_credentials("ck_1", "digest-1", Some("reports:read"), &[], &meta).await.unwrap();
+    assert_eq!((t.audience.as_str(), t.scope.as_str()), ("scaikey", "reports:read"));
+    let t = oauth
+        .client_credentials("ck_1", "digest-1", None, &["https://reports.example", "https://reports.example"], &meta)
+        .await
+        .unwrap();
+    assert_eq!(t.audience, "https://reports.example");
+    assert_eq!(t.scope, "admin:read reports:read");
+    for (resources, code) in [
+        (&["https://other.example"][..], "invalid_target"),
+        (&["not a uri"][..], "invalid_target"),
+        (&["https://reports.example", "urn:x"][..], "invalid_target"),
+    ] {
+        let e = oauth.client_credentials("ck_1", "digest-1", None, resources, &meta).await.unwrap_err();
+        assert_eq!(e.code(), code, "{resources:?}");
+    }
+    let e = oauth.client_credentials("ck_1", "digest-1", Some("reports:write"), &[], &meta).await.unwrap_err();
+    assert_eq!(e, OAuthError::InvalidScope("Scope 'reports:write' is not allowed for this client".into()));
+    // Refusals are audited with their error; the tally names the audiences issued for.
+    let refused = audit.take();
+    assert_eq!(refused.iter().filter(|r| r.details["error"] == "invalid_target").count(), 3);
+    oauth.flush_issued();
+    let tally = audit.take();
+    assert_eq!(tally[0].details["audiences"], serde_json::json!(["https://reports.example"]));
 }

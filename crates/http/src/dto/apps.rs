@@ -38,6 +38,8 @@ pub struct ApplicationOut {
     pub allowed_origins: Vec<String>,
     /// Scopes the application may be granted.
     pub allowed_scopes: Vec<String>,
+    /// Resources (RFC 8707 absolute URIs) it may ask tokens for; each becomes the token's `aud`.
+    pub allowed_resources: Vec<String>,
     /// Grant types it may use.
     pub grant_types: Vec<String>,
     /// Access token lifetime in seconds.
@@ -69,6 +71,7 @@ impl From<Application> for ApplicationOut {
             post_logout_redirect_uris: a.post_logout_redirect_uris,
             allowed_origins: a.allowed_origins,
             allowed_scopes: a.allowed_scopes,
+            allowed_resources: a.allowed_resources,
             grant_types: a.grant_types,
             token_lifetime: a.token_lifetime,
             token_exchange_allowed: a.token_exchange_allowed,
@@ -126,9 +129,12 @@ pub struct ApplicationCreate {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// `https://host[:port]` origins.
     pub allowed_origins: Option<Vec<String>>,
-    /// From openid, profile, email, phone, address, offline_access, groups, roles, admin:read,
-    /// admin:write (admin scopes only for GLOBAL SERVICE apps).
+    /// RFC 6749 scope-tokens (1-128 printable ASCII characters, no space, `"` or `\\`): the
+    /// application's own (`reports:read`) and the reserved OIDC scopes; `admin:read` and
+    /// `admin:write` only for GLOBAL SERVICE apps.
     pub allowed_scopes: Option<Vec<String>>,
+    /// Absolute URIs (RFC 8707 resource indicators, no fragment) that `resource` may name.
+    pub allowed_resources: Option<Vec<String>>,
     /// Defaults by type: SERVICE `[client_credentials]`, others `[authorization_code, refresh_token]`.
     pub grant_types: Option<Vec<String>>,
     /// Seconds, 60-86400 (default 3600).
@@ -154,6 +160,7 @@ impl ApplicationCreate {
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             allowed_origins: self.allowed_origins,
             allowed_scopes: self.allowed_scopes,
+            allowed_resources: self.allowed_resources,
             grant_types: self.grant_types,
             token_lifetime: self.token_lifetime,
             token_exchange_allowed: self.token_exchange_allowed,
@@ -179,6 +186,8 @@ pub struct ApplicationUpdate {
     pub allowed_origins: Option<Vec<String>>,
     /// Replaces the list.
     pub allowed_scopes: Option<Vec<String>>,
+    /// Replaces the list.
+    pub allowed_resources: Option<Vec<String>>,
     /// Replaces the list.
     pub grant_types: Option<Vec<String>>,
     /// Seconds, 60-86400.
@@ -232,6 +241,7 @@ impl ApplicationUpdate {
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             allowed_origins: self.allowed_origins,
             allowed_scopes: self.allowed_scopes,
+            allowed_resources: self.allowed_resources,
             grant_types: self.grant_types,
             token_lifetime: self.token_lifetime,
             token_exchange_allowed: self.token_exchange_allowed,
@@ -376,6 +386,8 @@ pub struct RegistrationOut {
     pub allowed_origins: Vec<String>,
     /// Requested scopes.
     pub requested_scopes: Vec<String>,
+    /// Requested resources (the application's `allowed_resources` once approved).
+    pub requested_resources: Vec<String>,
     /// Grant types.
     pub grant_types: Vec<String>,
     /// Contact.
@@ -423,6 +435,7 @@ impl From<RegistrationRequest> for RegistrationOut {
             post_logout_redirect_uris: r.settings.post_logout_redirect_uris,
             allowed_origins: r.settings.allowed_origins,
             requested_scopes: r.settings.allowed_scopes,
+            requested_resources: r.settings.allowed_resources,
             grant_types: r.settings.grant_types,
             contact_email: r.contact_email,
             contact_name: r.contact_name,
@@ -475,8 +488,10 @@ pub struct RegistrationRequestCreate {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Origins.
     pub allowed_origins: Option<Vec<String>>,
-    /// Default `['openid', 'profile', 'email']`.
+    /// Scope-tokens, the application's own or reserved; default `['openid', 'profile', 'email']`.
     pub requested_scopes: Option<Vec<String>>,
+    /// Absolute URIs (RFC 8707) the application will ask tokens for.
+    pub requested_resources: Option<Vec<String>>,
     /// Default `['authorization_code', 'refresh_token']` (`['client_credentials']` for SERVICE).
     pub grant_types: Option<Vec<String>>,
     /// Contact e-mail.
@@ -505,6 +520,7 @@ impl RegistrationRequestCreate {
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             allowed_origins: self.allowed_origins,
             requested_scopes: self.requested_scopes,
+            requested_resources: self.requested_resources,
             grant_types: self.grant_types,
             contact_email: self.contact_email,
             contact_name: self.contact_name,

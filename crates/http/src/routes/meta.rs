@@ -28,21 +28,40 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.jwks.as_ref())
 }
 
-/// The discovery document (RFC 8414 / OpenID Connect Discovery fields that apply).
-#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "Meta", responses((status = 200, description = "Discovery document")))]
+/// The discovery document (OpenID Connect Discovery 1.0, also served as RFC 8414 authorization
+/// server metadata). It names only what this server does, so a stock client configures itself
+/// from it and nothing else.
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "Meta", operation_id = "openid_configuration",
+    responses((status = 200, description = "Discovery document")))]
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(metadata(&state))
+}
+
+/// RFC 8414 authorization server metadata: the same document as the OpenID discovery.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "Meta", operation_id = "oauth_authorization_server_metadata",
+    responses((status = 200, description = "Authorization server metadata")))]
+pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
+    discovery(state).await
+}
+
+fn metadata(state: &AppState) -> serde_json::Value {
+    use scaikey_domain::oauth_scope::{ADMIN_SCOPES, OIDC_SCOPES};
     let iss = state.issuer.trim_end_matches('/');
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(json!({
+    let scopes: Vec<&str> = OIDC_SCOPES[..3].iter().chain(&ADMIN_SCOPES).copied().collect();
+    json!({
         "issuer": state.issuer,
         "jwks_uri": format!("{iss}/.well-known/jwks.json"),
-        "scopes_supported": ["openid", "profile", "email", "admin:read", "admin:write"],
+        "token_endpoint": format!("{iss}/oauth/token"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        // Reserved scopes ScaiKey gives a meaning to; applications add their own.
+        "scopes_supported": scopes,
         "response_types_supported": [],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.signing_alg],
-        "token_endpoint_auth_signing_alg_values_supported": [state.signing_alg],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "sid", "tenant_id", "partner_id", "roles", "client_id", "app_id", "scope_level"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id", "sid", "tenant_id", "partner_id", "roles", "app_id", "scope_level"],
         "scaikey_login_endpoint": format!("{iss}/api/v1/auth/login"),
-    }))
+    })
 }
 
 /// The OpenAPI document; 404 in production.

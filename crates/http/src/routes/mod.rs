@@ -134,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/readyz", web::get().to(meta::readyz))
     .route("/.well-known/jwks.json", web::get().to(meta::jwks))
     .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
+    .route("/.well-known/oauth-authorization-server", web::get().to(meta::authorization_server_metadata))
     .route("/openapi.json", web::get().to(meta::openapi_json))
     .default_service(web::to(not_found));
 }

@@ -1,5 +1,5 @@
 //! `POST /oauth/token` (RFC 6749): the `client_credentials` grant with HTTP Basic or form client
-//! authentication, and §5.2 errors.
+//! authentication, RFC 8707 `resource` parameters, and §5.2 errors.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -17,6 +17,7 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 fn error(e: &OAuthError, basic: bool) -> HttpResponse {
     let status = match e {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -57,7 +58,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 /// Issue a token.
 #[utoipa::path(
     post, path = "/oauth/token", tag = "OAuth",
-    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grant `client_credentials`, with client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both). Optional `scope`: space-separated, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Errors follow RFC 6749 §5.2; `invalid_client` is a 401.",
+    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grant `client_credentials`, with client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "grant_type=client_credentials&scope=…"),
     responses((status = 200, body = ClientTokenOut), (status = 400, body = OAuthErrorOut), (status = 401, body = OAuthErrorOut))
 )]
@@ -82,8 +83,12 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Clien
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| bad("Malformed form body"))?;
     let mut params = std::collections::HashMap::new();
+    // RFC 8707 §2: `resource` may repeat; every other parameter appears at most once.
+    let mut resources: Vec<String> = Vec::new();
     for (k, v) in pairs {
-        if params.insert(k.clone(), v).is_some() {
+        if k == "resource" {
+            resources.push(v);
+        } else if params.insert(k.clone(), v).is_some() {
             return Err(OAuthError::InvalidRequest(format!("Parameter '{k}' given more than once")));
         }
     }
@@ -109,6 +114,10 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Clien
         return Err(bad("client_id does not match the authenticated client"));
     }
     let scope = params.get("scope").map(String::as_str);
-    let t = state.oauth.client_credentials(&client_id, &secret, scope, &crate::extract::request_meta(req)).await?;
+    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let t = state
+        .oauth
+        .client_credentials(&client_id, &secret, scope, &resources, &crate::extract::request_meta(req))
+        .await?;
     Ok(ClientTokenOut { access_token: t.access_token, token_type: "Bearer", expires_in: t.expires_in, scope: t.scope })
 }
