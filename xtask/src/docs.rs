@@ -96,7 +96,7 @@ fn type_of(s: &Value) -> String {
 fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+            if let Some(r) = m.get("$ref").and_then(Value::as_str).filter(|r| r.starts_with("#/components/schemas/")) {
                 out.insert(ref_name(r).to_string());
             }
             m.values().for_each(|x| collect_refs(x, out));
@@ -139,6 +139,11 @@ fn pages(doc: &Value) -> Vec<(String, String)> {
         let mut refs = BTreeSet::new();
         for (path, method, op) in &ops {
             collect_refs(op, &mut refs);
+            for resp in op["responses"].as_object().into_iter().flatten().map(|(_, r)| r) {
+                if let Some(r) = resp.get("$ref").and_then(Value::as_str) {
+                    collect_refs(&doc["components"]["responses"][ref_name(r)], &mut refs);
+                }
+            }
             let _ = writeln!(md, "### **{}** `{path}`\n", method.to_uppercase());
             if let Some(s) = op["summary"].as_str() {
                 let _ = writeln!(md, "_{}_\n", s.trim_end_matches('.'));
@@ -176,6 +181,11 @@ fn pages(doc: &Value) -> Vec<(String, String)> {
             }
             let _ = writeln!(md, "**Responses:**\n\n| Status | Body |\n|---|---|");
             for (status, resp) in op["responses"].as_object().into_iter().flatten() {
+                // A reusable answer (`#/components/responses/…`) reads like an inline one.
+                let resp = match resp.get("$ref").and_then(Value::as_str) {
+                    Some(r) => &doc["components"]["responses"][ref_name(r)],
+                    None => resp,
+                };
                 let body = resp["content"]
                     .as_object()
                     .and_then(|c| c.iter().next())

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Denial, Owner, Reach, Target, can, reach};
-use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
+use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput, IdTokenAlg};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, TenantId, UserId};
 use scaikey_domain::principal::Principal;
@@ -55,6 +55,12 @@ pub struct ApplicationInput {
     pub token_lifetime: Option<i64>,
     /// `token_exchange_allowed`.
     pub token_exchange_allowed: Option<bool>,
+    /// `assignment_required`.
+    pub assignment_required: Option<bool>,
+    /// `first_party`.
+    pub first_party: Option<bool>,
+    /// `id_token_signed_response_alg`.
+    pub id_token_signed_response_alg: Option<String>,
     /// `status`.
     pub status: Option<String>,
     /// Fields that may not change after creation, present in a PATCH.
@@ -91,6 +97,11 @@ impl std::fmt::Debug for ApplicationService {
 
 fn forbidden() -> AppError {
     AppError::Denied(Denial::Forbidden, RESOURCE)
+}
+
+/// Parses `id_token_signed_response_alg`.
+fn id_token_alg(a: &str) -> Result<IdTokenAlg, FieldError> {
+    v::one_of("id_token_signed_response_alg", a, &IdTokenAlg::ALL, IdTokenAlg::as_str)
 }
 
 /// Generates a public client ID.
@@ -161,6 +172,10 @@ impl ApplicationService {
         let triple =
             appdom::scope_fields(&mut errs, scope.as_deref(), input.partner_id.as_deref(), tenant_id.as_deref());
         let lifetime = errs.take(appdom::token_lifetime(input.token_lifetime));
+        let id_token_alg = match input.id_token_signed_response_alg.as_deref() {
+            Some(a) => errs.take(id_token_alg(a)),
+            None => Some(IdTokenAlg::default()),
+        };
         let status = match input.status.as_deref() {
             Some(s) => errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)),
             None => Some(Status::Active),
@@ -193,7 +208,8 @@ impl ApplicationService {
             Some(lifetime),
             Some(status),
             Some(settings),
-        ) = (name, description, triple, lifetime, status, settings)
+            Some(id_token_alg),
+        ) = (name, description, triple, lifetime, status, settings, id_token_alg)
         else {
             return Err(AppError::Invalid(errs));
         };
@@ -222,6 +238,9 @@ impl ApplicationService {
             settings,
             token_lifetime: lifetime,
             token_exchange_allowed: input.token_exchange_allowed.unwrap_or(false),
+            assignment_required: input.assignment_required.unwrap_or(false),
+            first_party: input.first_party.unwrap_or(true),
+            id_token_signed_response_alg: id_token_alg,
             status,
         };
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "application.create", "application")
@@ -293,6 +312,8 @@ impl ApplicationService {
         let token_lifetime = input.token_lifetime.and_then(|t| errs.take(appdom::token_lifetime(Some(t))));
         let status =
             input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
+        let id_token_signed_response_alg =
+            input.id_token_signed_response_alg.as_deref().and_then(|a| errs.take(id_token_alg(a)));
         let touches_settings = input.redirect_uris.is_some()
             || input.post_logout_redirect_uris.is_some()
             || input.allowed_origins.is_some()
@@ -330,6 +351,9 @@ impl ApplicationService {
             settings,
             token_lifetime,
             token_exchange_allowed: input.token_exchange_allowed,
+            assignment_required: input.assignment_required,
+            first_party: input.first_party,
+            id_token_signed_response_alg,
             status,
         };
         if patch == ApplicationPatch::default() {

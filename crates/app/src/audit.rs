@@ -3,9 +3,12 @@
 //! Dashboard counts are cached per reach for [`STATS_TTL`], so a page polling every few seconds
 //! costs at most one round of counts per reach per interval; platform-wide counts of large tables
 //! come from planner statistics (exact below [`EXACT_BELOW`] rows), so no request scans millions
-//! of rows. Partner and tenant counts are exact and use the per-tenant indexes.
+//! of rows. Partner and tenant counts are exact and use the per-tenant indexes. A write in this
+//! process ([`AuditService::note_write`]) drops the cache, so a caller reads its own writes;
+//! other processes' writes show within [`STATS_TTL`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +20,7 @@ use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{AuditFilter, AuditRepository, Clock, Stats};
+use crate::sync::lock;
 
 const RESOURCE: &str = "Audit event";
 
@@ -31,7 +35,9 @@ pub const ACTIVITY_LIMIT: u32 = 20;
 pub struct AuditService {
     repo: Arc<dyn AuditRepository>,
     clock: Arc<dyn Clock>,
-    cache: Mutex<HashMap<String, (Instant, Stats)>>,
+    /// Counts per reach, with when they were taken and the write generation they saw.
+    cache: Mutex<HashMap<String, (Instant, u64, Stats)>>,
+    writes: AtomicU64,
 }
 
 impl std::fmt::Debug for AuditService {
@@ -43,7 +49,13 @@ impl std::fmt::Debug for AuditService {
 impl AuditService {
     /// Wires the service.
     pub fn new(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, clock, cache: Mutex::new(HashMap::new()) }
+        Self { repo, clock, cache: Mutex::new(HashMap::new()), writes: AtomicU64::new(0) }
+    }
+
+    /// Records that this process changed something the dashboard counts: cached counts taken
+    /// before are not served again.
+    pub fn note_write(&self) {
+        self.writes.fetch_add(1, Ordering::Release);
     }
 
     /// Events within reach, newest first.
@@ -67,21 +79,22 @@ impl AuditService {
         Ok(e)
     }
 
-    /// Counts within reach (cached for [`STATS_TTL`]).
+    /// Counts within reach (cached for [`STATS_TTL`] unless this process wrote since).
     pub async fn stats(&self, ctx: &RequestContext) -> Result<Stats, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
         let key = format!("{r:?}");
-        if let Ok(cache) = self.cache.lock()
-            && let Some((at, s)) = cache.get(&key)
+        // Read before counting: a write that lands during the count makes the next read recount.
+        let generation = self.writes.load(Ordering::Acquire);
+        if let Some((at, seen, s)) = lock(&self.cache).get(&key)
             && at.elapsed() < STATS_TTL
+            && *seen == generation
         {
             return Ok(*s);
         }
         let s = self.repo.stats(r, self.clock.now(), EXACT_BELOW).await?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|_, (at, _)| at.elapsed() < STATS_TTL);
-            cache.insert(key, (Instant::now(), s));
-        }
+        let mut cache = lock(&self.cache);
+        cache.retain(|_, (at, seen, _)| at.elapsed() < STATS_TTL && *seen == generation);
+        cache.insert(key, (Instant::now(), generation, s));
         Ok(s)
     }
 
@@ -106,5 +119,25 @@ mod tests {
         let svc = AuditService::new(Arc::new(repo), Arc::new(fixed_clock()));
         assert_eq!(svc.stats(&ctx_super()).await.unwrap().users, 7);
         assert_eq!(svc.stats(&ctx_super()).await.unwrap().users, 7, "second call served from cache");
+    }
+
+    #[tokio::test]
+    async fn a_write_in_this_process_drops_the_cached_counts() {
+        let mut repo = MockAuditRepository::new();
+        let mut seq = mockall::Sequence::new();
+        repo.expect_stats()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(Stats { partners: 1, ..Stats::default() }));
+        repo.expect_stats()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(Stats { partners: 2, ..Stats::default() }));
+        let svc = AuditService::new(Arc::new(repo), Arc::new(fixed_clock()));
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().partners, 1);
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().partners, 1, "cached");
+        svc.note_write();
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().partners, 2, "recounted after a write");
+        assert_eq!(svc.stats(&ctx_super()).await.unwrap().partners, 2, "cached again");
     }
 }

@@ -13,7 +13,8 @@ use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    AgentFields, AgentRepository, Clock, IdGenerator, IdpFields, IdpRepository, SecretSealer, TenantRepository,
+    AgentFields, AgentFilter, AgentRepository, Clock, IdGenerator, IdpFields, IdpFilter, IdpRepository, SecretSealer,
+    TenantRepository,
 };
 use crate::users::UserService;
 
@@ -262,11 +263,11 @@ impl IdpService {
     pub async fn list(
         &self,
         ctx: &RequestContext,
-        tenant: Option<TenantId>,
+        filter: &IdpFilter,
         page: PageRequest,
     ) -> Result<Page<IdentityProvider>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(IDP))?;
-        Ok(self.repo.list(r, tenant, page).await?)
+        Ok(self.repo.list(r, filter, page).await?)
     }
 
     /// Applies a PATCH; the protocol never changes; `client_secret` replaces (or with `null`
@@ -391,11 +392,11 @@ impl AgentService {
     pub async fn list(
         &self,
         ctx: &RequestContext,
-        tenant: Option<TenantId>,
+        filter: &AgentFilter,
         page: PageRequest,
     ) -> Result<Page<Agent>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(AGENT))?;
-        Ok(self.repo.list(r, tenant, page).await?)
+        Ok(self.repo.list(r, filter, page).await?)
     }
 
     /// Applies a PATCH.

@@ -598,7 +598,7 @@ pub trait SessionRepository: Send + Sync {
 // Applications, assignments, registration requests
 // ---------------------------------------------------------------------------------------------
 
-use scaikey_domain::application::{Application, ApplicationType, ClientSettings};
+use scaikey_domain::application::{Application, ApplicationType, ClientSettings, IdTokenAlg};
 use scaikey_domain::id::{ApplicationId, AssignmentId, RegistrationRequestId};
 use scaikey_domain::registration::{RegistrationEvent, RegistrationRequest, RegistrationStatus};
 use scaikey_domain::scope::ScopeLevel;
@@ -635,6 +635,12 @@ pub struct ApplicationRecord {
     pub token_lifetime: i64,
     /// Token exchange allowed.
     pub token_exchange_allowed: bool,
+    /// Only effective users may sign in.
+    pub assignment_required: bool,
+    /// No consent page.
+    pub first_party: bool,
+    /// ID-token algorithm.
+    pub id_token_signed_response_alg: IdTokenAlg,
     /// Status.
     pub status: Status,
 }
@@ -652,6 +658,12 @@ pub struct ApplicationPatch {
     pub token_lifetime: Option<i64>,
     /// New token-exchange flag.
     pub token_exchange_allowed: Option<bool>,
+    /// New assignment rule.
+    pub assignment_required: Option<bool>,
+    /// New first-party flag.
+    pub first_party: Option<bool>,
+    /// New ID-token algorithm.
+    pub id_token_signed_response_alg: Option<IdTokenAlg>,
     /// New status.
     pub status: Option<Status>,
 }
@@ -839,6 +851,8 @@ pub struct RegistrationRecord {
 /// Filters of the registration list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrationFilter {
+    /// Case-insensitive literal substring of the name, description or contact e-mail.
+    pub search: Option<String>,
     /// Effective status.
     pub status: Option<RegistrationStatus>,
     /// Scope level.
@@ -1024,6 +1038,24 @@ pub struct AgentFields {
     pub status: Option<Status>,
 }
 
+/// Filters of the identity-provider list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdpFilter {
+    /// Case-insensitive literal substring of the name.
+    pub search: Option<String>,
+    /// Those of this tenant.
+    pub tenant_id: Option<TenantId>,
+}
+
+/// Filters of the agent list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentFilter {
+    /// Case-insensitive literal substring of the name or description.
+    pub search: Option<String>,
+    /// Those of this tenant.
+    pub tenant_id: Option<TenantId>,
+}
+
 /// Identity-provider storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -1039,11 +1071,11 @@ pub trait IdpRepository: Send + Sync {
     ) -> Result<IdentityProvider, RepoError>;
     /// A live one.
     async fn get(&self, id: IdentityProviderId) -> Result<Option<IdentityProvider>, RepoError>;
-    /// Live ones within reach (optionally one tenant), newest first.
+    /// Live ones within reach matching `filter`, newest first.
     async fn list(
         &self,
         reach: Reach,
-        tenant: Option<TenantId>,
+        filter: &IdpFilter,
         page: PageRequest,
     ) -> Result<Page<IdentityProvider>, RepoError>;
     /// Applies changes.
@@ -1074,7 +1106,7 @@ pub trait AgentRepository: Send + Sync {
     /// A live one.
     async fn get(&self, id: AgentId) -> Result<Option<Agent>, RepoError>;
     /// Live ones within reach (optionally one tenant), newest first.
-    async fn list(&self, reach: Reach, tenant: Option<TenantId>, page: PageRequest) -> Result<Page<Agent>, RepoError>;
+    async fn list(&self, reach: Reach, filter: &AgentFilter, page: PageRequest) -> Result<Page<Agent>, RepoError>;
     /// Applies changes.
     async fn update(
         &self,

@@ -340,6 +340,9 @@ impl RegistrationService {
             settings: r.settings.clone(),
             token_lifetime: appdom::DEFAULT_TOKEN_LIFETIME,
             token_exchange_allowed: false,
+            assignment_required: false,
+            first_party: true,
+            id_token_signed_response_alg: appdom::IdTokenAlg::default(),
             status: Status::Active,
         };
         let review = Review {

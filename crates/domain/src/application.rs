@@ -136,6 +136,12 @@ pub struct Application {
     pub token_lifetime: i64,
     /// May exchange tokens (RFC 8693).
     pub token_exchange_allowed: bool,
+    /// Only its effective users (assigned directly or through groups) may sign in.
+    pub assignment_required: bool,
+    /// A first-party application signs users in without a consent page.
+    pub first_party: bool,
+    /// How its ID tokens are signed.
+    pub id_token_signed_response_alg: IdTokenAlg,
     /// Status.
     pub status: Status,
     /// Whether a secret is set.
@@ -152,6 +158,36 @@ impl Application {
     pub fn owner(&self) -> crate::access::Owner {
         crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id)
             .unwrap_or(crate::access::Owner::Platform)
+    }
+}
+
+/// The algorithm of an application's ID tokens (`id_token_signed_response_alg`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum IdTokenAlg {
+    /// ECDSA P-256 with SHA-256 (the default).
+    #[default]
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, for relying parties that cannot verify ECDSA.
+    Rs256,
+}
+
+impl IdTokenAlg {
+    /// Every algorithm.
+    pub const ALL: [IdTokenAlg; 2] = [IdTokenAlg::Es256, IdTokenAlg::Rs256];
+
+    /// The JOSE name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Es256 => "ES256",
+            IdTokenAlg::Rs256 => "RS256",
+        }
+    }
+
+    /// Parses a JOSE name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<IdTokenAlg> {
+        IdTokenAlg::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 

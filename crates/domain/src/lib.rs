@@ -37,6 +37,7 @@ pub mod group;
 pub mod id;
 pub mod limits;
 pub mod oauth_scope;
+pub mod oidc;
 pub mod partner;
 pub mod password;
 pub mod principal;
@@ -47,3 +48,6 @@ pub mod status;
 pub mod tenant;
 pub mod user;
 pub mod validation;
+
+#[cfg(test)]
+mod test_fixtures;

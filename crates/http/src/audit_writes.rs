@@ -63,6 +63,18 @@ pub fn classify(method: &Method, path: &str) -> (&'static str, &'static str, Opt
     (action, resource, id)
 }
 
+/// Called after every admin request: a write that succeeded drops the dashboard's cached counts
+/// of this process (a caller reads its own writes).
+pub fn note_if_written(res: &ServiceResponse) {
+    let req = res.request();
+    if req.method() == Method::GET || req.method() == Method::HEAD || !res.status().is_success() {
+        return;
+    }
+    if let Some(state) = req.app_data::<actix_web::web::Data<AppState>>() {
+        state.audit.note_write();
+    }
+}
+
 /// Called after every admin request; records non-GET answers of 400 and above.
 pub fn record_if_refused_response(res: &ServiceResponse) {
     let req = res.request();

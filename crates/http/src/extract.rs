@@ -108,22 +108,44 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     value.map_err(|e| {
-        let loc: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|seg| match seg {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
-        let inner = e.into_inner();
-        let kind = if inner.is_syntax() || inner.is_eof() { "json_invalid" } else { "type_error" };
-        // serde's message ends with "at line L column C"; keep it, it helps find the spot.
-        let refs: Vec<&str> = loc.iter().map(String::as_str).collect();
-        ApiError::Invalid("body", ValidationErrors::single(FieldError::at(&refs, kind, inner.to_string())))
+        let first = located(e);
+        // A type error stops serde at the first bad field; look at every field on its own so the
+        // caller sees all of them at once (only on this error path, so a good body pays nothing).
+        let mut all = ValidationErrors::new();
+        if first.kind == "type_error"
+            && let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice::<serde_json::Value>(bytes)
+        {
+            for (key, value) in fields {
+                let alone = serde_json::Value::Object(serde_json::Map::from_iter([(key.clone(), value)]));
+                if let Err(e) = serde_path_to_error::deserialize::<_, T>(alone) {
+                    let e = located(e);
+                    if e.loc.first() == Some(&key) {
+                        all.push(e);
+                    }
+                }
+            }
+        }
+        ApiError::Invalid("body", if all.is_empty() { ValidationErrors::single(first) } else { all })
     })
+}
+
+/// A serde error as a field error at the path where it happened.
+fn located(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let loc: Vec<String> = e
+        .path()
+        .iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect();
+    let inner = e.into_inner();
+    let kind = if inner.is_syntax() || inner.is_eof() { "json_invalid" } else { "type_error" };
+    // serde's message ends with "at line L column C" for text input; keep it, it helps find the spot.
+    let refs: Vec<&str> = loc.iter().map(String::as_str).collect();
+    FieldError::at(&refs, kind, inner.to_string())
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -304,5 +326,23 @@ mod tests {
         assert_eq!(b.c, Some(None));
         let b: Body = parse_json(br#"{}"#).unwrap();
         assert_eq!(b.c, None);
+    }
+
+    #[test]
+    fn every_field_of_the_wrong_type_is_reported() {
+        let all = |body: &[u8]| match parse_json::<Body>(body).unwrap_err() {
+            ApiError::Invalid("body", errs) => {
+                errs.errors().iter().map(|e| (e.loc.join("."), e.kind)).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        // In field-name order.
+        assert_eq!(
+            all(br#"{"name": 5, "n": "x", "c": [1]}"#),
+            [("c".to_string(), "type_error"), ("n".to_string(), "type_error"), ("name".to_string(), "type_error")]
+        );
+        assert_eq!(all(br#"{"name": "ok", "n": 1.5}"#), [("n".to_string(), "type_error")]);
+        // A syntax error stays one error at the spot.
+        assert_eq!(all(br#"{"name": 5, "n": }"#).len(), 1);
     }
 }

@@ -14,7 +14,7 @@ use scaikey_app::ports::{
     ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, Assignee, Assignment, EffectiveUser,
 };
 use scaikey_domain::access::Reach;
-use scaikey_domain::application::{Application, ApplicationType, MAX_TOKEN_LIFETIME};
+use scaikey_domain::application::{Application, ApplicationType, IdTokenAlg, MAX_TOKEN_LIFETIME};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, PartnerId, TenantId, UserId};
 use scaikey_domain::limits::admit_one;
@@ -53,6 +53,9 @@ pub(crate) struct AppRow {
     grant_types: Vec<String>,
     token_lifetime: i32,
     token_exchange_allowed: bool,
+    assignment_required: bool,
+    first_party: bool,
+    id_token_signed_response_alg: String,
     status: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -78,6 +81,10 @@ pub(crate) fn to_app(r: AppRow, tenant_partner: Option<Uuid>) -> (Application, O
         grant_types: r.grant_types,
         token_lifetime: i64::from(r.token_lifetime),
         token_exchange_allowed: r.token_exchange_allowed,
+        assignment_required: r.assignment_required,
+        first_party: r.first_party,
+        // The column's CHECK admits only the two names.
+        id_token_signed_response_alg: IdTokenAlg::parse(&r.id_token_signed_response_alg).unwrap_or_default(),
         status: Status::parse(&r.status).unwrap_or(Status::Suspended),
         has_secret: r.client_secret_hmac.is_some(),
         created_at: r.created_at,
@@ -154,6 +161,9 @@ pub(crate) async fn insert_app(
             applications::grant_types.eq(&s.grant_types),
             applications::token_lifetime.eq(i32::try_from(a.token_lifetime).unwrap_or(3600)),
             applications::token_exchange_allowed.eq(a.token_exchange_allowed),
+            applications::assignment_required.eq(a.assignment_required),
+            applications::first_party.eq(a.first_party),
+            applications::id_token_signed_response_alg.eq(a.id_token_signed_response_alg.as_str()),
             applications::status.eq(a.status.as_str()),
             applications::created_at.eq(now),
             applications::updated_at.eq(now),
@@ -256,6 +266,9 @@ struct AppChangeset<'a> {
     grant_types: Option<&'a Vec<String>>,
     token_lifetime: Option<i32>,
     token_exchange_allowed: Option<bool>,
+    assignment_required: Option<bool>,
+    first_party: Option<bool>,
+    id_token_signed_response_alg: Option<&'static str>,
     status: Option<&'a str>,
     updated_at: DateTime<Utc>,
 }
@@ -432,6 +445,9 @@ impl ApplicationRepository for PgApplications {
             grant_types: p.settings.as_ref().map(|s| &s.grant_types),
             token_lifetime: p.token_lifetime.and_then(|t| i32::try_from(t).ok()),
             token_exchange_allowed: p.token_exchange_allowed,
+            assignment_required: p.assignment_required,
+            first_party: p.first_party,
+            id_token_signed_response_alg: p.id_token_signed_response_alg.map(IdTokenAlg::as_str),
             status: p.status.map(Status::as_str),
             updated_at: now,
         };

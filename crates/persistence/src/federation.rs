@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
-use scaikey_app::ports::{AgentFields, AgentRepository, IdpFields, IdpRepository};
+use scaikey_app::ports::{AgentFields, AgentFilter, AgentRepository, IdpFields, IdpFilter, IdpRepository};
 use scaikey_domain::access::Reach;
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::federation::{Agent, IdentityProvider, Protocol};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::{TxError, db};
+use crate::partners::like_pattern;
 use crate::schema::{agents, identity_providers as idp, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -171,11 +172,18 @@ impl IdpRepository for PgIdps {
     async fn list(
         &self,
         reach: Reach,
-        tenant: Option<TenantId>,
+        filter: &IdpFilter,
         page: PageRequest,
     ) -> Result<Page<IdentityProvider>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let q = || reach_filter!(idp::table.filter(idp::deleted_at.is_null()).into_boxed(), idp, reach, tenant);
+        let q = || {
+            let q =
+                reach_filter!(idp::table.filter(idp::deleted_at.is_null()).into_boxed(), idp, reach, filter.tenant_id);
+            match &filter.search {
+                Some(s) => q.filter(idp::name.ilike(like_pattern(s))),
+                None => q,
+            }
+        };
         let total: i64 = q().count().get_result(&mut conn).await.map_err(db)?;
         let rows: Vec<IdpRow> = q()
             .order(idp::id.desc())
@@ -333,10 +341,23 @@ impl AgentRepository for PgAgents {
         Ok(row.map(|(r, p)| to_agent(r, p)))
     }
 
-    async fn list(&self, reach: Reach, tenant: Option<TenantId>, page: PageRequest) -> Result<Page<Agent>, RepoError> {
+    async fn list(&self, reach: Reach, filter: &AgentFilter, page: PageRequest) -> Result<Page<Agent>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let q =
-            || reach_filter!(agents::table.filter(agents::deleted_at.is_null()).into_boxed(), agents, reach, tenant);
+        let q = || {
+            let q = reach_filter!(
+                agents::table.filter(agents::deleted_at.is_null()).into_boxed(),
+                agents,
+                reach,
+                filter.tenant_id
+            );
+            match &filter.search {
+                Some(s) => {
+                    let p = like_pattern(s);
+                    q.filter(agents::name.ilike(p.clone()).or(agents::description.ilike(p)))
+                }
+                None => q,
+            }
+        };
         let total: i64 = q().count().get_result(&mut conn).await.map_err(db)?;
         let rows: Vec<AgentRow> = q()
             .order(agents::id.desc())

@@ -122,6 +122,10 @@ fn filtered(reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>) -> RegQuer
     if let Some(sc) = f.scope {
         q = q.filter(rr::scope.eq(sc.as_str()));
     }
+    if let Some(s) = &f.search {
+        let p = crate::partners::like_pattern(s);
+        q = q.filter(rr::name.ilike(p.clone()).or(rr::description.ilike(p.clone())).or(rr::contact_email.ilike(p)));
+    }
     match f.status {
         None => {}
         Some(RegistrationStatus::Pending) => q = q.filter(rr::status.eq("PENDING").and(rr::expires_at.gt(now))),

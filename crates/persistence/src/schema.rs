@@ -160,6 +160,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         allowed_resources -> Array<Text>,
+        assignment_required -> Bool,
+        first_party -> Bool,
+        id_token_signed_response_alg -> Text,
     }
 }
 

@@ -401,3 +401,46 @@ async fn a_cached_tenant_client_follows_its_tenant_to_another_partner() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn sign_in_settings_default_round_trip_and_are_validated() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let t = admin.post("/api/v1/admin/tenants", json!({"name": "Sign-in"})).await.unwrap().id();
+    let web = json!({"name": "portal", "application_type": "WEB", "scope": "TENANT", "tenant_id": t,
+                     "redirect_uris": ["https://portal.example/cb"]});
+    let plain = admin.post("/api/v1/admin/applications", web.clone()).await.unwrap();
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    let defaults =
+        (&plain.body["assignment_required"], &plain.body["first_party"], &plain.body["id_token_signed_response_alg"]);
+    assert_eq!(defaults, (&json!(false), &json!(true), &json!("ES256")));
+    let mut custom = web.clone();
+    custom["assignment_required"] = json!(true);
+    custom["first_party"] = json!(false);
+    custom["id_token_signed_response_alg"] = json!("RS256");
+    let made = admin.post("/api/v1/admin/applications", custom).await.unwrap();
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.id();
+    let got = admin.get(&format!("/api/v1/admin/applications/{id}")).await.unwrap();
+    assert_eq!(
+        (&got.body["assignment_required"], &got.body["first_party"], &got.body["id_token_signed_response_alg"]),
+        (&json!(true), &json!(false), &json!("RS256"))
+    );
+    let p = admin
+        .patch(
+            &format!("/api/v1/admin/applications/{id}"),
+            json!({"id_token_signed_response_alg": "ES256", "assignment_required": false}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.status, &p.body["id_token_signed_response_alg"], &p.body["assignment_required"]),
+        (200, &json!("ES256"), &json!(false))
+    );
+    for bad in [json!({"id_token_signed_response_alg": "HS256"}), json!({"id_token_signed_response_alg": "none"})] {
+        let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), bad.clone()).await.unwrap();
+        assert_eq!((r.status, r.first_loc()), (422, "body.id_token_signed_response_alg".to_string()), "{bad}");
+    }
+    let r = admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"first_party": "yes"})).await.unwrap();
+    assert_eq!((r.status, r.first_loc()), (422, "body.first_party".to_string()));
+}

@@ -9,12 +9,14 @@ use scaikey_domain::registration::RegistrationRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schema as s;
 use crate::extract::double_option;
 
 /// An application. The client secret is never shown here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationOut {
     /// `app_…`
+    #[schema(value_type = s::ApplicationId)]
     pub id: String,
     /// Public client ID.
     pub client_id: String,
@@ -23,30 +25,49 @@ pub struct ApplicationOut {
     /// Description.
     pub description: Option<String>,
     /// WEB, SPA, NATIVE, SERVICE or SAML_SP.
+    #[schema(value_type = s::ApplicationType)]
     pub application_type: String,
     /// GLOBAL, PARTNER or TENANT.
+    #[schema(value_type = s::ScopeLevel)]
     pub scope: String,
     /// Partner (PARTNER apps; the tenant's partner for TENANT apps).
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Tenant (TENANT apps).
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Redirect URIs.
+    #[schema(value_type = Vec<s::RedirectUri>)]
     pub redirect_uris: Vec<String>,
     /// Post-logout redirect URIs.
+    #[schema(value_type = Vec<s::RedirectUri>)]
     pub post_logout_redirect_uris: Vec<String>,
     /// CORS origins.
+    #[schema(value_type = Vec<s::Origin>)]
     pub allowed_origins: Vec<String>,
     /// Scopes the application may be granted.
+    #[schema(value_type = Vec<s::ScopeToken>)]
     pub allowed_scopes: Vec<String>,
     /// Resources (RFC 8707 absolute URIs) it may ask tokens for; each becomes the token's `aud`.
+    #[schema(value_type = Vec<s::ResourceIndicator>)]
     pub allowed_resources: Vec<String>,
     /// Grant types it may use.
+    #[schema(value_type = Vec<s::GrantType>)]
     pub grant_types: Vec<String>,
     /// Access token lifetime in seconds.
+    #[schema(minimum = 60, maximum = 86400)]
     pub token_lifetime: i64,
     /// May exchange tokens.
     pub token_exchange_allowed: bool,
+    /// Only its effective users (assigned directly or through nested groups) may sign in.
+    pub assignment_required: bool,
+    /// First-party applications sign users in without a consent page.
+    pub first_party: bool,
+    /// `ES256` or `RS256`: how its ID tokens are signed.
+    #[schema(value_type = s::SigningAlg)]
+    pub id_token_signed_response_alg: String,
     /// `active` or `suspended`.
+    #[schema(value_type = s::Status)]
     pub status: String,
     /// `true` for SPA, NATIVE and SAML_SP (no secret).
     pub public_client: bool,
@@ -75,6 +96,9 @@ impl From<Application> for ApplicationOut {
             grant_types: a.grant_types,
             token_lifetime: a.token_lifetime,
             token_exchange_allowed: a.token_exchange_allowed,
+            assignment_required: a.assignment_required,
+            first_party: a.first_party,
+            id_token_signed_response_alg: a.id_token_signed_response_alg.as_str().into(),
             status: a.status.as_str().into(),
             public_client: !a.application_type.is_confidential(),
             created_at: a.created_at,
@@ -90,9 +114,11 @@ pub struct ApplicationCreatedOut {
     #[serde(flatten)]
     pub application: ApplicationOut,
     /// The client secret (confidential clients only); store it now, it is never shown again.
+    #[schema(required = true)]
     pub client_secret: Option<String>,
     /// The registration request that led to it (approvals only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = s::RegistrationRequestId)]
     pub registration_request_id: Option<String>,
 }
 
@@ -109,39 +135,58 @@ pub struct ApplicationList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApplicationCreate {
     /// Name.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Description.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 4096)]
     pub description: Option<Option<String>>,
     /// WEB, SPA, NATIVE, SERVICE or SAML_SP.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = s::ApplicationType)]
     pub application_type: Option<String>,
     /// GLOBAL, PARTNER or TENANT (tenant admins: TENANT by default).
+    #[schema(value_type = Option<s::ScopeLevel>)]
     pub scope: Option<String>,
     /// Required for PARTNER.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Required for TENANT (tenant admins: their own by default).
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Absolute https URLs (http only for localhost), no fragment.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub redirect_uris: Option<Vec<String>>,
     /// Same rules as redirect URIs.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// `https://host[:port]` origins.
+    #[schema(value_type = Option<Vec<s::Origin>>, max_items = 50)]
     pub allowed_origins: Option<Vec<String>>,
     /// RFC 6749 scope-tokens (1-128 printable ASCII characters, no space, `"` or `\\`): the
     /// application's own (`reports:read`) and the reserved OIDC scopes; `admin:read` and
     /// `admin:write` only for GLOBAL SERVICE apps.
+    #[schema(value_type = Option<Vec<s::ScopeToken>>, max_items = 200)]
     pub allowed_scopes: Option<Vec<String>>,
     /// Absolute URIs (RFC 8707 resource indicators, no fragment) that `resource` may name.
+    #[schema(value_type = Option<Vec<s::ResourceIndicator>>, max_items = 200)]
     pub allowed_resources: Option<Vec<String>>,
     /// Defaults by type: SERVICE `[client_credentials]`, others `[authorization_code, refresh_token]`.
+    #[schema(value_type = Option<Vec<s::GrantType>>, max_items = 50)]
     pub grant_types: Option<Vec<String>>,
     /// Seconds, 60-86400 (default 3600).
+    #[schema(minimum = 60, maximum = 86400)]
     pub token_lifetime: Option<i64>,
     /// Default false.
     pub token_exchange_allowed: Option<bool>,
+    /// Only effective users may sign in (default false).
+    pub assignment_required: Option<bool>,
+    /// No consent page (default true).
+    pub first_party: Option<bool>,
+    /// `ES256` (default) or `RS256`.
+    #[schema(value_type = Option<s::SigningAlg>)]
+    pub id_token_signed_response_alg: Option<String>,
     /// `active` (default) or `suspended`.
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
 }
 
@@ -164,6 +209,9 @@ impl ApplicationCreate {
             grant_types: self.grant_types,
             token_lifetime: self.token_lifetime,
             token_exchange_allowed: self.token_exchange_allowed,
+            assignment_required: self.assignment_required,
+            first_party: self.first_party,
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
             status: self.status,
             immutable_present: Vec::new(),
         }
@@ -174,47 +222,64 @@ impl ApplicationCreate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApplicationUpdate {
     /// Name.
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Description (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 4096)]
     pub description: Option<Option<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub redirect_uris: Option<Vec<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::Origin>>, max_items = 50)]
     pub allowed_origins: Option<Vec<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::ScopeToken>>, max_items = 200)]
     pub allowed_scopes: Option<Vec<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::ResourceIndicator>>, max_items = 200)]
     pub allowed_resources: Option<Vec<String>>,
     /// Replaces the list.
+    #[schema(value_type = Option<Vec<s::GrantType>>, max_items = 50)]
     pub grant_types: Option<Vec<String>>,
     /// Seconds, 60-86400.
+    #[schema(minimum = 60, maximum = 86400)]
     pub token_lifetime: Option<i64>,
     /// Token exchange.
     pub token_exchange_allowed: Option<bool>,
+    /// Only effective users may sign in.
+    pub assignment_required: Option<bool>,
+    /// No consent page.
+    pub first_party: Option<bool>,
+    /// `ES256` or `RS256`.
+    #[schema(value_type = Option<s::SigningAlg>)]
+    pub id_token_signed_response_alg: Option<String>,
     /// `active` or `suspended` (suspended apps get no tokens and their tokens are refused).
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
     /// Refused.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub application_type: Option<serde_json::Value>,
     /// Refused.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub scope: Option<serde_json::Value>,
     /// Refused.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub partner_id: Option<serde_json::Value>,
     /// Refused.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub tenant_id: Option<serde_json::Value>,
     /// Refused.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub client_id: Option<serde_json::Value>,
 }
 
@@ -245,6 +310,9 @@ impl ApplicationUpdate {
             grant_types: self.grant_types,
             token_lifetime: self.token_lifetime,
             token_exchange_allowed: self.token_exchange_allowed,
+            assignment_required: self.assignment_required,
+            first_party: self.first_party,
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
             status: self.status,
             immutable_present: immutable,
             ..Default::default()
@@ -265,8 +333,10 @@ pub struct SecretOut {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentCreate {
     /// `usr_…`
+    #[schema(value_type = Option<s::UserId>)]
     pub user_id: Option<String>,
     /// `grp_…` (members through nesting get access).
+    #[schema(value_type = Option<s::GroupId>)]
     pub group_id: Option<String>,
 }
 
@@ -274,14 +344,19 @@ pub struct AssignmentCreate {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssignmentOut {
     /// `asg_…`
+    #[schema(value_type = s::AssignmentId)]
     pub id: String,
     /// The application.
+    #[schema(value_type = s::ApplicationId)]
     pub application_id: String,
     /// The user, for a user assignment.
+    #[schema(value_type = Option<s::UserId>)]
     pub user_id: Option<String>,
     /// The group, for a group assignment.
+    #[schema(value_type = Option<s::GroupId>)]
     pub group_id: Option<String>,
     /// The assignee's tenant.
+    #[schema(value_type = s::TenantId)]
     pub tenant_id: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -319,6 +394,7 @@ pub struct GrantOut {
     /// Assigned directly.
     pub direct: bool,
     /// Assigned groups (`grp_…`) the user belongs to, directly or through nesting.
+    #[schema(value_type = Vec<s::GroupId>)]
     pub groups: Vec<String>,
 }
 
@@ -326,12 +402,15 @@ pub struct GrantOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EffectiveUserOut {
     /// `usr_…`
+    #[schema(value_type = s::UserId)]
     pub user_id: String,
     /// E-mail.
+    #[schema(format = Email)]
     pub email: String,
     /// Display name.
     pub display_name: Option<String>,
     /// Tenant.
+    #[schema(value_type = s::TenantId)]
     pub tenant_id: String,
     /// Tenant name.
     pub tenant_name: String,
@@ -365,32 +444,44 @@ pub struct EffectiveUserList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegistrationOut {
     /// `reg_…`
+    #[schema(value_type = s::RegistrationRequestId)]
     pub id: String,
     /// GLOBAL, PARTNER or TENANT.
+    #[schema(value_type = s::ScopeLevel)]
     pub scope: String,
     /// Tenant.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Partner.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Requested application name.
     pub name: String,
     /// Description.
     pub description: Option<String>,
     /// Requested type.
+    #[schema(value_type = s::ApplicationType)]
     pub application_type: String,
     /// Redirect URIs.
+    #[schema(value_type = Vec<s::RedirectUri>)]
     pub redirect_uris: Vec<String>,
     /// Post-logout redirect URIs.
+    #[schema(value_type = Vec<s::RedirectUri>)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Origins.
+    #[schema(value_type = Vec<s::Origin>)]
     pub allowed_origins: Vec<String>,
     /// Requested scopes.
+    #[schema(value_type = Vec<s::ScopeToken>)]
     pub requested_scopes: Vec<String>,
     /// Requested resources (the application's `allowed_resources` once approved).
+    #[schema(value_type = Vec<s::ResourceIndicator>)]
     pub requested_resources: Vec<String>,
     /// Grant types.
+    #[schema(value_type = Vec<s::GrantType>)]
     pub grant_types: Vec<String>,
     /// Contact.
+    #[schema(format = Email)]
     pub contact_email: String,
     /// Contact name.
     pub contact_name: Option<String>,
@@ -400,6 +491,7 @@ pub struct RegistrationOut {
     pub website_url: Option<String>,
     /// PENDING, APPROVED, REJECTED, CANCELLED or EXPIRED (a pending request past `expires_at`
     /// reads EXPIRED at once).
+    #[schema(value_type = s::RegistrationStatus)]
     pub status: String,
     /// Creator.
     pub created_by: Option<String>,
@@ -412,6 +504,7 @@ pub struct RegistrationOut {
     /// Why it was rejected.
     pub rejection_reason: Option<String>,
     /// The application approval created.
+    #[schema(value_type = Option<s::ApplicationId>)]
     pub application_id: Option<String>,
     /// When a pending request expires.
     pub expires_at: DateTime<Utc>,
@@ -468,40 +561,52 @@ pub struct RegistrationList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegistrationRequestCreate {
     /// GLOBAL, PARTNER, or TENANT.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = s::ScopeLevel)]
     pub scope: Option<String>,
     /// Required for TENANT scope.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Required for PARTNER scope.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Application name.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Description.
+    #[schema(max_length = 4096)]
     pub description: Option<String>,
     /// WEB, SPA, NATIVE, SERVICE, SAML_SP.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = s::ApplicationType)]
     pub application_type: Option<String>,
     /// Redirect URIs.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub redirect_uris: Option<Vec<String>>,
     /// Post-logout redirect URIs.
+    #[schema(value_type = Option<Vec<s::RedirectUri>>, max_items = 50)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// Origins.
+    #[schema(value_type = Option<Vec<s::Origin>>, max_items = 50)]
     pub allowed_origins: Option<Vec<String>>,
     /// Scope-tokens, the application's own or reserved; default `['openid', 'profile', 'email']`.
+    #[schema(value_type = Option<Vec<s::ScopeToken>>, max_items = 200)]
     pub requested_scopes: Option<Vec<String>>,
     /// Absolute URIs (RFC 8707) the application will ask tokens for.
+    #[schema(value_type = Option<Vec<s::ResourceIndicator>>, max_items = 200)]
     pub requested_resources: Option<Vec<String>>,
     /// Default `['authorization_code', 'refresh_token']` (`['client_credentials']` for SERVICE).
+    #[schema(value_type = Option<Vec<s::GrantType>>, max_items = 50)]
     pub grant_types: Option<Vec<String>>,
     /// Contact e-mail.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, format = Email, max_length = 254)]
     pub contact_email: Option<String>,
     /// Contact name.
+    #[schema(max_length = 255)]
     pub contact_name: Option<String>,
     /// Organisation.
+    #[schema(max_length = 255)]
     pub organization_name: Option<String>,
     /// Website.
+    #[schema(format = "uri", max_length = 2048)]
     pub website_url: Option<String>,
 }
 
@@ -534,6 +639,7 @@ impl RegistrationRequestCreate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApprovalData {
     /// Notes kept with the review.
+    #[schema(max_length = 4096)]
     pub notes: Option<String>,
 }
 
@@ -541,7 +647,7 @@ pub struct ApprovalData {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RejectionData {
     /// Why (required, non-empty).
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 4096)]
     pub reason: Option<String>,
 }
 
@@ -551,8 +657,10 @@ pub struct ClientTokenOut {
     /// The JWT.
     pub access_token: String,
     /// `Bearer`.
+    #[schema(value_type = s::TokenType)]
     pub token_type: &'static str,
     /// Seconds until expiry (the application's `token_lifetime`).
+    #[schema(minimum = 60, maximum = 86400)]
     pub expires_in: i64,
     /// Granted scopes, space-separated.
     pub scope: String,

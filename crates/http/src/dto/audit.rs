@@ -6,14 +6,18 @@ use scaikey_domain::audit::AuditEvent;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::schema as s;
+
 /// An audit event.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventOut {
     /// `aud_…`
+    #[schema(value_type = s::AuditEventId)]
     pub id: String,
     /// When.
     pub occurred_at: DateTime<Utc>,
     /// `user`, `application` or `anonymous`.
+    #[schema(value_type = s::ActorType)]
     pub actor_type: String,
     /// `usr_…` / `app_…`.
     pub actor_id: Option<String>,
@@ -24,14 +28,17 @@ pub struct AuditEventOut {
     /// The resource's ID.
     pub resource_id: Option<String>,
     /// `success`, `failure` or `denied`.
+    #[schema(value_type = s::AuditResult)]
     pub result: String,
     /// Client IP.
     pub ip: Option<String>,
     /// Client user agent.
     pub user_agent: Option<String>,
     /// Tenant.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Partner.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Non-secret facts.
     #[schema(value_type = Object)]
@@ -71,16 +78,22 @@ pub struct AuditList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatsOut {
     /// Live partners (platform only; 0 below it).
+    #[schema(minimum = 0)]
     pub partners: i64,
     /// Live tenants.
+    #[schema(minimum = 0)]
     pub tenants: i64,
     /// Live users.
+    #[schema(minimum = 0)]
     pub users: i64,
     /// Visible applications.
+    #[schema(minimum = 0)]
     pub applications: i64,
     /// Active SSO sessions.
+    #[schema(minimum = 0)]
     pub active_sessions: i64,
     /// Pending registration requests.
+    #[schema(minimum = 0)]
     pub pending_registration_requests: i64,
     /// `true` when platform-wide counts of large tables are planner estimates.
     pub estimated: bool,
@@ -104,5 +117,6 @@ impl From<Stats> for StatsOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityOut {
     /// Up to 20 events, newest first.
+    #[schema(max_items = 20)]
     pub items: Vec<AuditEventOut>,
 }

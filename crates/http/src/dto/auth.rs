@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schema as s;
+
 /// Body of `POST /api/v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
@@ -10,9 +12,10 @@ pub struct LoginBody {
     #[schema(required = true, value_type = String, example = "admin@example.com")]
     pub email: Option<String>,
     /// Password.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, format = Password)]
     pub password: Option<String>,
     /// Tenant to log in to (`tnt_…`); omit for platform admins.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
 }
 
@@ -22,8 +25,9 @@ pub struct TokenOut {
     /// The JWT.
     pub access_token: String,
     /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(value_type = s::TokenType)]
     pub token_type: &'static str,
     /// Seconds until expiry.
+    #[schema(minimum = 1)]
     pub expires_in: i64,
 }

@@ -9,12 +9,16 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Pagination {
     /// 1-based page number.
+    #[schema(minimum = 1, maximum = 42949672)]
     pub page: u32,
     /// Items per page (1–100).
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: u32,
     /// Items across all pages.
+    #[schema(minimum = 0)]
     pub total: i64,
     /// Number of pages.
+    #[schema(minimum = 0)]
     pub total_pages: i64,
 }
 
@@ -59,7 +63,7 @@ pub struct HTTPValidationError {
     pub detail: Vec<ValidationError>,
 }
 
-/// 401/403/404/409 answer.
+/// 401/403/404/409/413/503 answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// What went wrong.

@@ -6,32 +6,39 @@ use scaikey_domain::federation::{Agent, IdentityProvider};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schema as s;
 use crate::extract::double_option;
 
 /// An identity provider. The OIDC client secret is never returned.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IdentityProviderOut {
     /// `idp_…`
+    #[schema(value_type = s::IdentityProviderId)]
     pub id: String,
     /// Its tenant.
+    #[schema(value_type = s::TenantId)]
     pub tenant_id: String,
     /// Name.
     pub name: String,
     /// `OIDC` or `SAML`.
+    #[schema(value_type = s::Protocol)]
     pub protocol: String,
     /// Offered at login.
     pub enabled: bool,
     /// OIDC issuer.
+    #[schema(format = "uri")]
     pub issuer: Option<String>,
     /// OIDC client ID.
     pub client_id: Option<String>,
     /// Whether an OIDC client secret is stored.
     pub client_secret_set: bool,
     /// OIDC scopes.
+    #[schema(value_type = Vec<s::NameToken>)]
     pub scopes: Vec<String>,
     /// SAML entity ID.
     pub entity_id: Option<String>,
     /// SAML SSO URL.
+    #[schema(format = "uri")]
     pub sso_url: Option<String>,
     /// SAML signing certificate (PEM).
     pub certificate: Option<String>,
@@ -75,32 +82,42 @@ pub struct IdentityProviderList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IdentityProviderWrite {
     /// Name (required on create).
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// `OIDC` or `SAML` (create only).
+    #[schema(value_type = Option<s::Protocol>)]
     pub protocol: Option<String>,
     /// Tenant (create only; tenant admins: their own by default).
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
     /// OIDC: https issuer URL.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = "uri", max_length = 2048)]
     pub issuer: Option<Option<String>>,
     /// OIDC: client ID at the provider.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 1024)]
     pub client_id: Option<Option<String>>,
     /// OIDC: client secret, write-only (stored encrypted; `null` clears it).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 1024, format = Password, write_only)]
     pub client_secret: Option<Option<String>>,
     /// OIDC: scopes, must include `openid` (default openid, profile, email).
+    #[schema(value_type = Option<Vec<s::NameToken>>, max_items = 200)]
     pub scopes: Option<Vec<String>>,
     /// SAML: entity ID.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 1024)]
     pub entity_id: Option<Option<String>>,
     /// SAML: https SSO URL.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = "uri", max_length = 2048)]
     pub sso_url: Option<Option<String>>,
     /// SAML: PEM X.509 signing certificate.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 16384)]
     pub certificate: Option<Option<String>>,
 }
 
@@ -128,20 +145,26 @@ impl IdentityProviderWrite {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentOut {
     /// `agt_…`
+    #[schema(value_type = s::AgentId)]
     pub id: String,
     /// Its tenant.
+    #[schema(value_type = s::TenantId)]
     pub tenant_id: String,
     /// Name.
     pub name: String,
     /// Description.
     pub description: Option<String>,
     /// MCP tools it may call.
+    #[schema(value_type = Vec<s::NameToken>)]
     pub allowed_tools: Vec<String>,
     /// Scopes it may hold.
+    #[schema(value_type = Vec<s::ScopeToken>)]
     pub allowed_scopes: Vec<String>,
     /// Requests per minute (null: unlimited).
+    #[schema(minimum = 1, maximum = 1000000)]
     pub rate_limit_rpm: Option<i32>,
     /// `active` or `suspended`.
+    #[schema(value_type = s::Status)]
     pub status: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -179,20 +202,27 @@ pub struct AgentList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AgentWrite {
     /// Name (required on create).
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Tenant (create only; tenant admins: their own by default).
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Description.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 4096)]
     pub description: Option<Option<String>>,
     /// Tool names.
+    #[schema(value_type = Option<Vec<s::NameToken>>, max_items = 200)]
     pub allowed_tools: Option<Vec<String>>,
     /// Scopes.
+    #[schema(value_type = Option<Vec<s::ScopeToken>>, max_items = 200)]
     pub allowed_scopes: Option<Vec<String>>,
     /// Positive, or null for unlimited.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub rate_limit_rpm: Option<Option<i64>>,
     /// `active` (default) or `suspended`.
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
 }
 

@@ -6,5 +6,6 @@ pub mod auth;
 pub mod common;
 pub mod federation;
 pub mod partners;
+pub mod schema;
 pub mod tenants;
 pub mod users;

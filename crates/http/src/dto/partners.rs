@@ -7,27 +7,33 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::common::not_null;
+use super::schema as s;
 use crate::extract::double_option;
 
 /// A partner.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerOut {
     /// `prt_…`
-    #[schema(example = "prt_01JD7Z8K3V5Q9X2M4N6P8R0T2W")]
+    #[schema(value_type = s::PartnerId)]
     pub id: String,
     /// Display name.
     pub name: String,
     /// Unique among live partners.
     pub slug: String,
     /// `active` or `suspended`.
+    #[schema(value_type = s::Status)]
     pub status: String,
     /// Contact address.
+    #[schema(format = Email)]
     pub contact_email: Option<String>,
     /// Most live tenants (null: unlimited).
+    #[schema(minimum = 0)]
     pub max_tenants: Option<i32>,
     /// Most live users per tenant (null: unlimited).
+    #[schema(minimum = 0)]
     pub max_users_per_tenant: Option<i32>,
     /// Most live applications per tenant (null: unlimited).
+    #[schema(minimum = 0)]
     pub max_applications_per_tenant: Option<i32>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -65,50 +71,62 @@ pub struct PartnerList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PartnerCreate {
     /// Display name (1–255 characters).
-    #[schema(required = true, value_type = String, example = "Acme Resellers")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Acme Resellers")]
     pub name: Option<String>,
-    /// Lower-case letters, digits and hyphens; derived from the name when absent.
-    #[schema(example = "acme-resellers")]
+    /// Lower-case letters, digits and single hyphens; derived from the name when absent.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 63, example = "acme-resellers")]
     pub slug: Option<String>,
     /// `active` (default) or `suspended`.
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
     /// Contact address.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<Option<String>>,
     /// Most live tenants (null or absent: unlimited).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_tenants: Option<Option<i64>>,
     /// Most live users per tenant.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_users_per_tenant: Option<Option<i64>>,
     /// Most live applications per tenant.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_applications_per_tenant: Option<Option<i64>>,
 }
 
 /// Body of `PATCH /partners/{id}`: only the fields present change; `null` clears a nullable field.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PartnerUpdate {
-    /// Display name.
+    /// Display name (1–255 characters; not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<Option<String>>,
-    /// Slug.
+    /// Slug (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 63)]
     pub slug: Option<Option<String>>,
-    /// `active` or `suspended`.
+    /// `active` or `suspended` (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = s::Status)]
     pub status: Option<Option<String>>,
     /// Contact address (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<Option<String>>,
     /// `null` for unlimited.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_tenants: Option<Option<i64>>,
     /// `null` for unlimited.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_users_per_tenant: Option<Option<i64>>,
     /// `null` for unlimited.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub max_applications_per_tenant: Option<Option<i64>>,
 }
 

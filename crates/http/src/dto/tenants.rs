@@ -7,26 +7,30 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::common::not_null;
+use super::schema as s;
 use crate::extract::double_option;
 
 /// A tenant.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantOut {
     /// `tnt_…`
-    #[schema(example = "tnt_01JD7Z8K3V5Q9X2M4N6P8R0T2W")]
+    #[schema(value_type = s::TenantId)]
     pub id: String,
     /// Display name.
     pub name: String,
     /// Unique among live tenants.
     pub slug: String,
     /// `active` or `suspended`.
+    #[schema(value_type = s::Status)]
     pub status: String,
     /// Contact address.
+    #[schema(format = Email)]
     pub contact_email: Option<String>,
     /// The partner it stands under; null directly under the platform.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// Settings: `mfa_required`, `mfa_methods`, `password_policy`, `session_timeout`, …
-    #[schema(value_type = Object)]
+    #[schema(value_type = s::TenantSettings)]
     pub settings: serde_json::Value,
     /// Branding (free-form).
     #[schema(value_type = Object)]
@@ -67,23 +71,27 @@ pub struct TenantList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TenantCreate {
     /// Display name (1–255 characters).
-    #[schema(required = true, value_type = String, example = "Globex")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Globex")]
     pub name: Option<String>,
-    /// Derived from the name when absent.
+    /// Lower-case letters, digits and single hyphens; derived from the name when absent.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 63)]
     pub slug: Option<String>,
     /// `active` (default) or `suspended`.
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
     /// Contact address.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<Option<String>>,
     /// Partner to stand under (`prt_…`); absent or null: directly under the platform.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<Option<String>>,
     /// Settings. Known keys: `mfa_required` (bool), `mfa_methods` (subset of totp, sms, email,
     /// webauthn), `password_policy` {`min_length`, `require_uppercase`, `require_lowercase`,
     /// `require_digit`, `require_symbol`}, `session_timeout` (minutes, 1–43200).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<s::TenantSettings>)]
     pub settings: Option<Option<serde_json::Value>>,
     /// Branding (any JSON object).
     #[serde(default, deserialize_with = "double_option")]
@@ -95,24 +103,29 @@ pub struct TenantCreate {
 /// (null: to the platform); `settings` and `branding` are replaced whole (null resets to `{}`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TenantUpdate {
-    /// Display name.
+    /// Display name (1–255 characters; not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<Option<String>>,
-    /// Slug.
+    /// Slug (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 63)]
     pub slug: Option<Option<String>>,
-    /// `active` or `suspended`.
+    /// `active` or `suspended` (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = s::Status)]
     pub status: Option<Option<String>>,
     /// Contact address (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<Option<String>>,
-    /// Cross-partner transfer.
+    /// Cross-partner transfer (`null`: to the platform).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<Option<String>>,
-    /// Replaces the settings.
+    /// Replaces the settings (`null` resets to `{}`).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<s::TenantSettings>)]
     pub settings: Option<Option<serde_json::Value>>,
     /// Replaces the branding.
     #[serde(default, deserialize_with = "double_option")]

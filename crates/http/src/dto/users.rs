@@ -10,18 +10,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::common::not_null;
+use super::schema as s;
 use crate::extract::double_option;
 
 /// A user (never with a password or hash).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserOut {
     /// `usr_…`
+    #[schema(value_type = s::UserId)]
     pub id: String,
     /// Tenant (null for platform super admins).
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// The tenant's partner.
+    #[schema(value_type = Option<s::PartnerId>)]
     pub partner_id: Option<String>,
     /// E-mail, unique within the tenant.
+    #[schema(format = Email)]
     pub email: String,
     /// Given name.
     pub first_name: Option<String>,
@@ -30,8 +35,10 @@ pub struct UserOut {
     /// Display name.
     pub display_name: Option<String>,
     /// `active` or `suspended`.
+    #[schema(value_type = s::Status)]
     pub status: String,
     /// Subset of `super_admin`, `partner_admin`, `tenant_admin`.
+    #[schema(value_type = Vec<s::Role>)]
     pub roles: Vec<String>,
     /// AD-compatible attributes, kept as sent (`employeeId`, `department`, `manager`, …).
     #[schema(value_type = Object)]
@@ -80,26 +87,32 @@ pub struct UserList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserCreate {
     /// E-mail, unique within the tenant.
-    #[schema(required = true, value_type = String, example = "ada@example.com")]
+    #[schema(required = true, value_type = String, format = Email, max_length = 254, example = "ada@example.com")]
     pub email: Option<String>,
-    /// Checked against the tenant's `password_policy`.
-    #[schema(required = true, value_type = String)]
+    /// Checked against the tenant's `password_policy` (at most 256 characters).
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 256, format = Password)]
     pub password: Option<String>,
     /// Tenant (`tnt_…`); defaults to the caller's tenant for tenant admins; omit only for
     /// platform super admins.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Given name.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub first_name: Option<Option<String>>,
     /// Family name.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub last_name: Option<Option<String>>,
     /// Display name.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub display_name: Option<Option<String>>,
     /// `active` (default) or `suspended`.
+    #[schema(value_type = Option<s::Status>)]
     pub status: Option<String>,
     /// Admin roles; only roles at or below the caller's own reach may be granted.
+    #[schema(value_type = Option<Vec<s::Role>>)]
     pub roles: Option<Vec<String>>,
     /// Any JSON object.
     #[serde(default, deserialize_with = "double_option")]
@@ -128,35 +141,41 @@ impl UserCreate {
 /// Body of `PATCH /users/{id}`. Never carries a password (use `reset-password`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserUpdate {
-    /// E-mail.
+    /// E-mail (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
     /// Given name (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub first_name: Option<Option<String>>,
     /// Family name (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub last_name: Option<Option<String>>,
     /// Display name (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(min_length = 1, max_length = 255)]
     pub display_name: Option<Option<String>>,
-    /// `active` or `suspended`; suspending ends the user's sessions.
+    /// `active` or `suspended`; suspending ends the user's sessions (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = s::Status)]
     pub status: Option<Option<String>>,
-    /// Replaces the roles (escalation rule applies).
+    /// Replaces the roles (escalation rule applies; not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Vec<s::Role>)]
     pub roles: Option<Option<Vec<String>>>,
     /// Replaces the attributes (`null` resets to `{}`).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub custom_attributes: Option<Option<serde_json::Value>>,
-    /// Refused: PATCH never sets the password.
+    /// Refused: PATCH never sets the password (not in the schema).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub password: Option<serde_json::Value>,
-    /// Refused: users do not move between tenants.
+    /// Refused: users do not move between tenants (not in the schema).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(ignore)]
     pub tenant_id: Option<serde_json::Value>,
 }
 
@@ -182,8 +201,8 @@ impl UserUpdate {
 /// Body of `POST /users/{id}/reset-password`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPassword {
-    /// Checked against the tenant's `password_policy`.
-    #[schema(required = true, value_type = String)]
+    /// Checked against the tenant's `password_policy` (at most 256 characters).
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 256, format = Password)]
     pub new_password: Option<String>,
 }
 
@@ -191,8 +210,10 @@ pub struct ResetPassword {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupOut {
     /// `grp_…`
+    #[schema(value_type = s::GroupId)]
     pub id: String,
     /// Its tenant.
+    #[schema(value_type = s::TenantId)]
     pub tenant_id: String,
     /// Name, unique within the tenant.
     pub name: String,
@@ -221,8 +242,10 @@ impl From<Group> for GroupOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberOut {
     /// `usr_…`
+    #[schema(value_type = s::UserId)]
     pub user_id: String,
     /// E-mail.
+    #[schema(format = Email)]
     pub email: String,
     /// Display name.
     pub display_name: Option<String>,
@@ -232,6 +255,7 @@ pub struct MemberOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChildGroupOut {
     /// `grp_…`
+    #[schema(value_type = s::GroupId)]
     pub id: String,
     /// Name.
     pub name: String,
@@ -280,12 +304,14 @@ pub struct GroupList {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupCreate {
     /// Name (unique within the tenant).
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Description.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 4096)]
     pub description: Option<Option<String>>,
     /// Tenant; defaults to the caller's tenant for tenant admins.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
 }
 
@@ -300,11 +326,13 @@ impl GroupCreate {
 /// Body of `PATCH /groups/{id}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupUpdate {
-    /// Name.
+    /// Name (not null).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<Option<String>>,
     /// Description (`null` clears).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 4096)]
     pub description: Option<Option<String>>,
 }
 
@@ -322,7 +350,7 @@ impl GroupUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MemberAdd {
     /// `usr_…` of a user in the group's tenant.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = s::UserId)]
     pub user_id: Option<String>,
 }
 
@@ -330,7 +358,7 @@ pub struct MemberAdd {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NestedAdd {
     /// `grp_…` of a group in the same tenant.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = s::GroupId)]
     pub child_group_id: Option<String>,
 }
 
@@ -338,8 +366,10 @@ pub struct NestedAdd {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipOut {
     /// The group.
+    #[schema(value_type = s::GroupId)]
     pub group_id: String,
     /// The user.
+    #[schema(value_type = s::UserId)]
     pub user_id: String,
 }
 
@@ -347,8 +377,10 @@ pub struct MembershipOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NestingOut {
     /// The parent group.
+    #[schema(value_type = s::GroupId)]
     pub group_id: String,
     /// The child group.
+    #[schema(value_type = s::GroupId)]
     pub child_group_id: String,
 }
 
@@ -356,10 +388,13 @@ pub struct NestingOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionOut {
     /// `ses_…`
+    #[schema(value_type = s::SessionId)]
     pub id: String,
     /// The user.
+    #[schema(value_type = s::UserId)]
     pub user_id: String,
     /// The user's tenant.
+    #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
     /// Opened.
     pub created_at: DateTime<Utc>,

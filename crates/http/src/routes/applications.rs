@@ -10,7 +10,8 @@ use crate::dto::apps::{
     ApplicationCreate, ApplicationCreatedOut, ApplicationList, ApplicationOut, ApplicationUpdate, AssignmentCreate,
     AssignmentList, AssignmentOut, EffectiveUserList, EffectiveUserOut, SecretOut,
 };
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::{ErrorDetail, ListOut};
+use crate::dto::schema::{self as s, PageParams};
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
 use crate::state::AppState;
@@ -19,18 +20,17 @@ const R: &str = "Application";
 
 /// List applications.
 #[utoipa::path(
-    get, path = "/api/v1/admin/applications", tag = "Applications",
+    get, path = "/api/v1/admin/applications", tag = "Applications", operation_id = "list_applications",
     description = "List applications based on admin's access level.\n\nVisibility rules:\n- Super admins: All applications\n- Partner admins: Global apps + Partner apps for their partner + Tenant apps in their partner's tenants\n- Tenant admins: Global apps + Partner apps for their parent partner + Tenant apps for their tenant",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("tenant_id" = Option<String>, Query, description = "TENANT apps of this tenant"),
-        ("partner_id" = Option<String>, Query, description = "Filter by partner (all tenants in partner)"),
-        ("scope" = Option<String>, Query, description = "Filter by scope: GLOBAL, PARTNER, TENANT"),
-        ("application_type" = Option<String>, Query, description = "WEB, SPA, NATIVE, SERVICE, SAML_SP"),
-        ("search" = Option<String>, Query, description = "Case-insensitive match on name or client_id"),
+        PageParams,
+        ("tenant_id" = Option<s::TenantId>, Query, description = "TENANT apps of this tenant"),
+        ("partner_id" = Option<s::PartnerId>, Query, description = "Filter by partner (all tenants in partner)"),
+        ("scope" = Option<s::ScopeLevel>, Query, description = "Filter by scope: GLOBAL, PARTNER, TENANT"),
+        ("application_type" = Option<s::ApplicationType>, Query, description = "Filter by type"),
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive match on name or client_id"),
     ),
-    responses((status = 200, body = ApplicationList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = ApplicationList, description = "A page of applications")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -50,10 +50,13 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Create an application.
 #[utoipa::path(
-    post, path = "/api/v1/admin/applications", tag = "Applications",
+    post, path = "/api/v1/admin/applications", tag = "Applications", operation_id = "create_application",
     description = "Create a new application (OAuth client). The client_secret of confidential clients (WEB, SERVICE) is in this answer only.\n\nScope rules:\n- Super admin: Can create any scope (GLOBAL, PARTNER, TENANT)\n- Partner admin: Can create PARTNER (for their partner) or TENANT (for tenants in their partner)\n- Tenant admin: Can only create TENANT scope for their tenant",
     request_body = ApplicationCreate,
-    responses((status = 201, body = ApplicationCreatedOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = ApplicationCreatedOut, description = "The application created, with its client secret (confidential clients)"),
+        (status = 409, body = ErrorDetail, description = "The partner's max_applications_per_tenant reached"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn create(
@@ -71,10 +74,10 @@ pub async fn create(
 
 /// Get an application.
 #[utoipa::path(
-    get, path = "/api/v1/admin/applications/{application_id}", tag = "Applications",
+    get, path = "/api/v1/admin/applications/{application_id}", tag = "Applications", operation_id = "get_application",
     description = "Get an application by ID.",
-    params(("application_id" = String, Path, description = "app_…")),
-    responses((status = 200, body = ApplicationOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("application_id" = s::ApplicationId, Path, description = "The application")),
+    responses((status = 200, body = ApplicationOut, description = "The application")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -84,11 +87,11 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Update an application.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/applications/{application_id}", tag = "Applications",
+    patch, path = "/api/v1/admin/applications/{application_id}", tag = "Applications", operation_id = "update_application",
     description = "Update an application. OAuth settings are re-validated as a whole for its type; type, scope and client_id never change.",
-    params(("application_id" = String, Path, description = "app_…")),
+    params(("application_id" = s::ApplicationId, Path, description = "The application")),
     request_body = ApplicationUpdate,
-    responses((status = 200, body = ApplicationOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = ApplicationOut, description = "The application as changed")),
     security(("bearer" = []))
 )]
 pub async fn update(
@@ -104,10 +107,10 @@ pub async fn update(
 
 /// Delete an application.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/applications/{application_id}", tag = "Applications",
+    delete, path = "/api/v1/admin/applications/{application_id}", tag = "Applications", operation_id = "delete_application",
     description = "Soft delete an application; its tokens are refused from then on.",
-    params(("application_id" = String, Path, description = "app_…")),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("application_id" = s::ApplicationId, Path, description = "The application")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = []))
 )]
 pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -118,10 +121,13 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
 
 /// Rotate the client secret.
 #[utoipa::path(
-    post, path = "/api/v1/admin/applications/{application_id}/rotate-secret", tag = "Applications",
+    post, path = "/api/v1/admin/applications/{application_id}/rotate-secret", tag = "Applications", operation_id = "rotate_application_secret",
     description = "Rotate an application's client secret. The old secret stops working at once; the new one is shown only here.",
-    params(("application_id" = String, Path, description = "app_…")),
-    responses((status = 200, body = SecretOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail, description = "Public client")),
+    params(("application_id" = s::ApplicationId, Path, description = "The application")),
+    responses(
+        (status = 200, body = SecretOut, description = "The new secret, shown this once"),
+        (status = 409, body = ErrorDetail, description = "Public client"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn rotate_secret(
@@ -136,14 +142,10 @@ pub async fn rotate_secret(
 
 /// List assignments.
 #[utoipa::path(
-    get, path = "/api/v1/admin/applications/{application_id}/assignments", tag = "Applications",
+    get, path = "/api/v1/admin/applications/{application_id}/assignments", tag = "Applications", operation_id = "list_application_assignments",
     description = "Users and groups assigned to the application, within the caller's reach.",
-    params(
-        ("application_id" = String, Path, description = "app_…"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-    ),
-    responses((status = 200, body = AssignmentList), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    params(("application_id" = s::ApplicationId, Path, description = "The application"), PageParams),
+    responses((status = 200, body = AssignmentList, description = "A page of assignments")),
     security(("bearer" = []))
 )]
 pub async fn assignments(
@@ -162,11 +164,14 @@ pub async fn assignments(
 
 /// Assign a user or group.
 #[utoipa::path(
-    post, path = "/api/v1/admin/applications/{application_id}/assignments", tag = "Applications",
+    post, path = "/api/v1/admin/applications/{application_id}/assignments", tag = "Applications", operation_id = "create_application_assignment",
     description = "Assign a user or a group (with everyone in it, through nesting) to the application. The assignee must lie inside the application's scope and the caller's reach.",
-    params(("application_id" = String, Path, description = "app_…")),
+    params(("application_id" = s::ApplicationId, Path, description = "The application")),
     request_body = AssignmentCreate,
-    responses((status = 201, body = AssignmentOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = AssignmentOut, description = "The assignment created"),
+        (status = 409, body = ErrorDetail, description = "Already assigned"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn assign(
@@ -182,10 +187,10 @@ pub async fn assign(
 
 /// Remove an assignment.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/applications/{application_id}/assignments/{assignment_id}", tag = "Applications",
+    delete, path = "/api/v1/admin/applications/{application_id}/assignments/{assignment_id}", tag = "Applications", operation_id = "delete_application_assignment",
     description = "Remove an assignment.",
-    params(("application_id" = String, Path, description = "app_…"), ("assignment_id" = String, Path, description = "asg_…")),
-    responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("application_id" = s::ApplicationId, Path, description = "The application"), ("assignment_id" = s::AssignmentId, Path, description = "The assignment")),
+    responses((status = 204, description = "Removed")),
     security(("bearer" = []))
 )]
 pub async fn unassign(
@@ -201,15 +206,14 @@ pub async fn unassign(
 
 /// Users with access.
 #[utoipa::path(
-    get, path = "/api/v1/admin/applications/{application_id}/effective-users", tag = "Applications",
+    get, path = "/api/v1/admin/applications/{application_id}/effective-users", tag = "Applications", operation_id = "list_application_effective_users",
     description = "Get all users who have access to an application across all tenants, assigned directly or via group membership (nested groups followed to any depth), each once.\n\nAuthentication:\n- Admin users with appropriate access can query any application they can see (results limited to their reach)\n- Applications can query their own effective users using their own token (no admin:read scope required)\n\nFor GLOBAL apps: users from all tenants; PARTNER apps: tenants of the partner; TENANT apps: that tenant only.",
     params(
-        ("application_id" = String, Path, description = "app_…"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("tenant_id" = Option<String>, Query, description = "Filter by specific tenant"),
+        ("application_id" = s::ApplicationId, Path, description = "The application"),
+        PageParams,
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Filter by specific tenant"),
     ),
-    responses((status = 200, body = EffectiveUserList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = EffectiveUserList, description = "A page of users with access, each once")),
     security(("bearer" = []))
 )]
 pub async fn effective_users(

@@ -8,7 +8,8 @@ use scaikey_domain::id::{AuditEventId, TenantId};
 use scaikey_domain::validation::FieldError;
 
 use crate::dto::audit::{ActivityOut, AuditEventOut, AuditList, StatsOut};
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::ListOut;
+use crate::dto::schema::{self as s, PageParams};
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, ListQuery, path_id};
 use crate::state::AppState;
@@ -26,21 +27,20 @@ fn time(q: &mut ListQuery, name: &str) -> Option<DateTime<Utc>> {
 
 /// List audit events.
 #[utoipa::path(
-    get, path = "/api/v1/admin/audit", tag = "Audit",
+    get, path = "/api/v1/admin/audit", tag = "Audit", operation_id = "list_audit_events",
     description = "Audit events within the caller's reach, newest first. Every admin write (success, failure, denial) and every authentication event is recorded.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("action" = Option<String>, Query, description = "e.g. tenant.update, auth.login"),
-        ("actor_id" = Option<String>, Query, description = "usr_… or app_…"),
-        ("resource_type" = Option<String>, Query, description = "e.g. tenant"),
-        ("resource_id" = Option<String>, Query, description = "The resource's ID"),
-        ("result" = Option<String>, Query, description = "success, failure or denied"),
-        ("tenant_id" = Option<String>, Query, description = "Events of this tenant"),
-        ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
-        ("until" = Option<String>, Query, description = "RFC 3339, exclusive"),
+        PageParams,
+        ("action" = Option<String>, Query, max_length = 255, description = "e.g. tenant.update, auth.login"),
+        ("actor_id" = Option<String>, Query, max_length = 255, description = "usr_… or app_…"),
+        ("resource_type" = Option<String>, Query, max_length = 255, description = "e.g. tenant"),
+        ("resource_id" = Option<String>, Query, max_length = 255, description = "The resource's ID"),
+        ("result" = Option<s::AuditResult>, Query, description = "Only events with this result"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Events of this tenant"),
+        ("since" = Option<DateTime<Utc>>, Query, description = "RFC 3339, inclusive"),
+        ("until" = Option<DateTime<Utc>>, Query, description = "RFC 3339, exclusive"),
     ),
-    responses((status = 200, body = AuditList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = AuditList, description = "A page of audit events")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -63,10 +63,10 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Get an audit event.
 #[utoipa::path(
-    get, path = "/api/v1/admin/audit/{event_id}", tag = "Audit",
+    get, path = "/api/v1/admin/audit/{event_id}", tag = "Audit", operation_id = "get_audit_event",
     description = "One audit event within the caller's reach.",
-    params(("event_id" = String, Path, description = "aud_…")),
-    responses((status = 200, body = AuditEventOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("event_id" = s::AuditEventId, Path, description = "The audit event")),
+    responses((status = 200, body = AuditEventOut, description = "The audit event")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -76,9 +76,9 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Dashboard counts.
 #[utoipa::path(
-    get, path = "/api/v1/admin/dashboard/stats", tag = "Dashboard",
+    get, path = "/api/v1/admin/dashboard/stats", tag = "Dashboard", operation_id = "get_dashboard_stats",
     description = "Counts of partners, tenants, users, applications, active sessions and pending registration requests within the caller's reach. Cached for 5 seconds per reach; platform-wide counts of large tables are planner estimates (`estimated: true`).",
-    responses((status = 200, body = StatsOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail)),
+    responses((status = 200, body = StatsOut, description = "Counts within the caller's reach")),
     security(("bearer" = []))
 )]
 pub async fn stats(state: web::Data<AppState>, auth: Authenticated) -> ApiResult<HttpResponse> {
@@ -87,9 +87,9 @@ pub async fn stats(state: web::Data<AppState>, auth: Authenticated) -> ApiResult
 
 /// Recent activity.
 #[utoipa::path(
-    get, path = "/api/v1/admin/dashboard/activity", tag = "Dashboard",
+    get, path = "/api/v1/admin/dashboard/activity", tag = "Dashboard", operation_id = "list_dashboard_activity",
     description = "The 20 newest audit events within the caller's reach.",
-    responses((status = 200, body = ActivityOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail)),
+    responses((status = 200, body = ActivityOut, description = "The newest events")),
     security(("bearer" = []))
 )]
 pub async fn activity(state: web::Data<AppState>, auth: Authenticated) -> ApiResult<HttpResponse> {

@@ -6,19 +6,19 @@ use scaikey_domain::id::TenantId;
 use scaikey_domain::validation::{FieldError, ValidationErrors};
 
 use crate::dto::auth::{LoginBody, TokenOut};
-use crate::dto::common::{ErrorDetail, HTTPValidationError};
+use crate::dto::common::ErrorDetail;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, request_meta};
 use crate::state::AppState;
 
 /// Log in with e-mail and password.
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "Auth",
+    post, path = "/api/v1/auth/login", tag = "Auth", operation_id = "login",
     description = "Check credentials, open an SSO session and return a user access token whose `sid` is the session. Any failure answers 401 `Invalid credentials`.",
     request_body = LoginBody,
     responses(
-        (status = 200, body = TokenOut), (status = 401, body = ErrorDetail, description = "Invalid credentials"),
-        (status = 422, body = HTTPValidationError),
+        (status = 200, body = TokenOut, description = "A user access token (`Cache-Control: no-store`)"),
+        (status = 401, body = ErrorDetail, description = "Invalid credentials", example = json!({"detail": "Invalid credentials"})),
     )
 )]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginBody>) -> ApiResult<HttpResponse> {

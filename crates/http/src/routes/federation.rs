@@ -3,41 +3,43 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use scaikey_domain::id::{AgentId, IdentityProviderId, TenantId};
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::ListOut;
 use crate::dto::federation::{
     AgentList, AgentOut, AgentWrite, IdentityProviderList, IdentityProviderOut, IdentityProviderWrite,
 };
+use crate::dto::schema::{self as s, PageParams};
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
 use crate::state::AppState;
+use scaikey_app::ports::{AgentFilter, IdpFilter};
 
 /// List identity providers.
 #[utoipa::path(
-    get, path = "/api/v1/admin/identity-providers", tag = "Identity Providers",
+    get, path = "/api/v1/admin/identity-providers", tag = "Identity Providers", operation_id = "list_identity_providers",
     description = "Identity providers within the caller's reach, newest first.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("tenant_id" = Option<String>, Query, description = "Only this tenant's"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive literal match on the name"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Only this tenant's"),
     ),
-    responses((status = 200, body = IdentityProviderList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = IdentityProviderList, description = "A page of identity providers")),
     security(("bearer" = []))
 )]
 pub async fn idp_list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
     let mut q = ListQuery::from_request(&req)?;
     let page = q.page();
-    let tenant = q.id::<TenantId>("tenant_id");
+    let filter = IdpFilter { search: q.text("search"), tenant_id: q.id::<TenantId>("tenant_id") };
     q.finish()?;
-    let result = state.identity_providers.list(&auth.0, tenant, page.unwrap_or_default()).await?;
+    let result = state.identity_providers.list(&auth.0, &filter, page.unwrap_or_default()).await?;
     Ok(HttpResponse::Ok().json(ListOut::from_page(result, IdentityProviderOut::from)))
 }
 
 /// Create an identity provider.
 #[utoipa::path(
-    post, path = "/api/v1/admin/identity-providers", tag = "Identity Providers",
+    post, path = "/api/v1/admin/identity-providers", tag = "Identity Providers", operation_id = "create_identity_provider",
     description = "Create an OIDC or SAML identity provider for a tenant. OIDC: https issuer, client_id, scopes including openid, optional client_secret (write-only, stored encrypted under the master key, never returned: see client_secret_set). SAML: entity_id, https sso_url and a PEM certificate that parses.",
     request_body = IdentityProviderWrite,
-    responses((status = 201, body = IdentityProviderOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 201, body = IdentityProviderOut, description = "The identity provider created")),
     security(("bearer" = []))
 )]
 pub async fn idp_create(
@@ -51,10 +53,10 @@ pub async fn idp_create(
 
 /// Get an identity provider.
 #[utoipa::path(
-    get, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers",
+    get, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers", operation_id = "get_identity_provider",
     description = "One within the caller's reach.",
-    params(("id" = String, Path, description = "idp_…")),
-    responses((status = 200, body = IdentityProviderOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("id" = s::IdentityProviderId, Path, description = "The identity provider")),
+    responses((status = 200, body = IdentityProviderOut, description = "The identity provider")),
     security(("bearer" = []))
 )]
 pub async fn idp_get(
@@ -68,11 +70,11 @@ pub async fn idp_get(
 
 /// Update an identity provider.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers",
+    patch, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers", operation_id = "update_identity_provider",
     description = "Update an identity provider; the protocol never changes. client_secret replaces the stored secret (null clears it).",
-    params(("id" = String, Path, description = "idp_…")),
+    params(("id" = s::IdentityProviderId, Path, description = "The identity provider")),
     request_body = IdentityProviderWrite,
-    responses((status = 200, body = IdentityProviderOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = IdentityProviderOut, description = "The identity provider as changed")),
     security(("bearer" = []))
 )]
 pub async fn idp_update(
@@ -88,10 +90,10 @@ pub async fn idp_update(
 
 /// Delete an identity provider.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers",
+    delete, path = "/api/v1/admin/identity-providers/{id}", tag = "Identity Providers", operation_id = "delete_identity_provider",
     description = "Soft delete.",
-    params(("id" = String, Path, description = "idp_…")),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("id" = s::IdentityProviderId, Path, description = "The identity provider")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = []))
 )]
 pub async fn idp_delete(
@@ -106,31 +108,31 @@ pub async fn idp_delete(
 
 /// List agents.
 #[utoipa::path(
-    get, path = "/api/v1/admin/agents", tag = "MCP Agents",
+    get, path = "/api/v1/admin/agents", tag = "MCP Agents", operation_id = "list_agents",
     description = "Agents within the caller's reach, newest first.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("tenant_id" = Option<String>, Query, description = "Only this tenant's"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive literal match on the name or description"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Only this tenant's"),
     ),
-    responses((status = 200, body = AgentList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = AgentList, description = "A page of agents")),
     security(("bearer" = []))
 )]
 pub async fn agent_list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
     let mut q = ListQuery::from_request(&req)?;
     let page = q.page();
-    let tenant = q.id::<TenantId>("tenant_id");
+    let filter = AgentFilter { search: q.text("search"), tenant_id: q.id::<TenantId>("tenant_id") };
     q.finish()?;
-    let result = state.agents.list(&auth.0, tenant, page.unwrap_or_default()).await?;
+    let result = state.agents.list(&auth.0, &filter, page.unwrap_or_default()).await?;
     Ok(HttpResponse::Ok().json(ListOut::from_page(result, AgentOut::from)))
 }
 
 /// Create an agent.
 #[utoipa::path(
-    post, path = "/api/v1/admin/agents", tag = "MCP Agents",
+    post, path = "/api/v1/admin/agents", tag = "MCP Agents", operation_id = "create_agent",
     description = "Create an AI agent identity for the MCP integration, with allowed_tools, allowed_scopes and an optional rate_limit_rpm (positive, or null for unlimited).",
     request_body = AgentWrite,
-    responses((status = 201, body = AgentOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 201, body = AgentOut, description = "The agent created")),
     security(("bearer" = []))
 )]
 pub async fn agent_create(
@@ -143,10 +145,10 @@ pub async fn agent_create(
 
 /// Get an agent.
 #[utoipa::path(
-    get, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents",
+    get, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents", operation_id = "get_agent",
     description = "One within the caller's reach.",
-    params(("id" = String, Path, description = "agt_…")),
-    responses((status = 200, body = AgentOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("id" = s::AgentId, Path, description = "The agent")),
+    responses((status = 200, body = AgentOut, description = "The agent")),
     security(("bearer" = []))
 )]
 pub async fn agent_get(
@@ -160,11 +162,11 @@ pub async fn agent_get(
 
 /// Update an agent.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents",
+    patch, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents", operation_id = "update_agent",
     description = "Update an agent.",
-    params(("id" = String, Path, description = "agt_…")),
+    params(("id" = s::AgentId, Path, description = "The agent")),
     request_body = AgentWrite,
-    responses((status = 200, body = AgentOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = AgentOut, description = "The agent as changed")),
     security(("bearer" = []))
 )]
 pub async fn agent_update(
@@ -179,10 +181,10 @@ pub async fn agent_update(
 
 /// Delete an agent.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents",
+    delete, path = "/api/v1/admin/agents/{id}", tag = "MCP Agents", operation_id = "delete_agent",
     description = "Soft delete.",
-    params(("id" = String, Path, description = "agt_…")),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("id" = s::AgentId, Path, description = "The agent")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = []))
 )]
 pub async fn agent_delete(

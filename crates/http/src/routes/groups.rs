@@ -5,7 +5,8 @@ use scaikey_app::ports::GroupFilter;
 use scaikey_domain::id::{GroupId, TenantId, UserId};
 use scaikey_domain::validation::{FieldError, ValidationErrors};
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::{ErrorDetail, ListOut};
+use crate::dto::schema::{self as s, PageParams};
 use crate::dto::users::{
     GroupCreate, GroupDetailOut, GroupList, GroupOut, GroupUpdate, MemberAdd, MembershipOut, NestedAdd, NestingOut,
 };
@@ -21,15 +22,14 @@ fn missing(field: &str) -> ApiError {
 
 /// List groups.
 #[utoipa::path(
-    get, path = "/api/v1/admin/groups", tag = "Groups",
+    get, path = "/api/v1/admin/groups", tag = "Groups", operation_id = "list_groups",
     description = "List live groups within the caller's reach, newest first.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("search" = Option<String>, Query, description = "Case-insensitive match on the name"),
-        ("tenant_id" = Option<String>, Query, description = "Groups of this tenant"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive match on the name"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Groups of this tenant"),
     ),
-    responses((status = 200, body = GroupList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = GroupList, description = "A page of groups")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -43,10 +43,13 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Create a group.
 #[utoipa::path(
-    post, path = "/api/v1/admin/groups", tag = "Groups",
+    post, path = "/api/v1/admin/groups", tag = "Groups", operation_id = "create_group",
     description = "Create a group in a tenant within reach (tenant admins: their own tenant by default). Names are unique per tenant (409).",
     request_body = GroupCreate,
-    responses((status = 201, body = GroupOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = GroupOut, description = "The group created"),
+        (status = 409, body = ErrorDetail, description = "Name taken in the tenant"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn create(
@@ -60,10 +63,10 @@ pub async fn create(
 
 /// Get a group.
 #[utoipa::path(
-    get, path = "/api/v1/admin/groups/{group_id}", tag = "Groups",
+    get, path = "/api/v1/admin/groups/{group_id}", tag = "Groups", operation_id = "get_group",
     description = "Get a group with its direct members and child groups.",
-    params(("group_id" = String, Path, description = "grp_…")),
-    responses((status = 200, body = GroupDetailOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("group_id" = s::GroupId, Path, description = "The group")),
+    responses((status = 200, body = GroupDetailOut, description = "The group with its direct members and children")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -73,11 +76,14 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Update a group.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/groups/{group_id}", tag = "Groups",
+    patch, path = "/api/v1/admin/groups/{group_id}", tag = "Groups", operation_id = "update_group",
     description = "Update a group's name or description.",
-    params(("group_id" = String, Path, description = "grp_…")),
+    params(("group_id" = s::GroupId, Path, description = "The group")),
     request_body = GroupUpdate,
-    responses((status = 200, body = GroupOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 200, body = GroupOut, description = "The group as changed"),
+        (status = 409, body = ErrorDetail, description = "Name taken in the tenant"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn update(
@@ -93,10 +99,10 @@ pub async fn update(
 
 /// Delete a group.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/groups/{group_id}", tag = "Groups",
+    delete, path = "/api/v1/admin/groups/{group_id}", tag = "Groups", operation_id = "delete_group",
     description = "Soft delete a group; its memberships and nesting edges are removed.",
-    params(("group_id" = String, Path, description = "grp_…")),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("group_id" = s::GroupId, Path, description = "The group")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = []))
 )]
 pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -107,11 +113,14 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
 
 /// Add a member.
 #[utoipa::path(
-    post, path = "/api/v1/admin/groups/{group_id}/members", tag = "Groups",
+    post, path = "/api/v1/admin/groups/{group_id}/members", tag = "Groups", operation_id = "add_group_member",
     description = "Add a user of the same tenant as a direct member (another tenant's user: 422; already a member: 409).",
-    params(("group_id" = String, Path, description = "grp_…")),
+    params(("group_id" = s::GroupId, Path, description = "The group")),
     request_body = MemberAdd,
-    responses((status = 201, body = MembershipOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = MembershipOut, description = "The membership created"),
+        (status = 409, body = ErrorDetail, description = "Already a member, or the group was deleted meanwhile"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn add_member(
@@ -128,10 +137,10 @@ pub async fn add_member(
 
 /// Remove a member.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/groups/{group_id}/members/{user_id}", tag = "Groups",
+    delete, path = "/api/v1/admin/groups/{group_id}/members/{user_id}", tag = "Groups", operation_id = "remove_group_member",
     description = "Remove a direct member.",
-    params(("group_id" = String, Path, description = "grp_…"), ("user_id" = String, Path, description = "usr_…")),
-    responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("group_id" = s::GroupId, Path, description = "The group"), ("user_id" = s::UserId, Path, description = "The member")),
+    responses((status = 204, description = "Removed")),
     security(("bearer" = []))
 )]
 pub async fn remove_member(
@@ -147,11 +156,14 @@ pub async fn remove_member(
 
 /// Nest a group.
 #[utoipa::path(
-    post, path = "/api/v1/admin/groups/{group_id}/nested", tag = "Groups",
+    post, path = "/api/v1/admin/groups/{group_id}/nested", tag = "Groups", operation_id = "add_child_group",
     description = "Nest a group of the same tenant under this one. A nesting that would make a cycle is a 409; another tenant's group a 422.",
-    params(("group_id" = String, Path, description = "grp_…")),
+    params(("group_id" = s::GroupId, Path, description = "The parent group")),
     request_body = NestedAdd,
-    responses((status = 201, body = NestingOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = NestingOut, description = "The nesting created"),
+        (status = 409, body = ErrorDetail, description = "A cycle, already nested, or a group deleted meanwhile"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn add_child(
@@ -168,10 +180,10 @@ pub async fn add_child(
 
 /// Un-nest a group.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/groups/{group_id}/nested/{child_group_id}", tag = "Groups",
+    delete, path = "/api/v1/admin/groups/{group_id}/nested/{child_group_id}", tag = "Groups", operation_id = "remove_child_group",
     description = "Remove a nesting edge.",
-    params(("group_id" = String, Path, description = "grp_…"), ("child_group_id" = String, Path, description = "grp_…")),
-    responses((status = 204, description = "Removed"), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("group_id" = s::GroupId, Path, description = "The parent group"), ("child_group_id" = s::GroupId, Path, description = "The child group")),
+    responses((status = 204, description = "Removed")),
     security(("bearer" = []))
 )]
 pub async fn remove_child(

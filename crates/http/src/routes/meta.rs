@@ -6,14 +6,18 @@ use serde_json::json;
 use crate::state::AppState;
 
 /// Process is up.
-#[utoipa::path(get, path = "/healthz", tag = "Meta", responses((status = 200, description = "Up")))]
+#[utoipa::path(get, path = "/healthz", tag = "Meta", operation_id = "get_health",
+    responses((status = 200, body = crate::dto::schema::Health, description = "Up")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Database reachable.
-#[utoipa::path(get, path = "/readyz", tag = "Meta",
-    responses((status = 200, description = "Ready"), (status = 503, description = "Database unreachable")))]
+#[utoipa::path(get, path = "/readyz", tag = "Meta", operation_id = "get_readiness",
+    responses(
+        (status = 200, body = crate::dto::schema::Readiness, description = "Ready"),
+        (status = 503, body = crate::dto::schema::Readiness, description = "Database unreachable"),
+    ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if state.readiness.ready().await {
         HttpResponse::Ok().json(json!({"status": "ready"}))
@@ -23,7 +27,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Public signing keys.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "Meta", responses((status = 200, description = "JWK Set")))]
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "Meta", operation_id = "get_jwks",
+    responses((status = 200, body = crate::dto::schema::Jwks, description = "JWK Set")))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.jwks.as_ref())
 }
@@ -32,14 +37,14 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 /// server metadata). It names only what this server does, so a stock client configures itself
 /// from it and nothing else.
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "Meta", operation_id = "openid_configuration",
-    responses((status = 200, description = "Discovery document")))]
+    responses((status = 200, body = crate::dto::schema::Discovery, description = "Discovery document")))]
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(metadata(&state))
 }
 
 /// RFC 8414 authorization server metadata: the same document as the OpenID discovery.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "Meta", operation_id = "oauth_authorization_server_metadata",
-    responses((status = 200, description = "Authorization server metadata")))]
+    responses((status = 200, body = crate::dto::schema::Discovery, description = "Authorization server metadata")))]
 pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
     discovery(state).await
 }

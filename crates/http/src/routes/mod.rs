@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             async move {
                 let res = fut.await?;
                 crate::audit_writes::record_if_refused_response(&res);
+                crate::audit_writes::note_if_written(&res);
                 Ok(res)
             }
         })

@@ -57,10 +57,17 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 
 /// Issue a token.
 #[utoipa::path(
-    post, path = "/oauth/token", tag = "OAuth",
+    post, path = "/oauth/token", tag = "OAuth", operation_id = "issue_token",
     description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grant `client_credentials`, with client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
-    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "grant_type=client_credentials&scope=…"),
-    responses((status = 200, body = ClientTokenOut), (status = 400, body = OAuthErrorOut), (status = 401, body = OAuthErrorOut))
+    request_body(content_type = "application/x-www-form-urlencoded", content = crate::dto::schema::TokenRequest),
+    responses(
+        (status = 200, body = ClientTokenOut, description = "A client access token (`Cache-Control: no-store`)"),
+        (status = 400, body = OAuthErrorOut, description = "`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope` or `invalid_target`"),
+        (status = 401, body = OAuthErrorOut, description = "`invalid_client`", headers(("WWW-Authenticate" = String, description = "`Basic realm=\"scaikey\"`"))),
+        (status = 413, description = "The request body is larger than 256 KiB (plain-text answer)"),
+        (status = 500, body = OAuthErrorOut, description = "`server_error`"),
+        (status = 503, body = OAuthErrorOut, description = "`temporarily_unavailable`"),
+    )
 )]
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let basic = req.headers().contains_key(header::AUTHORIZATION);

@@ -7,8 +7,9 @@ use scaikey_domain::access::Action;
 use scaikey_domain::id::PartnerId;
 use scaikey_domain::status::Status;
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::{ErrorDetail, ListOut};
 use crate::dto::partners::{PartnerCreate, PartnerList, PartnerOut, PartnerUpdate};
+use crate::dto::schema::{self as s, PageParams};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
 use crate::state::AppState;
@@ -17,18 +18,14 @@ const R: &str = "Partner";
 
 /// List partners.
 #[utoipa::path(
-    get, path = "/api/v1/admin/partners", tag = "Partners",
+    get, path = "/api/v1/admin/partners", tag = "Partners", operation_id = "list_partners",
     description = "List live partners, newest first (platform admin only).",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("search" = Option<String>, Query, description = "Case-insensitive match on name or slug"),
-        ("status" = Option<String>, Query, description = "active or suspended"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive match on name or slug"),
+        ("status" = Option<s::Status>, Query, description = "Only partners with this status"),
     ),
-    responses(
-        (status = 200, body = PartnerList), (status = 401, body = ErrorDetail),
-        (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError),
-    ),
+    responses((status = 200, body = PartnerList, description = "A page of partners")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -44,12 +41,12 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Create a partner.
 #[utoipa::path(
-    post, path = "/api/v1/admin/partners", tag = "Partners",
+    post, path = "/api/v1/admin/partners", tag = "Partners", operation_id = "create_partner",
     description = "Create a new partner (platform admin only).",
     request_body = PartnerCreate,
     responses(
-        (status = 201, body = PartnerOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail),
-        (status = 409, body = ErrorDetail, description = "Slug taken"), (status = 422, body = HTTPValidationError),
+        (status = 201, body = PartnerOut, description = "The partner created"),
+        (status = 409, body = ErrorDetail, description = "Slug taken"),
     ),
     security(("bearer" = []))
 )]
@@ -64,13 +61,10 @@ pub async fn create(
 
 /// Get a partner.
 #[utoipa::path(
-    get, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners",
+    get, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners", operation_id = "get_partner",
     description = "Get a partner by ID.",
-    params(("partner_id" = String, Path, description = "prt_…")),
-    responses(
-        (status = 200, body = PartnerOut), (status = 401, body = ErrorDetail),
-        (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail),
-    ),
+    params(("partner_id" = s::PartnerId, Path, description = "The partner")),
+    responses((status = 200, body = PartnerOut, description = "The partner")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -81,13 +75,13 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Update a partner.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners",
+    patch, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners", operation_id = "update_partner",
     description = "Update a partner. Only the fields present change; null clears a nullable field.",
-    params(("partner_id" = String, Path, description = "prt_…")),
+    params(("partner_id" = s::PartnerId, Path, description = "The partner")),
     request_body = PartnerUpdate,
     responses(
-        (status = 200, body = PartnerOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail),
-        (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError),
+        (status = 200, body = PartnerOut, description = "The partner as changed"),
+        (status = 409, body = ErrorDetail, description = "Slug taken"),
     ),
     security(("bearer" = []))
 )]
@@ -105,12 +99,12 @@ pub async fn update(
 
 /// Delete a partner.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners",
+    delete, path = "/api/v1/admin/partners/{partner_id}", tag = "Partners", operation_id = "delete_partner",
     description = "Soft delete a partner. Refused (409) while live tenants stand under it.",
-    params(("partner_id" = String, Path, description = "prt_…")),
+    params(("partner_id" = s::PartnerId, Path, description = "The partner")),
     responses(
-        (status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail),
-        (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail),
+        (status = 204, description = "Deleted"),
+        (status = 409, body = ErrorDetail, description = "Live tenants stand under the partner"),
     ),
     security(("bearer" = []))
 )]

@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scaikey_app::ports::{SessionFilter, SessionState};
 use scaikey_domain::id::{SessionId, TenantId, UserId};
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::ListOut;
+use crate::dto::schema::{self as s, PageParams};
 use crate::dto::users::{SessionList, SessionOut};
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, ListQuery, path_id};
@@ -21,18 +22,33 @@ fn state_name(s: SessionState) -> &'static str {
     }
 }
 
+/// The `active` filter of the session list (schema only).
+#[derive(Debug)]
+pub struct SessionActivity;
+
+impl utoipa::PartialSchema for SessionActivity {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(STATES.map(state_name)))
+            .description(Some("`true`: active sessions only; `false`: revoked or expired only; `any`: all."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SessionActivity {}
+
 /// List sessions.
 #[utoipa::path(
-    get, path = "/api/v1/admin/sessions", tag = "Sessions",
+    get, path = "/api/v1/admin/sessions", tag = "Sessions", operation_id = "list_sessions",
     description = "List SSO sessions within the caller's reach, newest first; active ones only unless `active` says otherwise.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("user_id" = Option<String>, Query, description = "Sessions of this user"),
-        ("tenant_id" = Option<String>, Query, description = "Sessions in this tenant"),
-        ("active" = Option<String>, Query, description = "true (default): active only; false: revoked or expired only; any: all"),
+        PageParams,
+        ("user_id" = Option<s::UserId>, Query, description = "Sessions of this user"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Sessions in this tenant"),
+        ("active" = Option<SessionActivity>, Query, description = "true (default): active only; false: revoked or expired only; any: all"),
     ),
-    responses((status = 200, body = SessionList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = SessionList, description = "A page of sessions")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -51,10 +67,10 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Get a session.
 #[utoipa::path(
-    get, path = "/api/v1/admin/sessions/{session_id}", tag = "Sessions",
+    get, path = "/api/v1/admin/sessions/{session_id}", tag = "Sessions", operation_id = "get_session",
     description = "Get a session by ID.",
-    params(("session_id" = String, Path, description = "ses_…")),
-    responses((status = 200, body = SessionOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("session_id" = s::SessionId, Path, description = "The session")),
+    responses((status = 200, body = SessionOut, description = "The session")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -65,10 +81,10 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Revoke a session.
 #[utoipa::path(
-    post, path = "/api/v1/admin/sessions/{session_id}/revoke", tag = "Sessions",
+    post, path = "/api/v1/admin/sessions/{session_id}/revoke", tag = "Sessions", operation_id = "revoke_session",
     description = "End a session: its access tokens are refused from then on (at once on this process, within about a second on others). Revoking an ended session changes nothing.",
-    params(("session_id" = String, Path, description = "ses_…")),
-    responses((status = 200, body = SessionOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("session_id" = s::SessionId, Path, description = "The session")),
+    responses((status = 200, body = SessionOut, description = "The session, ended")),
     security(("bearer" = []))
 )]
 pub async fn revoke(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {

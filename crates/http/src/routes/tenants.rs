@@ -6,7 +6,8 @@ use scaikey_app::tenants::TenantService;
 use scaikey_domain::id::{PartnerId, TenantId};
 use scaikey_domain::status::Status;
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::{ErrorDetail, ListOut};
+use crate::dto::schema::{self as s, PageParams};
 use crate::dto::tenants::{TenantCreate, TenantList, TenantOut, TenantUpdate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
@@ -16,19 +17,15 @@ const R: &str = "Tenant";
 
 /// List tenants.
 #[utoipa::path(
-    get, path = "/api/v1/admin/tenants", tag = "Tenants",
+    get, path = "/api/v1/admin/tenants", tag = "Tenants", operation_id = "list_tenants",
     description = "List live tenants within the caller's reach, newest first.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("search" = Option<String>, Query, description = "Case-insensitive match on name or slug"),
-        ("status" = Option<String>, Query, description = "active or suspended"),
-        ("partner_id" = Option<String>, Query, description = "Tenants of this partner"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive match on name or slug"),
+        ("status" = Option<s::Status>, Query, description = "Only tenants with this status"),
+        ("partner_id" = Option<s::PartnerId>, Query, description = "Tenants of this partner"),
     ),
-    responses(
-        (status = 200, body = TenantList), (status = 401, body = ErrorDetail),
-        (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError),
-    ),
+    responses((status = 200, body = TenantList, description = "A page of tenants")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -46,13 +43,12 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Create a tenant.
 #[utoipa::path(
-    post, path = "/api/v1/admin/tenants", tag = "Tenants",
+    post, path = "/api/v1/admin/tenants", tag = "Tenants", operation_id = "create_tenant",
     description = "Create a new tenant (platform admin only), under a partner or directly under the platform. The partner's max_tenants is enforced (409).",
     request_body = TenantCreate,
     responses(
-        (status = 201, body = TenantOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail),
+        (status = 201, body = TenantOut, description = "The tenant created"),
         (status = 409, body = ErrorDetail, description = "Slug taken or partner limit reached"),
-        (status = 422, body = HTTPValidationError),
     ),
     security(("bearer" = []))
 )]
@@ -67,13 +63,10 @@ pub async fn create(
 
 /// Get a tenant.
 #[utoipa::path(
-    get, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants",
+    get, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants", operation_id = "get_tenant",
     description = "Get a tenant by ID. Tenants outside the caller's reach answer 404.",
-    params(("tenant_id" = String, Path, description = "tnt_…")),
-    responses(
-        (status = 200, body = TenantOut), (status = 401, body = ErrorDetail),
-        (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail),
-    ),
+    params(("tenant_id" = s::TenantId, Path, description = "The tenant")),
+    responses((status = 200, body = TenantOut, description = "The tenant")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -83,13 +76,13 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Update a tenant.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants",
+    patch, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants", operation_id = "update_tenant",
     description = "Update a tenant (platform admin only). PATCH accepts name, slug, status, contact_email, partner_id (cross-partner transfer), settings and branding.\n\nSettings can include:\n- mfa_required: bool - Whether MFA is required for all users\n- mfa_methods: list - Allowed MFA methods ['totp', 'sms', 'email', 'webauthn']\n- password_policy: dict - Password requirements\n- session_timeout: int - Session timeout in minutes",
-    params(("tenant_id" = String, Path, description = "tnt_…")),
+    params(("tenant_id" = s::TenantId, Path, description = "The tenant")),
     request_body = TenantUpdate,
     responses(
-        (status = 200, body = TenantOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail),
-        (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError),
+        (status = 200, body = TenantOut, description = "The tenant as changed"),
+        (status = 409, body = ErrorDetail, description = "Slug taken, or the new partner's max_tenants reached"),
     ),
     security(("bearer" = []))
 )]
@@ -107,13 +100,10 @@ pub async fn update(
 
 /// Delete a tenant.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants",
+    delete, path = "/api/v1/admin/tenants/{tenant_id}", tag = "Tenants", operation_id = "delete_tenant",
     description = "Soft delete a tenant (platform admin only). Its slug may be reused afterwards.",
-    params(("tenant_id" = String, Path, description = "tnt_…")),
-    responses(
-        (status = 204, description = "Deleted"), (status = 401, body = ErrorDetail),
-        (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail),
-    ),
+    params(("tenant_id" = s::TenantId, Path, description = "The tenant")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = []))
 )]
 pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {

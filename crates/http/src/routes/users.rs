@@ -7,7 +7,8 @@ use scaikey_domain::role::Role;
 use scaikey_domain::status::Status;
 use scaikey_domain::validation::{FieldError, ValidationErrors};
 
-use crate::dto::common::{ErrorDetail, HTTPValidationError, ListOut};
+use crate::dto::common::{ErrorDetail, ListOut};
+use crate::dto::schema::{self as s, PageParams};
 use crate::dto::users::{ResetPassword, UserCreate, UserList, UserOut, UserUpdate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authenticated, JsonBody, ListQuery, path_id};
@@ -17,17 +18,16 @@ const R: &str = "User";
 
 /// List users.
 #[utoipa::path(
-    get, path = "/api/v1/admin/users", tag = "Users",
+    get, path = "/api/v1/admin/users", tag = "Users", operation_id = "list_users",
     description = "List live users within the caller's reach, newest first.",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1-100 (default 20)"),
-        ("search" = Option<String>, Query, description = "Case-insensitive match on e-mail or names"),
-        ("status" = Option<String>, Query, description = "active or suspended"),
-        ("tenant_id" = Option<String>, Query, description = "Users of this tenant"),
-        ("role" = Option<String>, Query, description = "Users holding this role"),
+        PageParams,
+        ("search" = Option<String>, Query, max_length = 255, description = "Case-insensitive match on e-mail or names"),
+        ("status" = Option<s::Status>, Query, description = "Only users with this status"),
+        ("tenant_id" = Option<s::TenantId>, Query, description = "Users of this tenant"),
+        ("role" = Option<s::Role>, Query, description = "Users holding this role"),
     ),
-    responses((status = 200, body = UserList), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 200, body = UserList, description = "A page of users")),
     security(("bearer" = []))
 )]
 pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -46,10 +46,13 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 
 /// Create a user.
 #[utoipa::path(
-    post, path = "/api/v1/admin/users", tag = "Users",
+    post, path = "/api/v1/admin/users", tag = "Users", operation_id = "create_user",
     description = "Create a user. The password is checked against the tenant's password_policy (422 names the rule). Only roles at or below the caller's reach may be granted (403). The partner's max_users_per_tenant is enforced (409); e-mail is unique per tenant (409).",
     request_body = UserCreate,
-    responses((status = 201, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 201, body = UserOut, description = "The user created"),
+        (status = 409, body = ErrorDetail, description = "E-mail taken in the tenant, or the partner's max_users_per_tenant reached"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn create(
@@ -63,10 +66,10 @@ pub async fn create(
 
 /// Get a user.
 #[utoipa::path(
-    get, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    get, path = "/api/v1/admin/users/{user_id}", tag = "Users", operation_id = "get_user",
     description = "Get a user by ID. Users outside the caller's reach answer 404.",
-    params(("user_id" = String, Path, description = "usr_…")),
-    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("user_id" = s::UserId, Path, description = "The user")),
+    responses((status = 200, body = UserOut, description = "The user")),
     security(("bearer" = []))
 )]
 pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -76,11 +79,14 @@ pub async fn get(state: web::Data<AppState>, auth: Authenticated, id: web::Path<
 
 /// Update a user.
 #[utoipa::path(
-    patch, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    patch, path = "/api/v1/admin/users/{user_id}", tag = "Users", operation_id = "update_user",
     description = "Update a user. Never changes the password. Suspending ends the user's sessions. Admins may only change users whose roles they could grant themselves.",
-    params(("user_id" = String, Path, description = "usr_…")),
+    params(("user_id" = s::UserId, Path, description = "The user")),
     request_body = UserUpdate,
-    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses(
+        (status = 200, body = UserOut, description = "The user as changed"),
+        (status = 409, body = ErrorDetail, description = "E-mail taken in the tenant"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn update(
@@ -96,10 +102,13 @@ pub async fn update(
 
 /// Delete a user.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/users/{user_id}", tag = "Users",
+    delete, path = "/api/v1/admin/users/{user_id}", tag = "Users", operation_id = "delete_user",
     description = "Soft delete a user and end its sessions. The e-mail may be reused afterwards.",
-    params(("user_id" = String, Path, description = "usr_…")),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 409, body = ErrorDetail)),
+    params(("user_id" = s::UserId, Path, description = "The user")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, body = ErrorDetail, description = "The caller's own account"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -110,11 +119,11 @@ pub async fn delete(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
 
 /// Reset a user's password.
 #[utoipa::path(
-    post, path = "/api/v1/admin/users/{user_id}/reset-password", tag = "Users",
+    post, path = "/api/v1/admin/users/{user_id}/reset-password", tag = "Users", operation_id = "reset_user_password",
     description = "Set a new password (an admin reset, checked against the tenant's password_policy) and end every session of the user: its tokens are refused from then on.",
-    params(("user_id" = String, Path, description = "usr_…")),
+    params(("user_id" = s::UserId, Path, description = "The user")),
     request_body = ResetPassword,
-    responses((status = 204, description = "Password set, sessions ended"), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail), (status = 422, body = HTTPValidationError)),
+    responses((status = 204, description = "Password set, sessions ended")),
     security(("bearer" = []))
 )]
 pub async fn reset_password(
@@ -134,10 +143,10 @@ pub async fn reset_password(
 
 /// Disable a user's MFA.
 #[utoipa::path(
-    post, path = "/api/v1/admin/users/{user_id}/mfa/disable", tag = "Users",
+    post, path = "/api/v1/admin/users/{user_id}/mfa/disable", tag = "Users", operation_id = "disable_user_mfa",
     description = "Clear the user's MFA enrolment.",
-    params(("user_id" = String, Path, description = "usr_…")),
-    responses((status = 200, body = UserOut), (status = 401, body = ErrorDetail), (status = 403, body = ErrorDetail), (status = 404, body = ErrorDetail)),
+    params(("user_id" = s::UserId, Path, description = "The user")),
+    responses((status = 200, body = UserOut, description = "The user, without MFA")),
     security(("bearer" = []))
 )]
 pub async fn disable_mfa(
