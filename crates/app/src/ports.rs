@@ -1,6 +1,8 @@
 //! Port traits: what the services need from the outside world. Adapters implement them
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
+pub mod oidc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ulid::Ulid;

@@ -119,6 +119,11 @@ impl Database {
         crate::sessions::PgSessions(self.clone())
     }
 
+    /// Authorization codes, refresh tokens and consents.
+    pub fn grants(&self) -> crate::grants::PgGrants {
+        crate::grants::PgGrants(self.clone())
+    }
+
     /// Application repository.
     pub fn applications(&self) -> crate::applications::PgApplications {
         crate::applications::PgApplications(self.clone())

@@ -13,6 +13,7 @@ mod auth;
 mod db;
 mod error;
 mod federation;
+mod grants;
 mod groups;
 mod keys;
 mod partners;

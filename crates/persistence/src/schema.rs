@@ -64,6 +64,8 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         revoked_at -> Nullable<Timestamptz>,
+        cookie_hmac -> Nullable<Bytea>,
+        amr -> Array<Text>,
     }
 }
 
@@ -267,5 +269,55 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hmac) {
+        code_hmac -> Bytea,
+        application_id -> Uuid,
+        client_id -> Text,
+        user_id -> Uuid,
+        session_id -> Uuid,
+        redirect_uri -> Text,
+        scopes -> Array<Text>,
+        resource -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        auth_time -> Timestamptz,
+        amr -> Array<Text>,
+        issued_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        family_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        token_hmac -> Bytea,
+        family_id -> Uuid,
+        application_id -> Uuid,
+        client_id -> Text,
+        user_id -> Uuid,
+        session_id -> Nullable<Uuid>,
+        scopes -> Array<Text>,
+        resource -> Nullable<Text>,
+        auth_time -> Timestamptz,
+        amr -> Array<Text>,
+        issued_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        rotated_at -> Nullable<Timestamptz>,
+        grace_used -> Bool,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    consents (user_id, application_id) {
+        user_id -> Uuid,
+        application_id -> Uuid,
+        scopes -> Array<Text>,
+        granted_at -> Timestamptz,
     }
 }

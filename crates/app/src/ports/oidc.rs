@@ -1,0 +1,158 @@
+//! Ports of the OpenID Connect provider: authorization codes, refresh tokens, consents and the
+//! browser's SSO session. Codes and refresh tokens are stored only as keyed hashes
+//! ([`crate::ports::ClientSecrets`]-style digests computed by the service); the repository never
+//! sees a usable credential.
+//!
+//! The rules (a code's life, rotation and reuse, who may sign in) are the domain's
+//! ([`scaikey_domain::oidc`]); these ports store outcomes with compare-and-set updates, so two
+//! processes racing on one code or refresh token cannot both win.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use scaikey_domain::id::{ApplicationId, SessionId, UserId};
+use ulid::Ulid;
+
+use crate::error::RepoError;
+
+/// A code to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCode {
+    /// Keyed hash of the code.
+    pub code_hmac: Vec<u8>,
+    /// The application.
+    pub application_id: ApplicationId,
+    /// Its client ID.
+    pub client_id: String,
+    /// The user who signed in.
+    pub user_id: UserId,
+    /// The SSO session.
+    pub session_id: SessionId,
+    /// The authorization request's redirect URI.
+    pub redirect_uri: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// RFC 8707 resource (the access token's audience).
+    pub resource: Option<String>,
+    /// OIDC nonce.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// When the person authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// `amr` of that authentication.
+    pub amr: Vec<String>,
+    /// Issue time.
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A stored code, as it was before any redemption this call makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// What was stored.
+    pub code: NewCode,
+    /// When it was redeemed.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A refresh token to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefresh {
+    /// Its row ID.
+    pub id: Ulid,
+    /// Keyed hash of the token.
+    pub token_hmac: Vec<u8>,
+    /// The family: the first token of a grant and every token rotated from it.
+    pub family_id: Ulid,
+    /// The application.
+    pub application_id: ApplicationId,
+    /// Its client ID.
+    pub client_id: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The SSO session it dies with (`None` with `offline_access`).
+    pub session_id: Option<SessionId>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Audience of the access tokens it yields.
+    pub resource: Option<String>,
+    /// When the person authenticated.
+    pub auth_time: DateTime<Utc>,
+    /// `amr` of that authentication.
+    pub amr: Vec<String>,
+    /// Issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRefresh {
+    /// What was stored.
+    pub token: NewRefresh,
+    /// When a newer token replaced it.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Its one use within the reuse grace was spent.
+    pub grace_used: bool,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Its SSO session is still open (not revoked, not expired at the time of the read); always
+    /// `true` for offline tokens.
+    pub session_live: bool,
+}
+
+/// How a rotation replaces the presented token (compare-and-set on its state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// The current token: set `rotated_at` if still unset.
+    Current,
+    /// The token just replaced, within the grace: set `grace_used` if still unset.
+    WithinGrace,
+}
+
+/// Codes, refresh tokens and consents.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait GrantRepository: Send + Sync {
+    /// Stores a code.
+    async fn insert_code(&self, code: &NewCode) -> Result<(), RepoError>;
+
+    /// The code with this hash, as stored; `None` when unknown.
+    async fn code(&self, code_hmac: &[u8]) -> Result<Option<StoredCode>, RepoError>;
+
+    /// Redeems the code: sets `used_at = now` only if unset and, in the same transaction, stores
+    /// `refresh` (the grant's first refresh token) and records its family on the code. Returns
+    /// `false`, storing nothing, when the code was redeemed meanwhile (another process won).
+    async fn redeem_code(
+        &self,
+        code_hmac: &[u8],
+        now: DateTime<Utc>,
+        refresh: Option<NewRefresh>,
+    ) -> Result<bool, RepoError>;
+
+    /// Revokes every refresh token of the family the code's first redemption created (a code
+    /// used twice). Returns how many were revoked.
+    async fn revoke_code_family(&self, code_hmac: &[u8], now: DateTime<Utc>) -> Result<u64, RepoError>;
+
+    /// The refresh token with this hash, with its session's liveness at `now`.
+    async fn refresh_token(&self, token_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredRefresh>, RepoError>;
+
+    /// Replaces token `old` by `new` (same family) in one transaction, if `old` is still in the
+    /// state `how` expects and not revoked; `false`, storing nothing, otherwise.
+    async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError>;
+
+    /// Revokes every live token of a family (reuse detected). Returns how many.
+    async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError>;
+
+    /// The scopes the user consented to for the application (empty when none).
+    async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError>;
+
+    /// Records a consent to `scopes` (added to what was consented before).
+    async fn grant_consent(
+        &self,
+        user: UserId,
+        app: ApplicationId,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+}

@@ -1,0 +1,176 @@
+//! Codes, refresh tokens and consents against PostgreSQL: every state change is a
+//! compare-and-set, so racing redemptions and rotations have exactly one winner.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel_async::RunQueryDsl;
+use scaikey_app::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace};
+use scaikey_domain::id::{ApplicationId, SessionId, UserId};
+use scaikey_persistence::{Database, DbConfig};
+use scaikey_testkit::TestDb;
+use ulid::Ulid;
+use uuid::Uuid;
+
+const APP: &str = "00000000-0000-0000-00dd-000000000001";
+const USER: &str = "00000000-0000-0000-00cc-000000000001";
+const SESSION: &str = "00000000-0000-0000-00ab-000000000001";
+
+async fn seeded() -> (TestDb, Database) {
+    let t = TestDb::create().await.unwrap();
+    let mut c = t.connect().await.unwrap();
+    for s in [
+        "INSERT INTO tenants (id, name, slug, status, created_at, updated_at) VALUES ('00000000-0000-0000-00aa-000000000001', 'T', 't', 'active', now(), now())".to_string(),
+        format!("INSERT INTO users (id, tenant_id, email, status, created_at, updated_at) VALUES ('{USER}', '00000000-0000-0000-00aa-000000000001', 'u@t.test', 'active', now(), now())"),
+        format!("INSERT INTO applications (id, client_id, name, application_type, scope, tenant_id, token_lifetime, status, created_at, updated_at) VALUES ('{APP}', 'ck_web', 'Web', 'WEB', 'TENANT', '00000000-0000-0000-00aa-000000000001', 3600, 'active', now(), now())"),
+        format!("INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen_at, expires_at) VALUES ('{SESSION}', '{USER}', '00000000-0000-0000-00aa-000000000001', now(), now(), now() + interval '1 hour')"),
+    ] {
+        diesel::sql_query(s).execute(&mut c).await.unwrap();
+    }
+    let db = Database::connect(&DbConfig {
+        url: t.url.clone(),
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    (t, db)
+}
+
+fn ids() -> (ApplicationId, UserId, SessionId) {
+    let u = |s: &str| Ulid::from(Uuid::parse_str(s).unwrap());
+    (ApplicationId::generate_from(u(APP)), UserId::generate_from(u(USER)), SessionId::generate_from(u(SESSION)))
+}
+
+fn code(hmac: &[u8], now: DateTime<Utc>) -> NewCode {
+    let (app, user, session) = ids();
+    NewCode {
+        code_hmac: hmac.to_vec(),
+        application_id: app,
+        client_id: "ck_web".into(),
+        user_id: user,
+        session_id: session,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec!["openid".into(), "email".into()],
+        resource: None,
+        nonce: Some("n".into()),
+        code_challenge: None,
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        issued_at: now,
+    }
+}
+
+fn refresh(hmac: &[u8], family: Ulid, session: bool, now: DateTime<Utc>) -> NewRefresh {
+    let (app, user, s) = ids();
+    NewRefresh {
+        id: Ulid::new(),
+        token_hmac: hmac.to_vec(),
+        family_id: family,
+        application_id: app,
+        client_id: "ck_web".into(),
+        user_id: user,
+        session_id: session.then_some(s),
+        scopes: vec!["openid".into()],
+        resource: None,
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        issued_at: now,
+        expires_at: now + chrono::Duration::days(1),
+    }
+}
+
+#[tokio::test]
+async fn a_code_is_redeemed_once_even_by_racing_requests_and_its_family_can_be_revoked() {
+    let (_t, db) = seeded().await;
+    let g = db.grants();
+    let now = Utc::now();
+    g.insert_code(&code(b"code-1", now)).await.unwrap();
+    let stored = g.code(b"code-1").await.unwrap().unwrap();
+    assert_eq!((stored.used_at, stored.code.scopes.len()), (None, 2));
+    assert!(g.code(b"unknown").await.unwrap().is_none());
+    let family = Ulid::new();
+    let attempts =
+        (0..8).map(|i| {
+            let g = db.grants();
+            async move {
+                g.redeem_code(b"code-1", now, Some(refresh(format!("rt-{i}").as_bytes(), family, true, now))).await
+            }
+        });
+    let won: Vec<bool> = futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    assert!(g.code(b"code-1").await.unwrap().unwrap().used_at.is_some());
+    // Only the winner's refresh token was stored; the reuse revokes it.
+    let live: Vec<_> = futures_util::future::join_all((0..8).map(|i| {
+        let g = db.grants();
+        async move { g.refresh_token(format!("rt-{i}").as_bytes(), now).await.unwrap() }
+    }))
+    .await
+    .into_iter()
+    .flatten()
+    .collect();
+    assert_eq!(live.len(), 1);
+    assert!(live[0].session_live && live[0].revoked_at.is_none());
+    assert_eq!(g.revoke_code_family(b"code-1", now).await.unwrap(), 1);
+    let after = g.refresh_token(&live[0].token.token_hmac, now).await.unwrap().unwrap();
+    assert!(after.revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn rotation_is_compare_and_set_and_the_grace_is_spent_once() {
+    let (_t, db) = seeded().await;
+    let g = db.grants();
+    let now = Utc::now();
+    let family = Ulid::new();
+    g.insert_code(&code(b"c", now)).await.unwrap();
+    let first = refresh(b"r0", family, false, now);
+    assert!(g.redeem_code(b"c", now, Some(first.clone())).await.unwrap());
+    // Two racing rotations of the current token: one wins.
+    let racers = (1..=2).map(|i| {
+        let g = db.grants();
+        let new = refresh(format!("r{i}").as_bytes(), family, false, now);
+        async move { g.rotate(first.id, Replace::Current, now, new).await.unwrap() }
+    });
+    let won: Vec<bool> = futures_util::future::join_all(racers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1);
+    let old = g.refresh_token(b"r0", now).await.unwrap().unwrap();
+    assert!(old.rotated_at.is_some() && !old.grace_used);
+    // The grace reuse works once, then no more.
+    assert!(g.rotate(first.id, Replace::WithinGrace, now, refresh(b"g1", family, false, now)).await.unwrap());
+    assert!(!g.rotate(first.id, Replace::WithinGrace, now, refresh(b"g2", family, false, now)).await.unwrap());
+    assert!(g.refresh_token(b"g2", now).await.unwrap().is_none(), "a lost rotation stores nothing");
+    // Reuse detected: the whole family dies.
+    let revoked = g.revoke_family(family, now).await.unwrap();
+    assert_eq!(revoked, 3, "r0, the winning r1/r2 and g1");
+    assert!(!g.rotate(first.id, Replace::WithinGrace, now, refresh(b"g3", family, false, now)).await.unwrap());
+}
+
+#[tokio::test]
+async fn session_bound_tokens_see_their_session_end_and_consents_accumulate() {
+    let (t, db) = seeded().await;
+    let g = db.grants();
+    let now = Utc::now();
+    g.insert_code(&code(b"c", now)).await.unwrap();
+    assert!(g.redeem_code(b"c", now, Some(refresh(b"bound", Ulid::new(), true, now))).await.unwrap());
+    assert!(g.refresh_token(b"bound", now).await.unwrap().unwrap().session_live);
+    let mut c = t.connect().await.unwrap();
+    diesel::sql_query(format!("UPDATE sessions SET revoked_at = now() WHERE id = '{SESSION}'"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(!g.refresh_token(b"bound", now).await.unwrap().unwrap().session_live);
+    // A session past its expiry is not live either.
+    let later = now + chrono::Duration::hours(2);
+    diesel::sql_query(format!("UPDATE sessions SET revoked_at = NULL WHERE id = '{SESSION}'"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(!g.refresh_token(b"bound", later).await.unwrap().unwrap().session_live);
+
+    let (app, user, _) = ids();
+    assert!(g.consent(user, app).await.unwrap().is_empty());
+    g.grant_consent(user, app, &["openid".into(), "email".into()], now).await.unwrap();
+    g.grant_consent(user, app, &["email".into(), "profile".into()], now).await.unwrap();
+    assert_eq!(g.consent(user, app).await.unwrap(), ["openid", "email", "profile"]);
+}
