@@ -108,7 +108,7 @@ impl AuthService {
     }
 
     /// Records a refused login (never the password).
-    fn refused(&self, meta: &RequestMeta, email: &str, reason: &'static str) -> Result<IssuedToken, AppError> {
+    fn refused<T>(&self, meta: &RequestMeta, email: &str, reason: &'static str) -> Result<T, AppError> {
         let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
             .details(json!({"email": email, "reason": reason}));
         self.audit.submit(rec, self.clock.now());
@@ -137,12 +137,47 @@ impl AuthService {
     /// Checks credentials, opens a session and returns a user access token whose `sid` is the
     /// session.
     pub async fn login(&self, req: LoginRequest, meta: &RequestMeta) -> Result<IssuedToken, AppError> {
+        let user = self.check_password(req, meta, |_| true).await?;
+        let now = self.clock.now();
+        let session = self.new_session(&user, meta, None, now);
+        let principal = Principal::User(UserPrincipal {
+            user_id: user.user_id,
+            session_id: session.id,
+            tenant_id: user.tenant_id,
+            partner_id: user.partner_id,
+            roles: user.roles,
+        });
+        let token = AccessToken {
+            principal: principal.clone(),
+            scope: USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            audience: SCAIKEY_AUDIENCE.to_string(),
+            client_id: None,
+            jti: self.ids.next(),
+            issued_at: now,
+            expires_at: (now + self.settings.access_token_ttl).min(session.expires_at),
+        };
+        let jwt = self.codec.sign(&token).map_err(AppError::Internal)?;
+        self.open(&user, &session, meta).await?;
+        Ok(IssuedToken { access_token: jwt, expires_in: (token.expires_at - now).num_seconds() })
+    }
+
+    /// Checks an e-mail and password among the users `admit` accepts (the hosted login passes
+    /// the application's sign-in rule, so an e-mail known in several tenants resolves to the
+    /// application's). Every refusal is one message, costs one Argon2id verification and is
+    /// audited with its reason.
+    pub async fn check_password(
+        &self,
+        req: LoginRequest,
+        meta: &RequestMeta,
+        admit: impl Fn(&LoginCandidate) -> bool + Send,
+    ) -> Result<LoginCandidate, AppError> {
         let email = req.email.trim().to_lowercase();
         if req.password.chars().count() > MAX_PASSWORD_LEN || email.is_empty() {
             tracing::info!(reason = "input out of bounds", "login refused");
             return self.refused(meta, &email, "input out of bounds");
         }
         let mut candidates = self.repo.login_candidates(&email, req.tenant_id).await?;
+        candidates.retain(|c| admit(c));
         // Without a tenant, a platform user wins; otherwise the e-mail must be unambiguous.
         let chosen = match candidates.iter().position(|c| c.tenant_id.is_none()) {
             Some(i) if req.tenant_id.is_none() => Some(candidates.swap_remove(i)),
@@ -167,12 +202,22 @@ impl AuthService {
             tracing::info!(user_id = %user.user_id, reason, "login refused");
             return self.refused(meta, &email, reason);
         }
+        Ok(user)
+    }
 
-        let now = self.clock.now();
+    /// A session for `user` opened `now`, lasting the tenant's `session_timeout` (or the default).
+    #[must_use]
+    pub fn new_session(
+        &self,
+        user: &LoginCandidate,
+        meta: &RequestMeta,
+        cookie_hmac: Option<Vec<u8>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> NewSession {
         let session_ttl = session_timeout_minutes(&user.tenant_settings)
             .and_then(|m| i64::try_from(m).ok())
             .map_or(self.settings.default_session_ttl, Duration::minutes);
-        let session = NewSession {
+        NewSession {
             id: SessionId::generate_from(self.ids.next()),
             user_id: user.user_id,
             tenant_id: user.tenant_id,
@@ -180,7 +225,13 @@ impl AuthService {
             expires_at: now + session_ttl,
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
-        };
+            cookie_hmac,
+            amr: vec!["pwd".into()],
+        }
+    }
+
+    /// Stores a session with its `auth.login` audit record.
+    pub async fn open(&self, user: &LoginCandidate, session: &NewSession, meta: &RequestMeta) -> Result<(), AppError> {
         let principal = Principal::User(UserPrincipal {
             user_id: user.user_id,
             session_id: session.id,
@@ -188,27 +239,23 @@ impl AuthService {
             partner_id: user.partner_id,
             roles: user.roles,
         });
-        let token = AccessToken {
-            principal: principal.clone(),
-            scope: USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect(),
-            audience: SCAIKEY_AUDIENCE.to_string(),
-            jti: self.ids.next(),
-            issued_at: now,
-            expires_at: (now + self.settings.access_token_ttl).min(session.expires_at),
-        };
-        let jwt = self.codec.sign(&token).map_err(AppError::Internal)?;
+        let method = if session.cookie_hmac.is_some() { "hosted_login" } else { "password" };
         let audit = AuditRecord::success(&principal, meta, "auth.login", "session")
             .resource(session.id)
             .within(user.tenant_id, user.partner_id)
-            .details(json!({"method": "password"}));
-        self.repo.open_session(&session, &audit).await?;
-        Ok(IssuedToken { access_token: jwt, expires_in: (token.expires_at - now).num_seconds() })
+            .details(json!({"method": method}));
+        Ok(self.repo.open_session(session, &audit).await?)
     }
 
     /// Verifies a bearer token and returns who it speaks for. A user token of a revoked session
     /// is refused; the check is an in-memory lookup (see [`RevocationList`]).
     pub fn authenticate(&self, jwt: &str) -> Result<Principal, TokenRejection> {
         let token = self.codec.verify(jwt)?;
+        // A user's token issued to an application speaks for the user to that application (and
+        // userinfo), never as an admin: only ScaiKey's own login makes admin user tokens.
+        if matches!(token.principal, Principal::User(_)) && token.client_id.is_some() {
+            return Err(TokenRejection::WrongAudience);
+        }
         let revoked = match &token.principal {
             Principal::User(u) => self.revocations.is_revoked(u.session_id),
             Principal::Client(c) => self.revocations.is_app_disabled(c.app_id),
@@ -333,6 +380,7 @@ mod tests {
             }),
             scope: vec![],
             audience: SCAIKEY_AUDIENCE.into(),
+            client_id: None,
             jti: ulid::Ulid::nil(),
             issued_at: chrono::Utc::now(),
             expires_at: chrono::Utc::now() + Duration::hours(1),

@@ -18,6 +18,7 @@ pub mod error;
 pub mod federation;
 pub mod groups;
 pub mod oauth;
+pub mod oidc;
 pub mod page;
 pub mod partners;
 pub mod ports;

@@ -30,6 +30,8 @@ pub enum OAuthError {
     UnauthorizedClient,
     /// A grant type ScaiKey does not serve here.
     UnsupportedGrantType,
+    /// The code or refresh token is unknown, expired, used, revoked or not this client's.
+    InvalidGrant(String),
     /// A requested scope is not in the application's `allowed_scopes`.
     InvalidScope(String),
     /// A requested `resource` is malformed or not in the application's `allowed_resources`
@@ -50,6 +52,7 @@ impl OAuthError {
             OAuthError::InvalidClient => "invalid_client",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidGrant(_) => "invalid_grant",
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::TemporarilyUnavailable => "temporarily_unavailable",
@@ -61,10 +64,15 @@ impl OAuthError {
     #[must_use]
     pub fn description(&self) -> String {
         match self {
-            OAuthError::InvalidRequest(d) | OAuthError::InvalidScope(d) | OAuthError::InvalidTarget(d) => d.clone(),
+            OAuthError::InvalidRequest(d)
+            | OAuthError::InvalidScope(d)
+            | OAuthError::InvalidTarget(d)
+            | OAuthError::InvalidGrant(d) => d.clone(),
             OAuthError::InvalidClient => "Client authentication failed".into(),
-            OAuthError::UnauthorizedClient => "This client may not use the client_credentials grant".into(),
-            OAuthError::UnsupportedGrantType => "Only client_credentials is supported at this endpoint".into(),
+            OAuthError::UnauthorizedClient => "This client may not use this grant".into(),
+            OAuthError::UnsupportedGrantType => {
+                "Supported grants: authorization_code, refresh_token, client_credentials".into()
+            }
             OAuthError::TemporarilyUnavailable => "The service is temporarily unavailable; try again".into(),
             OAuthError::ServerError => "The server could not issue a token".into(),
         }
@@ -218,29 +226,8 @@ impl OAuthService {
         scope: Option<&str>,
         resources: &[&str],
     ) -> Result<(ApplicationWithDigest, ClientToken), OAuthError> {
-        let found = self.apps.by_client_id(client_id).await.map_err(|e| {
-            tracing::error!(error = %e, "client lookup failed");
-            match e {
-                crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-                _ => OAuthError::ServerError,
-            }
-        })?;
-        let Some(found) = found else {
-            tracing::info!(client_id, reason = "unknown client", "token refused");
-            return Err(OAuthError::InvalidClient);
-        };
-        let (app, Some(digest)) = &*found else {
-            tracing::info!(client_id, reason = "public client", "token refused");
-            return Err(OAuthError::InvalidClient);
-        };
-        if !self.secrets.verify(secret, digest) {
-            tracing::info!(client_id, reason = "wrong secret", "token refused");
-            return Err(OAuthError::InvalidClient);
-        }
-        if app.status != Status::Active {
-            tracing::info!(client_id, reason = "application suspended", "token refused");
-            return Err(OAuthError::InvalidClient);
-        }
+        let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, Some(secret)).await?;
+        let app = &found.0;
         if !app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
             return Err(OAuthError::UnauthorizedClient);
         }
@@ -260,6 +247,7 @@ impl OAuthService {
             }),
             scope: granted.clone(),
             audience: audience.clone(),
+            client_id: None,
             jti: self.ids.next(),
             issued_at: now,
             expires_at: now + Duration::seconds(app.token_lifetime),
@@ -272,6 +260,51 @@ impl OAuthService {
             ClientToken { access_token: jwt, expires_in: app.token_lifetime, scope: granted.join(" "), audience };
         Ok((found.clone(), token))
     }
+}
+
+/// Authenticates a client at the token endpoint: a confidential client by its secret; a public
+/// client (no secret stored) only when `secret` is `None` and it is allowed for the grant (the
+/// caller decides: the code and refresh grants, where PKCE and the token binding prove it).
+/// Unknown, suspended or wrongly authenticated clients are all `invalid_client`.
+pub(crate) async fn authenticate_client(
+    apps: &dyn ApplicationRepository,
+    secrets: &dyn ClientSecrets,
+    client_id: &str,
+    secret: Option<&str>,
+) -> Result<ApplicationWithDigest, OAuthError> {
+    let found = apps.by_client_id(client_id).await.map_err(|e| {
+        tracing::error!(error = %e, "client lookup failed");
+        match e {
+            crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+            _ => OAuthError::ServerError,
+        }
+    })?;
+    let Some(found) = found else {
+        tracing::info!(client_id, reason = "unknown client", "token refused");
+        return Err(OAuthError::InvalidClient);
+    };
+    let (app, digest) = &*found;
+    match (digest, secret) {
+        (Some(d), Some(s)) if secrets.verify(s, d) => {}
+        (None, None) => {}
+        (Some(_), Some(_)) => {
+            tracing::info!(client_id, reason = "wrong secret", "token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+        (Some(_), None) => {
+            tracing::info!(client_id, reason = "no secret", "token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+        (None, Some(_)) => {
+            tracing::info!(client_id, reason = "public client sent a secret", "token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+    }
+    if app.status != Status::Active {
+        tracing::info!(client_id, reason = "application suspended", "token refused");
+        return Err(OAuthError::InvalidClient);
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -157,6 +157,10 @@ pub struct NewSession {
     pub ip: Option<String>,
     /// Client user agent.
     pub user_agent: Option<String>,
+    /// Keyed hash of the browser cookie's secret (hosted login); `None` for API logins.
+    pub cookie_hmac: Option<Vec<u8>>,
+    /// How the person authenticated (`amr`).
+    pub amr: Vec<String>,
 }
 
 /// User and session storage needed for authentication.
@@ -200,6 +204,9 @@ pub struct AccessToken {
     /// Whom it is meant for (`aud`): a resource indicator, or `scaikey` for ScaiKey's own APIs
     /// ([`scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE`]).
     pub audience: String,
+    /// For user tokens: the application it was issued to (`client_id`); `None` for tokens of
+    /// ScaiKey's own login, the only user tokens the admin API accepts.
+    pub client_id: Option<String>,
     /// Unique token ID.
     pub jti: Ulid,
     /// Issue time.
@@ -236,6 +243,12 @@ pub trait TokenCodec: Send + Sync {
     /// Verifies signature, `typ`, issuer and expiry, and decodes a token meant for ScaiKey's own
     /// APIs (`aud` = `scaikey`; any other audience is [`TokenRejection::WrongAudience`]).
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection>;
+    /// Signs an OpenID Connect ID token (`typ: JWT`) with these claims (`iss` added) by `alg`.
+    fn sign_id_token(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        alg: scaikey_domain::application::IdTokenAlg,
+    ) -> anyhow::Result<String>;
 }
 
 /// A stored token-signing key; the private key is encrypted under the master key.
@@ -612,6 +625,9 @@ pub trait ClientSecrets: Send + Sync {
     fn generate(&self) -> anyhow::Result<(String, Vec<u8>)>;
     /// Compares `secret` with a stored digest in constant time.
     fn verify(&self, secret: &str, stored: &[u8]) -> bool;
+    /// The digest of a server-generated secret, to look it up (codes, refresh tokens, cookies:
+    /// 256 random bits each, so a keyed hash is enough and equality lookup is safe).
+    fn digest(&self, secret: &str) -> Vec<u8>;
 }
 
 /// An application to store.
@@ -996,6 +1012,8 @@ use scaikey_domain::id::{AgentId, IdentityProviderId};
 pub trait SecretSealer: Send + Sync {
     /// Encrypts `plain`, bound to `aad` (the owning row's ID).
     fn seal(&self, plain: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>>;
+    /// Decrypts a blob of [`SecretSealer::seal`] with the same `aad`; fails on any tampering.
+    fn open(&self, blob: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>>;
 }
 
 /// Identity-provider fields to store or change (`None`: unchanged on update).

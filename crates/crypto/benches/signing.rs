@@ -54,6 +54,7 @@ fn main() {
         }),
         scope: vec!["admin:read".into(), "admin:write".into()],
         audience: "scaikey".into(),
+        client_id: None,
         jti: ulid::Ulid::new(),
         issued_at: now,
         expires_at: now + chrono::Duration::hours(1),

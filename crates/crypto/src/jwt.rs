@@ -191,6 +191,7 @@ impl TokenCodec for JwtCodec {
                 c.tenant_id = u.tenant_id.map(|x| x.to_string());
                 c.partner_id = u.partner_id.map(|x| x.to_string());
                 c.roles = Some(u.roles.iter().map(|r| r.as_str().to_string()).collect());
+                c.client_id.clone_from(&t.client_id);
             }
             Principal::Client(cl) => {
                 c.sub = cl.client_id.clone();
@@ -223,6 +224,35 @@ impl TokenCodec for JwtCodec {
         }
     }
 
+    fn sign_id_token(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        alg: scaikey_domain::application::IdTokenAlg,
+    ) -> anyhow::Result<String> {
+        if alg.as_str() != self.algorithm() {
+            anyhow::bail!("no active {} key for ID tokens", alg.as_str());
+        }
+        let mut claims = claims.clone();
+        claims.insert("iss".into(), serde_json::Value::String(self.issuer.clone()));
+        match &self.signing {
+            Signer::Es256 { pair, rng, .. } => {
+                let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": self.kid});
+                let mut jwt = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+                jwt.push('.');
+                jwt.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?));
+                let sig = pair.sign(rng, jwt.as_bytes()).map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
+                jwt.push('.');
+                jwt.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
+                Ok(jwt)
+            }
+            Signer::Rs256(key) => {
+                let mut header = Header::new(self.alg);
+                header.kid = Some(self.kid.clone());
+                Ok(encode(&header, &claims, key)?)
+            }
+        }
+    }
+
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection> {
         let header = decode_header(jwt).map_err(|_| TokenRejection::Invalid)?;
         let kid = header.kid.ok_or(TokenRejection::Invalid)?;
@@ -247,6 +277,7 @@ impl TokenCodec for JwtCodec {
         let scope: Vec<String> = c.scope.split_whitespace().map(str::to_string).collect();
         let tenant_id = parse::<TenantId>(c.tenant_id.as_deref())?;
         let partner_id = parse::<PartnerId>(c.partner_id.as_deref())?;
+        let user_client = if c.sid.is_some() { c.client_id.clone() } else { None };
         let principal = if let Some(sid) = c.sid.as_deref() {
             Principal::User(UserPrincipal {
                 user_id: c.sub.parse::<UserId>().map_err(|_| TokenRejection::Invalid)?,
@@ -270,6 +301,7 @@ impl TokenCodec for JwtCodec {
             principal,
             scope,
             audience: c.aud,
+            client_id: user_client,
             jti: c.jti.parse().map_err(|_| TokenRejection::Invalid)?,
             issued_at: to_time(c.iat)?,
             expires_at: to_time(c.exp)?,
@@ -303,6 +335,7 @@ mod tests {
             }),
             scope: vec!["openid".into()],
             audience: "scaikey".into(),
+            client_id: None,
             jti: Ulid::new(),
             issued_at: now,
             expires_at: now + exp_in,

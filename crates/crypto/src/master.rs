@@ -93,6 +93,10 @@ impl scaikey_app::ports::SecretSealer for MasterKey {
     fn seal(&self, plain: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
         MasterKey::seal(self, plain, aad)
     }
+
+    fn open(&self, blob: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+        MasterKey::open(self, blob, aad)
+    }
 }
 
 #[cfg(test)]

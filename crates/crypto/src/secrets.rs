@@ -45,6 +45,10 @@ impl ClientSecrets for HmacClientSecrets {
     fn verify(&self, secret: &str, stored: &[u8]) -> bool {
         hmac::verify(&self.key, secret.as_bytes(), stored).is_ok()
     }
+
+    fn digest(&self, secret: &str) -> Vec<u8> {
+        hmac::sign(&self.key, secret.as_bytes()).as_ref().to_vec()
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,17 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+/// Longest `User-Agent` kept.
+pub const MAX_USER_AGENT: usize = 512;
+
+impl RequestMeta {
+    /// The facts of one request; the user agent is cut to [`MAX_USER_AGENT`] characters.
+    #[must_use]
+    pub fn new(ip: Option<String>, user_agent: Option<&str>) -> RequestMeta {
+        RequestMeta { ip, user_agent: user_agent.map(|s| s.chars().take(MAX_USER_AGENT).collect()) }
+    }
+}
+
 /// One audit record to store. `details` must never hold a secret, password or token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {

@@ -22,20 +22,14 @@ use crate::state::AppState;
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Longest `User-Agent` kept for audit.
-const MAX_USER_AGENT: usize = 512;
 
 /// IP and user agent of a request.
 #[must_use]
 pub fn request_meta(req: &HttpRequest) -> RequestMeta {
-    RequestMeta {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(MAX_USER_AGENT).collect()),
-    }
+    RequestMeta::new(
+        req.peer_addr().map(|a| a.ip().to_string()),
+        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// The authenticated admin caller with request facts: the service's [`RequestContext`].

@@ -26,8 +26,9 @@ impl Modify for BearerAuth {
 /// The answers every request of a kind can get, added to each operation that does not name
 /// them itself (the annotations name the answers that depend on the handler):
 ///
-/// - 401 and 403 for bearer operations: the `Authenticated` extractor, then the access rules
-///   (a user without an admin role, a client token without the admin scope);
+/// - 401 and 403 for bearer operations of the admin API: the `Authenticated` extractor, then the
+///   access rules (a user without an admin role, a client token without the admin scope); the
+///   OAuth endpoints (`/oauth/…`) name their own RFC 6750 answers;
 /// - 404 for operations with a path ID: a wrong shape is a 404 like a missing resource;
 /// - 413 and 422 for JSON bodies (`JsonBody`), 422 for query parameters (`ListQuery`);
 /// - 503 for everything under `/api/`: the database is unreachable or its pool exhausted.
@@ -35,7 +36,7 @@ struct StandardAnswers;
 
 impl StandardAnswers {
     fn add(op: &mut Operation, path: &str) {
-        let bearer = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let bearer = op.security.as_ref().is_some_and(|s| !s.is_empty()) && path.starts_with("/api/");
         let params = op.parameters.as_deref().unwrap_or_default();
         let in_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
         let in_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
@@ -86,7 +87,7 @@ impl Modify for StandardAnswers {
         applications::effective_users,
         registrations::list, registrations::create, registrations::get, registrations::cancel,
         registrations::approve, registrations::reject,
-        oauth::token,
+        oauth::token, oauth::userinfo,
         audit::list, audit::get, audit::stats, audit::activity,
         federation::idp_list, federation::idp_create, federation::idp_get, federation::idp_update, federation::idp_delete,
         federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete,
@@ -108,7 +109,7 @@ impl Modify for StandardAnswers {
         dto::federation::IdentityProviderOut, dto::federation::IdentityProviderList, dto::federation::IdentityProviderWrite,
         dto::federation::AgentOut, dto::federation::AgentList, dto::federation::AgentWrite,
         dto::audit::AuditEventOut, dto::audit::AuditList, dto::audit::StatsOut, dto::audit::ActivityOut,
-        dto::apps::ApprovalData, dto::apps::RejectionData, dto::apps::ClientTokenOut, dto::apps::OAuthErrorOut,
+        dto::apps::ApprovalData, dto::apps::RejectionData, dto::apps::OAuthTokenOut, dto::apps::OAuthErrorOut,
         dto::schema::Status, dto::schema::Role, dto::schema::ApplicationType, dto::schema::ScopeLevel,
         dto::schema::RegistrationStatus, dto::schema::Protocol, dto::schema::AuditResult, dto::schema::ActorType,
         dto::schema::GrantType, dto::schema::MfaMethod, dto::schema::TenantSettings,

@@ -42,8 +42,10 @@ pub struct AppState {
     pub applications: ApplicationService,
     /// Registration requests.
     pub registrations: RegistrationService,
-    /// The token endpoint.
+    /// The token endpoint's client-credentials grant.
     pub oauth: Arc<OAuthService>,
+    /// The OpenID Connect provider (code and refresh grants, userinfo).
+    pub oidc: Arc<scaikey_app::oidc::OidcService>,
     /// Identity providers.
     pub identity_providers: IdpService,
     /// MCP agents.

@@ -98,6 +98,8 @@ impl AuthRepository for PgAuth {
                     sessions::expires_at.eq(s.expires_at),
                     sessions::ip.eq(&s.ip),
                     sessions::user_agent.eq(&s.user_agent),
+                    sessions::cookie_hmac.eq(&s.cookie_hmac),
+                    sessions::amr.eq(&s.amr),
                 ))
                 .execute(c)
                 .await?;

@@ -7,15 +7,28 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
-use scaikey_app::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, StoredCode, StoredRefresh};
-use scaikey_domain::id::{ApplicationId, SessionId, UserId};
+use scaikey_app::ports::oidc::{
+    BrowserSession, GrantRepository, NewCode, NewRefresh, Replace, SignInUser, StoredCode, StoredRefresh,
+};
+use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
+use scaikey_domain::role::Roles;
 use ulid::Ulid;
 use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::{TxError, db};
-use crate::schema::{authorization_codes as ac, consents, refresh_tokens as rt, sessions};
+use crate::schema::{authorization_codes as ac, consents, partners, refresh_tokens as rt, sessions, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
+
+/// The live groups user `$2` is in, directly or through nesting.
+const UP: &str = "
+WITH RECURSIVE up(gid) AS (
+    SELECT m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+    WHERE m.user_id = $2
+    UNION
+    SELECT n.parent_id FROM up JOIN group_nesting n ON n.child_id = up.gid
+    JOIN groups g ON g.id = n.parent_id AND g.deleted_at IS NULL
+)";
 
 /// Codes, refresh tokens and consents in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -266,6 +279,142 @@ impl GrantRepository for PgGrants {
             .await
             .map_err(db)?;
         Ok(n as u64)
+    }
+
+    async fn browser_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<Option<BrowserSession>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        type Row = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<Vec<u8>>, Vec<String>);
+        let row: Option<Row> = sessions::table
+            .filter(sessions::id.eq(id.uuid()))
+            .select((
+                sessions::id,
+                sessions::user_id,
+                sessions::created_at,
+                sessions::expires_at,
+                sessions::revoked_at,
+                sessions::cookie_hmac,
+                sessions::amr,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(|(id, user, created, expires, revoked, cookie_hmac, amr)| BrowserSession {
+            id: SessionId::from_uuid(id),
+            user_id: UserId::from_uuid(user),
+            auth_time: created,
+            cookie_hmac,
+            amr,
+            live: revoked.is_none() && expires > now,
+        }))
+    }
+
+    async fn tenant_by_slug_or_id(&self, slug_or_id: &str) -> Result<Option<TenantId>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let by_id = slug_or_id.parse::<TenantId>().ok().map(AsUuid::uuid);
+        let found: Option<Uuid> = tenants::table
+            .filter(tenants::deleted_at.is_null())
+            .filter(tenants::slug.eq(slug_or_id.to_lowercase()).or(tenants::id.nullable().eq(by_id)))
+            .select(tenants::id)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(found.map(TenantId::from_uuid))
+    }
+
+    async fn sign_in_user(&self, id: UserId) -> Result<Option<SignInUser>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        type Row = (
+            Uuid,
+            Option<Uuid>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Vec<String>,
+            String,
+            Option<String>,
+            Option<Uuid>,
+            Option<String>,
+        );
+        let row: Option<Row> = users::table
+            .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
+            .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
+            .filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null()))
+            .select((
+                users::id,
+                users::tenant_id,
+                users::email,
+                users::first_name,
+                users::last_name,
+                users::display_name,
+                users::roles,
+                users::status,
+                tenants::status.nullable(),
+                tenants::partner_id.nullable(),
+                partners::status.nullable(),
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(|(id, tenant, email, first, last, display, roles, status, t_status, partner, p_status)| {
+            SignInUser {
+                user_id: UserId::from_uuid(id),
+                tenant_id: tenant.map(TenantId::from_uuid),
+                partner_id: partner.map(PartnerId::from_uuid),
+                email,
+                first_name: first,
+                last_name: last,
+                display_name: display,
+                roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
+                user_active: status == "active",
+                tenant_active: t_status.as_deref().is_none_or(|s| s == "active"),
+                partner_active: p_status.as_deref().is_none_or(|s| s == "active"),
+            }
+        }))
+    }
+
+    async fn is_effective_user(&self, app: ApplicationId, user: UserId) -> Result<bool, RepoError> {
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            found: bool,
+        }
+        let mut conn = self.0.conn().await?;
+        // Walks up from the user's groups (a handful of rows even in deep trees), not down from
+        // the assigned ones: one user's check stays cheap however many users the app has.
+        let q = format!(
+            "{UP} SELECT EXISTS (SELECT 1 FROM application_assignments a
+                WHERE a.application_id = $1 AND (a.user_id = $2 OR a.group_id IN (SELECT gid FROM up))) AS found"
+        );
+        let r: Found = diesel::sql_query(q)
+            .bind::<diesel::sql_types::Uuid, _>(app.uuid())
+            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(r.found)
+    }
+
+    async fn group_names(&self, user: UserId) -> Result<Vec<String>, RepoError> {
+        #[derive(QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let mut conn = self.0.conn().await?;
+        let q = format!(
+            "{UP} SELECT g.name FROM up JOIN groups g ON g.id = up.gid WHERE $1::uuid IS NOT NULL ORDER BY g.name"
+        );
+        let rows: Vec<Name> = diesel::sql_query(q)
+            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
+            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(rows.into_iter().map(|n| n.name).collect())
     }
 
     async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError> {

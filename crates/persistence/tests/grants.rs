@@ -174,3 +174,71 @@ async fn session_bound_tokens_see_their_session_end_and_consents_accumulate() {
     g.grant_consent(user, app, &["email".into(), "profile".into()], now).await.unwrap();
     assert_eq!(g.consent(user, app).await.unwrap(), ["openid", "email", "profile"]);
 }
+
+#[tokio::test]
+async fn effective_users_and_group_names_follow_nesting_upwards_through_live_groups() {
+    let (t, db) = seeded().await;
+    let g = db.grants();
+    let mut c = t.connect().await.unwrap();
+    let tenant = "00000000-0000-0000-00aa-000000000001";
+    // A chain of 10 groups: level 0 is assigned to the app; the user is a member of level 9.
+    let gid = |l: i64| format!("00000000-0000-0000-00bb-{l:012x}");
+    for l in 0..10 {
+        diesel::sql_query(format!("INSERT INTO groups (id, tenant_id, name, created_at, updated_at) VALUES ('{}', '{tenant}', 'level {l}', now(), now())", gid(l)))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        if l > 0 {
+            diesel::sql_query(format!(
+                "INSERT INTO group_nesting (parent_id, child_id, created_at) VALUES ('{}', '{}', now())",
+                gid(l - 1),
+                gid(l)
+            ))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+    }
+    let (app, user, _) = ids();
+    assert!(!g.is_effective_user(app, user).await.unwrap());
+    diesel::sql_query(format!(
+        "INSERT INTO group_members (group_id, user_id, created_at) VALUES ('{}', '{USER}', now())",
+        gid(9)
+    ))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    assert!(!g.is_effective_user(app, user).await.unwrap(), "a member, but nothing is assigned");
+    diesel::sql_query(format!("INSERT INTO application_assignments (id, application_id, group_id, tenant_id, created_at) VALUES ('00000000-0000-0000-00ee-000000000001', '{APP}', '{}', '{tenant}', now())", gid(0)))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(g.is_effective_user(app, user).await.unwrap(), "through 10 levels");
+    let names = g.group_names(user).await.unwrap();
+    assert_eq!(names.len(), 10);
+    assert_eq!(names[0], "level 0");
+    // A deleted group in the middle cuts the chain.
+    diesel::sql_query(format!("UPDATE groups SET deleted_at = now() WHERE id = '{}'", gid(5)))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(!g.is_effective_user(app, user).await.unwrap());
+    assert_eq!(g.group_names(user).await.unwrap().len(), 4, "levels 6 to 9");
+    // A direct assignment works alone.
+    diesel::sql_query(format!("INSERT INTO application_assignments (id, application_id, user_id, tenant_id, created_at) VALUES ('00000000-0000-0000-00ee-000000000002', '{APP}', '{USER}', '{tenant}', now())"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(g.is_effective_user(app, user).await.unwrap());
+
+    let u = g.sign_in_user(user).await.unwrap().unwrap();
+    assert!(u.user_active && u.tenant_active && u.partner_active && u.partner_id.is_none());
+    assert_eq!(u.email, "u@t.test");
+    diesel::sql_query(format!("UPDATE tenants SET status = 'suspended' WHERE id = '{tenant}'"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(!g.sign_in_user(user).await.unwrap().unwrap().tenant_active);
+    let s = g.browser_session(ids().2, Utc::now()).await.unwrap().unwrap();
+    assert!(s.live && s.cookie_hmac.is_none() && s.amr == ["pwd"]);
+}

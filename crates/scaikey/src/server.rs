@@ -14,6 +14,7 @@ use scaikey_app::client_cache::CachedApplications;
 use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
 use scaikey_app::oauth::OAuthService;
+use scaikey_app::oidc::{OidcService, OidcSettings};
 use scaikey_app::partners::PartnerService;
 use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::registrations::RegistrationService;
@@ -29,6 +30,7 @@ use scaikey_crypto::secrets::HmacClientSecrets;
 use scaikey_http::AppState;
 use scaikey_http::state::Readiness;
 use scaikey_persistence::{AuditWriter, Database, DbConfig, redact};
+use scaikey_web::WebState;
 
 use crate::settings::{Environment, Settings};
 
@@ -268,7 +270,27 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         audit_sink.clone(),
     ));
     spawn_issued_tokens_flush(oauth.clone());
+    let oidc = Arc::new(OidcService::new(
+        apps.clone(),
+        Arc::new(db.grants()),
+        auth.clone(),
+        secrets.clone(),
+        master.clone(),
+        codec.clone(),
+        revocations.clone(),
+        audit_sink.clone(),
+        clock.clone(),
+        ids.clone(),
+        OidcSettings {
+            issuer: issuer.clone(),
+            interaction_ttl: chrono::Duration::minutes(15),
+            refresh_ttl: chrono::Duration::seconds(scaikey_domain::oidc::grant::DEFAULT_REFRESH_TTL_SECONDS),
+            refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
+        },
+    ));
+    let web_state = web::Data::new(WebState { oidc: oidc.clone(), secure_cookies: issuer.starts_with("https://") });
     let state = AppState {
+        oidc,
         applications: ApplicationService::new(
             apps.clone(),
             tenants.clone(),
@@ -315,7 +337,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(web_state.clone())
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .configure(scaikey_web::configure)
             .configure(scaikey_http::configure)
     })
     .workers(workers)

@@ -54,6 +54,8 @@ pub struct Settings {
     /// PostgreSQL on every token request. Changes made elsewhere reach the cache within a second
     /// (polled) whatever this is.
     pub client_cache_seconds: u64,
+    /// Seconds a replaced refresh token may still be used once (parallel refreshes).
+    pub refresh_reuse_grace_seconds: u32,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -105,6 +107,7 @@ impl Settings {
             .set_default("workers", 0)?
             .set_default("hash_concurrency", 0)?
             .set_default("client_cache_seconds", 60)?
+            .set_default("refresh_reuse_grace_seconds", 5)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {

@@ -39,7 +39,9 @@ def main() -> None:
         return {"header": dict(token.header), "claims": token.claims}
 
     out = {"token_endpoint": meta["token_endpoint"]}
-    for method in meta["token_endpoint_auth_methods_supported"]:
+    methods = meta["token_endpoint_auth_methods_supported"]
+    assert "none" in methods, "public clients (PKCE) authenticate with none"
+    for method in [m for m in methods if m.startswith("client_secret_")]:
         session = OAuth2Session(client_id, secret, scope=scope, token_endpoint_auth_method=method)
         with_resource = session.fetch_token(meta["token_endpoint"], grant_type="client_credentials", resource=resource)
         plain = session.fetch_token(meta["token_endpoint"], grant_type="client_credentials")

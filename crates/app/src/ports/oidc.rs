@@ -9,7 +9,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scaikey_domain::id::{ApplicationId, SessionId, UserId};
+use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
+use scaikey_domain::role::Roles;
 use ulid::Ulid;
 
 use crate::error::RepoError;
@@ -110,6 +111,51 @@ pub enum Replace {
     WithinGrace,
 }
 
+/// A browser's SSO session, as the cookie check needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserSession {
+    /// The session.
+    pub id: SessionId,
+    /// Its user.
+    pub user_id: UserId,
+    /// When the person authenticated (the session's opening).
+    pub auth_time: DateTime<Utc>,
+    /// Keyed hash of the cookie's secret (`None`: an API session, never a browser's).
+    pub cookie_hmac: Option<Vec<u8>>,
+    /// How the person authenticated.
+    pub amr: Vec<String>,
+    /// Not revoked and not expired at the time of the read.
+    pub live: bool,
+}
+
+/// A user as sign-in and the claims need them: profile and the statuses that decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct SignInUser {
+    /// The user.
+    pub user_id: UserId,
+    /// Its tenant.
+    pub tenant_id: Option<TenantId>,
+    /// The tenant's partner.
+    pub partner_id: Option<PartnerId>,
+    /// E-mail.
+    pub email: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Admin roles.
+    pub roles: Roles,
+    /// The user is active (and not deleted).
+    pub user_active: bool,
+    /// Its tenant is active (true without one).
+    pub tenant_active: bool,
+    /// Its partner is active (true without one).
+    pub partner_active: bool,
+}
+
 /// Codes, refresh tokens and consents.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -143,6 +189,22 @@ pub trait GrantRepository: Send + Sync {
 
     /// Revokes every live token of a family (reuse detected). Returns how many.
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError>;
+
+    /// A session by ID, with its liveness at `now`.
+    async fn browser_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<Option<BrowserSession>, RepoError>;
+
+    /// The live tenant with this slug or `tnt_…` ID.
+    async fn tenant_by_slug_or_id(&self, slug_or_id: &str) -> Result<Option<TenantId>, RepoError>;
+
+    /// A live user with its tenant's and partner's status; `None` when deleted or unknown.
+    async fn sign_in_user(&self, id: UserId) -> Result<Option<SignInUser>, RepoError>;
+
+    /// Whether the user is an effective user of the application (assigned directly or through
+    /// groups nested to any depth).
+    async fn is_effective_user(&self, app: ApplicationId, user: UserId) -> Result<bool, RepoError>;
+
+    /// Names of the groups the user is in, directly or through nesting, sorted.
+    async fn group_names(&self, user: UserId) -> Result<Vec<String>, RepoError>;
 
     /// The scopes the user consented to for the application (empty when none).
     async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError>;

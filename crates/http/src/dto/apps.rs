@@ -653,8 +653,8 @@ pub struct RejectionData {
 
 /// A client-credentials token.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ClientTokenOut {
-    /// The JWT.
+pub struct OAuthTokenOut {
+    /// The access token (an RFC 9068 JWT).
     pub access_token: String,
     /// `Bearer`.
     #[schema(value_type = s::TokenType)]
@@ -664,6 +664,12 @@ pub struct ClientTokenOut {
     pub expires_in: i64,
     /// Granted scopes, space-separated.
     pub scope: String,
+    /// A new refresh token (code and refresh grants, for applications with the refresh grant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The OpenID Connect ID token (when `openid` was granted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// An RFC 6749 §5.2 error.

@@ -52,19 +52,26 @@ pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpRe
 fn metadata(state: &AppState) -> serde_json::Value {
     use scaikey_domain::oauth_scope::{ADMIN_SCOPES, OIDC_SCOPES};
     let iss = state.issuer.trim_end_matches('/');
-    let scopes: Vec<&str> = OIDC_SCOPES[..3].iter().chain(&ADMIN_SCOPES).copied().collect();
+    let scopes: Vec<&str> =
+        OIDC_SCOPES.iter().filter(|s| !matches!(**s, "phone" | "address")).chain(&ADMIN_SCOPES).copied().collect();
     json!({
         "issuer": state.issuer,
-        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+        "authorization_endpoint": format!("{iss}/oauth/authorize"),
         "token_endpoint": format!("{iss}/oauth/token"),
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "userinfo_endpoint": format!("{iss}/oauth/userinfo"),
+        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         // Reserved scopes ScaiKey gives a meaning to; applications add their own.
         "scopes_supported": scopes,
-        "response_types_supported": [],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.signing_alg],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id", "sid", "tenant_id", "partner_id", "roles", "app_id", "scope_level"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp", "amr", "acr", "at_hash", "tenant_id", "email", "email_verified", "name", "given_name", "family_name", "groups", "roles"],
         "scaikey_login_endpoint": format!("{iss}/api/v1/auth/login"),
     })
 }

@@ -131,6 +131,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
     )
     .route("/oauth/token", web::post().to(oauth::token))
+    .service(
+        web::resource("/oauth/userinfo").route(web::get().to(oauth::userinfo)).route(web::post().to(oauth::userinfo)),
+    )
     .route("/healthz", web::get().to(meta::healthz))
     .route("/readyz", web::get().to(meta::readyz))
     .route("/.well-known/jwks.json", web::get().to(meta::jwks))

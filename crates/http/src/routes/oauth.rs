@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use scaikey_app::oauth::OAuthError;
 
-use crate::dto::apps::{ClientTokenOut, OAuthErrorOut};
+use crate::dto::apps::{OAuthErrorOut, OAuthTokenOut};
 use crate::state::AppState;
 
 /// Largest form accepted.
@@ -58,11 +58,11 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 /// Issue a token.
 #[utoipa::path(
     post, path = "/oauth/token", tag = "OAuth", operation_id = "issue_token",
-    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grant `client_credentials`, with client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
+    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grants `authorization_code` (with `code`, `redirect_uri`, and `code_verifier` when the authorization request had a PKCE challenge), `refresh_token` (rotates the refresh token; optional narrower `scope`) and `client_credentials`. Client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both); public clients send only `client_id` (code and refresh grants). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
     request_body(content_type = "application/x-www-form-urlencoded", content = crate::dto::schema::TokenRequest),
     responses(
-        (status = 200, body = ClientTokenOut, description = "A client access token (`Cache-Control: no-store`)"),
-        (status = 400, body = OAuthErrorOut, description = "`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope` or `invalid_target`"),
+        (status = 200, body = OAuthTokenOut, description = "The tokens (`Cache-Control: no-store`)"),
+        (status = 400, body = OAuthErrorOut, description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope` or `invalid_target`"),
         (status = 401, body = OAuthErrorOut, description = "`invalid_client`", headers(("WWW-Authenticate" = String, description = "`Basic realm=\"scaikey\"`"))),
         (status = 413, description = "The request body is larger than 256 KiB (plain-text answer)"),
         (status = 500, body = OAuthErrorOut, description = "`server_error`"),
@@ -80,7 +80,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     }
 }
 
-async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<ClientTokenOut, OAuthError> {
+async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuthTokenOut, OAuthError> {
     if body.len() > MAX_FORM_BYTES {
         return Err(bad("Request body too large"));
     }
@@ -99,12 +99,12 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Clien
             return Err(OAuthError::InvalidRequest(format!("Parameter '{k}' given more than once")));
         }
     }
-    let grant = params.get("grant_type").ok_or_else(|| bad("Missing grant_type"))?;
-    if grant != "client_credentials" {
+    let grant = params.get("grant_type").ok_or_else(|| bad("Missing grant_type"))?.clone();
+    if !matches!(grant.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
         return Err(OAuthError::UnsupportedGrantType);
     }
     let form = match (params.get("client_id"), params.get("client_secret")) {
-        (Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
+        (Some(id), Some(secret)) => Some((id.clone(), Some(secret.clone()))),
         (None, None) => None,
         // A public client_id alongside HTTP Basic is allowed (and must match, below).
         (Some(_), None) => None,
@@ -112,19 +112,92 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Clien
     };
     let (client_id, secret) = match (basic_credentials(req)?, form) {
         (Some(_), Some(_)) => return Err(bad("Use one client authentication method, not two")),
-        (Some(c), None) | (None, Some(c)) => c,
-        (None, None) => return Err(OAuthError::InvalidClient),
+        (Some((id, secret)), None) => (id, Some(secret)),
+        (None, Some(c)) => c,
+        // A public client names itself (`none` authentication); the grant proves the rest.
+        (None, None) => match params.get("client_id") {
+            Some(id) if grant != "client_credentials" => (id.clone(), None),
+            _ => return Err(OAuthError::InvalidClient),
+        },
     };
     if let Some(id) = params.get("client_id")
         && *id != client_id
     {
         return Err(bad("client_id does not match the authenticated client"));
     }
+    let meta = crate::extract::request_meta(req);
     let scope = params.get("scope").map(String::as_str);
-    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let t = state
-        .oauth
-        .client_credentials(&client_id, &secret, scope, &resources, &crate::extract::request_meta(req))
-        .await?;
-    Ok(ClientTokenOut { access_token: t.access_token, token_type: "Bearer", expires_in: t.expires_in, scope: t.scope })
+    let needed = |name: &str| params.get(name).map(String::as_str).ok_or_else(|| bad(&format!("Missing {name}")));
+    let granted = match grant.as_str() {
+        "authorization_code" => {
+            let code = needed("code")?;
+            let redirect_uri = params.get("redirect_uri").map(String::as_str);
+            let verifier = params.get("code_verifier").map(String::as_str);
+            state.oidc.authorization_code(&client_id, secret.as_deref(), code, redirect_uri, verifier, &meta).await?
+        }
+        "refresh_token" => {
+            let token = needed("refresh_token")?;
+            state.oidc.refresh_token(&client_id, secret.as_deref(), token, scope, &meta).await?
+        }
+        _ => {
+            let secret = secret.ok_or(OAuthError::InvalidClient)?;
+            let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+            let t = state.oauth.client_credentials(&client_id, &secret, scope, &resources, &meta).await?;
+            return Ok(OAuthTokenOut {
+                access_token: t.access_token,
+                token_type: "Bearer",
+                expires_in: t.expires_in,
+                scope: t.scope,
+                refresh_token: None,
+                id_token: None,
+            });
+        }
+    };
+    Ok(OAuthTokenOut {
+        access_token: granted.access_token,
+        token_type: "Bearer",
+        expires_in: granted.expires_in,
+        scope: granted.scope,
+        refresh_token: granted.refresh_token,
+        id_token: granted.id_token,
+    })
+}
+
+/// The claims of the access token's scopes (OpenID Connect Core §5.3).
+#[utoipa::path(
+    get, path = "/oauth/userinfo", tag = "OAuth", operation_id = "userinfo",
+    description = "OpenID Connect userinfo: the claims released by the access token's scopes (`sub` and `tenant_id` always; `email`, `profile`, `groups`, `roles` by scope). Needs an access token of the code flow with `openid` (GET or POST, `Authorization: Bearer`).",
+    responses(
+        (status = 200, description = "The user's claims", content_type = "application/json", body = Object),
+        (status = 401, body = OAuthErrorOut, description = "`invalid_token`", headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn userinfo(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    let Some(token) = bearer else {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scaikey\""))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(OAuthErrorOut {
+                error: "invalid_token".into(),
+                error_description: "A bearer token is required".into(),
+            });
+    };
+    match state.oidc.userinfo(&token).await {
+        Ok(claims) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(claims),
+        Err(e) => HttpResponse::Unauthorized()
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scaikey\", error=\"invalid_token\""),
+            ))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(OAuthErrorOut { error: "invalid_token".into(), error_description: e.to_string() }),
+    }
 }

@@ -1,0 +1,908 @@
+//! ScaiKey as an OpenID Connect provider (contract §8–9): the authorization request and the
+//! interaction it needs (login, consent), the `authorization_code` and `refresh_token` grants,
+//! and userinfo. The protocol rules are the domain's ([`scaikey_domain::oidc`]); this service
+//! runs them in order, stores outcomes through [`GrantRepository`] and signs tokens.
+//!
+//! Between pages the pending request travels sealed (AES-GCM under the master key) in the
+//! login and consent forms, with the time it started: no server state per visitor, and any
+//! process can resume it. A login made after that time satisfies `prompt=login` and `max_age`.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use scaikey_domain::application::Application;
+use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
+use scaikey_domain::id::SessionId;
+use scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE;
+use scaikey_domain::oidc::authorize::{self, AuthorizationRequest, AuthorizeError, Params, ReplyTo, ResponseMode};
+use scaikey_domain::oidc::claims::{self, Profile};
+use scaikey_domain::oidc::grant::{self, CodeGrant, RefreshGrant, RefreshRefusal, RefreshUse};
+use scaikey_domain::oidc::interaction::{self, SessionFacts, Step};
+use scaikey_domain::oidc::pkce::CodeChallenge;
+use scaikey_domain::oidc::signin::{self, Admission, SignInRefusal, Subject};
+use scaikey_domain::principal::{Principal, UserPrincipal};
+use serde_json::{Map, Value, json};
+use ulid::Ulid;
+
+use crate::auth::{AuthService, LoginRequest};
+use crate::error::AppError;
+use crate::oauth::{OAuthError, authenticate_client};
+use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
+use crate::ports::{
+    AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, IdGenerator, SecretSealer, TokenCodec,
+    TokenRejection,
+};
+use crate::revocation::RevocationList;
+
+/// Associated data of sealed interactions (a sealed IdP secret cannot pass for one).
+const INTERACTION_AAD: &[u8] = b"scaikey/interaction/v1";
+
+/// Lifetimes and the issuer.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// `iss` (also sent as RFC 9207 `iss` on authorization responses).
+    pub issuer: String,
+    /// How long a login or consent page may take.
+    pub interaction_ttl: Duration,
+    /// Refresh-token lifetime (bounded by the SSO session for session-bound tokens).
+    pub refresh_ttl: Duration,
+    /// Reuse grace of a replaced refresh token.
+    pub refresh_grace: Duration,
+}
+
+/// The SSO cookie's content: the session and the secret that proves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    /// The session.
+    pub session_id: SessionId,
+    /// 256 random bits, base64url; only its keyed hash is stored.
+    pub secret: String,
+}
+
+impl SessionCookie {
+    /// Parses a cookie value `ses_…~secret`.
+    #[must_use]
+    pub fn parse(value: &str) -> Option<SessionCookie> {
+        let (id, secret) = value.split_once('~')?;
+        Some(SessionCookie { session_id: id.parse().ok()?, secret: secret.to_string() })
+    }
+
+    /// The cookie value.
+    #[must_use]
+    pub fn value(&self) -> String {
+        format!("{}~{}", self.session_id, self.secret)
+    }
+}
+
+/// What the login page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginView {
+    /// The sealed pending request, for the form.
+    pub interaction: String,
+    /// The application's name.
+    pub client_name: String,
+    /// E-mail to prefill.
+    pub login_hint: Option<String>,
+    /// Tenant to prefill.
+    pub tenant_hint: Option<String>,
+    /// The application spans tenants: offer the organisation field.
+    pub ask_tenant: bool,
+    /// A message after a refused attempt.
+    pub error: Option<String>,
+}
+
+/// What the consent page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentView {
+    /// The sealed pending request, for the form.
+    pub interaction: String,
+    /// The application's name.
+    pub client_name: String,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+}
+
+/// An authorization response for the client (a code, or an error), with RFC 9207 `iss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Where.
+    pub redirect_uri: String,
+    /// As query parameters (303) or an auto-posting form.
+    pub mode: ResponseMode,
+    /// `code`/`error`, `state`, `iss`.
+    pub params: Vec<(String, String)>,
+}
+
+/// The next thing the browser sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An error page (400): the client or redirect URI cannot be trusted, or the interaction
+    /// expired.
+    ErrorPage(String),
+    /// The login page.
+    Login(LoginView),
+    /// The consent page.
+    Consent(ConsentView),
+    /// Back to the client.
+    Reply(Reply),
+}
+
+/// The result of a login form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginResult {
+    /// Signed in: set the cookie, then continue with `next`.
+    SignedIn {
+        /// The new SSO cookie.
+        cookie: SessionCookie,
+        /// Its end.
+        expires_at: DateTime<Utc>,
+        /// Where to go now.
+        next: Outcome,
+    },
+    /// Show the login page again (wrong credentials or a bad form).
+    Again(LoginView),
+    /// The interaction cannot go on (expired, or the client is gone).
+    Done(Outcome),
+}
+
+/// Tokens of the code and refresh grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedTokens {
+    /// The access token (RFC 9068 JWT).
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// A new refresh token, when the client may refresh.
+    pub refresh_token: Option<String>,
+    /// The ID token, for `openid` requests.
+    pub id_token: Option<String>,
+}
+
+/// The pending request between pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Interaction {
+    params: Vec<(String, String)>,
+    started_at: DateTime<Utc>,
+}
+
+/// The OpenID Connect provider.
+pub struct OidcService {
+    apps: Arc<dyn ApplicationRepository>,
+    grants: Arc<dyn GrantRepository>,
+    auth: Arc<AuthService>,
+    secrets: Arc<dyn ClientSecrets>,
+    sealer: Arc<dyn SecretSealer>,
+    codec: Arc<dyn TokenCodec>,
+    revocations: Arc<RevocationList>,
+    audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    settings: OidcSettings,
+}
+
+impl std::fmt::Debug for OidcService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcService").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+fn server_error(e: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %e, "token endpoint failure");
+    OAuthError::ServerError
+}
+
+fn repo_error(e: crate::error::RepoError) -> OAuthError {
+    match e {
+        crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+        other => server_error(other),
+    }
+}
+
+fn subject(u: &SignInUser) -> Subject {
+    Subject {
+        tenant_id: u.tenant_id,
+        partner_id: u.partner_id,
+        user_active: u.user_active,
+        tenant_active: u.tenant_active,
+        partner_active: u.partner_active,
+    }
+}
+
+impl OidcService {
+    /// Wires the service to its ports.
+    #[allow(clippy::too_many_arguments)] // One argument per port.
+    pub fn new(
+        apps: Arc<dyn ApplicationRepository>,
+        grants: Arc<dyn GrantRepository>,
+        auth: Arc<AuthService>,
+        secrets: Arc<dyn ClientSecrets>,
+        sealer: Arc<dyn SecretSealer>,
+        codec: Arc<dyn TokenCodec>,
+        revocations: Arc<RevocationList>,
+        audit: Arc<dyn AuditSink>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        settings: OidcSettings,
+    ) -> Self {
+        Self { apps, grants, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
+    }
+
+    /// The issuer.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
+    fn seal(&self, i: &Interaction) -> Result<String, AppError> {
+        let body = json!({"p": i.params, "t": i.started_at.timestamp()});
+        let blob = self.sealer.seal(body.to_string().as_bytes(), INTERACTION_AAD).map_err(AppError::Internal)?;
+        Ok(URL_SAFE_NO_PAD.encode(blob))
+    }
+
+    /// Opens a sealed interaction; `None` when tampered with, foreign or expired.
+    fn open(&self, sealed: &str) -> Option<Interaction> {
+        let blob = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let plain = self.sealer.open(&blob, INTERACTION_AAD).ok()?;
+        let v: Value = serde_json::from_slice(&plain).ok()?;
+        let params: Vec<(String, String)> = serde_json::from_value(v.get("p")?.clone()).ok()?;
+        let started_at = DateTime::from_timestamp(v.get("t")?.as_i64()?, 0)?;
+        (self.clock.now() - started_at <= self.settings.interaction_ttl).then_some(Interaction { params, started_at })
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<Application>, AppError> {
+        Ok(self.apps.by_client_id(client_id).await?.map(|a| a.0.clone()))
+    }
+
+    /// The browser's live session, if its cookie proves one.
+    async fn browser(
+        &self,
+        cookie: Option<&SessionCookie>,
+    ) -> Result<Option<crate::ports::oidc::BrowserSession>, AppError> {
+        let Some(c) = cookie else { return Ok(None) };
+        let Some(s) = self.grants.browser_session(c.session_id, self.clock.now()).await? else { return Ok(None) };
+        let proven = s.cookie_hmac.as_deref().is_some_and(|h| self.secrets.verify(&c.secret, h));
+        Ok((proven && s.live && !self.revocations.is_revoked(s.id)).then_some(s))
+    }
+
+    /// `GET /oauth/authorize`: checks the request and decides the next step.
+    pub async fn authorize(
+        &self,
+        params: Params,
+        cookie: Option<&SessionCookie>,
+        meta: &RequestMeta,
+    ) -> Result<Outcome, AppError> {
+        let i = Interaction { params: params.pairs().to_vec(), started_at: self.clock.now() };
+        self.advance(i, cookie, false, meta).await
+    }
+
+    /// Continues a sealed interaction (after login).
+    pub async fn resume(
+        &self,
+        sealed: &str,
+        cookie: Option<&SessionCookie>,
+        meta: &RequestMeta,
+    ) -> Result<Outcome, AppError> {
+        match self.open(sealed) {
+            Some(i) => self.advance(i, cookie, false, meta).await,
+            None => Ok(expired()),
+        }
+    }
+
+    async fn advance(
+        &self,
+        i: Interaction,
+        cookie: Option<&SessionCookie>,
+        consented_now: bool,
+        meta: &RequestMeta,
+    ) -> Result<Outcome, AppError> {
+        let params = Params::new(i.params.clone());
+        let client_id = match authorize::client_id(&params) {
+            Ok(c) => c.to_string(),
+            Err(e) => return Ok(self.refusal(e)),
+        };
+        let app = self.client(&client_id).await?;
+        let req = match authorize::check(&params, app.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Ok(self.refusal(e)),
+        };
+        let Some(app) = app else { return Ok(expired()) };
+        // The session counts only if its user may sign in to this application; a user of
+        // another tenant is asked to sign in as someone who may.
+        let mut facts = None;
+        let mut user = None;
+        if let Some(s) = self.browser(cookie).await?
+            && let Some(u) = self.grants.sign_in_user(s.user_id).await?
+            && let Ok(admission) = signin::admits(&app, &subject(&u))
+        {
+            if admission == Admission::NeedsAssignment
+                && signin::assignment(self.grants.is_effective_user(app.id, u.user_id).await?).is_err()
+            {
+                return Ok(self.reply_error(&req.reply, "access_denied", "The user may not use this application"));
+            }
+            facts = Some(SessionFacts { auth_time: s.auth_time, fresh: s.auth_time >= i.started_at });
+            user = Some((s, u));
+        }
+        let consented = match &user {
+            Some((_, u)) if !app.first_party && !consented_now => {
+                interaction::covers(&self.grants.consent(u.user_id, app.id).await?, &req.scopes)
+            }
+            _ => true,
+        };
+        let step = interaction::next_step(facts, req.prompt, req.max_age, self.clock.now(), app.first_party, consented);
+        match step {
+            Err(silent) => Ok(self.reply_error(&req.reply, silent.code(), "The user must interact")),
+            Ok(Step::Login) => Ok(Outcome::Login(self.login_view(&app, &req, &i, None)?)),
+            Ok(Step::Consent) => Ok(Outcome::Consent(ConsentView {
+                interaction: self.seal(&i)?,
+                client_name: app.name.clone(),
+                scopes: req.scopes.clone(),
+            })),
+            Ok(Step::Issue) => {
+                let Some((session, u)) = user else { return Ok(expired()) };
+                self.issue_code(&app, &req, &session, &u, meta).await.map(Outcome::Reply)
+            }
+        }
+    }
+
+    fn login_view(
+        &self,
+        app: &Application,
+        req: &AuthorizationRequest,
+        i: &Interaction,
+        error: Option<String>,
+    ) -> Result<LoginView, AppError> {
+        Ok(LoginView {
+            interaction: self.seal(i)?,
+            client_name: app.name.clone(),
+            login_hint: req.login_hint.clone(),
+            tenant_hint: req.tenant_hint.clone(),
+            ask_tenant: app.scope != scaikey_domain::scope::ScopeLevel::Tenant,
+            error,
+        })
+    }
+
+    fn refusal(&self, e: AuthorizeError) -> Outcome {
+        match e {
+            AuthorizeError::Page(m) => Outcome::ErrorPage(m),
+            AuthorizeError::Reply { to, error, description } => self.reply_error(&to, error, &description),
+        }
+    }
+
+    fn reply_error(&self, to: &ReplyTo, error: &str, description: &str) -> Outcome {
+        let mut params =
+            vec![("error".to_string(), error.to_string()), ("error_description".into(), description.into())];
+        self.finish(to, &mut params);
+        Outcome::Reply(Reply { redirect_uri: to.redirect_uri.clone(), mode: to.response_mode, params })
+    }
+
+    fn finish(&self, to: &ReplyTo, params: &mut Vec<(String, String)>) {
+        if let Some(s) = &to.state {
+            params.push(("state".into(), s.clone()));
+        }
+        params.push(("iss".into(), self.settings.issuer.clone()));
+    }
+
+    async fn issue_code(
+        &self,
+        app: &Application,
+        req: &AuthorizationRequest,
+        session: &crate::ports::oidc::BrowserSession,
+        user: &SignInUser,
+        meta: &RequestMeta,
+    ) -> Result<Reply, AppError> {
+        let (code, code_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
+        let now = self.clock.now();
+        self.grants
+            .insert_code(&NewCode {
+                code_hmac,
+                application_id: app.id,
+                client_id: app.client_id.clone(),
+                user_id: user.user_id,
+                session_id: session.id,
+                redirect_uri: req.reply.redirect_uri.clone(),
+                scopes: req.scopes.clone(),
+                resource: req.resource.clone(),
+                nonce: req.nonce.clone(),
+                code_challenge: req.code_challenge.as_ref().map(|c| c.as_str().to_string()),
+                auth_time: session.auth_time,
+                amr: session.amr.clone(),
+                issued_at: now,
+            })
+            .await?;
+        self.audit.submit(
+            AuditRecord {
+                actor_type: scaikey_domain::audit::ActorType::User,
+                actor_id: Some(user.user_id.to_string()),
+                ..AuditRecord::anonymous(meta, "oauth.authorize", "application", AuditResult::Success)
+            }
+            .resource(app.id)
+            .within(user.tenant_id, user.partner_id)
+            .details(json!({"client_id": app.client_id, "scope": req.scopes.join(" "), "session_id": session.id.to_string()})),
+            now,
+        );
+        let mut params = vec![("code".to_string(), code)];
+        self.finish(&req.reply, &mut params);
+        Ok(Reply { redirect_uri: req.reply.redirect_uri.clone(), mode: req.reply.response_mode, params })
+    }
+
+    /// `POST /login`: checks the credentials for the pending request's application and opens
+    /// an SSO session.
+    pub async fn login(
+        &self,
+        sealed: &str,
+        email: &str,
+        password: &str,
+        tenant: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<LoginResult, AppError> {
+        let Some(i) = self.open(sealed) else { return Ok(LoginResult::Done(expired())) };
+        let params = Params::new(i.params.clone());
+        let app = match authorize::client_id(&params) {
+            Ok(c) => self.client(c).await?,
+            Err(_) => None,
+        };
+        let req = match authorize::check(&params, app.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Ok(LoginResult::Done(self.refusal(e))),
+        };
+        let Some(app) = app else { return Ok(LoginResult::Done(expired())) };
+        let tenant_id = match tenant.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => match self.grants.tenant_by_slug_or_id(t).await? {
+                Some(id) => Some(id),
+                None => {
+                    let msg = "Invalid credentials".to_string();
+                    return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(msg))?));
+                }
+            },
+            None => None,
+        };
+        let login = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id };
+        let admit = |c: &crate::ports::LoginCandidate| {
+            let s = Subject {
+                tenant_id: c.tenant_id,
+                partner_id: c.partner_id,
+                user_active: true,
+                tenant_active: true,
+                partner_active: true,
+            };
+            // Outside the application's tenants is a wrong password (statuses are checked later
+            // with the same answer).
+            signin::admits(&app, &s).is_ok()
+        };
+        let user = match self.auth.check_password(login, meta, admit).await {
+            Ok(u) => u,
+            Err(AppError::Unauthenticated(m)) => {
+                return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(m.to_string()))?));
+            }
+            Err(e) => return Err(e),
+        };
+        let full = Subject {
+            tenant_id: user.tenant_id,
+            partner_id: user.partner_id,
+            user_active: true,
+            tenant_active: true,
+            partner_active: true,
+        };
+        if let Ok(Admission::NeedsAssignment) = signin::admits(&app, &full)
+            && let Err(SignInRefusal::NotAssigned) =
+                signin::assignment(self.grants.is_effective_user(app.id, user.user_id).await?)
+        {
+            return Ok(LoginResult::Done(self.reply_error(
+                &req.reply,
+                "access_denied",
+                "The user may not use this application",
+            )));
+        }
+        let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
+        let now = self.clock.now();
+        let session = self.auth.new_session(&user, meta, Some(cookie_hmac), now);
+        self.auth.open(&user, &session, meta).await?;
+        let cookie = SessionCookie { session_id: session.id, secret };
+        let next = self.advance(i, Some(&cookie), false, meta).await?;
+        Ok(LoginResult::SignedIn { cookie, expires_at: session.expires_at, next })
+    }
+
+    /// `POST /consent`: records the person's answer and continues.
+    pub async fn consent(
+        &self,
+        sealed: &str,
+        cookie: Option<&SessionCookie>,
+        approve: bool,
+        meta: &RequestMeta,
+    ) -> Result<Outcome, AppError> {
+        let Some(i) = self.open(sealed) else { return Ok(expired()) };
+        let params = Params::new(i.params.clone());
+        let app = match authorize::client_id(&params) {
+            Ok(c) => self.client(c).await?,
+            Err(_) => None,
+        };
+        let req = match authorize::check(&params, app.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Ok(self.refusal(e)),
+        };
+        let (Some(app), Some(session)) = (app, self.browser(cookie).await?) else {
+            return self.advance(i, cookie, false, meta).await;
+        };
+        if !approve {
+            return Ok(self.reply_error(&req.reply, "access_denied", "The user declined"));
+        }
+        self.grants.grant_consent(session.user_id, app.id, &req.scopes, self.clock.now()).await?;
+        self.advance(i, cookie, true, meta).await
+    }
+
+    /// The `authorization_code` grant.
+    pub async fn authorization_code(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<GrantedTokens, OAuthError> {
+        let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
+        let app = &found.0;
+        if !app.grant_types.iter().any(|g| g == "authorization_code") {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let hmac = self.secrets.digest(code);
+        let Some(stored) = self.grants.code(&hmac).await.map_err(repo_error)? else {
+            return Err(OAuthError::InvalidGrant("Unknown authorization code".into()));
+        };
+        let now = self.clock.now();
+        let c = &stored.code;
+        let decision = grant::redeem(
+            &CodeGrant {
+                client_id: c.client_id.clone(),
+                redirect_uri: c.redirect_uri.clone(),
+                code_challenge: c.code_challenge.clone().map(CodeChallenge::from_stored),
+                issued_at: c.issued_at,
+                used_at: stored.used_at,
+            },
+            now,
+            client_id,
+            redirect_uri,
+            verifier,
+        );
+        if let Err(refusal) = decision {
+            if refusal == grant::CodeRefusal::Reused {
+                let n = self.grants.revoke_code_family(&hmac, now).await.map_err(repo_error)?;
+                self.audit_grant(
+                    app,
+                    meta,
+                    "oauth.code_reuse",
+                    AuditResult::Denied,
+                    json!({"revoked_refresh_tokens": n}),
+                );
+            }
+            return Err(OAuthError::InvalidGrant(refusal.describe().into()));
+        }
+        let user = self.live_user(app, c.user_id).await?;
+        let session_live =
+            self.grants.browser_session(c.session_id, now).await.map_err(repo_error)?.is_some_and(|s| s.live)
+                && !self.revocations.is_revoked(c.session_id);
+        if !session_live {
+            return Err(OAuthError::InvalidGrant("The sign-in session has ended".into()));
+        }
+        let family = self.ids.next();
+        let refresh =
+            self.new_refresh(app, &user, c.session_id, &c.scopes, c.resource.clone(), c.auth_time, &c.amr, family)?;
+        let won =
+            self.grants.redeem_code(&hmac, now, refresh.as_ref().map(|(_, r)| r.clone())).await.map_err(repo_error)?;
+        if !won {
+            // Another request redeemed it between our read and write: a reuse.
+            let n = self.grants.revoke_code_family(&hmac, now).await.map_err(repo_error)?;
+            self.audit_grant(app, meta, "oauth.code_reuse", AuditResult::Denied, json!({"revoked_refresh_tokens": n}));
+            return Err(OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into()));
+        }
+        let tokens = self
+            .tokens(
+                app,
+                &user,
+                c.session_id,
+                &c.scopes,
+                c.resource.clone(),
+                c.auth_time,
+                &c.amr,
+                c.nonce.clone(),
+                refresh.map(|(t, _)| t),
+            )
+            .await?;
+        self.audit_grant(
+            app,
+            meta,
+            "auth.token",
+            AuditResult::Success,
+            json!({"grant_type": "authorization_code", "user_id": user.user_id.to_string(), "scope": tokens.scope}),
+        );
+        Ok(tokens)
+    }
+
+    /// The `refresh_token` grant: rotates the token (reuse within the grace gets a new pair
+    /// once; any other reuse revokes the family).
+    pub async fn refresh_token(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        token: &str,
+        scope: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<GrantedTokens, OAuthError> {
+        let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
+        let app = &found.0;
+        if !app.grant_types.iter().any(|g| g == "refresh_token") {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let now = self.clock.now();
+        let hmac = self.secrets.digest(token);
+        let Some(stored) = self.grants.refresh_token(&hmac, now).await.map_err(repo_error)? else {
+            return Err(OAuthError::InvalidGrant("Unknown refresh token".into()));
+        };
+        let t = &stored.token;
+        let state = RefreshGrant {
+            client_id: t.client_id.clone(),
+            expires_at: t.expires_at,
+            revoked: stored.revoked_at.is_some() || !stored.session_live,
+            rotated_at: stored.rotated_at,
+            grace_used: stored.grace_used,
+        };
+        let how = match grant::refresh(&state, now, client_id, self.settings.refresh_grace) {
+            Ok(RefreshUse::Rotate) => Replace::Current,
+            Ok(RefreshUse::GraceReuse) => Replace::WithinGrace,
+            Err(RefreshRefusal::ReuseDetected) => {
+                let n = self.grants.revoke_family(t.family_id, now).await.map_err(repo_error)?;
+                self.audit_grant(
+                    app,
+                    meta,
+                    "oauth.refresh_reuse",
+                    AuditResult::Denied,
+                    json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()}),
+                );
+                return Err(OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into()));
+            }
+            Err(r) => return Err(OAuthError::InvalidGrant(r.describe().into())),
+        };
+        // A narrower scope may be asked for; never a wider one.
+        let scopes = scaikey_domain::oauth_scope::narrow(scope, &t.scopes)
+            .map_err(|r| OAuthError::InvalidScope(r.describe()))?;
+        let user = self.live_user(app, t.user_id).await?;
+        let Some(session_id) = t.session_id else {
+            return Err(OAuthError::InvalidGrant("The refresh token has no session".into()));
+        };
+        let Some((refresh_token, new)) =
+            self.new_refresh(app, &user, session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, t.family_id)?
+        else {
+            return Err(OAuthError::UnauthorizedClient);
+        };
+        if !self.grants.rotate(t.id, how, now, new).await.map_err(repo_error)? {
+            // A parallel request changed the token first: treat as a reuse of a spent token.
+            let n = self.grants.revoke_family(t.family_id, now).await.map_err(repo_error)?;
+            self.audit_grant(
+                app,
+                meta,
+                "oauth.refresh_reuse",
+                AuditResult::Denied,
+                json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()}),
+            );
+            return Err(OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into()));
+        }
+        let tokens = self
+            .tokens(app, &user, session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, None, Some(refresh_token))
+            .await?;
+        self.audit_grant(
+            app,
+            meta,
+            "auth.token",
+            AuditResult::Success,
+            json!({"grant_type": "refresh_token", "user_id": user.user_id.to_string(), "scope": tokens.scope}),
+        );
+        Ok(tokens)
+    }
+
+    /// The user a grant speaks for, if it may still sign in to the application.
+    async fn live_user(&self, app: &Application, user: scaikey_domain::id::UserId) -> Result<SignInUser, OAuthError> {
+        let u = self.grants.sign_in_user(user).await.map_err(repo_error)?;
+        match u {
+            Some(u) if signin::admits(app, &subject(&u)).is_ok() => Ok(u),
+            _ => Err(OAuthError::InvalidGrant("The user may no longer sign in".into())),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_refresh(
+        &self,
+        app: &Application,
+        user: &SignInUser,
+        session: SessionId,
+        scopes: &[String],
+        resource: Option<String>,
+        auth_time: DateTime<Utc>,
+        amr: &[String],
+        family: Ulid,
+    ) -> Result<Option<(String, NewRefresh)>, OAuthError> {
+        if !app.grant_types.iter().any(|g| g == "refresh_token") {
+            return Ok(None);
+        }
+        let (token, token_hmac) = self.secrets.generate().map_err(server_error)?;
+        let now = self.clock.now();
+        Ok(Some((
+            token,
+            NewRefresh {
+                id: self.ids.next(),
+                token_hmac,
+                family_id: family,
+                application_id: app.id,
+                client_id: app.client_id.clone(),
+                user_id: user.user_id,
+                session_id: Some(session),
+                scopes: scopes.to_vec(),
+                resource,
+                auth_time,
+                amr: amr.to_vec(),
+                issued_at: now,
+                expires_at: now + self.settings.refresh_ttl,
+            },
+        )))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn tokens(
+        &self,
+        app: &Application,
+        user: &SignInUser,
+        session: SessionId,
+        scopes: &[String],
+        resource: Option<String>,
+        auth_time: DateTime<Utc>,
+        amr: &[String],
+        nonce: Option<String>,
+        refresh_token: Option<String>,
+    ) -> Result<GrantedTokens, OAuthError> {
+        let now = self.clock.now();
+        let access = AccessToken {
+            principal: Principal::User(UserPrincipal {
+                user_id: user.user_id,
+                session_id: session,
+                tenant_id: user.tenant_id,
+                partner_id: user.partner_id,
+                roles: user.roles,
+            }),
+            scope: scopes.to_vec(),
+            audience: resource.unwrap_or_else(|| SCAIKEY_AUDIENCE.to_string()),
+            client_id: Some(app.client_id.clone()),
+            jti: self.ids.next(),
+            issued_at: now,
+            expires_at: now + Duration::seconds(app.token_lifetime),
+        };
+        let access_token = self.codec.sign(&access).map_err(server_error)?;
+        let id_token = if scopes.iter().any(|s| s == "openid") {
+            let groups = if claims::wants_groups(scopes) {
+                self.grants.group_names(user.user_id).await.map_err(repo_error)?
+            } else {
+                Vec::new()
+            };
+            let profile = profile(user, groups);
+            Some(self.id_token(app, &profile, session, scopes, auth_time, amr, nonce, &access_token, now)?)
+        } else {
+            None
+        };
+        Ok(GrantedTokens {
+            access_token,
+            expires_in: app.token_lifetime,
+            scope: scopes.join(" "),
+            refresh_token,
+            id_token,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn id_token(
+        &self,
+        app: &Application,
+        profile: &Profile,
+        session: SessionId,
+        scopes: &[String],
+        auth_time: DateTime<Utc>,
+        amr: &[String],
+        nonce: Option<String>,
+        access_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, OAuthError> {
+        let mut c: Map<String, Value> = claims::user_claims(scopes, profile);
+        let authn = if amr.iter().any(|a| a == "hwk") {
+            claims::Authentication::PasswordAndKey
+        } else if amr.iter().any(|a| a == "otp") {
+            claims::Authentication::PasswordAndOtp
+        } else {
+            claims::Authentication::Password
+        };
+        c.insert("aud".into(), json!(app.client_id));
+        c.insert("azp".into(), json!(app.client_id));
+        c.insert("iat".into(), json!(now.timestamp()));
+        c.insert("exp".into(), json!((now + Duration::seconds(app.token_lifetime)).timestamp()));
+        c.insert("auth_time".into(), json!(auth_time.timestamp()));
+        c.insert("sid".into(), json!(session.to_string()));
+        c.insert("amr".into(), json!(authn.amr()));
+        c.insert("acr".into(), json!(authn.acr()));
+        c.insert("at_hash".into(), json!(claims::left_hash(access_token)));
+        if let Some(n) = nonce {
+            c.insert("nonce".into(), json!(n));
+        }
+        self.codec.sign_id_token(&c, app.id_token_signed_response_alg).map_err(server_error)
+    }
+
+    fn audit_grant(
+        &self,
+        app: &Application,
+        meta: &RequestMeta,
+        action: &'static str,
+        result: AuditResult,
+        details: Value,
+    ) {
+        let mut d = details;
+        if let Some(o) = d.as_object_mut() {
+            o.insert("client_id".into(), json!(app.client_id));
+        }
+        self.audit.submit(
+            AuditRecord {
+                actor_type: scaikey_domain::audit::ActorType::Application,
+                actor_id: Some(app.id.to_string()),
+                ..AuditRecord::anonymous(meta, action, "token", result)
+            }
+            .resource(app.id)
+            .within(app.tenant_id, app.partner_id)
+            .details(d),
+            self.clock.now(),
+        );
+    }
+
+    /// `GET/POST /oauth/userinfo`: the claims of the token's scopes (OIDC Core §5.3).
+    pub async fn userinfo(&self, bearer: &str) -> Result<Map<String, Value>, TokenRejection> {
+        let token = self.codec.verify(bearer)?;
+        let Principal::User(u) = &token.principal else { return Err(TokenRejection::WrongAudience) };
+        if self.revocations.is_revoked(u.session_id) {
+            return Err(TokenRejection::Revoked);
+        }
+        if !token.scope.iter().any(|s| s == "openid") {
+            return Err(TokenRejection::WrongAudience);
+        }
+        let user = self.grants.sign_in_user(u.user_id).await.map_err(|e| {
+            tracing::error!(error = %e, "userinfo lookup failed");
+            TokenRejection::Invalid
+        })?;
+        let Some(user) = user.filter(|x| x.user_active && x.tenant_active && x.partner_active) else {
+            return Err(TokenRejection::Revoked);
+        };
+        let groups = if claims::wants_groups(&token.scope) {
+            self.grants.group_names(user.user_id).await.map_err(|_| TokenRejection::Invalid)?
+        } else {
+            Vec::new()
+        };
+        Ok(claims::user_claims(&token.scope, &profile(&user, groups)))
+    }
+}
+
+fn profile(u: &SignInUser, groups: Vec<String>) -> Profile {
+    Profile {
+        subject: u.user_id.to_string(),
+        tenant_id: u.tenant_id.map(|t| t.to_string()),
+        email: u.email.clone(),
+        email_verified: false,
+        given_name: u.first_name.clone(),
+        family_name: u.last_name.clone(),
+        display_name: u.display_name.clone(),
+        groups,
+        roles: u.roles.iter().map(|r| r.as_str().to_string()).collect(),
+    }
+}
+
+fn expired() -> Outcome {
+    Outcome::ErrorPage("This sign-in has expired or is invalid. Go back to the application and try again.".into())
+}
+
+#[cfg(test)]
+mod tests;

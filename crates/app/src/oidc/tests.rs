@@ -1,0 +1,241 @@
+//! The provider's grants with mocked ports: what reuse revokes, what a lost race means, and that
+//! a tampered or foreign interaction goes nowhere.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use scaikey_domain::application::{Application, ApplicationType, IdTokenAlg};
+use scaikey_domain::audit::RequestMeta;
+use scaikey_domain::id::{SessionId, TenantId, UserId};
+use scaikey_domain::scope::ScopeLevel;
+use scaikey_domain::status::Status;
+use ulid::Ulid;
+
+use super::*;
+use crate::auth::{AuthService, AuthSettings};
+use crate::ports::oidc::{MockGrantRepository, StoredCode, StoredRefresh};
+use crate::ports::{
+    MockApplicationRepository, MockAuditSink, MockAuthRepository, MockClientSecrets, MockPasswordHasher,
+    MockSecretSealer, MockTokenCodec,
+};
+use crate::test_support::{fixed_clock, ids};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().unwrap_or_default()
+}
+
+fn web_app() -> Application {
+    let mut a = crate::test_support::service_app(1);
+    a.client_id = "ck_web".into();
+    a.application_type = ApplicationType::Web;
+    a.scope = ScopeLevel::Tenant;
+    a.tenant_id = Some(TenantId::generate_from(Ulid::from_parts(3, 3)));
+    a.redirect_uris = vec!["https://app.example/cb".into()];
+    a.allowed_scopes = vec!["openid".into(), "email".into()];
+    a.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+    a.id_token_signed_response_alg = IdTokenAlg::Es256;
+    a.status = Status::Active;
+    a
+}
+
+fn code(used: bool) -> StoredCode {
+    let app = web_app();
+    StoredCode {
+        code: NewCode {
+            code_hmac: b"h(code)".to_vec(),
+            application_id: app.id,
+            client_id: app.client_id,
+            user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+            session_id: SessionId::generate_from(Ulid::from_parts(5, 5)),
+            redirect_uri: "https://app.example/cb".into(),
+            scopes: vec!["openid".into()],
+            resource: None,
+            nonce: None,
+            code_challenge: None,
+            auth_time: now(),
+            amr: vec!["pwd".into()],
+            issued_at: now() - Duration::seconds(5),
+        },
+        used_at: used.then(|| now() - Duration::seconds(1)),
+    }
+}
+
+fn service(grants: MockGrantRepository) -> OidcService {
+    let mut apps = MockApplicationRepository::new();
+    apps.expect_by_client_id().returning(|_| Ok(Some(Arc::new((web_app(), Some(b"digest".to_vec()))))));
+    let mut secrets = MockClientSecrets::new();
+    secrets.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
+    secrets.expect_digest().returning(|s| format!("h({s})").into_bytes());
+    let mut sink = MockAuditSink::new();
+    sink.expect_submit().returning(|_, _| ());
+    let sink: Arc<dyn crate::ports::AuditSink> = Arc::new(sink);
+    let mut sealer = MockSecretSealer::new();
+    sealer.expect_open().returning(|_, _| Err(anyhow::anyhow!("cannot decrypt")));
+    let auth = Arc::new(AuthService::new(
+        Arc::new(MockAuthRepository::new()),
+        Arc::new(MockPasswordHasher::new()),
+        Arc::new(MockTokenCodec::new()),
+        Arc::new(fixed_clock()),
+        Arc::new(ids(2)),
+        AuthSettings { access_token_ttl: Duration::hours(1), default_session_ttl: Duration::hours(8) },
+        Arc::new(RevocationList::new()),
+        sink.clone(),
+    ));
+    OidcService::new(
+        Arc::new(apps),
+        Arc::new(grants),
+        auth,
+        Arc::new(secrets),
+        Arc::new(sealer),
+        Arc::new(MockTokenCodec::new()),
+        Arc::new(RevocationList::new()),
+        sink,
+        Arc::new(fixed_clock()),
+        Arc::new(ids(3)),
+        OidcSettings {
+            issuer: "https://id.example".into(),
+            interaction_ttl: Duration::minutes(15),
+            refresh_ttl: Duration::days(30),
+            refresh_grace: Duration::seconds(5),
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_reused_code_revokes_what_it_issued() {
+    let mut grants = MockGrantRepository::new();
+    grants.expect_code().returning(|_| Ok(Some(code(true))));
+    grants.expect_revoke_code_family().times(1).returning(|h, _| {
+        assert_eq!(h, b"h(the-code)");
+        Ok(2)
+    });
+    grants.expect_redeem_code().never();
+    let svc = service(grants);
+    let e = svc
+        .authorization_code(
+            "ck_web",
+            Some("secret"),
+            "the-code",
+            Some("https://app.example/cb"),
+            None,
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e, OAuthError::InvalidGrant("The authorization code was already used".into()));
+}
+
+#[tokio::test]
+async fn losing_the_redemption_race_counts_as_a_reuse() {
+    let mut grants = MockGrantRepository::new();
+    grants.expect_code().returning(|_| Ok(Some(code(false))));
+    grants.expect_sign_in_user().returning(|id| {
+        Ok(Some(SignInUser {
+            user_id: id,
+            tenant_id: web_app().tenant_id,
+            partner_id: None,
+            email: "a@b.example".into(),
+            first_name: None,
+            last_name: None,
+            display_name: None,
+            roles: scaikey_domain::role::Roles::default(),
+            user_active: true,
+            tenant_active: true,
+            partner_active: true,
+        }))
+    });
+    grants.expect_browser_session().returning(|id, _| {
+        Ok(Some(crate::ports::oidc::BrowserSession {
+            id,
+            user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+            auth_time: now(),
+            cookie_hmac: None,
+            amr: vec!["pwd".into()],
+            live: true,
+        }))
+    });
+    grants.expect_redeem_code().times(1).returning(|_, _, r| {
+        assert!(r.is_some(), "the refresh token is stored with the redemption");
+        Ok(false)
+    });
+    grants.expect_revoke_code_family().times(1).returning(|_, _| Ok(1));
+    // The refresh token is generated before the redemption is tried.
+    let svc = OidcService { secrets: Arc::new(with_generate()), ..service(grants) };
+    let e = svc
+        .authorization_code(
+            "ck_web",
+            Some("secret"),
+            "the-code",
+            Some("https://app.example/cb"),
+            None,
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_grant");
+}
+
+fn with_generate() -> MockClientSecrets {
+    let mut s = MockClientSecrets::new();
+    s.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
+    s.expect_digest().returning(|s| format!("h({s})").into_bytes());
+    s.expect_generate().returning(|| Ok(("r".into(), b"h(r)".to_vec())));
+    s
+}
+
+#[tokio::test]
+async fn a_refresh_token_replaced_before_the_grace_revokes_its_family() {
+    let family = Ulid::from_parts(8, 8);
+    let mut grants = MockGrantRepository::new();
+    grants.expect_refresh_token().returning(move |_, _| {
+        let app = web_app();
+        Ok(Some(StoredRefresh {
+            token: NewRefresh {
+                id: Ulid::from_parts(9, 9),
+                token_hmac: b"h(rt)".to_vec(),
+                family_id: family,
+                application_id: app.id,
+                client_id: app.client_id,
+                user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+                session_id: Some(SessionId::generate_from(Ulid::from_parts(5, 5))),
+                scopes: vec!["openid".into()],
+                resource: None,
+                auth_time: now(),
+                amr: vec!["pwd".into()],
+                issued_at: now() - Duration::minutes(10),
+                expires_at: now() + Duration::days(1),
+            },
+            rotated_at: Some(now() - Duration::seconds(30)),
+            grace_used: false,
+            revoked_at: None,
+            session_live: true,
+        }))
+    });
+    grants.expect_revoke_family().times(1).returning(move |f, _| {
+        assert_eq!(f, family);
+        Ok(3)
+    });
+    grants.expect_rotate().never();
+    let svc = service(grants);
+    let e = svc.refresh_token("ck_web", Some("secret"), "rt", None, &RequestMeta::default()).await.unwrap_err();
+    assert_eq!(e, OAuthError::InvalidGrant("The refresh token was already used".into()));
+    // Another client presenting it is refused without touching the family.
+    let mut grants = MockGrantRepository::new();
+    grants.expect_refresh_token().returning(|_, _| Ok(None));
+    let svc = service(grants);
+    let e = svc.refresh_token("ck_web", Some("wrong"), "rt", None, &RequestMeta::default()).await.unwrap_err();
+    assert_eq!(e, OAuthError::InvalidClient);
+}
+
+#[tokio::test]
+async fn a_tampered_interaction_is_an_error_page() {
+    let svc = service(MockGrantRepository::new());
+    let o = svc.resume("not-a-sealed-blob", None, &RequestMeta::default()).await.unwrap();
+    assert!(matches!(o, Outcome::ErrorPage(_)), "{o:?}");
+    let r = svc.login("AAAA", "a@b.example", "pw", None, &RequestMeta::default()).await.unwrap();
+    assert!(matches!(r, LoginResult::Done(Outcome::ErrorPage(_))), "{r:?}");
+    let c = SessionCookie { session_id: SessionId::generate_from(Ulid::from_parts(5, 5)), secret: "s3cr3t".into() };
+    assert_eq!(SessionCookie::parse(&c.value()), Some(c));
+    assert!(SessionCookie::parse("no-separator").is_none());
+    assert!(SessionCookie::parse("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV~x").is_none(), "only a session ID");
+}

@@ -1,0 +1,251 @@
+//! ScaiKey as an OpenID Connect provider, driven by a stock relying party (authlib) through the
+//! hosted login: code + PKCE, ID token checks, userinfo, SSO, refresh rotation and reuse, and the
+//! error paths of contract §8.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use scaikey_testkit::TestApp;
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+struct Rp {
+    client_id: String,
+    secret: String,
+    tenant: String,
+}
+
+async fn relying_party(app: &TestApp, extra: Value) -> Rp {
+    let admin = app.super_admin().await.unwrap();
+    let tenant = admin.post("/api/v1/admin/tenants", json!({"name": "Acme", "slug": "acme"})).await.unwrap().id();
+    let mut body = json!({"name": "Acme Portal", "application_type": "WEB", "scope": "TENANT", "tenant_id": tenant,
+                          "redirect_uris": [REDIRECT], "allowed_scopes": ["openid", "email", "profile", "groups", "reports:read"]});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let r = admin.post("/api/v1/admin/applications", body).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let user = admin
+        .post(
+            "/api/v1/admin/users",
+            json!({"email": "ana@acme.example", "password": "Ana-Passw0rd!", "tenant_id": tenant, "first_name": "Ana", "last_name": "Ortiz"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.status, 201, "{}", user.body);
+    let g = admin.post("/api/v1/admin/groups", json!({"name": "Engineering", "tenant_id": tenant})).await.unwrap();
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/admin/groups/{}/members", g.id()), json!({"user_id": user.id()}))
+            .await
+            .unwrap()
+            .status,
+        201
+    );
+    Rp {
+        client_id: r.body["client_id"].as_str().unwrap().into(),
+        secret: r.body["client_secret"].as_str().unwrap().into(),
+        tenant,
+    }
+}
+
+async fn run_flow(app: &TestApp, rp: &Rp) -> Value {
+    let args = [app.issuer.clone(), rp.client_id.clone(), rp.secret.clone(), REDIRECT.to_string()];
+    let out = tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = args.iter().map(String::as_str).chain(["ana@acme.example", "Ana-Passw0rd!"]).collect();
+        scaikey_testkit::tools::run_python_script("oidc_code_flow.py", &a, &[])
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    serde_json::from_str(out.trim()).unwrap()
+}
+
+#[tokio::test]
+async fn a_stock_relying_party_signs_a_user_in_with_code_and_pkce() {
+    let app = TestApp::spawn_discoverable(&[("SCAIKEY_REFRESH_REUSE_GRACE_SECONDS", "0")]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let out = run_flow(&app, &rp).await;
+
+    // Discovery names the flow; the login page carries the headers and labels of §9.
+    assert_eq!(out["discovery"]["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(out["discovery"]["response_types_supported"], json!(["code"]));
+    let login = &out["first"]["login_page"];
+    assert!(login["csp"].as_str().unwrap().contains("frame-ancestors 'none'"), "{login}");
+    assert_eq!((login["nosniff"].as_str(), login["referrer"].as_str()), (Some("nosniff"), Some("no-referrer")));
+    assert_eq!(login["labels"], true);
+    let cookie = out["first"]["set_cookie"].as_str().unwrap().to_lowercase();
+    for flag in ["scaikey_session=", "httponly", "samesite=lax", "path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("secure"), "http issuer: no Secure flag");
+
+    // RFC 9207 iss and the state come back with the code.
+    assert_eq!(out["callback_params"], json!(["code", "iss", "state"]));
+    assert_eq!(out["callback_iss"], app.issuer.as_str());
+    assert_eq!(out["state_echoed"], true);
+
+    // The ID token (verified by joserfc in the script) has the claims of §8.
+    let id = &out["id_token"]["claims"];
+    assert_eq!(out["id_token"]["header"]["alg"], "ES256");
+    for k in
+        ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp", "amr", "acr", "at_hash", "tenant_id"]
+    {
+        assert!(!id[k].is_null(), "{k} missing in {id}");
+    }
+    assert_eq!((id["azp"].as_str(), id["tenant_id"].as_str()), (Some(rp.client_id.as_str()), Some(rp.tenant.as_str())));
+    assert_eq!((id["email"].as_str(), id["name"].as_str()), (Some("ana@acme.example"), Some("Ana Ortiz")));
+    assert_eq!(id["groups"], json!(["Engineering"]));
+    assert_eq!((id["amr"].clone(), id["acr"].as_str()), (json!(["pwd"]), Some("urn:scaikey:acr:pwd")));
+    assert!(id["sub"].as_str().unwrap().starts_with("usr_"));
+    // The access token is an RFC 9068 token for this client.
+    let at = &out["access_token"];
+    assert_eq!(at["header"]["typ"], "at+jwt");
+    assert_eq!(
+        (at["claims"]["client_id"].as_str(), at["claims"]["aud"].as_str()),
+        (Some(rp.client_id.as_str()), Some("scaikey"))
+    );
+    assert_eq!(at["claims"]["sid"], id["sid"]);
+    assert_eq!(
+        out["token_response"],
+        json!(["access_token", "expires_at", "expires_in", "id_token", "refresh_token", "scope", "token_type"])
+    );
+    // Userinfo answers the scopes' claims.
+    let ui = &out["userinfo"];
+    assert_eq!(
+        (ui["sub"].clone(), ui["email"].clone(), ui["groups"].clone()),
+        (id["sub"].clone(), json!("ana@acme.example"), json!(["Engineering"]))
+    );
+
+    assert_eq!(out["sso_without_login_page"], true, "{}", out);
+    assert_eq!((out["refresh_rotated"].clone(), out["refresh_has_id_token"].clone()), (json!(true), json!(true)));
+
+    let e = &out["errors"];
+    assert_eq!(e["wrong_verifier"], "400 invalid_grant");
+    assert_eq!(e["code_after_a_failed_try"], 200);
+    assert_eq!(e["reused_code"], "400 invalid_grant");
+    assert_eq!(e["refresh_of_reused_code"], "400 invalid_grant", "a reused code revokes what it issued");
+    assert_eq!(e["wrong_secret"], "401 invalid_client");
+    assert_eq!(e["unknown_refresh"], "400 invalid_grant");
+    let implicit = e["implicit"].as_str().unwrap();
+    assert!(
+        implicit.starts_with(REDIRECT)
+            && implicit.contains("error=unsupported_response_type")
+            && implicit.contains("state=s1"),
+        "{implicit}"
+    );
+    assert!(implicit.contains("iss="), "{implicit}");
+    assert_eq!(
+        e["foreign_redirect"],
+        json!([400, null]),
+        "an unregistered redirect URI is an error page, never a redirect"
+    );
+    assert_eq!(e["unknown_client"], 400);
+    let none = e["prompt_none_without_session"].as_str().unwrap();
+    assert!(none.contains("error=login_required") && none.contains("state=s2"), "{none}");
+
+    // The replaced refresh token, used again after the (zero) grace, revokes the family: the
+    // token that replaced it dies too.
+    let basic = Some((rp.client_id.as_str(), rp.secret.as_str()));
+    let reuse = app
+        .token_request(
+            basic,
+            &[("grant_type", "refresh_token"), ("refresh_token", out["replaced_refresh_token"].as_str().unwrap())],
+        )
+        .await
+        .unwrap();
+    assert_eq!((reuse.status, reuse.body["error"].as_str()), (400, Some("invalid_grant")), "{}", reuse.body);
+    let current = app
+        .token_request(
+            basic,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", out["refresh_token_after_rotation"].as_str().unwrap()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(current.body["error"], "invalid_grant", "the family is revoked: {}", current.body);
+
+    // A user token issued to an application does not drive the admin API.
+    let admin_api =
+        app.with_token(out["access_token_value"].as_str().unwrap()).get("/api/v1/admin/tenants").await.unwrap();
+    assert_eq!((admin_api.status, admin_api.detail()), (401, "Token is not meant for this API"));
+
+    // Audit: the authorization, the code grant and the reuse were recorded, never a secret.
+    let admin = app.super_admin().await.unwrap();
+    for action in ["oauth.authorize", "auth.token", "oauth.code_reuse", "oauth.refresh_reuse"] {
+        let mut found = 0;
+        for _ in 0..50 {
+            found =
+                admin.get(&format!("/api/v1/admin/audit?action={action}")).await.unwrap().body["pagination"]["total"]
+                    .as_i64()
+                    .unwrap_or(0);
+            if found > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(found > 0, "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn assignment_required_admits_only_effective_users() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({"assignment_required": true})).await;
+    // Ana is not assigned: her login works, and the client gets access_denied with its state.
+    let out = run_flow(&app, &rp).await;
+    let err = &out["callback_error"];
+    assert_eq!(
+        (err["error"].as_str(), err["iss"].as_str()),
+        (Some("access_denied"), Some(app.issuer.as_str())),
+        "{out}"
+    );
+    assert!(err["state"].is_string());
+    // Assigned through her group, she gets in.
+    let admin = app.super_admin().await.unwrap();
+    let apps = admin.get(&format!("/api/v1/admin/applications?search={}", rp.client_id)).await.unwrap();
+    let app_id = apps.body["items"][0]["id"].as_str().unwrap().to_string();
+    let groups = admin.get("/api/v1/admin/groups?search=Engineering").await.unwrap();
+    let group = groups.body["items"][0]["id"].as_str().unwrap().to_string();
+    let a = admin
+        .post(&format!("/api/v1/admin/applications/{app_id}/assignments"), json!({"group_id": group}))
+        .await
+        .unwrap();
+    assert_eq!(a.status, 201, "{}", a.body);
+    let out = run_flow(&app, &rp).await;
+    assert!(out["callback_error"].is_null(), "{out}");
+    assert_eq!(out["userinfo"]["email"], "ana@acme.example");
+}
+
+#[tokio::test]
+async fn users_outside_the_applications_tenant_are_answered_as_a_wrong_password() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let admin = app.super_admin().await.unwrap();
+    let other = admin.post("/api/v1/admin/tenants", json!({"name": "Other"})).await.unwrap().id();
+    let r = admin
+        .post(
+            "/api/v1/admin/users",
+            json!({"email": "bo@other.example", "password": "Bo-Passw0rd!!", "tenant_id": other}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201);
+    let args = [app.issuer.clone(), rp.client_id.clone(), rp.secret.clone()];
+    let out = tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> =
+            args.iter().map(String::as_str).chain([REDIRECT, "bo@other.example", "Bo-Passw0rd!!"]).collect();
+        scaikey_testkit::tools::run_python_script("oidc_code_flow.py", &a, &[])
+    })
+    .await
+    .unwrap();
+    // No callback: the login page came back with the wrong-password message.
+    let out: Value = serde_json::from_str(out.unwrap().trim()).unwrap();
+    let first = &out["first"];
+    assert_eq!(first["login_status"], 401, "{out}");
+    assert_eq!(first["final_status"], 401);
+    assert!(first["final_body"].as_str().unwrap().contains("Invalid credentials"), "{out}");
+    assert!(first["set_cookie"].as_str().unwrap_or_default().find("scaikey_session").is_none(), "no session cookie");
+}

@@ -1,0 +1,53 @@
+//! # scaikey-web
+//!
+//! ScaiKey's browser-facing inbound adapter (contract §8–9): the authorization endpoint and the
+//! hosted login and consent pages, server-rendered with askama (templates checked at compile
+//! time, no JavaScript needed). It parses requests, asks [`scaikey_app::oidc::OidcService`] what
+//! comes next, and renders that; it decides no rule of the protocol.
+//!
+//! May depend on the domain, the app services and actix-web; never on another adapter.
+//!
+//! Security of every page: CSRF double-submit token on each form, the SSO cookie
+//! `scaikey_session` (`HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` for an https issuer), and
+//! `Content-Security-Policy` with `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`,
+//! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`.
+
+mod pages;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use scaikey_app::oidc::OidcService;
+
+pub use pages::{SESSION_COOKIE, STYLESHEET};
+
+/// What the handlers need.
+#[derive(Clone)]
+pub struct WebState {
+    /// The provider's flows.
+    pub oidc: Arc<OidcService>,
+    /// Mark cookies `Secure` (the issuer is https).
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState").field("secure_cookies", &self.secure_cookies).finish_non_exhaustive()
+    }
+}
+
+/// Registers the browser-facing routes. Expects `web::Data<WebState>` in the app data.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/oauth/authorize")
+            .route(web::get().to(pages::authorize))
+            .route(web::post().to(pages::authorize_post)),
+    )
+    .service(web::resource("/login").route(web::get().to(pages::login_page)).route(web::post().to(pages::login_submit)))
+    .service(
+        web::resource("/consent")
+            .route(web::get().to(pages::consent_page))
+            .route(web::post().to(pages::consent_submit)),
+    )
+    .route("/assets/scaikey.css", web::get().to(pages::stylesheet));
+}

@@ -1,0 +1,402 @@
+//! Handlers and templates of the authorization endpoint and the hosted pages.
+
+use actix_web::cookie::{Cookie, SameSite, time::OffsetDateTime};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use scaikey_app::oidc::{ConsentView, LoginResult, LoginView, Outcome, Reply, SessionCookie};
+use scaikey_domain::audit::RequestMeta;
+use scaikey_domain::oidc::authorize::{Params, ResponseMode};
+
+use crate::WebState;
+
+/// The SSO session cookie (contract §9).
+pub const SESSION_COOKIE: &str = "scaikey_session";
+/// The CSRF double-submit cookie.
+const CSRF_COOKIE: &str = "scaikey_csrf";
+/// The pages' stylesheet.
+pub const STYLESHEET: &str = include_str!("../templates/scaikey.css");
+/// Largest form accepted.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    client_name: &'a str,
+    interaction: &'a str,
+    csrf: &'a str,
+    email: &'a str,
+    tenant: &'a str,
+    ask_tenant: bool,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    client_name: &'a str,
+    interaction: &'a str,
+    csrf: &'a str,
+    scopes: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    params: &'a [(String, String)],
+    nonce: &'a str,
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    // SystemRandom fails only without an OS entropy source; the page then has an empty token
+    // and every POST is refused, which is safe.
+    let _ = SystemRandom::new().fill(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+fn meta(req: &HttpRequest) -> RequestMeta {
+    RequestMeta::new(
+        req.peer_addr().map(|a| a.ip().to_string()),
+        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+    )
+}
+
+fn session_cookie(req: &HttpRequest) -> Option<SessionCookie> {
+    req.cookie(SESSION_COOKIE).and_then(|c| SessionCookie::parse(c.value()))
+}
+
+/// The page headers of §9; `script_nonce` allows the one inline script of a form-post page.
+fn page(status: StatusCode, html: String, script_nonce: Option<&str>) -> HttpResponse {
+    let script = script_nonce.map(|n| format!("script-src 'nonce-{n}'; ")).unwrap_or_default();
+    let csp = format!(
+        "default-src 'none'; {script}style-src 'self'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
+    );
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .body(html)
+}
+
+/// Renders `t` as a page, or a bare 500 when the template fails (logged).
+fn html(status: StatusCode, t: &impl Template, script_nonce: Option<&str>) -> HttpResponse {
+    match t.render() {
+        Ok(h) => page(status, h, script_nonce),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    html(status, &ErrorPage { message }, None)
+}
+
+fn internal(e: &scaikey_app::AppError) -> HttpResponse {
+    match e {
+        scaikey_app::AppError::Unavailable(_) => {
+            error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again shortly.")
+        }
+        other => {
+            tracing::error!(error = %other, "authorization failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "The server could not complete the sign-in.")
+        }
+    }
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .finish()
+}
+
+/// The CSRF token of this browser, and a cookie to set when it had none.
+fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    match req.cookie(CSRF_COOKIE) {
+        Some(c) if c.value().len() == 43 => (c.value().to_string(), None),
+        _ => {
+            let t = random_token();
+            let c =
+                Cookie::build(CSRF_COOKIE, t.clone()).path("/").http_only(true).same_site(SameSite::Strict).finish();
+            (t, Some(c))
+        }
+    }
+}
+
+/// `true` when the form's token equals the browser's CSRF cookie (constant time).
+fn csrf_ok(req: &HttpRequest, form_token: Option<&str>) -> bool {
+    let (Some(cookie), Some(sent)) = (req.cookie(CSRF_COOKIE), form_token) else { return false };
+    let (a, b) = (cookie.value().as_bytes(), sent.as_bytes());
+    !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn with_cookie(mut r: HttpResponse, c: Option<Cookie<'static>>) -> HttpResponse {
+    if let Some(c) = c {
+        let _ = r.add_cookie(&c);
+    }
+    r
+}
+
+fn reply(r: &Reply) -> HttpResponse {
+    match r.mode {
+        ResponseMode::Query => {
+            let sep = if r.redirect_uri.contains('?') { '&' } else { '?' };
+            match serde_urlencoded::to_string(&r.params) {
+                Ok(q) => see_other(&format!("{}{sep}{q}", r.redirect_uri)),
+                Err(_) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "The response could not be encoded."),
+            }
+        }
+        ResponseMode::FormPost => {
+            let nonce = random_token();
+            html(
+                StatusCode::OK,
+                &FormPostPage { action: &r.redirect_uri, params: &r.params, nonce: &nonce },
+                Some(&nonce),
+            )
+        }
+    }
+}
+
+/// Renders an outcome: the next page or the reply to the client.
+fn outcome(o: Outcome) -> HttpResponse {
+    match o {
+        Outcome::ErrorPage(m) => error_page(StatusCode::BAD_REQUEST, &m),
+        Outcome::Login(v) => see_other(&format!("/login?{}", query(&[("interaction", &v.interaction)]))),
+        Outcome::Consent(v) => see_other(&format!("/consent?{}", query(&[("interaction", &v.interaction)]))),
+        Outcome::Reply(r) => reply(&r),
+    }
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, status: StatusCode) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = LoginPage {
+        client_name: &v.client_name,
+        interaction: &v.interaction,
+        csrf: &csrf,
+        email: if email.is_empty() { v.login_hint.as_deref().unwrap_or_default() } else { email },
+        tenant: if tenant.is_empty() { v.tenant_hint.as_deref().unwrap_or_default() } else { tenant },
+        ask_tenant: v.ask_tenant,
+        error: v.error.as_deref(),
+    };
+    with_cookie(html(status, &page, None), new_cookie)
+}
+
+fn consent_html(req: &HttpRequest, v: &ConsentView) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = ConsentPage { client_name: &v.client_name, interaction: &v.interaction, csrf: &csrf, scopes: &v.scopes };
+    with_cookie(html(StatusCode::OK, &page, None), new_cookie)
+}
+
+fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).ok()
+}
+
+fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// `GET /oauth/authorize`.
+pub async fn authorize(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let Some(pairs) = decode_pairs(req.query_string().as_bytes()) else {
+        return error_page(StatusCode::BAD_REQUEST, "The authorization request is malformed.");
+    };
+    match state.oidc.authorize(Params::new(pairs), session_cookie(&req).as_ref(), &meta(&req)).await {
+        Ok(o) => outcome(o),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /oauth/authorize`: answered with a 303 to the same request as a GET, so the
+/// `SameSite=Lax` session cookie applies (contract §8).
+pub async fn authorize_post(body: web::Bytes) -> HttpResponse {
+    if body.len() > MAX_FORM_BYTES {
+        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The authorization request is too large.");
+    }
+    match decode_pairs(&body) {
+        Some(p) => see_other(&format!("/oauth/authorize?{}", serde_urlencoded::to_string(p).unwrap_or_default())),
+        None => error_page(StatusCode::BAD_REQUEST, "The authorization request is malformed."),
+    }
+}
+
+fn interaction_param(req: &HttpRequest) -> Option<String> {
+    decode_pairs(req.query_string().as_bytes())?.into_iter().find(|(k, _)| k == "interaction").map(|(_, v)| v)
+}
+
+/// `GET /login?interaction=…`.
+pub async fn login_page(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let Some(i) = interaction_param(&req) else {
+        return error_page(StatusCode::BAD_REQUEST, "Start signing in from the application.");
+    };
+    match state.oidc.resume(&i, session_cookie(&req).as_ref(), &meta(&req)).await {
+        Ok(Outcome::Login(v)) => login_html(&req, &v, "", "", StatusCode::OK),
+        Ok(o) => outcome(o),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /login`.
+pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if body.len() > MAX_FORM_BYTES {
+        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+    }
+    let Some(form) = decode_pairs(&body) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    if !csrf_ok(&req, form_value(&form, "csrf")) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "The form expired or did not come from this site. Go back and try again.",
+        );
+    }
+    let (Some(i), Some(email), Some(password)) =
+        (form_value(&form, "interaction"), form_value(&form, "email"), form_value(&form, "password"))
+    else {
+        return error_page(StatusCode::BAD_REQUEST, "The form is incomplete.");
+    };
+    let tenant = form_value(&form, "tenant").unwrap_or_default();
+    match state.oidc.login(i, email, password, Some(tenant), &meta(&req)).await {
+        Ok(LoginResult::SignedIn { cookie, expires_at, next }) => {
+            let mut r = outcome(next);
+            let expires = OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).ok();
+            let mut c = Cookie::build(SESSION_COOKIE, cookie.value())
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(state.secure_cookies)
+                .finish();
+            if let Some(e) = expires {
+                c.set_expires(e);
+            }
+            let _ = r.add_cookie(&c);
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Ok(LoginResult::Again(v)) => login_html(&req, &v, email, tenant, StatusCode::UNAUTHORIZED),
+        Ok(LoginResult::Done(o)) => outcome(o),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `GET /consent?interaction=…`.
+pub async fn consent_page(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let Some(i) = interaction_param(&req) else {
+        return error_page(StatusCode::BAD_REQUEST, "Start signing in from the application.");
+    };
+    match state.oidc.resume(&i, session_cookie(&req).as_ref(), &meta(&req)).await {
+        Ok(Outcome::Consent(v)) => consent_html(&req, &v),
+        Ok(o) => outcome(o),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /consent`.
+pub async fn consent_submit(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if body.len() > MAX_FORM_BYTES {
+        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+    }
+    let Some(form) = decode_pairs(&body) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    if !csrf_ok(&req, form_value(&form, "csrf")) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "The form expired or did not come from this site. Go back and try again.",
+        );
+    }
+    let Some(i) = form_value(&form, "interaction") else {
+        return error_page(StatusCode::BAD_REQUEST, "The form is incomplete.");
+    };
+    let approve = form_value(&form, "decision") == Some("allow");
+    match state.oidc.consent(i, session_cookie(&req).as_ref(), approve, &meta(&req)).await {
+        Ok(o) => outcome(o),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The stylesheet.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(STYLESHEET)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_page_renders_labelled_fields_and_escapes() {
+        let html = LoginPage {
+            client_name: "<Orders & Co>",
+            interaction: "abc",
+            csrf: "tok",
+            email: "a\"b@x.example",
+            tenant: "",
+            ask_tenant: true,
+            error: Some("Invalid credentials"),
+        }
+        .render()
+        .unwrap_or_default();
+        for needle in [
+            r#"name="email""#,
+            r#"name="password""#,
+            r#"name="tenant""#,
+            r#"<label for="email">"#,
+            r#"<button type="submit">"#,
+            r#"name="csrf" value="tok""#,
+            "&#60;Orders &#38; Co&#62;",
+            "Invalid credentials",
+        ] {
+            assert!(html.contains(needle), "{needle} missing in {html}");
+        }
+        assert!(!html.contains("<Orders"), "names are escaped");
+        assert!(!html.contains("<script"), "no script on the login page");
+    }
+
+    #[test]
+    fn form_post_page_posts_every_parameter() {
+        let params = vec![("code".to_string(), "c&1".to_string()), ("state".to_string(), "s\"".to_string())];
+        let html = FormPostPage { action: "https://app.example/cb", params: &params, nonce: "n1" }
+            .render()
+            .unwrap_or_default();
+        assert!(html.contains(r#"action="https://app.example/cb""#));
+        assert!(html.contains(r#"name="code" value="c&#38;1""#), "{html}");
+        assert!(html.contains(r#"name="state" value="s&#34;""#), "{html}");
+        assert!(html.contains(r#"<script nonce="n1">"#));
+    }
+
+    #[test]
+    fn page_headers() {
+        let r = page(StatusCode::OK, String::new(), None);
+        let h =
+            |n: header::HeaderName| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(h(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"));
+        assert!(!h(header::CONTENT_SECURITY_POLICY).contains("script-src"));
+        assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(h(header::REFERRER_POLICY), "no-referrer");
+    }
+}
