@@ -32,6 +32,8 @@ pub enum OAuthError {
     UnsupportedGrantType,
     /// The code or refresh token is unknown, expired, used, revoked or not this client's.
     InvalidGrant(String),
+    /// RFC 7009 §2.2.1: this kind of token cannot be revoked here.
+    UnsupportedTokenType,
     /// A requested scope is not in the application's `allowed_scopes`.
     InvalidScope(String),
     /// A requested `resource` is malformed or not in the application's `allowed_resources`
@@ -53,6 +55,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::UnsupportedTokenType => "unsupported_token_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::TemporarilyUnavailable => "temporarily_unavailable",
@@ -74,6 +77,9 @@ impl OAuthError {
                 "Supported grants: authorization_code, refresh_token, client_credentials".into()
             }
             OAuthError::TemporarilyUnavailable => "The service is temporarily unavailable; try again".into(),
+            OAuthError::UnsupportedTokenType => {
+                "Access tokens expire on their own; revoke the refresh token or end the session".into()
+            }
             OAuthError::ServerError => "The server could not issue a token".into(),
         }
     }

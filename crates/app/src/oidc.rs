@@ -31,8 +31,8 @@ use crate::error::AppError;
 use crate::oauth::{OAuthError, authenticate_client};
 use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
 use crate::ports::{
-    AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, IdGenerator, SecretSealer, TokenCodec,
-    TokenRejection,
+    AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
+    SessionRepository, TokenCodec, TokenRejection,
 };
 use crate::revocation::RevocationList;
 
@@ -162,6 +162,44 @@ pub struct GrantedTokens {
     pub id_token: Option<String>,
 }
 
+/// What `/oauth/introspect` says of a token (RFC 7662 §2.2); `None` fields are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Introspection {
+    /// Whether the token is active and the caller may know about it.
+    pub active: bool,
+    /// `access_token` or `refresh_token`.
+    pub token_type: Option<&'static str>,
+    /// Granted scopes, space-separated.
+    pub scope: Option<String>,
+    /// The client it was issued to.
+    pub client_id: Option<String>,
+    /// Subject.
+    pub sub: Option<String>,
+    /// Audience.
+    pub aud: Option<String>,
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Expiry (seconds since the epoch).
+    pub exp: Option<i64>,
+    /// Issue time.
+    pub iat: Option<i64>,
+    /// The user's tenant.
+    pub tenant_id: Option<String>,
+    /// The SSO session.
+    pub sid: Option<String>,
+}
+
+/// Where `/oauth/logout` sends the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutOutcome {
+    /// To the client's registered post-logout URI (with `state`).
+    Redirect(String),
+    /// To ScaiKey's signed-out page.
+    SignedOut,
+    /// An error page: the post-logout URI is not registered for the client.
+    ErrorPage(String),
+}
+
 /// The pending request between pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Interaction {
@@ -173,6 +211,7 @@ struct Interaction {
 pub struct OidcService {
     apps: Arc<dyn ApplicationRepository>,
     grants: Arc<dyn GrantRepository>,
+    sessions: Arc<dyn SessionRepository>,
     auth: Arc<AuthService>,
     secrets: Arc<dyn ClientSecrets>,
     sealer: Arc<dyn SecretSealer>,
@@ -218,6 +257,7 @@ impl OidcService {
     pub fn new(
         apps: Arc<dyn ApplicationRepository>,
         grants: Arc<dyn GrantRepository>,
+        sessions: Arc<dyn SessionRepository>,
         auth: Arc<AuthService>,
         secrets: Arc<dyn ClientSecrets>,
         sealer: Arc<dyn SecretSealer>,
@@ -228,7 +268,7 @@ impl OidcService {
         ids: Arc<dyn IdGenerator>,
         settings: OidcSettings,
     ) -> Self {
-        Self { apps, grants, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
+        Self { apps, grants, sessions, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
     }
 
     /// The issuer.
@@ -884,6 +924,200 @@ impl OidcService {
         };
         Ok(claims::user_claims(&token.scope, &profile(&user, groups)))
     }
+}
+
+impl OidcService {
+    /// RFC 7662 introspection by an authenticated client: a token issued to it, or whose `aud`
+    /// names it (its client ID or one of its `allowed_resources`), shows its state; any other
+    /// token is `active: false` (and the refusal is audited).
+    pub async fn introspect(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        token: &str,
+        meta: &RequestMeta,
+    ) -> Result<Introspection, OAuthError> {
+        let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
+        let app = &found.0;
+        let now = self.clock.now();
+        let inactive = Introspection::default();
+        if let Ok(t) = self.codec.verify_any_audience(token) {
+            let (issued_to, sub, tenant, sid, revoked) = match &t.principal {
+                Principal::User(u) => (
+                    t.client_id.clone(),
+                    u.user_id.to_string(),
+                    u.tenant_id,
+                    Some(u.session_id.to_string()),
+                    self.revocations.is_revoked(u.session_id),
+                ),
+                Principal::Client(c) => (
+                    Some(c.client_id.clone()),
+                    c.client_id.clone(),
+                    c.tenant_id,
+                    None,
+                    self.revocations.is_app_disabled(c.app_id),
+                ),
+            };
+            let meant = issued_to.as_deref() == Some(client_id)
+                || t.audience == app.client_id
+                || app.allowed_resources.contains(&t.audience);
+            if !meant {
+                self.audit_grant(
+                    app,
+                    meta,
+                    "oauth.introspect",
+                    AuditResult::Denied,
+                    json!({"reason": "token not meant for the client"}),
+                );
+                return Ok(inactive);
+            }
+            if revoked {
+                return Ok(inactive);
+            }
+            return Ok(Introspection {
+                active: true,
+                token_type: Some("access_token"),
+                scope: Some(t.scope.join(" ")),
+                client_id: issued_to,
+                sub: Some(sub),
+                aud: Some(t.audience.clone()),
+                iss: Some(self.settings.issuer.clone()),
+                exp: Some(t.expires_at.timestamp()),
+                iat: Some(t.issued_at.timestamp()),
+                tenant_id: tenant.map(|x| x.to_string()),
+                sid,
+            });
+        }
+        let Some(r) = self.grants.refresh_token(&self.secrets.digest(token), now).await.map_err(repo_error)? else {
+            return Ok(inactive);
+        };
+        if r.token.client_id != client_id {
+            self.audit_grant(
+                app,
+                meta,
+                "oauth.introspect",
+                AuditResult::Denied,
+                json!({"reason": "token of another client"}),
+            );
+            return Ok(inactive);
+        }
+        let state = RefreshGrant {
+            client_id: r.token.client_id.clone(),
+            expires_at: r.token.expires_at,
+            revoked: r.revoked_at.is_some() || !r.session_live,
+            rotated_at: r.rotated_at,
+            grace_used: r.grace_used,
+        };
+        if grant::refresh(&state, now, client_id, self.settings.refresh_grace).is_err() {
+            return Ok(inactive);
+        }
+        Ok(Introspection {
+            active: true,
+            token_type: Some("refresh_token"),
+            scope: Some(r.token.scopes.join(" ")),
+            client_id: Some(r.token.client_id.clone()),
+            sub: Some(r.token.user_id.to_string()),
+            aud: None,
+            iss: Some(self.settings.issuer.clone()),
+            exp: Some(r.token.expires_at.timestamp()),
+            iat: Some(r.token.issued_at.timestamp()),
+            tenant_id: None,
+            sid: r.token.session_id.map(|s| s.to_string()),
+        })
+    }
+
+    /// RFC 7009 revocation of a refresh token (its whole family) by the client it was issued
+    /// to. Unknown tokens and other clients' tokens change nothing and answer the same (§2.2).
+    /// Access tokens are self-contained and short-lived: `unsupported_token_type` (§2.2.1);
+    /// revoking the refresh token or ending the session cuts them.
+    pub async fn revoke(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        token: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), OAuthError> {
+        let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
+        let app = &found.0;
+        let now = self.clock.now();
+        if let Some(r) = self.grants.refresh_token(&self.secrets.digest(token), now).await.map_err(repo_error)? {
+            if r.token.client_id == client_id {
+                let n = self.grants.revoke_family(r.token.family_id, now).await.map_err(repo_error)?;
+                self.audit_grant(
+                    app,
+                    meta,
+                    "oauth.revoke",
+                    AuditResult::Success,
+                    json!({"revoked_refresh_tokens": n, "user_id": r.token.user_id.to_string()}),
+                );
+            }
+            return Ok(());
+        }
+        if self.codec.verify_any_audience(token).is_ok() {
+            return Err(OAuthError::UnsupportedTokenType);
+        }
+        Ok(())
+    }
+
+    /// RP-initiated logout (OIDC RP-Initiated Logout 1.0): ends the browser's SSO session (its
+    /// refresh tokens die with it) and sends the browser on. The post-logout URI must be
+    /// registered for the client named by `client_id` or the `id_token_hint`'s audience.
+    pub async fn logout(
+        &self,
+        cookie: Option<&SessionCookie>,
+        id_token_hint: Option<&str>,
+        client_id: Option<&str>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<LogoutOutcome, AppError> {
+        let hinted = id_token_hint.and_then(|h| self.codec.id_token_hint(h));
+        let hinted_client = hinted.as_ref().and_then(|c| c.get("aud")).and_then(|a| a.as_str()).map(str::to_string);
+        let client = client_id.map(str::to_string).or(hinted_client);
+        if let Some(s) = self.browser(cookie).await? {
+            let now = self.clock.now();
+            let rec = AuditRecord {
+                actor_type: scaikey_domain::audit::ActorType::User,
+                actor_id: Some(s.user_id.to_string()),
+                ..AuditRecord::anonymous(meta, "auth.logout", "session", AuditResult::Success)
+            }
+            .resource(s.id)
+            .details(json!({"client_id": client}));
+            if let Some(ended) = self.sessions.revoke(s.id, now, &rec).await? {
+                self.revocations.add(&[EndedSession { id: ended.id, expires_at: ended.expires_at }]);
+            }
+        }
+        let Some(uri) = post_logout_redirect_uri else { return Ok(LogoutOutcome::SignedOut) };
+        let registered = match &client {
+            Some(c) => self.client(c).await?.is_some_and(|a| a.post_logout_redirect_uris.iter().any(|u| u == uri)),
+            None => false,
+        };
+        if !registered {
+            return Ok(LogoutOutcome::ErrorPage(
+                "The post_logout_redirect_uri is not registered for this client".into(),
+            ));
+        }
+        let mut to = uri.to_string();
+        if let Some(s) = state {
+            let sep = if to.contains('?') { '&' } else { '?' };
+            to.push(sep);
+            to.push_str(&format!("state={}", urlencode(s)));
+        }
+        Ok(LogoutOutcome::Redirect(to))
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn profile(u: &SignInUser, groups: Vec<String>) -> Profile {

@@ -243,6 +243,12 @@ pub trait TokenCodec: Send + Sync {
     /// Verifies signature, `typ`, issuer and expiry, and decodes a token meant for ScaiKey's own
     /// APIs (`aud` = `scaikey`; any other audience is [`TokenRejection::WrongAudience`]).
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection>;
+    /// Verifies an access token like [`TokenCodec::verify`] whatever its audience (for
+    /// introspection, which then decides who may see it).
+    fn verify_any_audience(&self, jwt: &str) -> Result<AccessToken, TokenRejection>;
+    /// The claims of an ID token this issuer signed, expired or not (`id_token_hint`); `None`
+    /// for anything else.
+    fn id_token_hint(&self, jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>>;
     /// Signs an OpenID Connect ID token (`typ: JWT`) with these claims (`iss` added) by `alg`.
     fn sign_id_token(
         &self,

@@ -254,6 +254,32 @@ impl TokenCodec for JwtCodec {
     }
 
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection> {
+        self.verify_access(jwt, Some(&self.audience))
+    }
+
+    fn verify_any_audience(&self, jwt: &str) -> Result<AccessToken, TokenRejection> {
+        self.verify_access(jwt, None)
+    }
+
+    fn id_token_hint(&self, jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let header = decode_header(jwt).ok()?;
+        let v = self.verifiers.get(header.kid.as_deref()?)?;
+        if header.alg != v.alg || header.typ.as_deref() == Some(ACCESS_TOKEN_TYP) {
+            return None;
+        }
+        let mut validation = Validation::new(v.alg);
+        // A hint may have expired (OIDC RP-Initiated Logout §2); signature and issuer must hold.
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        decode::<serde_json::Map<String, serde_json::Value>>(jwt, &v.key, &validation).ok().map(|d| d.claims)
+    }
+}
+
+impl JwtCodec {
+    /// Verifies an access token; with `audience`, its `aud` must be that one.
+    fn verify_access(&self, jwt: &str, audience: Option<&str>) -> Result<AccessToken, TokenRejection> {
         let header = decode_header(jwt).map_err(|_| TokenRejection::Invalid)?;
         let kid = header.kid.ok_or(TokenRejection::Invalid)?;
         let v = self.verifiers.get(&kid).ok_or(TokenRejection::Invalid)?;
@@ -264,7 +290,10 @@ impl TokenCodec for JwtCodec {
         let mut validation = Validation::new(v.alg);
         validation.leeway = LEEWAY_SECS;
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
+        match audience {
+            Some(a) => validation.set_audience(&[a]),
+            None => validation.validate_aud = false,
+        }
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let c = decode::<Claims>(jwt, &v.key, &validation)
             .map_err(|e| match e.kind() {

@@ -87,7 +87,7 @@ impl Modify for StandardAnswers {
         applications::effective_users,
         registrations::list, registrations::create, registrations::get, registrations::cancel,
         registrations::approve, registrations::reject,
-        oauth::token, oauth::userinfo,
+        oauth::token, oauth::userinfo, oauth::introspect, oauth::revoke,
         audit::list, audit::get, audit::stats, audit::activity,
         federation::idp_list, federation::idp_create, federation::idp_get, federation::idp_update, federation::idp_delete,
         federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete,

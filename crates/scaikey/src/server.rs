@@ -273,6 +273,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let oidc = Arc::new(OidcService::new(
         apps.clone(),
         Arc::new(db.grants()),
+        sessions.clone(),
         auth.clone(),
         secrets.clone(),
         master.clone(),

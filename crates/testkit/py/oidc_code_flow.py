@@ -6,7 +6,7 @@ with a cookie-keeping `requests.Session` (GET the request, follow to the login p
 form with its CSRF token), redeems the code, verifies the ID token against the JWKS, calls
 userinfo and refreshes. Then it tries what must fail. It prints what it saw as one JSON object.
 
-usage: oidc_code_flow.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI EMAIL PASSWORD
+usage: oidc_code_flow.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI EMAIL PASSWORD [POST_LOGOUT_URI]
 """
 
 import json
@@ -174,10 +174,60 @@ def main() -> None:
         + f"?client_id={client_id}&redirect_uri={redirect_uri}&response_type=code&scope=openid&prompt=none&state=s2"
     )
     out["errors"]["prompt_none_without_session"] = none.headers.get("location", "")
+    if len(sys.argv) > 7:
+        out["session_end"] = session_end(meta, client, issuer, email, password, redirect_uri, sys.argv[7])
     out["refresh_token_after_rotation"] = refreshed["refresh_token"]
     out["replaced_refresh_token"] = token["refresh_token"]
     out["access_token_value"] = refreshed["access_token"]
     print(json.dumps(out))
+
+
+def session_end(meta: dict, client, issuer: str, email: str, password: str, redirect_uri: str, post_logout: str) -> dict:
+    """Introspection, revocation and RP-initiated logout, in a browser of their own."""
+    rp = client()
+    verifier = generate_token(48)
+    url, _ = rp.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce="n3")
+    browser = Browser()
+    seen = browser.sign_in(issuer, url, email, password, redirect_uri)
+    token = rp.fetch_token(meta["token_endpoint"], authorization_response=seen["callback"], code_verifier=verifier)
+    out = {}
+
+    def introspect(t: str) -> dict:
+        r = rp.introspect_token(meta["introspection_endpoint"], token=t)
+        return r.json()
+
+    out["access"] = introspect(token["access_token"])
+    out["refresh"] = introspect(token["refresh_token"])
+    out["garbage"] = introspect("not-a-token")
+    out["revoke_status"] = rp.revoke_token(meta["revocation_endpoint"], token=token["refresh_token"]).status_code
+    out["refresh_after_revoke"] = introspect(token["refresh_token"])
+    # A second grant in the same browser, then logout ends the session and what it bound.
+    verifier2 = generate_token(48)
+    url2, _ = rp.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier2, nonce="n4")
+    seen2 = browser.sign_in(issuer, url2, email, password, redirect_uri)
+    token2 = rp.fetch_token(meta["token_endpoint"], authorization_response=seen2["callback"], code_verifier=verifier2)
+    r = browser.http.get(
+        meta["end_session_endpoint"],
+        params={"id_token_hint": token2["id_token"], "post_logout_redirect_uri": post_logout, "state": "bye now"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    out["logout"] = {"status": r.status_code, "location": r.headers.get("location"), "set_cookie": r.headers.get("set-cookie", "")}
+    out["cookie_left"] = [c.name for c in browser.http.cookies if c.name == "scaikey_session"]
+    out["userinfo_after_logout"] = requests.get(
+        meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token2['access_token']}"}, timeout=10
+    ).status_code
+    after = introspect(token2["refresh_token"])
+    out["refresh_after_logout"] = after.get("active", after)
+    verifier3 = generate_token(48)
+    url3, _ = rp.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier3, nonce="n5")
+    r3 = browser.get(url3)
+    out["after_logout_location"] = r3.headers.get("location", "")
+    bad = browser.http.get(
+        meta["end_session_endpoint"], params={"post_logout_redirect_uri": "https://evil.example/"}, allow_redirects=False, timeout=10
+    )
+    out["unregistered_post_logout"] = [bad.status_code, bad.headers.get("location")]
+    return out
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ use scaikey_testkit::TestApp;
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const SIGNED_OUT: &str = "http://127.0.0.1:9/signed-out";
 
 struct Rp {
     client_id: String,
@@ -19,7 +20,7 @@ async fn relying_party(app: &TestApp, extra: Value) -> Rp {
     let admin = app.super_admin().await.unwrap();
     let tenant = admin.post("/api/v1/admin/tenants", json!({"name": "Acme", "slug": "acme"})).await.unwrap().id();
     let mut body = json!({"name": "Acme Portal", "application_type": "WEB", "scope": "TENANT", "tenant_id": tenant,
-                          "redirect_uris": [REDIRECT], "allowed_scopes": ["openid", "email", "profile", "groups", "reports:read"]});
+                          "redirect_uris": [REDIRECT], "post_logout_redirect_uris": [SIGNED_OUT], "allowed_scopes": ["openid", "email", "profile", "groups", "reports:read"]});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
@@ -52,7 +53,8 @@ async fn relying_party(app: &TestApp, extra: Value) -> Rp {
 async fn run_flow(app: &TestApp, rp: &Rp) -> Value {
     let args = [app.issuer.clone(), rp.client_id.clone(), rp.secret.clone(), REDIRECT.to_string()];
     let out = tokio::task::spawn_blocking(move || {
-        let a: Vec<&str> = args.iter().map(String::as_str).chain(["ana@acme.example", "Ana-Passw0rd!"]).collect();
+        let a: Vec<&str> =
+            args.iter().map(String::as_str).chain(["ana@acme.example", "Ana-Passw0rd!", SIGNED_OUT]).collect();
         scaikey_testkit::tools::run_python_script("oidc_code_flow.py", &a, &[])
     })
     .await
@@ -167,6 +169,30 @@ async fn a_stock_relying_party_signs_a_user_in_with_code_and_pkce() {
         .unwrap();
     assert_eq!(current.body["error"], "invalid_grant", "the family is revoked: {}", current.body);
 
+    // Introspection, revocation and logout (RFC 7662, RFC 7009, RP-initiated logout).
+    let end = &out["session_end"];
+    let access = &end["access"];
+    assert_eq!((access["active"].clone(), access["token_type"].clone()), (json!(true), json!("access_token")), "{end}");
+    assert_eq!((access["client_id"].as_str(), access["aud"].as_str()), (Some(rp.client_id.as_str()), Some("scaikey")));
+    assert!(
+        access["sub"].as_str().unwrap().starts_with("usr_") && access["exp"].is_i64() && access["scope"].is_string()
+    );
+    assert_eq!(
+        (end["refresh"]["active"].clone(), end["refresh"]["token_type"].clone()),
+        (json!(true), json!("refresh_token"))
+    );
+    assert_eq!(end["garbage"], json!({"active": false}));
+    assert_eq!(end["revoke_status"], 200);
+    assert_eq!(end["refresh_after_revoke"], json!({"active": false}));
+    assert_eq!(end["logout"]["status"], 303, "{end}");
+    assert_eq!(end["logout"]["location"], format!("{SIGNED_OUT}?state=bye%20now"));
+    assert!(end["logout"]["set_cookie"].as_str().unwrap().contains("scaikey_session=;"), "{end}");
+    assert_eq!(end["cookie_left"], json!([]));
+    assert_eq!(end["userinfo_after_logout"], 401, "the session's access tokens die at logout");
+    assert_eq!(end["refresh_after_logout"], false, "so do its refresh tokens");
+    assert!(end["after_logout_location"].as_str().unwrap().starts_with("/login?"), "{end}");
+    assert_eq!(end["unregistered_post_logout"], json!([400, null]));
+
     // A user token issued to an application does not drive the admin API.
     let admin_api =
         app.with_token(out["access_token_value"].as_str().unwrap()).get("/api/v1/admin/tenants").await.unwrap();
@@ -174,7 +200,9 @@ async fn a_stock_relying_party_signs_a_user_in_with_code_and_pkce() {
 
     // Audit: the authorization, the code grant and the reuse were recorded, never a secret.
     let admin = app.super_admin().await.unwrap();
-    for action in ["oauth.authorize", "auth.token", "oauth.code_reuse", "oauth.refresh_reuse"] {
+    for action in
+        ["oauth.authorize", "auth.token", "oauth.code_reuse", "oauth.refresh_reuse", "oauth.revoke", "auth.logout"]
+    {
         let mut found = 0;
         for _ in 0..50 {
             found =

@@ -49,5 +49,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(pages::consent_page))
             .route(web::post().to(pages::consent_submit)),
     )
+    .service(web::resource("/oauth/logout").route(web::get().to(pages::logout)).route(web::post().to(pages::logout)))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet));
 }

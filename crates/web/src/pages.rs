@@ -8,7 +8,7 @@ use askama::Template;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
-use scaikey_app::oidc::{ConsentView, LoginResult, LoginView, Outcome, Reply, SessionCookie};
+use scaikey_app::oidc::{ConsentView, LoginResult, LoginView, LogoutOutcome, Outcome, Reply, SessionCookie};
 use scaikey_domain::audit::RequestMeta;
 use scaikey_domain::oidc::authorize::{Params, ResponseMode};
 
@@ -49,6 +49,10 @@ struct ConsentPage<'a> {
 struct ErrorPage<'a> {
     message: &'a str,
 }
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+struct SignedOutPage;
 
 #[derive(Template)]
 #[template(path = "form_post.html")]
@@ -333,6 +337,45 @@ pub async fn consent_submit(state: web::Data<WebState>, req: HttpRequest, body: 
         Ok(o) => outcome(o),
         Err(e) => internal(&e),
     }
+}
+
+/// `GET`/`POST /oauth/logout` (RP-initiated logout): ends the SSO session, clears the cookie,
+/// then the registered post-logout URI (with `state`) or the signed-out page.
+pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let raw = if req.method() == actix_web::http::Method::POST {
+        body.to_vec()
+    } else {
+        req.query_string().as_bytes().to_vec()
+    };
+    if raw.len() > MAX_FORM_BYTES {
+        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The logout request is too large.");
+    }
+    let Some(p) = decode_pairs(&raw) else {
+        return error_page(StatusCode::BAD_REQUEST, "The logout request is malformed.");
+    };
+    let v = |n: &str| form_value(&p, n).filter(|s| !s.is_empty());
+    let result = state
+        .oidc
+        .logout(
+            session_cookie(&req).as_ref(),
+            v("id_token_hint"),
+            v("client_id"),
+            v("post_logout_redirect_uri"),
+            v("state"),
+            &meta(&req),
+        )
+        .await;
+    let mut r = match result {
+        Ok(LogoutOutcome::Redirect(to)) => see_other(&to),
+        Ok(LogoutOutcome::SignedOut) => html(StatusCode::OK, &SignedOutPage, None),
+        Ok(LogoutOutcome::ErrorPage(m)) => error_page(StatusCode::BAD_REQUEST, &m),
+        Err(e) => return internal(&e),
+    };
+    // The cookie goes whatever the outcome: the session it named has ended.
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
+    gone.make_removal();
+    let _ = r.add_cookie(&gone);
+    r
 }
 
 /// The stylesheet.

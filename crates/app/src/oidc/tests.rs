@@ -84,6 +84,7 @@ fn service(grants: MockGrantRepository) -> OidcService {
     OidcService::new(
         Arc::new(apps),
         Arc::new(grants),
+        Arc::new(crate::ports::MockSessionRepository::new()),
         auth,
         Arc::new(secrets),
         Arc::new(sealer),

@@ -131,6 +131,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
     )
     .route("/oauth/token", web::post().to(oauth::token))
+    .route("/oauth/introspect", web::post().to(oauth::introspect))
+    .route("/oauth/revoke", web::post().to(oauth::revoke))
     .service(
         web::resource("/oauth/userinfo").route(web::get().to(oauth::userinfo)).route(web::post().to(oauth::userinfo)),
     )

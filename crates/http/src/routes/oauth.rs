@@ -80,7 +80,23 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     }
 }
 
-async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuthTokenOut, OAuthError> {
+/// A form of the token, introspection or revocation endpoint, with the client that sent it.
+struct ClientForm {
+    params: std::collections::HashMap<String, String>,
+    /// RFC 8707 `resource` values (the one parameter that may repeat).
+    resources: Vec<String>,
+    client_id: String,
+    /// `None` for a public client that names itself (`none` authentication).
+    secret: Option<String>,
+}
+
+/// Parses the form and the client authentication: HTTP Basic or `client_id`/`client_secret`
+/// (not both), or `client_id` alone when `public_allowed`.
+fn client_form(
+    req: &HttpRequest,
+    body: &[u8],
+    public_allowed: impl Fn(&std::collections::HashMap<String, String>) -> bool,
+) -> Result<ClientForm, OAuthError> {
     if body.len() > MAX_FORM_BYTES {
         return Err(bad("Request body too large"));
     }
@@ -99,10 +115,6 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
             return Err(OAuthError::InvalidRequest(format!("Parameter '{k}' given more than once")));
         }
     }
-    let grant = params.get("grant_type").ok_or_else(|| bad("Missing grant_type"))?.clone();
-    if !matches!(grant.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
-        return Err(OAuthError::UnsupportedGrantType);
-    }
     let form = match (params.get("client_id"), params.get("client_secret")) {
         (Some(id), Some(secret)) => Some((id.clone(), Some(secret.clone()))),
         (None, None) => None,
@@ -114,9 +126,9 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
         (Some(_), Some(_)) => return Err(bad("Use one client authentication method, not two")),
         (Some((id, secret)), None) => (id, Some(secret)),
         (None, Some(c)) => c,
-        // A public client names itself (`none` authentication); the grant proves the rest.
+        // A public client names itself; the grant (PKCE, token binding) proves the rest.
         (None, None) => match params.get("client_id") {
-            Some(id) if grant != "client_credentials" => (id.clone(), None),
+            Some(id) if public_allowed(&params) => (id.clone(), None),
             _ => return Err(OAuthError::InvalidClient),
         },
     };
@@ -124,6 +136,16 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
         && *id != client_id
     {
         return Err(bad("client_id does not match the authenticated client"));
+    }
+    Ok(ClientForm { params, resources, client_id, secret })
+}
+
+async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuthTokenOut, OAuthError> {
+    let ClientForm { params, resources, client_id, secret } =
+        client_form(req, body, |p| p.get("grant_type").is_some_and(|g| g != "client_credentials"))?;
+    let grant = params.get("grant_type").ok_or_else(|| bad("Missing grant_type"))?.clone();
+    if !matches!(grant.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
+        return Err(OAuthError::UnsupportedGrantType);
     }
     let meta = crate::extract::request_meta(req);
     let scope = params.get("scope").map(String::as_str);
@@ -199,5 +221,83 @@ pub async fn userinfo(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
             ))
             .insert_header(("Cache-Control", "no-store"))
             .json(OAuthErrorOut { error: "invalid_token".into(), error_description: e.to_string() }),
+    }
+}
+
+fn no_store(mut r: HttpResponse) -> HttpResponse {
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// RFC 7662 token introspection.
+#[utoipa::path(
+    post, path = "/oauth/introspect", tag = "OAuth", operation_id = "introspect_token",
+    description = "RFC 7662 introspection, `application/x-www-form-urlencoded` with `token` (and an optional `token_type_hint`). The client authenticates as at the token endpoint (public clients with `client_id`). A token issued to the client, or whose `aud` names it (its client ID or one of its allowed_resources), shows `active` and its claims; any other token is `{\"active\": false}`.",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…&token_type_hint=…"),
+    responses(
+        (status = 200, description = "The token's state", content_type = "application/json", body = Object),
+        (status = 400, body = OAuthErrorOut, description = "`invalid_request`"),
+        (status = 401, body = OAuthErrorOut, description = "`invalid_client`"),
+        (status = 503, body = OAuthErrorOut, description = "`temporarily_unavailable`"),
+    )
+)]
+pub async fn introspect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let basic = req.headers().contains_key(header::AUTHORIZATION);
+    let result = async {
+        let f = client_form(&req, &body, |_| true)?;
+        let token = f.params.get("token").ok_or_else(|| bad("Missing token"))?;
+        state.oidc.introspect(&f.client_id, f.secret.as_deref(), token, &crate::extract::request_meta(&req)).await
+    }
+    .await;
+    match result {
+        Ok(i) => {
+            let mut out = serde_json::Map::new();
+            out.insert("active".into(), i.active.into());
+            let fields: [(&str, Option<serde_json::Value>); 10] = [
+                ("token_type", i.token_type.map(Into::into)),
+                ("scope", i.scope.map(Into::into)),
+                ("client_id", i.client_id.map(Into::into)),
+                ("sub", i.sub.map(Into::into)),
+                ("aud", i.aud.map(Into::into)),
+                ("iss", i.iss.map(Into::into)),
+                ("exp", i.exp.map(Into::into)),
+                ("iat", i.iat.map(Into::into)),
+                ("tenant_id", i.tenant_id.map(Into::into)),
+                ("sid", i.sid.map(Into::into)),
+            ];
+            for (k, v) in fields {
+                if let Some(v) = v {
+                    out.insert(k.into(), v);
+                }
+            }
+            no_store(HttpResponse::Ok().json(out))
+        }
+        Err(e) => error(&e, basic),
+    }
+}
+
+/// RFC 7009 token revocation.
+#[utoipa::path(
+    post, path = "/oauth/revoke", tag = "OAuth", operation_id = "revoke_token",
+    description = "RFC 7009 revocation, `application/x-www-form-urlencoded` with `token`. A refresh token of the client is revoked with its whole rotation family; unknown tokens and other clients' tokens answer 200 and change nothing. Access tokens are self-contained and expire on their own: `unsupported_token_type`.",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…&token_type_hint=…"),
+    responses(
+        (status = 200, description = "Revoked (or nothing to revoke)"),
+        (status = 400, body = OAuthErrorOut, description = "`invalid_request` or `unsupported_token_type`"),
+        (status = 401, body = OAuthErrorOut, description = "`invalid_client`"),
+        (status = 503, body = OAuthErrorOut, description = "`temporarily_unavailable`"),
+    )
+)]
+pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let basic = req.headers().contains_key(header::AUTHORIZATION);
+    let result = async {
+        let f = client_form(&req, &body, |_| true)?;
+        let token = f.params.get("token").ok_or_else(|| bad("Missing token"))?;
+        state.oidc.revoke(&f.client_id, f.secret.as_deref(), token, &crate::extract::request_meta(&req)).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(HttpResponse::Ok().finish()),
+        Err(e) => error(&e, basic),
     }
 }
