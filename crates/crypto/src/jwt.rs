@@ -61,7 +61,15 @@ enum Signer {
     Rs256(EncodingKey),
 }
 
-/// Signs with the active key, verifies with every active key (by `kid`).
+/// One algorithm's signing key.
+struct SigningKey {
+    kid: String,
+    alg: Algorithm,
+    signer: Signer,
+}
+
+/// Signs access tokens with the active key of the configured algorithm and ID tokens with the
+/// active key of the client's (`ES256` or `RS256`); verifies with every active key (by `kid`).
 pub struct JwtCodec {
     issuer: String,
     /// The `aud` that [`TokenCodec::verify`] accepts (ScaiKey's own APIs).
@@ -69,6 +77,8 @@ pub struct JwtCodec {
     kid: String,
     alg: Algorithm,
     signing: Signer,
+    /// The first active key of each algorithm, for ID tokens.
+    id_signing: Vec<SigningKey>,
     verifiers: HashMap<String, Verifier>,
     jwks: serde_json::Value,
 }
@@ -106,20 +116,13 @@ impl JwtCodec {
     /// verify.
     pub fn new(issuer: &str, audience: &str, keys: &[KeyMaterial], alg: SigningAlg) -> anyhow::Result<JwtCodec> {
         let active = keys.iter().find(|k| k.alg == alg).ok_or_else(|| anyhow::anyhow!("no {} key", alg.as_str()))?;
-        let signing = match alg {
-            SigningAlg::Es256 => {
-                let rng = SystemRandom::new();
-                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &active.private_der, &rng)
-                    .map_err(|_| anyhow::anyhow!("signing key {} is not a P-256 PKCS#8 key", active.kid))?;
-                let header = serde_json::json!({"typ": ACCESS_TOKEN_TYP, "alg": "ES256", "kid": active.kid});
-                Signer::Es256 {
-                    pair: Box::new(pair),
-                    rng,
-                    header_b64: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
-                }
+        let signing = signer(active, ACCESS_TOKEN_TYP)?;
+        let mut id_signing = Vec::new();
+        for a in [SigningAlg::Es256, SigningAlg::Rs256] {
+            if let Some(k) = keys.iter().find(|k| k.alg == a) {
+                id_signing.push(SigningKey { kid: k.kid.clone(), alg: jose(a), signer: signer(k, "JWT")? });
             }
-            SigningAlg::Rs256 => Signer::Rs256(EncodingKey::from_rsa_der(&active.private_der)),
-        };
+        }
         let mut verifiers = HashMap::new();
         for k in keys {
             verifiers.insert(k.kid.clone(), Verifier { key: decoding_key(k)?, alg: jose(k.alg) });
@@ -131,6 +134,7 @@ impl JwtCodec {
             kid: active.kid.clone(),
             alg: jose(alg),
             signing,
+            id_signing,
             verifiers,
             jwks,
         })
@@ -155,6 +159,54 @@ impl JwtCodec {
     #[must_use]
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The algorithms ID tokens can be signed with (those with an active key).
+    #[must_use]
+    pub fn id_token_algorithms(&self) -> Vec<&'static str> {
+        self.id_signing.iter().map(|k| if k.alg == Algorithm::RS256 { "RS256" } else { "ES256" }).collect()
+    }
+}
+
+/// A signer for `key` whose ES256 header carries `typ`.
+fn signer(key: &KeyMaterial, typ: &str) -> anyhow::Result<Signer> {
+    Ok(match key.alg {
+        SigningAlg::Es256 => {
+            let rng = SystemRandom::new();
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &key.private_der, &rng)
+                .map_err(|_| anyhow::anyhow!("signing key {} is not a P-256 PKCS#8 key", key.kid))?;
+            let header = serde_json::json!({"typ": typ, "alg": "ES256", "kid": key.kid});
+            Signer::Es256 {
+                pair: Box::new(pair),
+                rng,
+                header_b64: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
+            }
+        }
+        SigningAlg::Rs256 => Signer::Rs256(EncodingKey::from_rsa_der(&key.private_der)),
+    })
+}
+
+/// Signs `payload` as a compact JWS: ES256 with its cached header, RS256 through jsonwebtoken.
+fn sign_with(signer: &Signer, kid: &str, typ: &str, payload: &impl Serialize) -> anyhow::Result<String> {
+    match signer {
+        Signer::Es256 { pair, rng, header_b64 } => {
+            let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload)?);
+            let mut jwt = String::with_capacity(header_b64.len() + payload.len() + 88);
+            jwt.push_str(header_b64);
+            jwt.push('.');
+            jwt.push_str(&payload);
+            // Fixed-size (r ‖ s) signature, as JWS ES256 requires.
+            let sig = pair.sign(rng, jwt.as_bytes()).map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
+            jwt.push('.');
+            jwt.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
+            Ok(jwt)
+        }
+        Signer::Rs256(key) => {
+            let mut header = Header::new(Algorithm::RS256);
+            header.typ = Some(typ.into());
+            header.kid = Some(kid.to_string());
+            Ok(encode(&header, payload, key)?)
+        }
     }
 }
 
@@ -202,26 +254,7 @@ impl TokenCodec for JwtCodec {
                 c.partner_id = cl.partner_id.map(|x| x.to_string());
             }
         }
-        match &self.signing {
-            Signer::Es256 { pair, rng, header_b64 } => {
-                let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c)?);
-                let mut jwt = String::with_capacity(header_b64.len() + payload.len() + 88);
-                jwt.push_str(header_b64);
-                jwt.push('.');
-                jwt.push_str(&payload);
-                // Fixed-size (r ‖ s) signature, as JWS ES256 requires.
-                let sig = pair.sign(rng, jwt.as_bytes()).map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
-                jwt.push('.');
-                jwt.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
-                Ok(jwt)
-            }
-            Signer::Rs256(key) => {
-                let mut header = Header::new(self.alg);
-                header.typ = Some(ACCESS_TOKEN_TYP.into());
-                header.kid = Some(self.kid.clone());
-                Ok(encode(&header, &c, key)?)
-            }
-        }
+        sign_with(&self.signing, &self.kid, ACCESS_TOKEN_TYP, &c)
     }
 
     fn sign_id_token(
@@ -229,28 +262,18 @@ impl TokenCodec for JwtCodec {
         claims: &serde_json::Map<String, serde_json::Value>,
         alg: scaikey_domain::application::IdTokenAlg,
     ) -> anyhow::Result<String> {
-        if alg.as_str() != self.algorithm() {
-            anyhow::bail!("no active {} key for ID tokens", alg.as_str());
-        }
+        let want = match alg {
+            scaikey_domain::application::IdTokenAlg::Es256 => Algorithm::ES256,
+            scaikey_domain::application::IdTokenAlg::Rs256 => Algorithm::RS256,
+        };
+        let key = self
+            .id_signing
+            .iter()
+            .find(|k| k.alg == want)
+            .ok_or_else(|| anyhow::anyhow!("no active {} key for ID tokens", alg.as_str()))?;
         let mut claims = claims.clone();
         claims.insert("iss".into(), serde_json::Value::String(self.issuer.clone()));
-        match &self.signing {
-            Signer::Es256 { pair, rng, .. } => {
-                let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "kid": self.kid});
-                let mut jwt = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
-                jwt.push('.');
-                jwt.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?));
-                let sig = pair.sign(rng, jwt.as_bytes()).map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
-                jwt.push('.');
-                jwt.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
-                Ok(jwt)
-            }
-            Signer::Rs256(key) => {
-                let mut header = Header::new(self.alg);
-                header.kid = Some(self.kid.clone());
-                Ok(encode(&header, &claims, key)?)
-            }
-        }
+        sign_with(&key.signer, &key.kid, "JWT", &claims)
     }
 
     fn verify(&self, jwt: &str) -> Result<AccessToken, TokenRejection> {
@@ -394,6 +417,31 @@ mod tests {
             assert_eq!(codec.verify(&bad), Err(TokenRejection::Invalid));
             assert_eq!(codec.verify("not.a.jwt"), Err(TokenRejection::Invalid));
         }
+    }
+
+    #[test]
+    fn id_tokens_use_the_requested_algorithm_and_are_not_access_tokens() {
+        use scaikey_domain::application::IdTokenAlg;
+        let es = generate(SigningAlg::Es256).unwrap();
+        let rs = generate(SigningAlg::Rs256).unwrap();
+        let codec = JwtCodec::new("http://iss", "scaikey", &[es.clone(), rs.clone()], SigningAlg::Es256).unwrap();
+        assert_eq!(codec.id_token_algorithms(), ["ES256", "RS256"]);
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), "usr_1".into());
+        claims.insert("aud".into(), "ck_1".into());
+        for (alg, kid) in [(IdTokenAlg::Es256, &es.kid), (IdTokenAlg::Rs256, &rs.kid)] {
+            let t = codec.sign_id_token(&claims, alg).unwrap();
+            let h = decode_header(&t).unwrap();
+            assert_eq!((h.kid.as_deref(), h.typ.as_deref()), (Some(kid.as_str()), Some("JWT")));
+            assert_eq!(format!("{:?}", h.alg), alg.as_str());
+            // An ID token never passes as an access token, but is a valid id_token_hint.
+            assert_eq!(codec.verify(&t), Err(TokenRejection::Invalid));
+            assert_eq!(codec.id_token_hint(&t).and_then(|c| c.get("aud").cloned()), Some("ck_1".into()));
+        }
+        // Access tokens are not hints, and a codec without an RSA key refuses RS256 ID tokens.
+        assert!(codec.id_token_hint(&codec.sign(&token(Duration::minutes(1))).unwrap()).is_none());
+        let es_only = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&es), SigningAlg::Es256).unwrap();
+        assert!(es_only.sign_id_token(&claims, IdTokenAlg::Rs256).is_err());
     }
 
     #[test]

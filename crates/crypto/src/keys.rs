@@ -26,6 +26,15 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
+    /// The other supported algorithm.
+    #[must_use]
+    pub const fn other(self) -> SigningAlg {
+        match self {
+            SigningAlg::Es256 => SigningAlg::Rs256,
+            SigningAlg::Rs256 => SigningAlg::Es256,
+        }
+    }
+
     /// JOSE name.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -97,15 +106,18 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<KeyMaterial> {
     }
 }
 
-/// Loads the active keys, generating (and storing) one of `alg` if none exists. Returns all
-/// active keys, oldest first; the signing key is the first of `alg`.
+/// Loads the active keys, generating (and storing) one of each of `algs` that has none. Returns
+/// all active keys, oldest first; the signing key of an algorithm is its first.
 pub async fn load_or_create(
     repo: &dyn SigningKeyRepository,
     master: &MasterKey,
-    alg: SigningAlg,
+    algs: &[SigningAlg],
 ) -> anyhow::Result<Vec<KeyMaterial>> {
     let mut stored = repo.active().await?;
-    if !stored.iter().any(|k| k.alg == alg.as_str()) {
+    for &alg in algs {
+        if stored.iter().any(|k| k.alg == alg.as_str()) {
+            continue;
+        }
         let fresh = tokio::task::spawn_blocking(move || generate(alg)).await??;
         let enc = master.seal(&fresh.private_der, fresh.kid.as_bytes())?;
         repo.insert(&StoredSigningKey {

@@ -60,6 +60,8 @@ pub struct AppState {
     pub issuer: String,
     /// `alg` of issued tokens.
     pub signing_alg: &'static str,
+    /// Algorithms ID tokens may be signed with.
+    pub id_token_algs: Vec<&'static str>,
     /// `/readyz` probe.
     pub readiness: Arc<dyn Readiness>,
     /// Serve `/openapi.json` (not in production).

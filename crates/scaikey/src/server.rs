@@ -210,7 +210,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     })?;
     let master = Arc::new(master_key(&settings)?);
     let alg = SigningAlg::parse(&settings.signing_alg)?;
-    let keys = load_or_create(&db.signing_keys(), &master, alg).await?;
+    // Both algorithms always have an active key: access tokens use the configured one, ID
+    // tokens the client's `id_token_signed_response_alg` (contract §8).
+    let keys = load_or_create(&db.signing_keys(), &master, &[alg, alg.other()]).await?;
     let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
     let codec = Arc::new(JwtCodec::new(&issuer, TOKEN_AUDIENCE, &keys, alg)?);
     let cores = Settings::cores();
@@ -330,6 +332,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         jwks: Arc::new(codec.jwks().clone()),
         issuer,
         signing_alg: codec.algorithm(),
+        id_token_algs: codec.id_token_algorithms(),
         readiness: Arc::new(DbReady(db)),
         expose_openapi: settings.env != Environment::Production,
     };

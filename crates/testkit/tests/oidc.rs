@@ -277,3 +277,22 @@ async fn users_outside_the_applications_tenant_are_answered_as_a_wrong_password(
     assert!(first["final_body"].as_str().unwrap().contains("Invalid credentials"), "{out}");
     assert!(first["set_cookie"].as_str().unwrap_or_default().find("scaikey_session").is_none(), "no session cookie");
 }
+
+#[tokio::test]
+async fn id_tokens_follow_the_clients_algorithm_and_the_jwks_holds_both_keys() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let jwks = app.anonymous().get("/.well-known/jwks.json").await.unwrap();
+    let mut kinds: Vec<String> =
+        jwks.body["keys"].as_array().unwrap().iter().map(|k| k["alg"].as_str().unwrap().to_string()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["ES256", "RS256"]);
+    let disco = app.anonymous().get("/.well-known/openid-configuration").await.unwrap();
+    assert_eq!(disco.body["id_token_signing_alg_values_supported"], json!(["ES256", "RS256"]));
+    let rp = relying_party(&app, json!({"id_token_signed_response_alg": "RS256"})).await;
+    let out = run_flow(&app, &rp).await;
+    // Verified by joserfc against the JWKS in the script.
+    assert_eq!(out["id_token"]["header"]["alg"], "RS256", "{}", out["id_token"]);
+    assert_eq!(out["id_token"]["header"]["typ"], "JWT");
+    // Access tokens keep the deployment's algorithm.
+    assert_eq!(out["access_token"]["header"]["alg"], "ES256");
+}

@@ -75,7 +75,7 @@ fn metadata(state: &AppState) -> serde_json::Value {
         // Reserved scopes ScaiKey gives a meaning to; applications add their own.
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [state.signing_alg],
+        "id_token_signing_alg_values_supported": state.id_token_algs,
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp", "amr", "acr", "at_hash", "tenant_id", "email", "email_verified", "name", "given_name", "family_name", "groups", "roles"],
         "scaikey_login_endpoint": format!("{iss}/api/v1/auth/login"),
     })
