@@ -32,7 +32,7 @@ use crate::oauth::{OAuthError, authenticate_client};
 use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
 use crate::ports::{
     AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
-    SessionRepository, TokenCodec, TokenRejection,
+    SessionRepository, TenantRepository, TokenCodec, TokenRejection,
 };
 use crate::revocation::RevocationList;
 
@@ -91,6 +91,8 @@ pub struct LoginView {
     pub ask_tenant: bool,
     /// A message after a refused attempt.
     pub error: Option<String>,
+    /// The application's tenant's look (TENANT applications).
+    pub branding: scaikey_domain::tenant::PageBranding,
 }
 
 /// What the consent page shows.
@@ -212,6 +214,7 @@ pub struct OidcService {
     apps: Arc<dyn ApplicationRepository>,
     grants: Arc<dyn GrantRepository>,
     sessions: Arc<dyn SessionRepository>,
+    tenants: Arc<dyn TenantRepository>,
     auth: Arc<AuthService>,
     secrets: Arc<dyn ClientSecrets>,
     sealer: Arc<dyn SecretSealer>,
@@ -258,6 +261,7 @@ impl OidcService {
         apps: Arc<dyn ApplicationRepository>,
         grants: Arc<dyn GrantRepository>,
         sessions: Arc<dyn SessionRepository>,
+        tenants: Arc<dyn TenantRepository>,
         auth: Arc<AuthService>,
         secrets: Arc<dyn ClientSecrets>,
         sealer: Arc<dyn SecretSealer>,
@@ -268,7 +272,7 @@ impl OidcService {
         ids: Arc<dyn IdGenerator>,
         settings: OidcSettings,
     ) -> Self {
-        Self { apps, grants, sessions, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
+        Self { apps, grants, sessions, tenants, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
     }
 
     /// The issuer.
@@ -375,7 +379,7 @@ impl OidcService {
         let step = interaction::next_step(facts, req.prompt, req.max_age, self.clock.now(), app.first_party, consented);
         match step {
             Err(silent) => Ok(self.reply_error(&req.reply, silent.code(), "The user must interact")),
-            Ok(Step::Login) => Ok(Outcome::Login(self.login_view(&app, &req, &i, None)?)),
+            Ok(Step::Login) => Ok(Outcome::Login(self.login_view(&app, &req, &i, None).await?)),
             Ok(Step::Consent) => Ok(Outcome::Consent(ConsentView {
                 interaction: self.seal(&i)?,
                 client_name: app.name.clone(),
@@ -388,14 +392,24 @@ impl OidcService {
         }
     }
 
-    fn login_view(
+    async fn login_view(
         &self,
         app: &Application,
         req: &AuthorizationRequest,
         i: &Interaction,
         error: Option<String>,
     ) -> Result<LoginView, AppError> {
+        let branding = match app.tenant_id {
+            Some(t) => self
+                .tenants
+                .get(t)
+                .await?
+                .map(|t| scaikey_domain::tenant::PageBranding::from_document(&t.branding))
+                .unwrap_or_default(),
+            None => scaikey_domain::tenant::PageBranding::default(),
+        };
         Ok(LoginView {
+            branding,
             interaction: self.seal(i)?,
             client_name: app.name.clone(),
             login_hint: req.login_hint.clone(),
@@ -495,7 +509,7 @@ impl OidcService {
                 Some(id) => Some(id),
                 None => {
                     let msg = "Invalid credentials".to_string();
-                    return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(msg))?));
+                    return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(msg)).await?));
                 }
             },
             None => None,
@@ -516,7 +530,7 @@ impl OidcService {
         let user = match self.auth.check_password(login, meta, admit).await {
             Ok(u) => u,
             Err(AppError::Unauthenticated(m)) => {
-                return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(m.to_string()))?));
+                return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(m.to_string())).await?));
             }
             Err(e) => return Err(e),
         };

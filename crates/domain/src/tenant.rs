@@ -298,6 +298,55 @@ pub fn reject_null<T>(field: &str, value: &Option<Option<T>>) -> Result<(), Fiel
     }
 }
 
+/// What the hosted pages show of a tenant's `branding` (contract §9): only values that are safe
+/// to put in a page, whatever the document holds — a display name (one line, at most 100
+/// characters), an `https` logo URL and a `#rgb`/`#rrggbb` primary colour. Anything else is
+/// ignored rather than rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageBranding {
+    /// `display_name`.
+    pub display_name: Option<String>,
+    /// `logo_url`.
+    pub logo_url: Option<String>,
+    /// `primary_color`.
+    pub primary_color: Option<String>,
+}
+
+impl PageBranding {
+    /// Picks the safe values of a branding document.
+    ///
+    /// ```
+    /// use scaikey_domain::tenant::PageBranding;
+    /// let b = PageBranding::from_document(&serde_json::json!({
+    ///     "display_name": "Acme", "logo_url": "javascript:alert(1)", "primary_color": "#0a7cff"}));
+    /// assert_eq!(b.display_name.as_deref(), Some("Acme"));
+    /// assert_eq!(b.logo_url, None);
+    /// assert_eq!(b.primary_color.as_deref(), Some("#0a7cff"));
+    /// ```
+    #[must_use]
+    pub fn from_document(branding: &Value) -> PageBranding {
+        let text = |k: &str| branding.get(k).and_then(Value::as_str);
+        let display_name = text("display_name")
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && n.chars().count() <= 100 && !n.chars().any(char::is_control))
+            .map(str::to_string);
+        let logo_url = text("logo_url")
+            .filter(|u| {
+                u.len() <= 2048
+                    && !u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+                    && url::Url::parse(u).is_ok_and(|p| p.scheme() == "https" && p.host_str().is_some())
+            })
+            .map(str::to_string);
+        let primary_color = text("primary_color")
+            .filter(|c| {
+                let hex = c.strip_prefix('#').unwrap_or_default();
+                matches!(hex.len(), 3 | 6) && hex.chars().all(|h| h.is_ascii_hexdigit())
+            })
+            .map(str::to_lowercase);
+        PageBranding { display_name, logo_url, primary_color }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +408,36 @@ mod tests {
         .unwrap_err();
         let locs: Vec<_> = e.errors().iter().map(|x| x.loc[0].as_str()).collect();
         assert_eq!(locs, ["name", "partner_id", "branding"]);
+    }
+
+    #[test]
+    fn page_branding_keeps_only_safe_values() {
+        let pick = |v: Value| PageBranding::from_document(&v);
+        let ok = pick(
+            json!({"display_name": " Acme GmbH ", "logo_url": "https://cdn.acme.example/logo.png", "primary_color": "#ABC"}),
+        );
+        assert_eq!(
+            ok,
+            PageBranding {
+                display_name: Some("Acme GmbH".into()),
+                logo_url: Some("https://cdn.acme.example/logo.png".into()),
+                primary_color: Some("#abc".into()),
+            }
+        );
+        for bad in [
+            json!({"display_name": "x".repeat(101)}),
+            json!({"display_name": "a\nb"}),
+            json!({"display_name": 5}),
+            json!({"logo_url": "http://cdn.example/logo.png"}),
+            json!({"logo_url": "data:image/png;base64,AAAA"}),
+            json!({"logo_url": "https://x.example/a\"onerror=\"alert(1)"}),
+            json!({"primary_color": "red"}),
+            json!({"primary_color": "#12345g"}),
+            json!({"primary_color": "#1234;}body{display:none"}),
+            json!("not an object"),
+        ] {
+            assert_eq!(pick(bad.clone()), PageBranding::default(), "{bad}");
+        }
 
         let c =
             TenantChanges::validate(TenantInput { partner_id: Some(None), settings: Some(None), ..Default::default() })

@@ -276,6 +276,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         apps.clone(),
         Arc::new(db.grants()),
         sessions.clone(),
+        tenants.clone(),
         auth.clone(),
         secrets.clone(),
         master.clone(),

@@ -5,16 +5,20 @@
 
 const { chromium } = require('playwright-core');
 
-/** Launches the headless Chromium named by $CHROMIUM; close it with `browser.close()`. */
+/**
+ * Launches the headless Chromium named by $CHROMIUM; close it with `browser.close()`. `extraArgs`
+ * are appended to the default command-line switches (e.g. `--explicitly-allowed-ports=9`).
+ */
 async function launch(options = {}) {
   const executablePath = process.env.CHROMIUM;
   if (!executablePath) throw new Error('CHROMIUM is not set (run this through run_node_script)');
+  const { extraArgs = [], ...rest } = options;
   return chromium.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', ...extraArgs],
     timeout: 60_000,
-    ...options,
+    ...rest,
   });
 }
 
@@ -39,6 +43,30 @@ async function visit(page, url) {
   };
 }
 
+/**
+ * Answers every request of `page` whose URL starts with `prefix` with a 200 HTML `body`, inside the
+ * browser (CDP `Fetch`), so nothing needs to listen there. Unlike `page.route`, which by design
+ * never sees the target of a redirect, this catches the hop a 303 leads to (e.g. an OAuth
+ * callback). Returns the list the URLs of the answered documents are appended to.
+ */
+async function answerInBrowser(page, prefix, body = '<!doctype html><title>OK</title><p>OK</p>') {
+  const cdp = await page.context().newCDPSession(page);
+  const documents = [];
+  cdp.on('Fetch.requestPaused', (e) => {
+    if (e.resourceType === 'Document') documents.push(e.request.url);
+    cdp
+      .send('Fetch.fulfillRequest', {
+        requestId: e.requestId,
+        responseCode: 200,
+        responseHeaders: [{ name: 'content-type', value: 'text/html; charset=utf-8' }],
+        body: Buffer.from(body).toString('base64'),
+      })
+      .catch(() => {}); // the page went away meanwhile
+  });
+  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${prefix}*`, requestStage: 'Request' }] });
+  return documents;
+}
+
 /** Runs `main`, printing its result as one JSON line; exits non-zero with the error otherwise. */
 function run(main) {
   main().then(
@@ -50,4 +78,4 @@ function run(main) {
   );
 }
 
-module.exports = { launch, screenshot, visit, run };
+module.exports = { launch, screenshot, visit, run, answerInBrowser };

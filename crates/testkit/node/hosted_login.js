@@ -11,7 +11,9 @@
 'use strict';
 
 const crypto = require('node:crypto');
-const { launch, screenshot, run } = require('./browser');
+const { launch, screenshot, run, answerInBrowser } = require('./browser');
+
+const CALLBACK_PAGE = '<!doctype html><title>Callback</title><p>Back at the application.</p>';
 
 run(async () => {
   const cfg = JSON.parse(process.argv[2] || 'null');
@@ -21,36 +23,35 @@ run(async () => {
   const isCallback = (u) => u.startsWith(cfg.callback_prefix);
   const pathOf = (u) => new URL(u).pathname;
 
-  const browser = await launch();
+  // Chromium refuses port 9 (discard) as unsafe before any route sees the request; the callback
+  // origin's port is allowed explicitly.
+  const port = new URL(cfg.callback_prefix).port;
+  const browser = await launch({ extraArgs: port ? [`--explicitly-allowed-ports=${port}`] : [] });
   const out = { pkce: { verifier: cfg.verifier, challenge }, browser: browser.version() };
 
   /** A fresh browser profile (no cookie) whose callback requests are answered with a small page. */
   async function profile(options = {}) {
     const context = await browser.newContext(options);
-    const callbacks = [];
-    const callbackRequests = [];
-    await context.route(`${cfg.callback_prefix}**`, (route) => {
-      callbacks.push(route.request().url());
-      callbackRequests.push(route.request());
-      return route.fulfill({
-        status: 200,
-        contentType: 'text/html; charset=utf-8',
-        body: '<!doctype html><title>Callback</title><p>Back at the application.</p>',
-      });
-    });
     const page = await context.newPage();
+    const callbacks = await answerInBrowser(page, cfg.callback_prefix, CALLBACK_PAGE);
     const nav = [];
+    let lastCallback = null;
     const consoleErrors = [];
     const assets = {};
     page.on('request', (r) => {
       if (r.isNavigationRequest() && r.frame() === page.mainFrame()) {
         nav.push(`${r.method()} ${isCallback(r.url()) ? 'callback' : pathOf(r.url())}`);
+        if (isCallback(r.url())) lastCallback = r;
       }
     });
     page.on('response', (r) => {
       if (!isCallback(r.url()) && pathOf(r.url()).startsWith('/assets/')) assets[pathOf(r.url())] = r.status();
     });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const at = m.location().url;
+      consoleErrors.push(at ? `${m.text()} at ${isCallback(at) ? 'callback' : pathOf(at)}` : m.text());
+    });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     const cookies = async () => {
       const all = await context.cookies(cfg.base_url);
@@ -59,6 +60,13 @@ run(async () => {
       );
     };
     const cookieNames = async () => Object.keys(await cookies()).sort();
+    /** The request whose redirect led to the last callback, and its answer. */
+    const redirectToCallback = async () => {
+      const from = lastCallback && lastCallback.redirectedFrom();
+      if (!from) return null;
+      const response = await from.response();
+      return { method: from.method(), path: pathOf(from.url()), status: response && response.status() };
+    };
     /** Empties the navigation and console logs and returns what they held. */
     const take = () => ({ navigations: nav.splice(0), console_errors: consoleErrors.splice(0) });
     const query = () => (isCallback(page.url()) ? Object.fromEntries(new URL(page.url()).searchParams) : null);
@@ -75,7 +83,7 @@ run(async () => {
       await page.waitForLoadState('load');
       return response;
     };
-    return { context, page, callbacks, callbackRequests, cookies, cookieNames, take, query, submitToCallback, submitForm, assets };
+    return { context, page, callbacks, redirectToCallback, cookies, cookieNames, take, query, submitToCallback, submitForm, assets };
   }
 
   const headersOf = async (response) => {
@@ -132,8 +140,7 @@ run(async () => {
     await fillLogin(a.page, cfg.email, cfg.password);
     await a.submitToCallback('button[type=submit]');
     // The callback was reached by the 303 that answered the form's POST.
-    const post = a.callbackRequests.at(-1).redirectedFrom();
-    login.post = post && { method: post.method(), path: pathOf(post.url()), status: (await post.response()).status() };
+    login.post = await a.redirectToCallback();
     const log = a.take();
     login.page.console_errors = log.console_errors;
     login.navigations = log.navigations;

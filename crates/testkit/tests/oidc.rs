@@ -296,3 +296,36 @@ async fn id_tokens_follow_the_clients_algorithm_and_the_jwks_holds_both_keys() {
     // Access tokens keep the deployment's algorithm.
     assert_eq!(out["access_token"]["header"]["alg"], "ES256");
 }
+
+#[tokio::test]
+async fn the_login_page_wears_the_tenants_branding_and_nothing_unsafe_from_it() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let admin = app.super_admin().await.unwrap();
+    let p = admin
+        .patch(
+            &format!("/api/v1/admin/tenants/{}", rp.tenant),
+            json!({"branding": {"display_name": "Acme <Corp>", "logo_url": "https://cdn.acme.example/logo.svg",
+                                "primary_color": "#0A7CFF", "custom_css": "body{display:none}"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, 200, "{}", p.body);
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let url = format!(
+        "/oauth/authorize?client_id={}&redirect_uri={REDIRECT}&response_type=code&scope=openid&state=b1&code_challenge={challenge}&code_challenge_method=S256",
+        rp.client_id
+    );
+    // The client follows the 303 to /login.
+    let r = app.anonymous().get(&url).await.unwrap();
+    assert_eq!(r.status, 200);
+    let html = r.body.as_str().unwrap();
+    assert!(html.contains("Sign in to Acme &#60;Corp&#62;"), "{html}");
+    assert!(html.contains(r#"src="https://cdn.acme.example/logo.svg""#));
+    assert!(html.contains("--primary: #0a7cff;"));
+    assert!(!html.contains("display:none"), "unknown branding keys are not rendered");
+    let csp = r.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    let nonce = html.split(r#"<style nonce=""#).nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(csp.contains(&format!("style-src 'self' 'nonce-{nonce}'")), "{csp}");
+    assert!(!csp.contains("script-src"), "{csp}");
+}

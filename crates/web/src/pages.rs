@@ -26,6 +26,11 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
+    display_name: Option<&'a str>,
+    brand_name: &'a str,
+    logo_url: Option<&'a str>,
+    primary_color: Option<&'a str>,
+    style_nonce: &'a str,
     client_name: &'a str,
     interaction: &'a str,
     csrf: &'a str,
@@ -81,11 +86,26 @@ fn session_cookie(req: &HttpRequest) -> Option<SessionCookie> {
     req.cookie(SESSION_COOKIE).and_then(|c| SessionCookie::parse(c.value()))
 }
 
-/// The page headers of §9; `script_nonce` allows the one inline script of a form-post page.
-fn page(status: StatusCode, html: String, script_nonce: Option<&str>) -> HttpResponse {
-    let script = script_nonce.map(|n| format!("script-src 'nonce-{n}'; ")).unwrap_or_default();
+/// The one inline element a page may carry, allowed by its nonce.
+#[derive(Clone, Copy)]
+enum Inline<'a> {
+    /// Nothing inline.
+    No,
+    /// The auto-submit script of a form-post page.
+    Script(&'a str),
+    /// A tenant's colour on the login page.
+    Style(&'a str),
+}
+
+/// The page headers of §9, with a CSP that allows at most the page's one inline element.
+fn page(status: StatusCode, html: String, inline: Inline<'_>) -> HttpResponse {
+    let (script, style) = match inline {
+        Inline::No => (String::new(), String::new()),
+        Inline::Script(n) => (format!("script-src 'nonce-{n}'; "), String::new()),
+        Inline::Style(n) => (String::new(), format!(" 'nonce-{n}'")),
+    };
     let csp = format!(
-        "default-src 'none'; {script}style-src 'self'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; {script}style-src 'self'{style}; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'"
     );
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -98,9 +118,9 @@ fn page(status: StatusCode, html: String, script_nonce: Option<&str>) -> HttpRes
 }
 
 /// Renders `t` as a page, or a bare 500 when the template fails (logged).
-fn html(status: StatusCode, t: &impl Template, script_nonce: Option<&str>) -> HttpResponse {
+fn html(status: StatusCode, t: &impl Template, inline: Inline<'_>) -> HttpResponse {
     match t.render() {
-        Ok(h) => page(status, h, script_nonce),
+        Ok(h) => page(status, h, inline),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             HttpResponse::InternalServerError().finish()
@@ -109,7 +129,7 @@ fn html(status: StatusCode, t: &impl Template, script_nonce: Option<&str>) -> Ht
 }
 
 fn error_page(status: StatusCode, message: &str) -> HttpResponse {
-    html(status, &ErrorPage { message }, None)
+    html(status, &ErrorPage { message }, Inline::No)
 }
 
 fn internal(e: &scaikey_app::AppError) -> HttpResponse {
@@ -173,7 +193,7 @@ fn reply(r: &Reply) -> HttpResponse {
             html(
                 StatusCode::OK,
                 &FormPostPage { action: &r.redirect_uri, params: &r.params, nonce: &nonce },
-                Some(&nonce),
+                Inline::Script(&nonce),
             )
         }
     }
@@ -195,7 +215,14 @@ fn query(pairs: &[(&str, &str)]) -> String {
 
 fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, status: StatusCode) -> HttpResponse {
     let (csrf, new_cookie) = csrf_token(req);
+    let nonce = random_token();
+    let b = &v.branding;
     let page = LoginPage {
+        display_name: b.display_name.as_deref(),
+        brand_name: b.display_name.as_deref().unwrap_or(&v.client_name),
+        logo_url: b.logo_url.as_deref(),
+        primary_color: b.primary_color.as_deref(),
+        style_nonce: &nonce,
         client_name: &v.client_name,
         interaction: &v.interaction,
         csrf: &csrf,
@@ -204,13 +231,14 @@ fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, statu
         ask_tenant: v.ask_tenant,
         error: v.error.as_deref(),
     };
-    with_cookie(html(status, &page, None), new_cookie)
+    let inline = if b.primary_color.is_some() { Inline::Style(&nonce) } else { Inline::No };
+    with_cookie(html(status, &page, inline), new_cookie)
 }
 
 fn consent_html(req: &HttpRequest, v: &ConsentView) -> HttpResponse {
     let (csrf, new_cookie) = csrf_token(req);
     let page = ConsentPage { client_name: &v.client_name, interaction: &v.interaction, csrf: &csrf, scopes: &v.scopes };
-    with_cookie(html(StatusCode::OK, &page, None), new_cookie)
+    with_cookie(html(StatusCode::OK, &page, Inline::No), new_cookie)
 }
 
 fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
@@ -367,7 +395,7 @@ pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
         .await;
     let mut r = match result {
         Ok(LogoutOutcome::Redirect(to)) => see_other(&to),
-        Ok(LogoutOutcome::SignedOut) => html(StatusCode::OK, &SignedOutPage, None),
+        Ok(LogoutOutcome::SignedOut) => html(StatusCode::OK, &SignedOutPage, Inline::No),
         Ok(LogoutOutcome::ErrorPage(m)) => error_page(StatusCode::BAD_REQUEST, &m),
         Err(e) => return internal(&e),
     };
@@ -394,6 +422,11 @@ mod tests {
     #[test]
     fn login_page_renders_labelled_fields_and_escapes() {
         let html = LoginPage {
+            display_name: None,
+            brand_name: "x",
+            logo_url: None,
+            primary_color: None,
+            style_nonce: "n",
             client_name: "<Orders & Co>",
             interaction: "abc",
             csrf: "tok",
@@ -418,6 +451,26 @@ mod tests {
         }
         assert!(!html.contains("<Orders"), "names are escaped");
         assert!(!html.contains("<script"), "no script on the login page");
+        assert!(!html.contains("<style"), "no inline style without a tenant colour");
+        let branded = LoginPage {
+            display_name: Some("Acme"),
+            brand_name: "Acme",
+            logo_url: Some("https://cdn.acme.example/l.png"),
+            primary_color: Some("#0a7cff"),
+            style_nonce: "sn",
+            client_name: "Portal",
+            interaction: "abc",
+            csrf: "tok",
+            email: "",
+            tenant: "",
+            ask_tenant: false,
+            error: None,
+        }
+        .render()
+        .unwrap_or_default();
+        assert!(branded.contains(r#"<style nonce="sn">:root { --primary: #0a7cff; }</style>"#), "{branded}");
+        assert!(branded.contains(r#"<img class="logo" src="https://cdn.acme.example/l.png" alt="Acme">"#));
+        assert!(branded.contains("Sign in to Acme") && !branded.contains(r#"name="tenant""#));
     }
 
     #[test]
@@ -434,7 +487,7 @@ mod tests {
 
     #[test]
     fn page_headers() {
-        let r = page(StatusCode::OK, String::new(), None);
+        let r = page(StatusCode::OK, String::new(), Inline::No);
         let h =
             |n: header::HeaderName| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         assert!(h(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"));

@@ -85,6 +85,7 @@ fn service(grants: MockGrantRepository) -> OidcService {
         Arc::new(apps),
         Arc::new(grants),
         Arc::new(crate::ports::MockSessionRepository::new()),
+        Arc::new(crate::ports::MockTenantRepository::new()),
         auth,
         Arc::new(secrets),
         Arc::new(sealer),
