@@ -117,6 +117,21 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// Text that can be stored: PostgreSQL `text` and `jsonb` cannot hold NUL, so every string,
+/// key and parameter is refused with this error where it enters (a 422, never a failed write).
+///
+/// ```
+/// use scaikey_domain::validation::storable;
+/// assert!(storable(&["name"], "Acme").is_ok());
+/// assert_eq!(storable(&["custom_attributes", "k"], "a\0b").unwrap_err().loc, ["custom_attributes", "k"]);
+/// ```
+pub fn storable(loc: &[&str], s: &str) -> Result<(), FieldError> {
+    if s.contains('\0') {
+        return Err(FieldError::at(loc, "string_nul", "Text must not contain NUL (\\u0000) characters"));
+    }
+    Ok(())
+}
+
 /// A required one-line text: trimmed, non-empty, at most `max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();

@@ -241,8 +241,10 @@ fn consent_html(req: &HttpRequest, v: &ConsentView) -> HttpResponse {
     with_cookie(html(StatusCode::OK, &page, Inline::No), new_cookie)
 }
 
+/// Decoded `name=value` pairs; `None` when malformed or holding NUL (no stored text can).
 fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).ok()
+    let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).ok()?;
+    (!pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0'))).then_some(pairs)
 }
 
 fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {

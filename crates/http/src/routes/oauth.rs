@@ -105,6 +105,10 @@ fn client_form(
         return Err(bad("Content-Type must be application/x-www-form-urlencoded"));
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| bad("Malformed form body"))?;
+    // No stored text can hold NUL; a parameter with one is malformed, not a lookup.
+    if pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(bad("Parameters must not contain NUL characters"));
+    }
     let mut params = std::collections::HashMap::new();
     // RFC 8707 §2: `resource` may repeat; every other parameter appears at most once.
     let mut resources: Vec<String> = Vec::new();
