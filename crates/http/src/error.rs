@@ -23,6 +23,8 @@ pub enum ApiError {
     Invalid(&'static str, ValidationErrors),
     /// The body is larger than we accept.
     TooLarge,
+    /// A body that is not declared as JSON.
+    UnsupportedMediaType,
 }
 
 impl std::fmt::Display for ApiError {
@@ -32,6 +34,7 @@ impl std::fmt::Display for ApiError {
             ApiError::Token(t) => f.write_str(t),
             ApiError::Invalid(_, e) => write!(f, "{e}"),
             ApiError::TooLarge => f.write_str("payload too large"),
+            ApiError::UnsupportedMediaType => f.write_str("unsupported media type"),
         }
     }
 }
@@ -87,6 +90,7 @@ impl ResponseError for ApiError {
             ApiError::App(AppError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::App(AppError::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -108,6 +112,7 @@ impl ResponseError for ApiError {
             ApiError::App(AppError::Invalid(errs)) => HttpResponse::build(status).json(validation_body("body", errs)),
             ApiError::Invalid(loc, errs) => HttpResponse::build(status).json(validation_body(loc, errs)),
             ApiError::TooLarge => detail(status, "Request body too large"),
+            ApiError::UnsupportedMediaType => detail(status, "Content-Type must be application/json"),
             ApiError::App(AppError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "dependency unavailable");
                 detail(status, "Service temporarily unavailable")

@@ -184,8 +184,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    fn from_request(_: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let mut payload = payload.take();
+        // A body must say it is JSON (`application/json` or a `+json` type): a form or text sent
+        // to a JSON endpoint is a 415, not parsed by guess. An absent body is the 422 below.
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+        let json = content_type.as_deref().is_some_and(|t| t == "application/json" || t.ends_with("+json"));
         Box::pin(async move {
             let mut buf = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -203,6 +211,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     return Err(ApiError::TooLarge);
                 }
                 buf.extend_from_slice(&chunk);
+            }
+            if !json && !buf.iter().all(u8::is_ascii_whitespace) {
+                return Err(ApiError::UnsupportedMediaType);
             }
             parse_json(&buf).map(JsonBody)
         })

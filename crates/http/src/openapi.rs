@@ -30,7 +30,7 @@ impl Modify for BearerAuth {
 ///   access rules (a user without an admin role, a client token without the admin scope); the
 ///   OAuth endpoints (`/oauth/…`) name their own RFC 6750 answers;
 /// - 404 for operations with a path ID: a wrong shape is a 404 like a missing resource;
-/// - 413 and 422 for JSON bodies (`JsonBody`), 422 for query parameters (`ListQuery`);
+/// - 413, 415 and 422 for JSON bodies (`JsonBody`), 422 for query parameters (`ListQuery`);
 /// - 503 for everything under `/api/`: the database is unreachable or its pool exhausted.
 struct StandardAnswers;
 
@@ -46,6 +46,7 @@ impl StandardAnswers {
             ("403", "Forbidden", bearer),
             ("404", "NotFound", in_path),
             ("413", "PayloadTooLarge", json_body),
+            ("415", "UnsupportedMediaType", json_body),
             ("422", "ValidationFailed", json_body || in_query),
             ("503", "Unavailable", path.starts_with("/api/")),
         ];
@@ -119,7 +120,8 @@ impl Modify for StandardAnswers {
         sessions::SessionActivity,
     ), responses(
         dto::schema::Unauthorized, dto::schema::Forbidden, dto::schema::NotFound, dto::schema::Conflict,
-        dto::schema::PayloadTooLarge, dto::schema::ValidationFailed, dto::schema::Unavailable,
+        dto::schema::PayloadTooLarge, dto::schema::UnsupportedMediaType, dto::schema::ValidationFailed,
+        dto::schema::Unavailable,
     )),
     modifiers(&BearerAuth, &StandardAnswers),
     tags(

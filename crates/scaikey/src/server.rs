@@ -292,7 +292,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
         },
     ));
-    let web_state = web::Data::new(WebState { oidc: oidc.clone(), secure_cookies: issuer.starts_with("https://") });
+    let hsts = issuer.starts_with("https://");
+    let web_state = web::Data::new(WebState { oidc: oidc.clone(), secure_cookies: hsts });
     let state = AppState {
         oidc,
         applications: ApplicationService::new(
@@ -343,6 +344,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         App::new()
             .app_data(data.clone())
             .app_data(web_state.clone())
+            .wrap(response_headers(hsts))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(scaikey_web::configure)
             .configure(scaikey_http::configure)
@@ -353,6 +355,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     .with_context(|| format!("listening on {addr}"))?;
     tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
     Ok(Started { addr, server: server.run(), generated_admin, audit: AuditFlusher { oauth, writer: audit_writer } })
+}
+
+/// Headers of every answer: no MIME sniffing; not cached unless the handler says so (discovery,
+/// JWKS and the stylesheet do), since most answers hold personal data or secrets; HSTS when the
+/// issuer is https.
+fn response_headers(hsts: bool) -> actix_web::middleware::DefaultHeaders {
+    use actix_web::http::header;
+    let h = actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::CACHE_CONTROL, "no-store"));
+    if hsts { h.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")) } else { h }
 }
 
 async fn bootstrap(settings: &Settings, auth: &AuthService) -> anyhow::Result<Option<(String, String)>> {

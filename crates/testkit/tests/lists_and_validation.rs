@@ -193,3 +193,42 @@ async fn the_dashboard_shows_the_callers_own_writes_at_once() {
     assert_eq!(admin.post("/api/v1/admin/partners", json!({"name": ""})).await.unwrap().status, 422);
     assert_eq!(admin.get("/api/v1/admin/dashboard/stats").await.unwrap().body["partners"], again.body["partners"]);
 }
+
+#[tokio::test]
+async fn json_bodies_must_say_so_and_answers_are_not_cached_or_sniffed() {
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = admin.token().unwrap().to_string();
+    let send = |ct: Option<&'static str>| {
+        let mut r = http
+            .post(format!("{}/api/v1/admin/partners", app.base_url))
+            .bearer_auth(&token)
+            .body(r#"{"name": "Typed"}"#);
+        if let Some(ct) = ct {
+            r = r.header("content-type", ct);
+        }
+        r.send()
+    };
+    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let r = send(ct).await.unwrap();
+        assert_eq!(r.status().as_u16(), 415, "{ct:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["detail"], "Content-Type must be application/json");
+    }
+    assert_eq!(admin.get("/api/v1/admin/partners").await.unwrap().body["pagination"]["total"], 0, "nothing stored");
+    let r = send(Some("application/json; charset=utf-8")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let h = r.headers();
+    assert_eq!(
+        (h["cache-control"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()),
+        ("no-store", "nosniff")
+    );
+    // Refusals too; public documents keep their own caching.
+    let refused = app.anonymous().get("/api/v1/admin/partners").await.unwrap();
+    assert_eq!((refused.status, refused.headers["cache-control"].to_str().unwrap()), (401, "no-store"));
+    let jwks = app.anonymous().get("/.well-known/jwks.json").await.unwrap();
+    assert_eq!(jwks.headers["cache-control"].to_str().unwrap(), "public, max-age=300");
+    assert_eq!(jwks.headers["x-content-type-options"].to_str().unwrap(), "nosniff");
+    assert!(jwks.headers.get("strict-transport-security").is_none(), "no HSTS on an http issuer");
+}

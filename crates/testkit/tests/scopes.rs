@@ -135,9 +135,14 @@ async fn custom_scopes_and_resources_through_applications_tokens_and_assignments
     let refused =
         app.token_request(basic, &[("grant_type", "client_credentials"), ("scope", "sync:write")]).await.unwrap();
     assert_eq!((refused.status, refused.body["error"].as_str()), (400, Some("invalid_scope")));
+    // A scope outside the scope-token grammar is invalid_scope; NUL anywhere in the form is a
+    // malformed request before any scope is looked at.
     let malformed =
-        app.token_request(basic, &[("grant_type", "client_credentials"), ("scope", "sync:read\u{0}")]).await.unwrap();
+        app.token_request(basic, &[("grant_type", "client_credentials"), ("scope", "sync:read\u{7f}")]).await.unwrap();
     assert_eq!((malformed.status, malformed.body["error"].as_str()), (400, Some("invalid_scope")));
+    let nul =
+        app.token_request(basic, &[("grant_type", "client_credentials"), ("scope", "sync:read\u{0}")]).await.unwrap();
+    assert_eq!((nul.status, nul.body["error"].as_str()), (400, Some("invalid_request")));
     let foreign = app
         .token_request(basic, &[("grant_type", "client_credentials"), ("resource", "https://x.example")])
         .await

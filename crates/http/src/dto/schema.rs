@@ -426,6 +426,14 @@ pub struct Conflict(pub ErrorDetail);
 )]
 pub struct PayloadTooLarge(pub ErrorDetail);
 
+/// A body not declared as JSON.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The body is not declared as JSON (`Content-Type: application/json` or a `+json` type)",
+    example = json!({"detail": "Content-Type must be application/json"})
+)]
+pub struct UnsupportedMediaType(pub ErrorDetail);
+
 /// Invalid input.
 #[derive(Debug, ToResponse)]
 #[response(
