@@ -343,17 +343,10 @@ impl OidcService {
         consented_now: bool,
         meta: &RequestMeta,
     ) -> Result<Outcome, AppError> {
-        let params = Params::new(i.params.clone());
-        let client_id = match authorize::client_id(&params) {
-            Ok(c) => c.to_string(),
-            Err(e) => return Ok(self.refusal(e)),
+        let (app, req) = match self.recheck(&i).await? {
+            Ok(checked) => checked,
+            Err(page) => return Ok(page),
         };
-        let app = self.client(&client_id).await?;
-        let req = match authorize::check(&params, app.as_ref()) {
-            Ok(r) => r,
-            Err(e) => return Ok(self.refusal(e)),
-        };
-        let Some(app) = app else { return Ok(expired()) };
         // The session counts only if its user may sign in to this application; a user of
         // another tenant is asked to sign in as someone who may.
         let mut facts = None;
@@ -390,6 +383,21 @@ impl OidcService {
                 self.issue_code(&app, &req, &session, &u, meta).await.map(Outcome::Reply)
             }
         }
+    }
+
+    /// Re-checks the request of an interaction: its client and every rule, as on the first
+    /// step (a client suspended meanwhile stops it). `Err` is what the browser sees instead.
+    async fn recheck(&self, i: &Interaction) -> Result<Result<(Application, AuthorizationRequest), Outcome>, AppError> {
+        let params = Params::new(i.params.clone());
+        let app = match authorize::client_id(&params) {
+            Ok(c) => self.client(c).await?,
+            Err(e) => return Ok(Err(self.refusal(e))),
+        };
+        let req = match authorize::check(&params, app.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(self.refusal(e))),
+        };
+        Ok(app.map(|a| (a, req)).ok_or_else(expired))
     }
 
     async fn login_view(
@@ -494,16 +502,10 @@ impl OidcService {
         meta: &RequestMeta,
     ) -> Result<LoginResult, AppError> {
         let Some(i) = self.open(sealed) else { return Ok(LoginResult::Done(expired())) };
-        let params = Params::new(i.params.clone());
-        let app = match authorize::client_id(&params) {
-            Ok(c) => self.client(c).await?,
-            Err(_) => None,
+        let (app, req) = match self.recheck(&i).await? {
+            Ok(checked) => checked,
+            Err(page) => return Ok(LoginResult::Done(page)),
         };
-        let req = match authorize::check(&params, app.as_ref()) {
-            Ok(r) => r,
-            Err(e) => return Ok(LoginResult::Done(self.refusal(e))),
-        };
-        let Some(app) = app else { return Ok(LoginResult::Done(expired())) };
         let tenant_id = match tenant.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => match self.grants.tenant_by_slug_or_id(t).await? {
                 Some(id) => Some(id),
@@ -515,18 +517,16 @@ impl OidcService {
             None => None,
         };
         let login = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id };
-        let admit = |c: &crate::ports::LoginCandidate| {
-            let s = Subject {
-                tenant_id: c.tenant_id,
-                partner_id: c.partner_id,
-                user_active: true,
-                tenant_active: true,
-                partner_active: true,
-            };
-            // Outside the application's tenants is a wrong password (statuses are checked later
-            // with the same answer).
-            signin::admits(&app, &s).is_ok()
+        // Outside the application's tenants is a wrong password; statuses are the password
+        // check's own (same answer).
+        let placed = |c: &crate::ports::LoginCandidate| Subject {
+            tenant_id: c.tenant_id,
+            partner_id: c.partner_id,
+            user_active: true,
+            tenant_active: true,
+            partner_active: true,
         };
+        let admit = |c: &crate::ports::LoginCandidate| signin::admits(&app, &placed(c)).is_ok();
         let user = match self.auth.check_password(login, meta, admit).await {
             Ok(u) => u,
             Err(AppError::Unauthenticated(m)) => {
@@ -534,14 +534,7 @@ impl OidcService {
             }
             Err(e) => return Err(e),
         };
-        let full = Subject {
-            tenant_id: user.tenant_id,
-            partner_id: user.partner_id,
-            user_active: true,
-            tenant_active: true,
-            partner_active: true,
-        };
-        if let Ok(Admission::NeedsAssignment) = signin::admits(&app, &full)
+        if let Ok(Admission::NeedsAssignment) = signin::admits(&app, &placed(&user))
             && let Err(SignInRefusal::NotAssigned) =
                 signin::assignment(self.grants.is_effective_user(app.id, user.user_id).await?)
         {
@@ -569,16 +562,11 @@ impl OidcService {
         meta: &RequestMeta,
     ) -> Result<Outcome, AppError> {
         let Some(i) = self.open(sealed) else { return Ok(expired()) };
-        let params = Params::new(i.params.clone());
-        let app = match authorize::client_id(&params) {
-            Ok(c) => self.client(c).await?,
-            Err(_) => None,
+        let (app, req) = match self.recheck(&i).await? {
+            Ok(checked) => checked,
+            Err(page) => return Ok(page),
         };
-        let req = match authorize::check(&params, app.as_ref()) {
-            Ok(r) => r,
-            Err(e) => return Ok(self.refusal(e)),
-        };
-        let (Some(app), Some(session)) = (app, self.browser(cookie).await?) else {
+        let Some(session) = self.browser(cookie).await? else {
             return self.advance(i, cookie, false, meta).await;
         };
         if !approve {
@@ -624,14 +612,7 @@ impl OidcService {
         );
         if let Err(refusal) = decision {
             if refusal == grant::CodeRefusal::Reused {
-                let n = self.grants.revoke_code_family(&hmac, now).await.map_err(repo_error)?;
-                self.audit_grant(
-                    app,
-                    meta,
-                    "oauth.code_reuse",
-                    AuditResult::Denied,
-                    json!({"revoked_refresh_tokens": n}),
-                );
+                return Err(self.code_reused(app, &hmac, meta).await);
             }
             return Err(OAuthError::InvalidGrant(refusal.describe().into()));
         }
@@ -649,9 +630,7 @@ impl OidcService {
             self.grants.redeem_code(&hmac, now, refresh.as_ref().map(|(_, r)| r.clone())).await.map_err(repo_error)?;
         if !won {
             // Another request redeemed it between our read and write: a reuse.
-            let n = self.grants.revoke_code_family(&hmac, now).await.map_err(repo_error)?;
-            self.audit_grant(app, meta, "oauth.code_reuse", AuditResult::Denied, json!({"revoked_refresh_tokens": n}));
-            return Err(OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into()));
+            return Err(self.code_reused(app, &hmac, meta).await);
         }
         let tokens = self
             .tokens(
@@ -707,17 +686,7 @@ impl OidcService {
         let how = match grant::refresh(&state, now, client_id, self.settings.refresh_grace) {
             Ok(RefreshUse::Rotate) => Replace::Current,
             Ok(RefreshUse::GraceReuse) => Replace::WithinGrace,
-            Err(RefreshRefusal::ReuseDetected) => {
-                let n = self.grants.revoke_family(t.family_id, now).await.map_err(repo_error)?;
-                self.audit_grant(
-                    app,
-                    meta,
-                    "oauth.refresh_reuse",
-                    AuditResult::Denied,
-                    json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()}),
-                );
-                return Err(OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into()));
-            }
+            Err(RefreshRefusal::ReuseDetected) => return Err(self.refresh_reused(app, t, meta).await),
             Err(r) => return Err(OAuthError::InvalidGrant(r.describe().into())),
         };
         // A narrower scope may be asked for; never a wider one.
@@ -734,15 +703,7 @@ impl OidcService {
         };
         if !self.grants.rotate(t.id, how, now, new).await.map_err(repo_error)? {
             // A parallel request changed the token first: treat as a reuse of a spent token.
-            let n = self.grants.revoke_family(t.family_id, now).await.map_err(repo_error)?;
-            self.audit_grant(
-                app,
-                meta,
-                "oauth.refresh_reuse",
-                AuditResult::Denied,
-                json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()}),
-            );
-            return Err(OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into()));
+            return Err(self.refresh_reused(app, t, meta).await);
         }
         let tokens = self
             .tokens(app, &user, session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, None, Some(refresh_token))
@@ -755,6 +716,30 @@ impl OidcService {
             json!({"grant_type": "refresh_token", "user_id": user.user_id.to_string(), "scope": tokens.scope}),
         );
         Ok(tokens)
+    }
+
+    /// A code used twice: revoke the refresh family its first use created, audit, refuse.
+    async fn code_reused(&self, app: &Application, code_hmac: &[u8], meta: &RequestMeta) -> OAuthError {
+        match self.grants.revoke_code_family(code_hmac, self.clock.now()).await {
+            Ok(n) => {
+                let details = json!({"revoked_refresh_tokens": n});
+                self.audit_grant(app, meta, "oauth.code_reuse", AuditResult::Denied, details);
+                OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into())
+            }
+            Err(e) => repo_error(e),
+        }
+    }
+
+    /// A replaced refresh token used again: revoke its family, audit, refuse.
+    async fn refresh_reused(&self, app: &Application, t: &NewRefresh, meta: &RequestMeta) -> OAuthError {
+        match self.grants.revoke_family(t.family_id, self.clock.now()).await {
+            Ok(n) => {
+                let details = json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()});
+                self.audit_grant(app, meta, "oauth.refresh_reuse", AuditResult::Denied, details);
+                OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into())
+            }
+            Err(e) => repo_error(e),
+        }
     }
 
     /// The user a grant speaks for, if it may still sign in to the application.

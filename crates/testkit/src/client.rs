@@ -25,12 +25,7 @@ impl Resp {
     /// The first 422 entry's `loc`, joined with dots.
     #[must_use]
     pub fn first_loc(&self) -> String {
-        self.body["detail"][0]["loc"]
-            .as_array()
-            .map(|a| {
-                a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join(".")
-            })
-            .unwrap_or_default()
+        self.locs().into_iter().next().unwrap_or_default()
     }
 
     /// Reads a response whole.
@@ -45,6 +40,30 @@ impl Resp {
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(Resp { status, body, headers })
+    }
+
+    /// Every 422 entry's `loc`, each joined with dots.
+    #[must_use]
+    pub fn locs(&self) -> Vec<String> {
+        self.body["detail"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|e| {
+                        e["loc"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                                    .collect::<Vec<_>>()
+                                    .join(".")
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// `body["id"]` as text.

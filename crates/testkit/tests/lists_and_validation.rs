@@ -3,28 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use scaikey_testkit::{ApiClient, Resp, TestApp};
+use scaikey_testkit::{ApiClient, TestApp};
 use serde_json::{Value, json};
 
 /// Names with the bytes a LIKE pattern or a careless query treats specially.
 const ODD: [&str; 6] = ["50% off_deal", "500 offer", "it's \"quoted\"", "back\\slash", "Ünïcødé ÆØ", "plain"];
-
-fn locs(r: &Resp) -> Vec<String> {
-    r.body["detail"]
-        .as_array()
-        .unwrap_or(&vec![])
-        .iter()
-        .map(|e| {
-            e["loc"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect()
-}
 
 async fn names_found(admin: &ApiClient, list: &str, term: &str) -> Vec<String> {
     let q = serde_urlencoded::to_string([("search", term), ("per_page", "100")]).unwrap();
@@ -160,7 +143,7 @@ async fn a_422_lists_every_failing_field_of_every_resource() {
     for (path, body, expected) in cases {
         let r = admin.post(path, body.clone()).await.unwrap();
         assert_eq!(r.status, 422, "{path} {body}: {}", r.body);
-        let mut got = locs(&r);
+        let mut got = r.locs();
         got.sort();
         let mut want: Vec<String> = expected.iter().map(|s| (*s).to_string()).collect();
         want.sort();

@@ -24,23 +24,6 @@ fn credentials(r: &Resp) -> (String, String) {
     (r.body["client_id"].as_str().unwrap().to_string(), r.body["client_secret"].as_str().unwrap().to_string())
 }
 
-fn locs(r: &Resp) -> Vec<String> {
-    r.body["detail"]
-        .as_array()
-        .unwrap_or(&vec![])
-        .iter()
-        .map(|e| {
-            e["loc"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_stock_client_configures_itself_from_discovery_and_gets_audience_bound_tokens() {
     let app = TestApp::spawn_discoverable(&[]).await.unwrap();
@@ -224,7 +207,7 @@ async fn malformed_scopes_and_resources_are_422_at_their_index_and_reserved_name
         .unwrap();
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(
-        locs(&r),
+        r.locs(),
         [
             "body.allowed_scopes.1",
             "body.allowed_scopes.2",
@@ -251,10 +234,10 @@ async fn malformed_scopes_and_resources_are_422_at_their_index_and_reserved_name
         )
         .await
         .unwrap();
-    assert_eq!(locs(&r), ["body.requested_scopes.1", "body.requested_resources.0"], "{}", r.body);
+    assert_eq!(r.locs(), ["body.requested_scopes.1", "body.requested_resources.0"], "{}", r.body);
     let r = admin
         .post("/api/v1/admin/agents", json!({"name": "a", "tenant_id": t, "allowed_scopes": ["x y"]}))
         .await
         .unwrap();
-    assert_eq!(locs(&r), ["body.allowed_scopes.0"], "{}", r.body);
+    assert_eq!(r.locs(), ["body.allowed_scopes.0"], "{}", r.body);
 }

@@ -251,6 +251,19 @@ fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> 
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// A posted hosted-page form: bounded, well-formed, and carrying this browser's CSRF token;
+/// otherwise the status and message of the error page to show.
+fn posted_form(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, &'static str)> {
+    if body.len() > MAX_FORM_BYTES {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."));
+    }
+    let form = decode_pairs(body).ok_or((StatusCode::BAD_REQUEST, "The form is malformed."))?;
+    if !csrf_ok(req, form_value(&form, "csrf")) {
+        return Err((StatusCode::FORBIDDEN, "The form expired or did not come from this site. Go back and try again."));
+    }
+    Ok(form)
+}
+
 /// `GET /oauth/authorize`.
 pub async fn authorize(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
     let Some(pairs) = decode_pairs(req.query_string().as_bytes()) else {
@@ -292,18 +305,10 @@ pub async fn login_page(state: web::Data<WebState>, req: HttpRequest) -> HttpRes
 
 /// `POST /login`.
 pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if body.len() > MAX_FORM_BYTES {
-        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
-    }
-    let Some(form) = decode_pairs(&body) else {
-        return error_page(StatusCode::BAD_REQUEST, "The form is malformed.");
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
     };
-    if !csrf_ok(&req, form_value(&form, "csrf")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "The form expired or did not come from this site. Go back and try again.",
-        );
-    }
     let (Some(i), Some(email), Some(password)) =
         (form_value(&form, "interaction"), form_value(&form, "email"), form_value(&form, "password"))
     else {
@@ -347,18 +352,10 @@ pub async fn consent_page(state: web::Data<WebState>, req: HttpRequest) -> HttpR
 
 /// `POST /consent`.
 pub async fn consent_submit(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if body.len() > MAX_FORM_BYTES {
-        return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
-    }
-    let Some(form) = decode_pairs(&body) else {
-        return error_page(StatusCode::BAD_REQUEST, "The form is malformed.");
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
     };
-    if !csrf_ok(&req, form_value(&form, "csrf")) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "The form expired or did not come from this site. Go back and try again.",
-        );
-    }
     let Some(i) = form_value(&form, "interaction") else {
         return error_page(StatusCode::BAD_REQUEST, "The form is incomplete.");
     };
