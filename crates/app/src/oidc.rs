@@ -224,6 +224,8 @@ pub struct OidcService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     settings: OidcSettings,
+    /// CORS answers per origin, with when they were looked up.
+    origins: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
 }
 
 impl std::fmt::Debug for OidcService {
@@ -272,7 +274,22 @@ impl OidcService {
         ids: Arc<dyn IdGenerator>,
         settings: OidcSettings,
     ) -> Self {
-        Self { apps, grants, sessions, tenants, auth, secrets, sealer, codec, revocations, audit, clock, ids, settings }
+        Self {
+            apps,
+            grants,
+            sessions,
+            tenants,
+            auth,
+            secrets,
+            sealer,
+            codec,
+            revocations,
+            audit,
+            clock,
+            ids,
+            settings,
+            origins: std::sync::Mutex::default(),
+        }
     }
 
     /// The issuer.
@@ -1117,6 +1134,34 @@ fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+impl OidcService {
+    /// CORS: whether a browser at `origin` may call the token, userinfo and revocation
+    /// endpoints — some live, active application lists it in `allowed_origins` (which client
+    /// the request is for is not known before its body is read). Answers are cached a few
+    /// seconds, so a single-page app's calls cost no query each.
+    pub async fn origin_allowed(&self, origin: &str) -> bool {
+        const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+        if let Some((at, ok)) = crate::sync::lock(&self.origins).get(origin)
+            && at.elapsed() < TTL
+        {
+            return *ok;
+        }
+        let ok = match self.grants.origin_allowed(origin).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::warn!(error = %e, "origin check failed");
+                return false;
+            }
+        };
+        let mut cache = crate::sync::lock(&self.origins);
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(origin.to_string(), (std::time::Instant::now(), ok));
+        ok
+    }
 }
 
 fn profile(u: &SignInUser, groups: Vec<String>) -> Profile {

@@ -9,6 +9,7 @@
 //! crypto adapters, which reach it only as trait objects inside the services.
 
 pub mod audit_writes;
+pub mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;

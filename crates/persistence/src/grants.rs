@@ -417,6 +417,20 @@ impl GrantRepository for PgGrants {
         Ok(rows.into_iter().map(|n| n.name).collect())
     }
 
+    async fn origin_allowed(&self, origin: &str) -> Result<bool, RepoError> {
+        use crate::schema::applications as apps;
+        let mut conn = self.0.conn().await?;
+        // `@>` so the GIN index of migration 11 serves it.
+        let n: i64 = apps::table
+            .filter(apps::deleted_at.is_null().and(apps::status.eq("active")))
+            .filter(apps::allowed_origins.contains(vec![origin.to_string()]))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
     async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError> {
         let mut conn = self.0.conn().await?;
         let scopes: Option<Vec<String>> = consents::table

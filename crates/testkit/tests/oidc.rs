@@ -329,3 +329,78 @@ async fn the_login_page_wears_the_tenants_branding_and_nothing_unsafe_from_it() 
     assert!(csp.contains(&format!("style-src 'self' 'nonce-{nonce}'")), "{csp}");
     assert!(!csp.contains("script-src"), "{csp}");
 }
+
+#[tokio::test]
+async fn browser_clients_get_cors_from_their_allowed_origins_and_the_admin_api_none() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let admin = app.super_admin().await.unwrap();
+    let spa = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Acme SPA", "application_type": "SPA", "scope": "TENANT", "tenant_id": rp.tenant,
+                   "redirect_uris": ["http://localhost:3000/cb"], "allowed_origins": ["http://localhost:3000"], "allowed_scopes": ["openid"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(spa.status, 201, "{}", spa.body);
+    let http = reqwest::Client::new();
+    let preflight = |path: &'static str, origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, format!("{}{path}", app.base_url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    for path in ["/oauth/token", "/oauth/userinfo", "/oauth/revoke"] {
+        let ok = preflight(path, "http://localhost:3000").await.unwrap();
+        assert_eq!(ok.status().as_u16(), 204, "{path}");
+        assert_eq!(ok.headers()["access-control-allow-origin"], "http://localhost:3000", "{path}");
+        assert!(ok.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+        assert!(ok.headers()["access-control-allow-headers"].to_str().unwrap().contains("Authorization"));
+        let foreign = preflight(path, "https://evil.example").await.unwrap();
+        assert!(foreign.headers().get("access-control-allow-origin").is_none(), "{path}");
+    }
+    // The actual token request from the SPA's origin carries the header (its error too).
+    let r = http
+        .post(format!("{}/oauth/token", app.base_url))
+        .header("origin", "http://localhost:3000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=authorization_code&code=nope&client_id=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:3000");
+    // Public documents are readable from anywhere; the admin API from nowhere.
+    let disco = http
+        .get(format!("{}/.well-known/openid-configuration", app.base_url))
+        .header("origin", "https://any.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disco.headers()["access-control-allow-origin"], "*");
+    let jwks = http
+        .request(reqwest::Method::OPTIONS, format!("{}/.well-known/jwks.json", app.base_url))
+        .header("origin", "https://any.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((jwks.status().as_u16(), jwks.headers()["access-control-allow-origin"].to_str().unwrap()), (204, "*"));
+    let api = http
+        .get(format!("{}/api/v1/admin/tenants", app.base_url))
+        .header("origin", "http://localhost:3000")
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 200);
+    assert!(api.headers().get("access-control-allow-origin").is_none());
+    // A suspended application's origins stop being allowed (after the short cache).
+    let id = spa.id();
+    assert_eq!(
+        admin.patch(&format!("/api/v1/admin/applications/{id}"), json!({"status": "suspended"})).await.unwrap().status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5_200)).await;
+    let after = preflight("/oauth/token", "http://localhost:3000").await.unwrap();
+    assert!(after.headers().get("access-control-allow-origin").is_none());
+}

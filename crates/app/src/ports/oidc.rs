@@ -206,6 +206,10 @@ pub trait GrantRepository: Send + Sync {
     /// Names of the groups the user is in, directly or through nesting, sorted.
     async fn group_names(&self, user: UserId) -> Result<Vec<String>, RepoError>;
 
+    /// Whether a live, active application lists `origin` in its `allowed_origins` (CORS for
+    /// browser-based clients).
+    async fn origin_allowed(&self, origin: &str) -> Result<bool, RepoError>;
+
     /// The scopes the user consented to for the application (empty when none).
     async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError>;
 

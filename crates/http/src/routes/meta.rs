@@ -30,7 +30,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "Meta", operation_id = "get_jwks",
     responses((status = 200, body = crate::dto::schema::Jwks, description = "JWK Set")))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.jwks.as_ref())
+    crate::cors::public(
+        HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.jwks.as_ref()),
+    )
 }
 
 /// The discovery document (OpenID Connect Discovery 1.0, also served as RFC 8414 authorization
@@ -39,7 +41,9 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "Meta", operation_id = "openid_configuration",
     responses((status = 200, body = crate::dto::schema::Discovery, description = "Discovery document")))]
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(metadata(&state))
+    crate::cors::public(
+        HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(metadata(&state)),
+    )
 }
 
 /// RFC 8414 authorization server metadata: the same document as the OpenID discovery.

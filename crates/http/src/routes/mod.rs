@@ -130,19 +130,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1").service(web::resource("/auth/login").route(web::post().to(auth::login))).service(admin),
     )
-    .route("/oauth/token", web::post().to(oauth::token))
+    .service(web::resource("/oauth/token").route(web::post().to(oauth::token)).route(preflight()))
     .route("/oauth/introspect", web::post().to(oauth::introspect))
-    .route("/oauth/revoke", web::post().to(oauth::revoke))
+    .service(web::resource("/oauth/revoke").route(web::post().to(oauth::revoke)).route(preflight()))
     .service(
-        web::resource("/oauth/userinfo").route(web::get().to(oauth::userinfo)).route(web::post().to(oauth::userinfo)),
+        web::resource("/oauth/userinfo")
+            .route(web::get().to(oauth::userinfo))
+            .route(web::post().to(oauth::userinfo))
+            .route(preflight()),
     )
     .route("/healthz", web::get().to(meta::healthz))
     .route("/readyz", web::get().to(meta::readyz))
-    .route("/.well-known/jwks.json", web::get().to(meta::jwks))
-    .route("/.well-known/openid-configuration", web::get().to(meta::discovery))
-    .route("/.well-known/oauth-authorization-server", web::get().to(meta::authorization_server_metadata))
+    .service(web::resource("/.well-known/jwks.json").route(web::get().to(meta::jwks)).route(public_preflight()))
+    .service(
+        web::resource("/.well-known/openid-configuration")
+            .route(web::get().to(meta::discovery))
+            .route(public_preflight()),
+    )
+    .service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .route(web::get().to(meta::authorization_server_metadata))
+            .route(public_preflight()),
+    )
     .route("/openapi.json", web::get().to(meta::openapi_json))
     .default_service(web::to(not_found));
+}
+
+/// The CORS preflight of an endpoint browser-based clients call.
+fn preflight() -> actix_web::Route {
+    web::method(actix_web::http::Method::OPTIONS).to(crate::cors::preflight)
+}
+
+/// The CORS preflight of a public document.
+fn public_preflight() -> actix_web::Route {
+    web::method(actix_web::http::Method::OPTIONS).to(crate::cors::public_preflight)
 }
 
 async fn not_found() -> HttpResponse {

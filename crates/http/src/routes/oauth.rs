@@ -71,13 +71,14 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 )]
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let basic = req.headers().contains_key(header::AUTHORIZATION);
-    match issue(&state, &req, &body).await {
+    let r = match issue(&state, &req, &body).await {
         Ok(t) => HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .insert_header(("Pragma", "no-cache"))
             .json(t),
         Err(e) => error(&e, basic),
-    }
+    };
+    crate::cors::allow(&state, &req, r).await
 }
 
 /// A form of the token, introspection or revocation endpoint, with the client that sent it.
@@ -207,6 +208,11 @@ pub async fn userinfo(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_string());
+    let r = userinfo_answer(&state, bearer).await;
+    crate::cors::allow(&state, &req, r).await
+}
+
+async fn userinfo_answer(state: &AppState, bearer: Option<String>) -> HttpResponse {
     let Some(token) = bearer else {
         return HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scaikey\""))
@@ -300,8 +306,9 @@ pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
         state.oidc.revoke(&f.client_id, f.secret.as_deref(), token, &crate::extract::request_meta(&req)).await
     }
     .await;
-    match result {
+    let r = match result {
         Ok(()) => no_store(HttpResponse::Ok().finish()),
         Err(e) => error(&e, basic),
-    }
+    };
+    crate::cors::allow(&state, &req, r).await
 }
