@@ -76,6 +76,17 @@ impl std::fmt::Debug for AuthService {
     }
 }
 
+/// The user a session speaks for.
+fn principal_of(user: &LoginCandidate, session: SessionId) -> Principal {
+    Principal::User(UserPrincipal {
+        user_id: user.user_id,
+        session_id: session,
+        tenant_id: user.tenant_id,
+        partner_id: user.partner_id,
+        roles: user.roles,
+    })
+}
+
 /// Why a login was refused, for logs (the caller only ever sees [`INVALID_CREDENTIALS`]).
 fn refusal(c: &LoginCandidate) -> Option<&'static str> {
     if c.status != Status::Active {
@@ -140,13 +151,7 @@ impl AuthService {
         let user = self.check_password(req, meta, |_| true).await?;
         let now = self.clock.now();
         let session = self.new_session(&user, meta, None, now);
-        let principal = Principal::User(UserPrincipal {
-            user_id: user.user_id,
-            session_id: session.id,
-            tenant_id: user.tenant_id,
-            partner_id: user.partner_id,
-            roles: user.roles,
-        });
+        let principal = principal_of(&user, session.id);
         let token = AccessToken {
             principal: principal.clone(),
             scope: USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect(),
@@ -232,13 +237,7 @@ impl AuthService {
 
     /// Stores a session with its `auth.login` audit record.
     pub async fn open(&self, user: &LoginCandidate, session: &NewSession, meta: &RequestMeta) -> Result<(), AppError> {
-        let principal = Principal::User(UserPrincipal {
-            user_id: user.user_id,
-            session_id: session.id,
-            tenant_id: user.tenant_id,
-            partner_id: user.partner_id,
-            roles: user.roles,
-        });
+        let principal = principal_of(user, session.id);
         let method = if session.cookie_hmac.is_some() { "hosted_login" } else { "password" };
         let audit = AuditRecord::success(&principal, meta, "auth.login", "session")
             .resource(session.id)
