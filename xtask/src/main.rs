@@ -141,6 +141,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("scaikey-persistence", "effective_members"),
     ("scaikey-persistence", "effective_users"),
     ("scaikey-persistence", "audit_list"),
+    ("scaikey-persistence", "signin_assignment"),
     ("scaikey-crypto", "signing"),
 ];
 
