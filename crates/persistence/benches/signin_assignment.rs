@@ -18,10 +18,9 @@ use scaikey_testkit::TestDb;
 #[path = "../tests/support/hierarchy.rs"]
 mod hierarchy;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+#[path = "../tests/support/timing.rs"]
+mod timing;
+use timing::percentile;
 
 fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");

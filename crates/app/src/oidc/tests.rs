@@ -60,12 +60,27 @@ fn code(used: bool) -> StoredCode {
     }
 }
 
+/// `ck_web` with its secret redeems `the-code` at the registered redirect URI, without PKCE.
+async fn redeem_the_code(svc: &OidcService) -> OAuthError {
+    svc.authorization_code(
+        "ck_web",
+        Some("secret"),
+        "the-code",
+        Some("https://app.example/cb"),
+        None,
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap_err()
+}
+
 fn service(grants: MockGrantRepository) -> OidcService {
     let mut apps = MockApplicationRepository::new();
     apps.expect_by_client_id().returning(|_| Ok(Some(Arc::new((web_app(), Some(b"digest".to_vec()))))));
     let mut secrets = MockClientSecrets::new();
     secrets.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
     secrets.expect_digest().returning(|s| format!("h({s})").into_bytes());
+    secrets.expect_generate().returning(|| Ok(("r".into(), b"h(r)".to_vec())));
     let mut sink = MockAuditSink::new();
     sink.expect_submit().returning(|_, _| ());
     let sink: Arc<dyn crate::ports::AuditSink> = Arc::new(sink);
@@ -113,17 +128,7 @@ async fn a_reused_code_revokes_what_it_issued() {
     });
     grants.expect_redeem_code().never();
     let svc = service(grants);
-    let e = svc
-        .authorization_code(
-            "ck_web",
-            Some("secret"),
-            "the-code",
-            Some("https://app.example/cb"),
-            None,
-            &RequestMeta::default(),
-        )
-        .await
-        .unwrap_err();
+    let e = redeem_the_code(&svc).await;
     assert_eq!(e, OAuthError::InvalidGrant("The authorization code was already used".into()));
 }
 
@@ -161,28 +166,9 @@ async fn losing_the_redemption_race_counts_as_a_reuse() {
         Ok(false)
     });
     grants.expect_revoke_code_family().times(1).returning(|_, _| Ok(1));
-    // The refresh token is generated before the redemption is tried.
-    let svc = OidcService { secrets: Arc::new(with_generate()), ..service(grants) };
-    let e = svc
-        .authorization_code(
-            "ck_web",
-            Some("secret"),
-            "the-code",
-            Some("https://app.example/cb"),
-            None,
-            &RequestMeta::default(),
-        )
-        .await
-        .unwrap_err();
+    let svc = service(grants);
+    let e = redeem_the_code(&svc).await;
     assert_eq!(e.code(), "invalid_grant");
-}
-
-fn with_generate() -> MockClientSecrets {
-    let mut s = MockClientSecrets::new();
-    s.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
-    s.expect_digest().returning(|s| format!("h({s})").into_bytes());
-    s.expect_generate().returning(|| Ok(("r".into(), b"h(r)".to_vec())));
-    s
 }
 
 #[tokio::test]
