@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod federation;
 pub mod groups;
+pub mod keys;
 pub mod oauth;
 pub mod oidc;
 pub mod page;

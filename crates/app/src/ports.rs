@@ -1,6 +1,7 @@
 //! Port traits: what the services need from the outside world. Adapters implement them
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
+pub mod keys;
 pub mod oidc;
 
 use async_trait::async_trait;
@@ -255,31 +256,6 @@ pub trait TokenCodec: Send + Sync {
         claims: &serde_json::Map<String, serde_json::Value>,
         alg: scaikey_domain::application::IdTokenAlg,
     ) -> anyhow::Result<String>;
-}
-
-/// A stored token-signing key; the private key is encrypted under the master key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSigningKey {
-    /// Key ID, as in the JWT header.
-    pub kid: String,
-    /// `ES256` or `RS256`.
-    pub alg: String,
-    /// The public JWK, as JSON.
-    pub public_jwk: serde_json::Value,
-    /// Encrypted PKCS#8 private key.
-    pub private_key_enc: Vec<u8>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Storage of signing keys.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait SigningKeyRepository: Send + Sync {
-    /// Keys not retired, oldest first.
-    async fn active(&self) -> Result<Vec<StoredSigningKey>, RepoError>;
-    /// Stores a new key.
-    async fn insert(&self, key: &StoredSigningKey) -> Result<(), RepoError>;
 }
 
 /// The system clock.

@@ -40,8 +40,14 @@ fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
     let window = if smoke { Duration::from_millis(200) } else { Duration::from_secs(3) };
     let key = generate(SigningAlg::Es256).unwrap();
-    let codec =
-        JwtCodec::new("https://id.example.com", "scaikey", std::slice::from_ref(&key), SigningAlg::Es256).unwrap();
+    let codec = JwtCodec::new(
+        "https://id.example.com",
+        "scaikey",
+        std::slice::from_ref(&key),
+        SigningAlg::Es256,
+        chrono::Utc::now(),
+    )
+    .unwrap();
     let now = Utc::now();
     let token = AccessToken {
         principal: Principal::Client(ClientPrincipal {

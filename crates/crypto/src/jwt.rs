@@ -111,15 +111,27 @@ fn decoding_key(k: &KeyMaterial) -> anyhow::Result<DecodingKey> {
 }
 
 impl JwtCodec {
-    /// Builds the codec. `keys` are all active keys; the first of `alg` signs. Tokens carry
-    /// `iss = issuer` and the `aud` of each [`AccessToken`]; only tokens with `aud = audience`
-    /// verify.
-    pub fn new(issuer: &str, audience: &str, keys: &[KeyMaterial], alg: SigningAlg) -> anyhow::Result<JwtCodec> {
-        let active = keys.iter().find(|k| k.alg == alg).ok_or_else(|| anyhow::anyhow!("no {} key", alg.as_str()))?;
+    /// Builds the codec. `keys` are all published keys; the one of each algorithm that the
+    /// domain's `signing_key::signer` picks at `now` signs (access tokens with `alg`'s, ID tokens
+    /// with the client's). Tokens carry `iss = issuer` and the `aud` of each [`AccessToken`];
+    /// only tokens with `aud = audience` verify.
+    pub fn new(
+        issuer: &str,
+        audience: &str,
+        keys: &[KeyMaterial],
+        alg: SigningAlg,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<JwtCodec> {
+        let signer_of = |a: SigningAlg| {
+            let of_alg: Vec<&KeyMaterial> = keys.iter().filter(|k| k.alg == a).collect();
+            let schedules: Vec<_> = of_alg.iter().map(|k| k.schedule).collect();
+            scaikey_domain::oidc::signing_key::signer(&schedules, now).map(|i| of_alg[i])
+        };
+        let active = signer_of(alg).ok_or_else(|| anyhow::anyhow!("no {} key", alg.as_str()))?;
         let signing = signer(active, ACCESS_TOKEN_TYP)?;
         let mut id_signing = Vec::new();
         for a in [SigningAlg::Es256, SigningAlg::Rs256] {
-            if let Some(k) = keys.iter().find(|k| k.alg == a) {
+            if let Some(k) = signer_of(a) {
                 id_signing.push(SigningKey { kid: k.kid.clone(), alg: jose(a), signer: signer(k, "JWT")? });
             }
         }
@@ -144,6 +156,12 @@ impl JwtCodec {
     #[must_use]
     pub fn jwks(&self) -> &serde_json::Value {
         &self.jwks
+    }
+
+    /// The `kid` that signs access tokens.
+    #[must_use]
+    pub fn signing_kid(&self) -> &str {
+        &self.kid
     }
 
     /// The `alg` of issued tokens.
@@ -398,7 +416,7 @@ mod tests {
     fn round_trip_both_algorithms_and_rejections() {
         for alg in [SigningAlg::Es256, SigningAlg::Rs256] {
             let k = generate(alg).unwrap();
-            let codec = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), alg).unwrap();
+            let codec = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), alg, Utc::now()).unwrap();
             let t = token(Duration::minutes(5));
             let jwt = codec.sign(&t).unwrap();
             let back = codec.verify(&jwt).unwrap();
@@ -407,9 +425,9 @@ mod tests {
 
             // Expired, other issuer, other key, tampered.
             assert_eq!(codec.verify(&codec.sign(&token(Duration::minutes(-5))).unwrap()), Err(TokenRejection::Expired));
-            let other_iss = JwtCodec::new("http://evil", "scaikey", std::slice::from_ref(&k), alg).unwrap();
+            let other_iss = JwtCodec::new("http://evil", "scaikey", std::slice::from_ref(&k), alg, Utc::now()).unwrap();
             assert_eq!(codec.verify(&other_iss.sign(&t).unwrap()), Err(TokenRejection::WrongIssuer));
-            let stranger = JwtCodec::new("http://iss", "scaikey", &[generate(alg).unwrap()], alg).unwrap();
+            let stranger = JwtCodec::new("http://iss", "scaikey", &[generate(alg).unwrap()], alg, Utc::now()).unwrap();
             assert_eq!(codec.verify(&stranger.sign(&t).unwrap()), Err(TokenRejection::Invalid));
             let mut bad = jwt.clone();
             bad.pop();
@@ -424,7 +442,8 @@ mod tests {
         use scaikey_domain::application::IdTokenAlg;
         let es = generate(SigningAlg::Es256).unwrap();
         let rs = generate(SigningAlg::Rs256).unwrap();
-        let codec = JwtCodec::new("http://iss", "scaikey", &[es.clone(), rs.clone()], SigningAlg::Es256).unwrap();
+        let codec =
+            JwtCodec::new("http://iss", "scaikey", &[es.clone(), rs.clone()], SigningAlg::Es256, Utc::now()).unwrap();
         assert_eq!(codec.id_token_algorithms(), ["ES256", "RS256"]);
         let mut claims = serde_json::Map::new();
         claims.insert("sub".into(), "usr_1".into());
@@ -440,14 +459,16 @@ mod tests {
         }
         // Access tokens are not hints, and a codec without an RSA key refuses RS256 ID tokens.
         assert!(codec.id_token_hint(&codec.sign(&token(Duration::minutes(1))).unwrap()).is_none());
-        let es_only = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&es), SigningAlg::Es256).unwrap();
+        let es_only =
+            JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&es), SigningAlg::Es256, Utc::now()).unwrap();
         assert!(es_only.sign_id_token(&claims, IdTokenAlg::Rs256).is_err());
     }
 
     #[test]
     fn header_carries_kid_and_jwks_lists_keys() {
         let k = generate(SigningAlg::Es256).unwrap();
-        let codec = JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), SigningAlg::Es256).unwrap();
+        let codec =
+            JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), SigningAlg::Es256, Utc::now()).unwrap();
         let jwt = codec.sign(&token(Duration::minutes(1))).unwrap();
         assert_eq!(decode_header(&jwt).unwrap().kid.as_deref(), Some(k.kid.as_str()));
         assert_eq!(codec.jwks()["keys"][0]["kid"], k.kid.as_str());

@@ -1,17 +1,16 @@
-//! Signing keys: generated on first start, stored encrypted under the master key, loaded by
-//! every process. When several processes start at once, each may generate a key; all then use
-//! the oldest active key of the configured algorithm, and every process verifies with all
-//! active keys.
+//! Signing keys: generated (on first start and by rotation) and stored encrypted under the
+//! master key. [`crate::keyring::Keyring`] loads them in every process; the domain's
+//! `signing_key` rules decide which one signs.
 
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
-use scaikey_app::ports::{SigningKeyRepository, StoredSigningKey};
+use scaikey_app::ports::keys::StoredSigningKey;
+use scaikey_domain::oidc::signing_key::KeySchedule;
 use serde_json::json;
 
 use crate::master::MasterKey;
@@ -54,6 +53,15 @@ impl SigningAlg {
     }
 }
 
+impl From<scaikey_domain::oidc::signing_key::SigningAlg> for SigningAlg {
+    fn from(a: scaikey_domain::oidc::signing_key::SigningAlg) -> Self {
+        match a {
+            scaikey_domain::oidc::signing_key::SigningAlg::Es256 => SigningAlg::Es256,
+            scaikey_domain::oidc::signing_key::SigningAlg::Rs256 => SigningAlg::Rs256,
+        }
+    }
+}
+
 /// A decrypted key pair: the private key as DER (PKCS#8 for EC, PKCS#1 for RSA) and the
 /// public JWK.
 #[derive(Clone)]
@@ -66,6 +74,8 @@ pub struct KeyMaterial {
     pub private_der: Vec<u8>,
     /// Public JWK (with `kid`, `alg`, `use`).
     pub public_jwk: serde_json::Value,
+    /// When it signs and retires.
+    pub schedule: KeySchedule,
 }
 
 impl std::fmt::Debug for KeyMaterial {
@@ -74,8 +84,9 @@ impl std::fmt::Debug for KeyMaterial {
     }
 }
 
-/// Generates a new key pair.
+/// Generates a new key pair that signs from now on; callers reschedule it.
 pub fn generate(alg: SigningAlg) -> anyhow::Result<KeyMaterial> {
+    let schedule = KeySchedule::immediate(chrono::Utc::now());
     let kid = ulid::Ulid::new().to_string();
     match alg {
         SigningAlg::Es256 => {
@@ -91,7 +102,7 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<KeyMaterial> {
                 "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
                 "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
             });
-            Ok(KeyMaterial { kid, alg, private_der: pkcs8.as_ref().to_vec(), public_jwk: jwk })
+            Ok(KeyMaterial { kid, alg, private_der: pkcs8.as_ref().to_vec(), public_jwk: jwk, schedule })
         }
         SigningAlg::Rs256 => {
             let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).context("RSA key generation")?;
@@ -101,43 +112,37 @@ pub fn generate(alg: SigningAlg) -> anyhow::Result<KeyMaterial> {
                 "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
                 "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
             });
-            Ok(KeyMaterial { kid, alg, private_der: der.as_bytes().to_vec(), public_jwk: jwk })
+            Ok(KeyMaterial { kid, alg, private_der: der.as_bytes().to_vec(), public_jwk: jwk, schedule })
         }
     }
 }
 
-/// Loads the active keys, generating (and storing) one of each of `algs` that has none. Returns
-/// all active keys, oldest first; the signing key of an algorithm is its first.
-pub async fn load_or_create(
-    repo: &dyn SigningKeyRepository,
-    master: &MasterKey,
-    algs: &[SigningAlg],
-) -> anyhow::Result<Vec<KeyMaterial>> {
-    let mut stored = repo.active().await?;
-    for &alg in algs {
-        if stored.iter().any(|k| k.alg == alg.as_str()) {
-            continue;
-        }
-        let fresh = tokio::task::spawn_blocking(move || generate(alg)).await??;
-        let enc = master.seal(&fresh.private_der, fresh.kid.as_bytes())?;
-        repo.insert(&StoredSigningKey {
-            kid: fresh.kid.clone(),
-            alg: alg.as_str().to_string(),
-            public_jwk: fresh.public_jwk.clone(),
-            private_key_enc: enc,
-            created_at: Utc::now(),
+impl KeyMaterial {
+    /// The stored form: the private key sealed under `master` (bound to the `kid`).
+    pub fn seal(&self, master: &MasterKey) -> anyhow::Result<StoredSigningKey> {
+        Ok(StoredSigningKey {
+            kid: self.kid.clone(),
+            alg: self.alg.as_str().to_string(),
+            public_jwk: self.public_jwk.clone(),
+            private_key_enc: master.seal(&self.private_der, self.kid.as_bytes())?,
+            schedule: self.schedule,
         })
-        .await?;
-        tracing::info!(kid = %fresh.kid, alg = alg.as_str(), "generated a new token signing key");
-        stored = repo.active().await?;
     }
-    stored
-        .into_iter()
-        .map(|k| {
-            let der = master.open(&k.private_key_enc, k.kid.as_bytes()).with_context(|| {
-                format!("signing key {} cannot be decrypted: is SCAIKEY_MASTER_KEY the key it was stored under?", k.kid)
-            })?;
-            Ok(KeyMaterial { kid: k.kid, alg: SigningAlg::parse(&k.alg)?, private_der: der, public_jwk: k.public_jwk })
+
+    /// Opens a stored key.
+    pub fn open(stored: &StoredSigningKey, master: &MasterKey) -> anyhow::Result<KeyMaterial> {
+        let der = master.open(&stored.private_key_enc, stored.kid.as_bytes()).with_context(|| {
+            format!(
+                "signing key {} cannot be decrypted: is SCAIKEY_MASTER_KEY the key it was stored under?",
+                stored.kid
+            )
+        })?;
+        Ok(KeyMaterial {
+            kid: stored.kid.clone(),
+            alg: SigningAlg::parse(&stored.alg)?,
+            private_der: der,
+            public_jwk: stored.public_jwk.clone(),
+            schedule: stored.schedule,
         })
-        .collect()
+    }
 }

@@ -3,7 +3,9 @@
 //! Cryptography adapters for the ports of `scaikey-app`:
 //! - [`jwt::JwtCodec`]: access tokens as JWTs (ES256 by default, RS256 by config) with a `kid`,
 //!   and the JWKS document;
-//! - [`keys`]: signing keys generated on first start and stored encrypted under the master key;
+//! - [`keys`]: signing key generation and their sealed storage form;
+//! - [`keyring::Keyring`]: the process's current keys (reloaded when they change in the database),
+//!   signing, verification, the JWKS and rotation;
 //! - [`master::MasterKey`]: AES-256-GCM envelope for secrets at rest;
 //! - [`password::Argon2Hasher`]: Argon2id at the OWASP parameters on a bounded blocking pool.
 //!
@@ -11,6 +13,7 @@
 //! rsa); never on the HTTP layer or the database driver.
 
 pub mod jwt;
+pub mod keyring;
 pub mod keys;
 pub mod master;
 pub mod password;

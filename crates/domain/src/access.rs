@@ -58,6 +58,8 @@ impl Owner {
 pub enum Target<'a> {
     /// Partner records (any partner endpoint): platform only, 403 for everyone else.
     Partners,
+    /// The token signing keys: platform only, 403 for everyone else.
+    SigningKeys,
     /// A tenant record itself: readable within reach, writable by the platform only.
     TenantRecord(&'a Owner),
     /// Anything that lives inside a tenant or at platform level: users, groups, sessions,
@@ -202,7 +204,7 @@ pub fn can(principal: &Principal, action: Action, target: Target<'_>) -> Decisio
         if ok { Decision::Allow } else { Decision::Deny(otherwise) }
     };
     match target {
-        Target::Partners => allow(platform, Denial::Forbidden),
+        Target::Partners | Target::SigningKeys => allow(platform, Denial::Forbidden),
         Target::TenantRecord(owner) => match action {
             _ if platform => Decision::Allow,
             Action::Read => allow(reach.contains(owner), Denial::NotFound),

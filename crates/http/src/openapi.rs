@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto;
 use crate::routes::{
-    applications, audit, auth, federation, groups, meta, oauth, partners, registrations, sessions, tenants, users,
+    applications, audit, auth, federation, groups, keys, meta, oauth, partners, registrations, sessions, tenants, users,
 };
 
 struct BearerAuth;
@@ -83,6 +83,7 @@ impl Modify for StandardAnswers {
         groups::list, groups::create, groups::get, groups::update, groups::delete,
         groups::add_member, groups::remove_member, groups::add_child, groups::remove_child,
         sessions::list, sessions::get, sessions::revoke,
+        keys::list, keys::rotate,
         applications::list, applications::create, applications::get, applications::update, applications::delete,
         applications::rotate_secret, applications::assignments, applications::assign, applications::unassign,
         applications::effective_users,
@@ -118,6 +119,7 @@ impl Modify for StandardAnswers {
         dto::schema::ApplicationId, dto::schema::IdentityProviderId, dto::schema::AgentId, dto::schema::SessionId,
         dto::schema::RegistrationRequestId, dto::schema::AuditEventId, dto::schema::AssignmentId,
         sessions::SessionActivity,
+        dto::keys::SigningKeyOut, dto::keys::SigningKeyList, dto::keys::KeyRotation, dto::schema::KeyState,
     ), responses(
         dto::schema::Unauthorized, dto::schema::Forbidden, dto::schema::NotFound, dto::schema::Conflict,
         dto::schema::PayloadTooLarge, dto::schema::UnsupportedMediaType, dto::schema::ValidationFailed,
@@ -138,6 +140,7 @@ impl Modify for StandardAnswers {
         (name = "MCP Agents", description = "AI agent identities for the MCP integration"),
         (name = "Audit", description = "Who did what, when, with what result"),
         (name = "Dashboard", description = "Counts and recent activity for the admin home page"),
+        (name = "Signing Keys", description = "The keys that sign tokens, and their rotation"),
         (name = "Meta", description = "Health, readiness and well-known documents"),
     )
 )]

@@ -54,8 +54,8 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     /// Where refused writes and authentication events are recorded.
     pub audit_sink: Arc<dyn AuditSink>,
-    /// `/.well-known/jwks.json`.
-    pub jwks: Arc<serde_json::Value>,
+    /// Signing keys: the JWKS, listing and rotation.
+    pub keys: scaikey_app::keys::KeyService,
     /// Token issuer and discovery base.
     pub issuer: String,
     /// `alg` of issued tokens.

@@ -77,6 +77,7 @@ diesel::table! {
         private_key_enc -> Bytea,
         created_at -> Timestamptz,
         retired_at -> Nullable<Timestamptz>,
+        activates_at -> Timestamptz,
     }
 }
 

@@ -1,4 +1,4 @@
-//! `scaikey [serve|migrate|openapi] [--config PATH]`
+//! `scaikey [serve|migrate|openapi|keys list|keys rotate [--alg ES256|RS256]… [--emergency]] [--config PATH]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,21 +12,41 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: scaikey [serve|migrate|openapi] [--config PATH]";
+const USAGE: &str = "usage: scaikey [serve|migrate|openapi] [--config PATH]
+       scaikey keys list [--config PATH]
+       scaikey keys rotate [--alg ES256|RS256]... [--emergency] [--config PATH]";
 
-fn parse_args() -> Result<(String, Option<PathBuf>), String> {
-    let mut cmd = None;
+/// What `keys` was asked.
+#[derive(Default)]
+struct KeysArgs {
+    sub: Option<String>,
+    algorithms: Option<Vec<String>>,
+    emergency: bool,
+}
+
+fn parse_args() -> Result<(String, Option<PathBuf>, KeysArgs), String> {
+    let mut cmd: Option<String> = None;
     let mut config = None;
+    let mut keys = KeysArgs::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        let in_keys = cmd.as_deref() == Some("keys");
         match a.as_str() {
             "--config" => config = Some(PathBuf::from(args.next().ok_or("--config needs a path")?)),
             "-h" | "--help" => return Err(String::new()),
-            "serve" | "migrate" | "openapi" if cmd.is_none() => cmd = Some(a),
+            "serve" | "migrate" | "openapi" | "keys" if cmd.is_none() => cmd = Some(a),
+            "list" | "rotate" if in_keys && keys.sub.is_none() => keys.sub = Some(a),
+            "--alg" if in_keys => {
+                keys.algorithms.get_or_insert_with(Vec::new).push(args.next().ok_or("--alg needs ES256 or RS256")?);
+            }
+            "--emergency" if in_keys => keys.emergency = true,
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
-    Ok((cmd.unwrap_or_else(|| "serve".into()), config))
+    if cmd.as_deref() == Some("keys") && keys.sub.is_none() {
+        return Err("keys needs list or rotate".into());
+    }
+    Ok((cmd.unwrap_or_else(|| "serve".into()), config, keys))
 }
 
 fn init_logs(s: &Settings) {
@@ -40,7 +60,7 @@ fn init_logs(s: &Settings) {
 }
 
 fn main() -> ExitCode {
-    let (cmd, config) = match parse_args() {
+    let (cmd, config, keys) = match parse_args() {
         Ok(x) => x,
         Err(e) => {
             if !e.is_empty() {
@@ -73,6 +93,7 @@ fn main() -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         match cmd.as_str() {
             "migrate" => scaikey::server::migrate(&settings).await.map(|_| ()),
+            "keys" => run_keys(&settings, keys).await,
             _ => serve(settings).await,
         }
     });
@@ -84,6 +105,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `scaikey keys list|rotate`: run by an operator who holds the database and the master key, so
+/// no admin token is asked; the rotation is audited like one made through the API.
+async fn run_keys(settings: &Settings, args: KeysArgs) -> anyhow::Result<()> {
+    let keys = if args.sub.as_deref() == Some("rotate") {
+        let input = scaikey_app::keys::RotationInput { algorithms: args.algorithms, emergency: args.emergency };
+        scaikey::server::rotate_keys(settings, input).await?
+    } else {
+        scaikey::server::list_keys(settings).await?
+    };
+    println!("{:<28} {:<6} {:<12} {:<26} retires_at", "kid", "alg", "state", "activates_at");
+    for k in keys {
+        let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let retires = k.schedule.retires_at.map_or_else(|| "-".to_string(), time);
+        println!(
+            "{:<28} {:<6} {:<12} {:<26} {retires}",
+            k.kid,
+            k.alg.as_str(),
+            k.state.as_str(),
+            time(k.schedule.activates_at)
+        );
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

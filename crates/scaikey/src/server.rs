@@ -13,20 +13,23 @@ use scaikey_app::auth::{AuthService, AuthSettings};
 use scaikey_app::client_cache::CachedApplications;
 use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
+use scaikey_app::keys::{KeyService, RotationInput};
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::oidc::{OidcService, OidcSettings};
 use scaikey_app::partners::PartnerService;
+use scaikey_app::ports::keys::{SigningKeyInfo, SigningKeys};
 use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::registrations::RegistrationService;
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
 use scaikey_app::tenants::TenantService;
 use scaikey_app::users::UserService;
-use scaikey_crypto::jwt::JwtCodec;
-use scaikey_crypto::keys::{SigningAlg, load_or_create};
+use scaikey_crypto::keyring::{Keyring, KeyringConfig};
+use scaikey_crypto::keys::SigningAlg;
 use scaikey_crypto::master::MasterKey;
 use scaikey_crypto::password::Argon2Hasher;
 use scaikey_crypto::secrets::HmacClientSecrets;
+use scaikey_domain::audit::{AuditRecord, AuditResult};
 use scaikey_http::AppState;
 use scaikey_http::state::Readiness;
 use scaikey_persistence::{AuditWriter, Database, DbConfig, redact};
@@ -39,6 +42,9 @@ pub const TOKEN_AUDIENCE: &str = "scaikey";
 
 /// How often each process pulls revocations made by other processes.
 pub const REVOCATION_POLL: Duration = Duration::from_secs(1);
+
+/// How often each process reloads the signing keys (rotations made elsewhere, activations due).
+pub const KEY_POLL: Duration = Duration::from_secs(1);
 
 /// How often pending registration requests past their expiry are recorded as EXPIRED (reads
 /// show EXPIRED at once regardless).
@@ -68,6 +74,78 @@ fn spawn_revocation_poller(
             }
         }
     });
+}
+
+/// Keeps the key ring in step with rotations made by any process and with activation times.
+fn spawn_key_poller(ring: Arc<Keyring>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = ring.refresh().await {
+                tracing::warn!(error = %e, "signing key reload failed; retrying");
+            }
+        }
+    });
+}
+
+/// The key ring over the database's keys (a first key of each algorithm made if missing).
+/// Rotated-out keys stay published for the longest token lifetime after the new key signs.
+pub async fn keyring(
+    settings: &Settings,
+    db: &Database,
+    master: Arc<MasterKey>,
+    issuer: &str,
+) -> anyhow::Result<Keyring> {
+    let longest = i64::from(settings.access_token_ttl_seconds).max(scaikey_domain::application::MAX_TOKEN_LIFETIME);
+    let config = KeyringConfig {
+        issuer: issuer.to_string(),
+        audience: TOKEN_AUDIENCE.to_string(),
+        alg: SigningAlg::parse(&settings.signing_alg)?,
+        policy: scaikey_domain::oidc::signing_key::RotationPolicy {
+            prepublish: chrono::Duration::seconds(i64::from(settings.key_prepublish_seconds)),
+            longest_token: chrono::Duration::seconds(longest),
+        },
+    };
+    Keyring::open(Arc::new(db.signing_keys()), master, config).await
+}
+
+/// The key ring of a command-line run: migrated database, master key, keys.
+async fn offline_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
+    migrate(settings).await?;
+    let db = Database::connect(&DbConfig {
+        url: settings.database_url.clone(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })?;
+    keyring(settings, &db, Arc::new(master_key(settings)?), &settings.issuer()).await
+}
+
+/// `scaikey keys list`.
+pub async fn list_keys(settings: &Settings) -> anyhow::Result<Vec<SigningKeyInfo>> {
+    Ok(offline_keyring(settings).await?.list().await?)
+}
+
+/// `scaikey keys rotate`: validated as the API's rotation is; audited with the command as the
+/// actor. Running servers pick the new keys up within [`KEY_POLL`].
+pub async fn rotate_keys(settings: &Settings, input: RotationInput) -> anyhow::Result<Vec<SigningKeyInfo>> {
+    let request = input
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}", e.errors().iter().map(|f| f.msg.as_str()).collect::<Vec<_>>().join("; ")))?;
+    let ring = offline_keyring(settings).await?;
+    let audit = AuditRecord::anonymous(
+        &scaikey_domain::audit::RequestMeta::new(None, Some("scaikey keys rotate")),
+        "signing_key.rotate",
+        "signing_key",
+        AuditResult::Success,
+    )
+    .details(serde_json::json!({
+        "algorithms": request.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "emergency": request.emergency,
+        "via": "command line",
+    }));
+    Ok(ring.rotate(&request, &audit).await?)
 }
 
 fn spawn_registration_sweep(registrations: RegistrationService) {
@@ -209,12 +287,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         acquire_timeout: Duration::from_secs(5),
     })?;
     let master = Arc::new(master_key(&settings)?);
-    let alg = SigningAlg::parse(&settings.signing_alg)?;
-    // Both algorithms always have an active key: access tokens use the configured one, ID
-    // tokens the client's `id_token_signed_response_alg` (contract §8).
-    let keys = load_or_create(&db.signing_keys(), &master, &[alg, alg.other()]).await?;
     let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let codec = Arc::new(JwtCodec::new(&issuer, TOKEN_AUDIENCE, &keys, alg)?);
+    let codec = Arc::new(keyring(&settings, &db, master.clone(), &issuer).await?);
+    spawn_key_poller(codec.clone());
     let cores = Settings::cores();
     let hasher =
         Arc::new(Argon2Hasher::new(if settings.hash_concurrency == 0 { cores } else { settings.hash_concurrency })?);
@@ -331,10 +406,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         ),
         groups: GroupService::new(groups, tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
-        jwks: Arc::new(codec.jwks().clone()),
-        issuer,
         signing_alg: codec.algorithm(),
         id_token_algs: codec.id_token_algorithms(),
+        keys: KeyService::new(codec),
+        issuer,
         readiness: Arc::new(DbReady(db)),
         expose_openapi: settings.env != Environment::Production,
     };

@@ -56,6 +56,9 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// Seconds a replaced refresh token may still be used once (parallel refreshes).
     pub refresh_reuse_grace_seconds: u32,
+    /// Seconds a rotated-in signing key is published before it signs, so every process and
+    /// every JWKS cache knows it first (default: the JWKS cache lifetime, 300).
+    pub key_prepublish_seconds: u32,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -75,6 +78,9 @@ impl std::fmt::Debug for Settings {
             .finish_non_exhaustive()
     }
 }
+
+/// The shortest pre-publication: twice the interval at which processes reload keys.
+pub const MIN_KEY_PREPUBLISH_SECONDS: u32 = 2;
 
 /// The default database when none is configured.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/scaikey";
@@ -108,6 +114,7 @@ impl Settings {
             .set_default("hash_concurrency", 0)?
             .set_default("client_cache_seconds", 60)?
             .set_default("refresh_reuse_grace_seconds", 5)?
+            .set_default("key_prepublish_seconds", 300)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -135,6 +142,11 @@ impl Settings {
             bail!("token and session lifetimes must be positive");
         }
         scaikey_crypto::keys::SigningAlg::parse(&self.signing_alg)?;
+        if self.key_prepublish_seconds < MIN_KEY_PREPUBLISH_SECONDS {
+            bail!(
+                "SCAIKEY_KEY_PREPUBLISH_SECONDS must be at least {MIN_KEY_PREPUBLISH_SECONDS}: every process reloads keys each second"
+            );
+        }
         Ok(())
     }
 

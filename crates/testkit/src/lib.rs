@@ -45,6 +45,7 @@ pub struct TestApp {
     pub master_key: String,
     /// The `iss` of its tokens: [`ISSUER`], or `base_url` for [`TestApp::spawn_discoverable`].
     pub issuer: String,
+    env: Vec<(String, String)>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -89,12 +90,20 @@ impl TestApp {
             env.push(("SCAIKEY_ISSUER".into(), ISSUER.into()));
         }
         env.extend(extra.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
-        let settings = scaikey::Settings::load_from(None, env)?;
+        let settings = scaikey::Settings::load_from(None, env.clone())?;
         let configured = settings.issuer.clone();
         let (addr, handle, thread) = run_server(settings).await?;
         let base_url = format!("http://{addr}");
         let issuer = configured.unwrap_or_else(|| base_url.clone());
-        Ok(TestApp { base_url, db, master_key, issuer, handle, thread: Some(thread) })
+        Ok(TestApp { base_url, db, master_key, issuer, env, handle, thread: Some(thread) })
+    }
+
+    /// The settings this server runs with (its issuer included), for running a command such as
+    /// `scaikey keys rotate` (`scaikey::server::rotate_keys`) against its database.
+    pub fn settings(&self) -> anyhow::Result<scaikey::Settings> {
+        let mut env = self.env.clone();
+        env.push(("SCAIKEY_ISSUER".into(), self.issuer.clone()));
+        scaikey::Settings::load_from(None, env)
     }
 
     /// Starts another ScaiKey on the same database and master key — its own caches, revocation
@@ -244,6 +253,14 @@ pub struct Sibling {
 impl std::fmt::Debug for Sibling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sibling").field("base_url", &self.base_url).finish()
+    }
+}
+
+impl Sibling {
+    /// A client of this process with a bearer token.
+    #[must_use]
+    pub fn with_token(&self, token: &str) -> ApiClient {
+        ApiClient::new(&self.base_url, Some(token.to_string()))
     }
 }
 

@@ -75,7 +75,7 @@ fn tenant_admin_t4() -> Principal {
 }
 
 #[test]
-fn partners_are_platform_only() {
+fn partners_and_signing_keys_are_platform_only() {
     let cases = [
         (super_admin(), Read, Allow),
         (super_admin(), Write, Allow),
@@ -92,6 +92,7 @@ fn partners_are_platform_only() {
     ];
     for (i, (p, a, want)) in cases.into_iter().enumerate() {
         assert_eq!(can(&p, a, Target::Partners), want, "case {i}");
+        assert_eq!(can(&p, a, Target::SigningKeys), want, "case {i} (keys)");
     }
 }
 

@@ -1,7 +1,7 @@
 //! The protocol rules of ScaiKey as an OpenID Connect provider (contract §8): the authorization
 //! request's checks, PKCE, redirect matching, the life of codes and refresh tokens, who may sign
 //! in, and the claims of each scope. Pure functions over values; the app services run them and
-//! the adapters only parse and render.
+//! the adapters only parse and render. [`signing_key`] schedules the keys that sign tokens.
 
 pub mod authorize;
 pub mod claims;
@@ -10,3 +10,4 @@ pub mod interaction;
 pub mod pkce;
 pub mod redirect;
 pub mod signin;
+pub mod signing_key;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod federation;
+pub mod keys;
 pub mod partners;
 pub mod schema;
 pub mod tenants;

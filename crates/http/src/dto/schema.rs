@@ -90,6 +90,8 @@ enum_schema! {
     JwkType => ["EC", "RSA"];
     /// A signing algorithm.
     SigningAlg => ["ES256", "RS256"];
+    /// What a signing key does now.
+    KeyState => ["signing", "pending", "verify_only", "retired"];
 }
 
 /// `GET /healthz`.

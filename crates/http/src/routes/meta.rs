@@ -31,7 +31,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     responses((status = 200, body = crate::dto::schema::Jwks, description = "JWK Set")))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     crate::cors::public(
-        HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.jwks.as_ref()),
+        HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(state.keys.jwks().as_ref()),
     )
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod federation;
 pub mod groups;
+pub mod keys;
 pub mod meta;
 pub mod oauth;
 pub mod partners;
@@ -91,6 +92,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/groups/{id}/members/{user_id}").route(web::delete().to(groups::remove_member)))
         .service(web::resource("/groups/{id}/nested").route(web::post().to(groups::add_child)))
         .service(web::resource("/groups/{id}/nested/{child_id}").route(web::delete().to(groups::remove_child)))
+        .service(web::resource("/signing-keys").route(web::get().to(keys::list)))
+        .service(web::resource("/signing-keys/rotate").route(web::post().to(keys::rotate)))
         .service(web::resource("/sessions").route(web::get().to(sessions::list)))
         .service(web::resource("/sessions/{id}").route(web::get().to(sessions::get)))
         .service(web::resource("/sessions/{id}/revoke").route(web::post().to(sessions::revoke)))

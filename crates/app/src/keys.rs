@@ -1,0 +1,140 @@
+//! Token signing keys for administrators: list and rotate (platform only, contract §8).
+
+use std::sync::Arc;
+
+use scaikey_domain::access::{Action, Target, can};
+use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::oidc::signing_key::SigningAlg;
+use scaikey_domain::validation::{FieldError, ValidationErrors};
+use serde_json::json;
+
+use crate::context::RequestContext;
+use crate::error::AppError;
+use crate::ports::keys::{RotationRequest, SigningKeyInfo, SigningKeys};
+
+const RESOURCE: &str = "Signing key";
+
+/// What an administrator asks a rotation for, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RotationInput {
+    /// JOSE names of the algorithms to rotate; `None` rotates every algorithm.
+    pub algorithms: Option<Vec<String>>,
+    /// Withdraw the old keys at once.
+    pub emergency: bool,
+}
+
+impl RotationInput {
+    /// Checks the algorithm names (each known, at least one, none twice).
+    pub fn validate(self) -> Result<RotationRequest, ValidationErrors> {
+        let Some(names) = self.algorithms else {
+            return Ok(RotationRequest { algorithms: SigningAlg::ALL.to_vec(), emergency: self.emergency });
+        };
+        let mut errors = ValidationErrors::default();
+        let mut algorithms = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let at = ["algorithms", &i.to_string()];
+            match SigningAlg::parse(name) {
+                Some(a) if algorithms.contains(&a) => {
+                    errors.push(FieldError::at(&at, "duplicate", format!("{name} is listed twice")));
+                }
+                Some(a) => algorithms.push(a),
+                None => errors.push(FieldError::at(&at, "enum", "Input should be 'ES256' or 'RS256'")),
+            }
+        }
+        if names.is_empty() {
+            errors.push(FieldError::new("algorithms", "length", "name at least one algorithm, or leave it out"));
+        }
+        errors.into_result()?;
+        Ok(RotationRequest { algorithms, emergency: self.emergency })
+    }
+}
+
+/// Lists and rotates the signing keys.
+#[derive(Clone)]
+pub struct KeyService {
+    keys: Arc<dyn SigningKeys>,
+}
+
+impl std::fmt::Debug for KeyService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyService")
+    }
+}
+
+impl KeyService {
+    /// Wires the service to the key ring.
+    pub fn new(keys: Arc<dyn SigningKeys>) -> Self {
+        Self { keys }
+    }
+
+    /// The access check every key operation starts with (403 for all but the platform).
+    pub fn authorize(ctx: &RequestContext, action: Action) -> Result<(), AppError> {
+        can(&ctx.principal, action, Target::SigningKeys).into_result().map_err(AppError::denied(RESOURCE))
+    }
+
+    /// The public JWK Set.
+    #[must_use]
+    pub fn jwks(&self) -> Arc<serde_json::Value> {
+        self.keys.jwks()
+    }
+
+    /// Every published key with its state.
+    pub async fn list(&self, ctx: &RequestContext) -> Result<Vec<SigningKeyInfo>, AppError> {
+        Self::authorize(ctx, Action::Read)?;
+        self.keys.list().await
+    }
+
+    /// Rotates the requested algorithms' keys; audited as `signing_key.rotate`.
+    pub async fn rotate(&self, ctx: &RequestContext, input: RotationInput) -> Result<Vec<SigningKeyInfo>, AppError> {
+        Self::authorize(ctx, Action::Write)?;
+        let request = input.validate()?;
+        let audit =
+            AuditRecord::success(&ctx.principal, &ctx.meta, "signing_key.rotate", "signing_key").details(json!({
+                "algorithms": request.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "emergency": request.emergency,
+            }));
+        self.keys.rotate(&request, &audit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::keys::MockSigningKeys;
+    use crate::test_support::{ctx_super, ctx_tenant_admin};
+    use scaikey_domain::access::Denial;
+
+    #[test]
+    fn rotation_input_names_each_bad_algorithm() {
+        let all = RotationInput::default().validate().unwrap();
+        assert_eq!(all.algorithms, SigningAlg::ALL);
+        let one = RotationInput { algorithms: Some(vec!["RS256".into()]), emergency: true }.validate().unwrap();
+        assert_eq!((one.algorithms, one.emergency), (vec![SigningAlg::Rs256], true));
+        let bad =
+            RotationInput { algorithms: Some(vec!["HS256".into(), "ES256".into(), "ES256".into()]), emergency: false }
+                .validate()
+                .unwrap_err();
+        let fields: Vec<_> = bad.errors().iter().map(|e| (e.loc.join("."), e.kind)).collect();
+        assert_eq!(fields, [("algorithms.0".to_string(), "enum"), ("algorithms.2".to_string(), "duplicate")]);
+        assert!(RotationInput { algorithms: Some(vec![]), emergency: false }.validate().is_err());
+    }
+
+    #[tokio::test]
+    async fn only_the_platform_rotates_and_the_rotation_is_audited() {
+        let mut keys = MockSigningKeys::new();
+        keys.expect_rotate()
+            .withf(|r, a| {
+                r.algorithms == [SigningAlg::Es256]
+                    && a.action == "signing_key.rotate"
+                    && a.details == json!({"algorithms": ["ES256"], "emergency": false})
+            })
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+        let service = KeyService::new(Arc::new(keys));
+        let input = RotationInput { algorithms: Some(vec!["ES256".into()]), emergency: false };
+        let refused = service.rotate(&ctx_tenant_admin(), input.clone()).await.unwrap_err();
+        assert!(matches!(refused, AppError::Denied(Denial::Forbidden, _)), "{refused:?}");
+        assert!(matches!(service.list(&ctx_tenant_admin()).await, Err(AppError::Denied(Denial::Forbidden, _))));
+        service.rotate(&ctx_super(), input).await.unwrap();
+    }
+}
