@@ -6,25 +6,20 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use scaikey_app::ports::{AccessToken, TokenCodec, TokenRejection};
-use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
-use scaikey_domain::principal::{ClientPrincipal, Principal, UserPrincipal};
-use scaikey_domain::role::Roles;
-use scaikey_domain::scope::ScopeLevel;
-use serde::{Deserialize, Serialize};
+use scaikey_domain::principal::Principal;
+use scaikey_verifier::{KeySet, Policy, VerifyError};
+use serde::Serialize;
 
 use crate::keys::{KeyMaterial, SigningAlg};
 
-/// Seconds of clock skew tolerated on `exp`.
-const LEEWAY_SECS: u64 = 5;
 /// The JOSE `typ` of access tokens (RFC 9068 §2.1).
 const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 struct Claims {
     iss: String,
     sub: String,
@@ -79,8 +74,12 @@ pub struct JwtCodec {
     signing: Signer,
     /// The first active key of each algorithm, for ID tokens.
     id_signing: Vec<SigningKey>,
+    /// For ID token hints.
     verifiers: HashMap<String, Verifier>,
     jwks: serde_json::Value,
+    keyset: KeySet,
+    policy: Policy,
+    any_audience: Policy,
 }
 
 impl std::fmt::Debug for JwtCodec {
@@ -140,7 +139,14 @@ impl JwtCodec {
             verifiers.insert(k.kid.clone(), Verifier { key: decoding_key(k)?, alg: jose(k.alg) });
         }
         let jwks = serde_json::json!({ "keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>() });
+        // Access tokens verify through the JWKS itself, exactly as a resource server sees it.
+        let keyset = KeySet::from_jwks(&jwks)?;
+        let policy = Policy::new(issuer, audience);
+        let any_audience = Policy { audience: None, ..policy.clone() };
         Ok(JwtCodec {
+            keyset,
+            policy,
+            any_audience,
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             kid: active.kid.clone(),
@@ -228,14 +234,6 @@ fn sign_with(signer: &Signer, kid: &str, typ: &str, payload: &impl Serialize) ->
     }
 }
 
-fn parse<T: std::str::FromStr>(v: Option<&str>) -> Result<Option<T>, TokenRejection> {
-    v.map(|s| s.parse::<T>().map_err(|_| TokenRejection::Invalid)).transpose()
-}
-
-fn to_time(secs: i64) -> Result<DateTime<Utc>, TokenRejection> {
-    DateTime::from_timestamp(secs, 0).ok_or(TokenRejection::Invalid)
-}
-
 impl TokenCodec for JwtCodec {
     fn sign(&self, t: &AccessToken) -> anyhow::Result<String> {
         let mut c = Claims {
@@ -319,62 +317,25 @@ impl TokenCodec for JwtCodec {
 }
 
 impl JwtCodec {
-    /// Verifies an access token; with `audience`, its `aud` must be that one.
+    /// Verifies an access token through `scaikey-verifier` (the one verification path every
+    /// service uses); with `audience`, its `aud` must be that one.
     fn verify_access(&self, jwt: &str, audience: Option<&str>) -> Result<AccessToken, TokenRejection> {
-        let header = decode_header(jwt).map_err(|_| TokenRejection::Invalid)?;
-        let kid = header.kid.ok_or(TokenRejection::Invalid)?;
-        let v = self.verifiers.get(&kid).ok_or(TokenRejection::Invalid)?;
-        // An ID token or any other JWT signed by the same key is not an access token.
-        if header.alg != v.alg || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
-            return Err(TokenRejection::Invalid);
-        }
-        let mut validation = Validation::new(v.alg);
-        validation.leeway = LEEWAY_SECS;
-        validation.set_issuer(&[&self.issuer]);
-        match audience {
-            Some(a) => validation.set_audience(&[a]),
-            None => validation.validate_aud = false,
-        }
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let c = decode::<Claims>(jwt, &v.key, &validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenRejection::Expired,
-                ErrorKind::InvalidIssuer => TokenRejection::WrongIssuer,
-                ErrorKind::InvalidAudience => TokenRejection::WrongAudience,
-                _ => TokenRejection::Invalid,
-            })?
-            .claims;
-        let scope: Vec<String> = c.scope.split_whitespace().map(str::to_string).collect();
-        let tenant_id = parse::<TenantId>(c.tenant_id.as_deref())?;
-        let partner_id = parse::<PartnerId>(c.partner_id.as_deref())?;
-        let user_client = if c.sid.is_some() { c.client_id.clone() } else { None };
-        let principal = if let Some(sid) = c.sid.as_deref() {
-            Principal::User(UserPrincipal {
-                user_id: c.sub.parse::<UserId>().map_err(|_| TokenRejection::Invalid)?,
-                session_id: sid.parse::<SessionId>().map_err(|_| TokenRejection::Invalid)?,
-                tenant_id,
-                partner_id,
-                roles: Roles::parse_all(c.roles.iter().flatten().map(String::as_str))
-                    .map_err(|_| TokenRejection::Invalid)?,
-            })
-        } else {
-            Principal::Client(ClientPrincipal {
-                app_id: parse::<ApplicationId>(c.app_id.as_deref())?.ok_or(TokenRejection::Invalid)?,
-                client_id: c.client_id.ok_or(TokenRejection::Invalid)?,
-                scope_level: c.scope_level.as_deref().and_then(ScopeLevel::parse).ok_or(TokenRejection::Invalid)?,
-                tenant_id,
-                partner_id,
-                scopes: scope.clone(),
-            })
-        };
+        let policy = if audience.is_some() { &self.policy } else { &self.any_audience };
+        let v = scaikey_verifier::verify(&self.keyset, policy, jwt).map_err(|e| match e {
+            VerifyError::Expired => TokenRejection::Expired,
+            VerifyError::WrongIssuer => TokenRejection::WrongIssuer,
+            VerifyError::WrongAudience => TokenRejection::WrongAudience,
+            _ => TokenRejection::Invalid,
+        })?;
+        let user_client = if matches!(v.principal, Principal::User(_)) { v.client_id } else { None };
         Ok(AccessToken {
-            principal,
-            scope,
-            audience: c.aud,
+            principal: v.principal,
+            scope: v.scopes,
+            audience: v.audience,
             client_id: user_client,
-            jti: c.jti.parse().map_err(|_| TokenRejection::Invalid)?,
-            issued_at: to_time(c.iat)?,
-            expires_at: to_time(c.exp)?,
+            jti: v.jti.parse().map_err(|_| TokenRejection::Invalid)?,
+            issued_at: v.issued_at,
+            expires_at: v.expires_at,
         })
     }
 }
@@ -390,7 +351,10 @@ mod tests {
     use super::*;
     use crate::keys::generate;
     use chrono::Duration;
+    use scaikey_domain::id::{SessionId, UserId};
+    use scaikey_domain::principal::UserPrincipal;
     use scaikey_domain::role::Role;
+    use scaikey_domain::role::Roles;
     use ulid::Ulid;
 
     fn token(exp_in: Duration) -> AccessToken {

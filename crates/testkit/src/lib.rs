@@ -20,6 +20,7 @@
 
 mod client;
 mod db;
+pub mod signin;
 pub mod tools;
 
 use std::net::SocketAddr;
