@@ -99,6 +99,10 @@ impl Tally {
     }
 }
 
+/// The verifier's integrations, so their own tests and examples are built, linted and run
+/// (their `required-features` look at the features asked for, not at unified ones).
+const VERIFIER_FEATURES: &str = "scaikey-verifier/actix,scaikey-verifier/tower";
+
 /// Runs the whole suite, echoing cargo's output, and returns the summed counts.
 fn run_tests(extra: &[String]) -> anyhow::Result<Tally> {
     use std::io::{BufRead, BufReader};
@@ -108,7 +112,7 @@ fn run_tests(extra: &[String]) -> anyhow::Result<Tally> {
     c.arg("test").env("SCAIKEY_TEST_DATABASE_URL", url);
     // `-p` narrows the run; without it the whole workspace runs.
     if !extra.iter().any(|a| *a == "-p" || a.starts_with("--package")) {
-        c.arg("--workspace");
+        c.arg("--workspace").args(["--features", VERIFIER_FEATURES]);
     }
     c.args(extra);
     c.stdout(std::process::Stdio::piped());
@@ -202,7 +206,7 @@ fn ci() -> anyhow::Result<()> {
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--features", VERIFIER_FEATURES, "--", "-D", "warnings"]);
     run(clippy)?;
     domain_purity()?;
     docs::run(true)?;
