@@ -9,6 +9,7 @@
 //! May depend on `scaikey-domain` and small pure crates; never on a web framework or database
 //! driver. Services are unit-tested with `mockall` mocks of the ports (feature `mock`).
 
+pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod auth;

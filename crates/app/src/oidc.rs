@@ -319,7 +319,7 @@ impl OidcService {
     }
 
     /// The browser's live session, if its cookie proves one.
-    async fn browser(
+    pub(crate) async fn browser(
         &self,
         cookie: Option<&SessionCookie>,
     ) -> Result<Option<crate::ports::oidc::BrowserSession>, AppError> {
@@ -561,13 +561,22 @@ impl OidcService {
                 "The user may not use this application",
             )));
         }
-        let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
-        let now = self.clock.now();
-        let session = self.auth.new_session(&user, meta, Some(cookie_hmac), now);
-        self.auth.open(&user, &session, meta).await?;
-        let cookie = SessionCookie { session_id: session.id, secret };
+        let (cookie, expires_at) = self.open_browser_session(&user, meta).await?;
         let next = self.advance(i, Some(&cookie), false, meta).await?;
-        Ok(LoginResult::SignedIn { cookie, expires_at: session.expires_at, next })
+        Ok(LoginResult::SignedIn { cookie, expires_at, next })
+    }
+
+    /// Opens an SSO session for a user whose password was checked: the session row with the
+    /// keyed hash of a new cookie secret, and its audit record. Answers the cookie and its end.
+    pub(crate) async fn open_browser_session(
+        &self,
+        user: &crate::ports::LoginCandidate,
+        meta: &RequestMeta,
+    ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
+        let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
+        let session = self.auth.new_session(user, meta, Some(cookie_hmac), self.clock.now());
+        self.auth.open(user, &session, meta).await?;
+        Ok((SessionCookie { session_id: session.id, secret }, session.expires_at))
     }
 
     /// `POST /consent`: records the person's answer and continues.

@@ -89,6 +89,39 @@ impl PasswordPolicy {
     /// assert!(p.check("long enough 1").is_ok());
     /// ```
     pub fn check(&self, password: &str) -> Result<(), PolicyViolation> {
+        self.first_violation(password)
+    }
+
+    /// The policy in words, for a form's hint.
+    ///
+    /// ```
+    /// use scaikey_domain::password::PasswordPolicy;
+    /// let p = PasswordPolicy { min_length: 12, require_digit: true, require_symbol: true, ..PasswordPolicy::default() };
+    /// assert_eq!(p.describe(), "at least 12 characters, with a digit and a symbol");
+    /// assert_eq!(PasswordPolicy::default().describe(), "at least 8 characters");
+    /// ```
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut with = Vec::new();
+        for (on, what) in [
+            (self.require_uppercase, "an upper-case letter"),
+            (self.require_lowercase, "a lower-case letter"),
+            (self.require_digit, "a digit"),
+            (self.require_symbol, "a symbol"),
+        ] {
+            if on {
+                with.push(what);
+            }
+        }
+        let base = format!("at least {} characters", self.min_length);
+        match with.split_last() {
+            None => base,
+            Some((last, [])) => format!("{base}, with {last}"),
+            Some((last, rest)) => format!("{base}, with {} and {last}", rest.join(", ")),
+        }
+    }
+
+    fn first_violation(&self, password: &str) -> Result<(), PolicyViolation> {
         let len = password.chars().count();
         if len < self.min_length {
             return Err(PolicyViolation::TooShort(self.min_length));

@@ -8,8 +8,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{
-    BrowserSession, GrantRepository, NewCode, NewRefresh, Replace, SignInUser, StoredCode, StoredRefresh,
+    BrowserSession, ConsentSummary, GrantRepository, NewCode, NewRefresh, Replace, SignInUser, StoredCode,
+    StoredRefresh,
 };
+use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::role::Roles;
 use ulid::Ulid;
@@ -441,6 +443,58 @@ impl GrantRepository for PgGrants {
             .optional()
             .map_err(db)?;
         Ok(scopes.unwrap_or_default())
+    }
+
+    async fn consents_of(&self, user: UserId) -> Result<Vec<ConsentSummary>, RepoError> {
+        use crate::schema::applications as apps;
+        let mut conn = self.0.conn().await?;
+        let rows: Vec<(Uuid, String, Vec<String>, DateTime<Utc>)> = consents::table
+            .inner_join(apps::table)
+            .filter(consents::user_id.eq(user.uuid()).and(apps::deleted_at.is_null()))
+            .order((consents::granted_at.desc(), consents::application_id.desc()))
+            .select((consents::application_id, apps::name, consents::scopes, consents::granted_at))
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, scopes, granted_at)| ConsentSummary {
+                application_id: ApplicationId::from_uuid(id),
+                application_name: name,
+                scopes,
+                granted_at,
+            })
+            .collect())
+    }
+
+    async fn revoke_consent(
+        &self,
+        user: UserId,
+        app: ApplicationId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.0.conn().await?;
+        conn.transaction::<_, TxError, _>(async |c| {
+            let gone = diesel::delete(
+                consents::table.filter(consents::user_id.eq(user.uuid()).and(consents::application_id.eq(app.uuid()))),
+            )
+            .execute(c)
+            .await?;
+            if gone == 0 {
+                return Ok(false);
+            }
+            diesel::update(rt::table.filter(
+                rt::user_id.eq(user.uuid()).and(rt::application_id.eq(app.uuid())).and(rt::revoked_at.is_null()),
+            ))
+            .set(rt::revoked_at.eq(now))
+            .execute(c)
+            .await?;
+            crate::audit::record(c, audit, now).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(Into::into)
     }
 
     async fn grant_consent(

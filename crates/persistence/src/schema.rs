@@ -322,3 +322,6 @@ diesel::table! {
         granted_at -> Timestamptz,
     }
 }
+
+diesel::joinable!(consents -> applications (application_id));
+diesel::allow_tables_to_appear_in_same_query!(consents, applications);

@@ -368,7 +368,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         },
     ));
     let hsts = issuer.starts_with("https://");
-    let web_state = web::Data::new(WebState { oidc: oidc.clone(), secure_cookies: hsts });
+    let account = Arc::new(scaikey_app::account::AccountService::new(
+        oidc.clone(),
+        auth.clone(),
+        users.clone(),
+        tenants.clone(),
+        sessions.clone(),
+        Arc::new(db.grants()),
+        hasher.clone(),
+        revocations.clone(),
+        clock.clone(),
+    ));
+    let web_state = web::Data::new(WebState { oidc: oidc.clone(), account, secure_cookies: hsts });
     let state = AppState {
         oidc,
         applications: ApplicationService::new(

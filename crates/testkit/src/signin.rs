@@ -30,26 +30,42 @@ pub struct SignIn<'a> {
     pub password: &'a str,
 }
 
-fn field(html: &str, name: &str) -> Option<String> {
+/// The `value` of the input named `name` in a page.
+#[must_use]
+pub fn field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].replace("&amp;", "&").replace("&quot;", "\"").replace("&#x27;", "'"))
 }
 
-struct Browser {
+/// A browser without JavaScript: keeps cookies (by name, for this one server), never follows
+/// redirects (the caller looks at each), posts forms.
+#[derive(Debug)]
+pub struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: HashMap<String, String>,
+    /// Cookies held, by name.
+    pub cookies: HashMap<String, String>,
 }
 
 impl Browser {
+    /// A browser with no cookies, for the server at `base` (`http://127.0.0.1:port`).
+    pub fn new(base: &str) -> anyhow::Result<Browser> {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(Browser { http, base: base.to_string(), cookies: HashMap::new() })
+    }
+
     fn keep(&mut self, r: &reqwest::Response) {
         for v in r.headers().get_all(reqwest::header::SET_COOKIE) {
             let Ok(v) = v.to_str() else { continue };
             let pair = v.split(';').next().unwrap_or_default();
             if let Some((k, val)) = pair.split_once('=') {
-                self.cookies.insert(k.trim().to_string(), val.trim().to_string());
+                if val.trim().is_empty() || v.to_ascii_lowercase().contains("max-age=0") {
+                    self.cookies.remove(k.trim());
+                } else {
+                    self.cookies.insert(k.trim().to_string(), val.trim().to_string());
+                }
             }
         }
     }
@@ -62,20 +78,23 @@ impl Browser {
         if location.starts_with('/') { format!("{}{location}", self.base) } else { location.to_string() }
     }
 
-    async fn get(&mut self, url: &str) -> anyhow::Result<reqwest::Response> {
+    /// GETs a path or URL with the cookies held, keeping those set.
+    pub async fn get(&mut self, url: &str) -> anyhow::Result<reqwest::Response> {
         let r = self.http.get(self.absolute(url)).header("Cookie", self.cookie_header()).send().await?;
         self.keep(&r);
         Ok(r)
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<reqwest::Response> {
+    /// POSTs a form with the cookies held, keeping those set.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<reqwest::Response> {
         let r = self.http.post(self.absolute(path)).header("Cookie", self.cookie_header()).form(form).send().await?;
         self.keep(&r);
         Ok(r)
     }
 }
 
-fn location(r: &reqwest::Response) -> anyhow::Result<String> {
+/// The `Location` of a redirect.
+pub fn location(r: &reqwest::Response) -> anyhow::Result<String> {
     Ok(r.headers()
         .get(reqwest::header::LOCATION)
         .with_context(|| format!("expected a redirect, got {}", r.status()))?
@@ -88,7 +107,7 @@ impl TestApp {
     /// answers the token endpoint's JSON (`access_token`, `id_token`, `refresh_token`, …).
     pub async fn sign_in_with_code(&self, s: &SignIn<'_>) -> anyhow::Result<serde_json::Value> {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        let mut b = Browser { http: http.clone(), base: self.base_url.clone(), cookies: HashMap::new() };
+        let mut b = Browser::new(&self.base_url)?;
         let verifier = URL_SAFE_NO_PAD.encode(ulid::Ulid::new().to_bytes().repeat(2));
         let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()));
         let mut q = vec![

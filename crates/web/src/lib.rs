@@ -1,7 +1,7 @@
 //! # scaikey-web
 //!
-//! ScaiKey's browser-facing inbound adapter (contract §8–9): the authorization endpoint and the
-//! hosted login and consent pages, server-rendered with askama (templates checked at compile
+//! ScaiKey's browser-facing inbound adapter (contract §8–9): the authorization endpoint, the
+//! hosted login and consent pages and the person's own `/account` page, server-rendered with askama (templates checked at compile
 //! time, no JavaScript needed). It parses requests, asks [`scaikey_app::oidc::OidcService`] what
 //! comes next, and renders that; it decides no rule of the protocol.
 //!
@@ -12,6 +12,7 @@
 //! `Content-Security-Policy` with `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`,
 //! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`.
 
+mod account;
 mod pages;
 
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub use pages::{SESSION_COOKIE, STYLESHEET};
 pub struct WebState {
     /// The provider's flows.
     pub oidc: Arc<OidcService>,
+    /// The account pages.
+    pub account: Arc<scaikey_app::account::AccountService>,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
 }
@@ -50,5 +53,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(pages::consent_submit)),
     )
     .service(web::resource("/oauth/logout").route(web::get().to(pages::logout)).route(web::post().to(pages::logout)))
+    .route("/account", web::get().to(account::show))
+    .route("/account/login", web::post().to(account::login))
+    .route("/account/profile", web::post().to(account::profile))
+    .route("/account/password", web::post().to(account::password))
+    .route("/account/sessions/revoke", web::post().to(account::revoke_session))
+    .route("/account/consents/revoke", web::post().to(account::revoke_consent))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet));
 }

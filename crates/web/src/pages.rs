@@ -25,19 +25,41 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage<'a> {
+pub(crate) struct LoginPage<'a> {
+    pub(crate) action: &'a str,
     display_name: Option<&'a str>,
     brand_name: &'a str,
     logo_url: Option<&'a str>,
     primary_color: Option<&'a str>,
     style_nonce: &'a str,
     client_name: &'a str,
-    interaction: &'a str,
+    interaction: Option<&'a str>,
     csrf: &'a str,
     email: &'a str,
     tenant: &'a str,
     ask_tenant: bool,
     error: Option<&'a str>,
+}
+
+impl<'a> LoginPage<'a> {
+    /// The account pages' own login form: no application, no branding, any tenant.
+    pub(crate) fn account(csrf: &'a str, email: &'a str, tenant: &'a str, error: Option<&'a str>) -> Self {
+        LoginPage {
+            action: "/account/login",
+            display_name: None,
+            brand_name: "ScaiKey",
+            logo_url: None,
+            primary_color: None,
+            style_nonce: "",
+            client_name: "your account",
+            interaction: None,
+            csrf,
+            email,
+            tenant,
+            ask_tenant: true,
+            error,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -67,7 +89,7 @@ struct FormPostPage<'a> {
     nonce: &'a str,
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     // SystemRandom fails only without an OS entropy source; the page then has an empty token
     // and every POST is refused, which is safe.
@@ -75,20 +97,20 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn meta(req: &HttpRequest) -> RequestMeta {
+pub(crate) fn meta(req: &HttpRequest) -> RequestMeta {
     RequestMeta::new(
         req.peer_addr().map(|a| a.ip().to_string()),
         req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
     )
 }
 
-fn session_cookie(req: &HttpRequest) -> Option<SessionCookie> {
+pub(crate) fn session_cookie(req: &HttpRequest) -> Option<SessionCookie> {
     req.cookie(SESSION_COOKIE).and_then(|c| SessionCookie::parse(c.value()))
 }
 
 /// The one inline element a page may carry, allowed by its nonce.
 #[derive(Clone, Copy)]
-enum Inline<'a> {
+pub(crate) enum Inline<'a> {
     /// Nothing inline.
     No,
     /// The auto-submit script of a form-post page.
@@ -98,7 +120,7 @@ enum Inline<'a> {
 }
 
 /// The page headers of §9, with a CSP that allows at most the page's one inline element.
-fn page(status: StatusCode, html: String, inline: Inline<'_>) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, html: String, inline: Inline<'_>) -> HttpResponse {
     let (script, style) = match inline {
         Inline::No => (String::new(), String::new()),
         Inline::Script(n) => (format!("script-src 'nonce-{n}'; "), String::new()),
@@ -118,7 +140,7 @@ fn page(status: StatusCode, html: String, inline: Inline<'_>) -> HttpResponse {
 }
 
 /// Renders `t` as a page, or a bare 500 when the template fails (logged).
-fn html(status: StatusCode, t: &impl Template, inline: Inline<'_>) -> HttpResponse {
+pub(crate) fn html(status: StatusCode, t: &impl Template, inline: Inline<'_>) -> HttpResponse {
     match t.render() {
         Ok(h) => page(status, h, inline),
         Err(e) => {
@@ -128,11 +150,11 @@ fn html(status: StatusCode, t: &impl Template, inline: Inline<'_>) -> HttpRespon
     }
 }
 
-fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+pub(crate) fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     html(status, &ErrorPage { message }, Inline::No)
 }
 
-fn internal(e: &scaikey_app::AppError) -> HttpResponse {
+pub(crate) fn internal(e: &scaikey_app::AppError) -> HttpResponse {
     match e {
         scaikey_app::AppError::Unavailable(_) => {
             error_page(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable. Try again shortly.")
@@ -144,7 +166,7 @@ fn internal(e: &scaikey_app::AppError) -> HttpResponse {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -153,7 +175,7 @@ fn see_other(location: &str) -> HttpResponse {
 }
 
 /// The CSRF token of this browser, and a cookie to set when it had none.
-fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+pub(crate) fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     match req.cookie(CSRF_COOKIE) {
         Some(c) if c.value().len() == 43 => (c.value().to_string(), None),
         _ => {
@@ -172,7 +194,7 @@ fn csrf_ok(req: &HttpRequest, form_token: Option<&str>) -> bool {
     !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn with_cookie(mut r: HttpResponse, c: Option<Cookie<'static>>) -> HttpResponse {
+pub(crate) fn with_cookie(mut r: HttpResponse, c: Option<Cookie<'static>>) -> HttpResponse {
     if let Some(c) = c {
         let _ = r.add_cookie(&c);
     }
@@ -218,13 +240,14 @@ fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, statu
     let nonce = random_token();
     let b = &v.branding;
     let page = LoginPage {
+        action: "/login",
         display_name: b.display_name.as_deref(),
         brand_name: b.display_name.as_deref().unwrap_or(&v.client_name),
         logo_url: b.logo_url.as_deref(),
         primary_color: b.primary_color.as_deref(),
         style_nonce: &nonce,
         client_name: &v.client_name,
-        interaction: &v.interaction,
+        interaction: Some(&v.interaction),
         csrf: &csrf,
         email: if email.is_empty() { v.login_hint.as_deref().unwrap_or_default() } else { email },
         tenant: if tenant.is_empty() { v.tenant_hint.as_deref().unwrap_or_default() } else { tenant },
@@ -247,13 +270,13 @@ fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
     (!pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0'))).then_some(pairs)
 }
 
-fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// A posted hosted-page form: bounded, well-formed, and carrying this browser's CSRF token;
 /// otherwise the status and message of the error page to show.
-fn posted_form(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, &'static str)> {
+pub(crate) fn posted_form(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, &'static str)> {
     if body.len() > MAX_FORM_BYTES {
         return Err((StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."));
     }
@@ -317,25 +340,33 @@ pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: we
     let tenant = form_value(&form, "tenant").unwrap_or_default();
     match state.oidc.login(i, email, password, Some(tenant), &meta(&req)).await {
         Ok(LoginResult::SignedIn { cookie, expires_at, next }) => {
-            let mut r = outcome(next);
-            let expires = OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).ok();
-            let mut c = Cookie::build(SESSION_COOKIE, cookie.value())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(state.secure_cookies)
-                .finish();
-            if let Some(e) = expires {
-                c.set_expires(e);
-            }
-            let _ = r.add_cookie(&c);
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
+            signed_in(outcome(next), &cookie, expires_at, state.secure_cookies)
         }
         Ok(LoginResult::Again(v)) => login_html(&req, &v, email, tenant, StatusCode::UNAUTHORIZED),
         Ok(LoginResult::Done(o)) => outcome(o),
         Err(e) => internal(&e),
     }
+}
+
+/// `r` with the new SSO cookie of §9 set.
+pub(crate) fn signed_in(
+    mut r: HttpResponse,
+    cookie: &SessionCookie,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    secure: bool,
+) -> HttpResponse {
+    let mut c = Cookie::build(SESSION_COOKIE, cookie.value())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish();
+    if let Ok(e) = OffsetDateTime::from_unix_timestamp(expires_at.timestamp()) {
+        c.set_expires(e);
+    }
+    let _ = r.add_cookie(&c);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// `GET /consent?interaction=…`.
@@ -421,13 +452,14 @@ mod tests {
     #[test]
     fn login_page_renders_labelled_fields_and_escapes() {
         let html = LoginPage {
+            action: "/login",
             display_name: None,
             brand_name: "x",
             logo_url: None,
             primary_color: None,
             style_nonce: "n",
             client_name: "<Orders & Co>",
-            interaction: "abc",
+            interaction: Some("abc"),
             csrf: "tok",
             email: "a\"b@x.example",
             tenant: "",
@@ -452,13 +484,14 @@ mod tests {
         assert!(!html.contains("<script"), "no script on the login page");
         assert!(!html.contains("<style"), "no inline style without a tenant colour");
         let branded = LoginPage {
+            action: "/login",
             display_name: Some("Acme"),
             brand_name: "Acme",
             logo_url: Some("https://cdn.acme.example/l.png"),
             primary_color: Some("#0a7cff"),
             style_nonce: "sn",
             client_name: "Portal",
-            interaction: "abc",
+            interaction: Some("abc"),
             csrf: "tok",
             email: "",
             tenant: "",

@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::role::Roles;
 use ulid::Ulid;
@@ -128,6 +129,19 @@ pub struct BrowserSession {
     pub live: bool,
 }
 
+/// A consent as its person sees it in `/account`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentSummary {
+    /// The application.
+    pub application_id: ApplicationId,
+    /// Its name.
+    pub application_name: String,
+    /// The scopes consented to.
+    pub scopes: Vec<String>,
+    /// When last granted.
+    pub granted_at: DateTime<Utc>,
+}
+
 /// A user as sign-in and the claims need them: profile and the statuses that decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)]
@@ -212,6 +226,20 @@ pub trait GrantRepository: Send + Sync {
 
     /// The scopes the user consented to for the application (empty when none).
     async fn consent(&self, user: UserId, app: ApplicationId) -> Result<Vec<String>, RepoError>;
+
+    /// The user's consents to live applications, newest first.
+    async fn consents_of(&self, user: UserId) -> Result<Vec<ConsentSummary>, RepoError>;
+
+    /// In one transaction: forgets the user's consent to the application, revokes the user's
+    /// live refresh tokens for it, and records `audit`. `false` (nothing written) when there
+    /// was no consent.
+    async fn revoke_consent(
+        &self,
+        user: UserId,
+        app: ApplicationId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepoError>;
 
     /// Records a consent to `scopes` (added to what was consented before).
     async fn grant_consent(

@@ -1,0 +1,291 @@
+//! `/account`: the signed-in person's page (profile, password, sessions, consents) and its own
+//! login form. Every form carries the CSRF token; every change answers with a 303 back to the
+//! page and a fixed notice (nothing from the request is reflected), or the page again with the
+//! service's message.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use scaikey_app::AppError;
+use scaikey_app::account::{AccountView, Me};
+
+use crate::WebState;
+use crate::pages::{
+    Inline, LoginPage, csrf_token, error_page, form_value, html, internal, meta, posted_form, see_other,
+    session_cookie, signed_in, with_cookie,
+};
+
+struct SessionRow {
+    id: String,
+    current: bool,
+    user_agent: String,
+    ip: Option<String>,
+    created_at: String,
+}
+
+struct ConsentRow {
+    id: String,
+    name: String,
+    scopes: String,
+    granted_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    display_name: &'a str,
+    policy_hint: String,
+    min_length: usize,
+    sessions: Vec<SessionRow>,
+    consents: Vec<ConsentRow>,
+    notice: Option<&'static str>,
+    error: Option<&'a str>,
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The notice a `done` marker stands for; unknown markers show none.
+fn notice(req: &HttpRequest) -> Option<&'static str> {
+    let q = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).ok()?;
+    let done = q.iter().find(|(k, _)| k == "done").map(|(_, v)| v.as_str())?;
+    Some(match done {
+        "profile" => "Your profile was saved.",
+        "session" => "That session was signed out.",
+        "consent" => "The application's access was withdrawn.",
+        "password" => "Your password was changed. Sign in again with the new one.",
+        _ => return None,
+    })
+}
+
+fn account_html(req: &HttpRequest, v: &AccountView, status: StatusCode, error: Option<&str>) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = AccountPage {
+        csrf: &csrf,
+        email: &v.user.email,
+        first_name: v.user.first_name.as_deref().unwrap_or_default(),
+        last_name: v.user.last_name.as_deref().unwrap_or_default(),
+        display_name: v.user.display_name.as_deref().unwrap_or_default(),
+        policy_hint: v.password_policy.describe(),
+        min_length: v.password_policy.min_length,
+        sessions: v
+            .sessions
+            .iter()
+            .map(|s| SessionRow {
+                id: s.id.to_string(),
+                current: s.id == v.current_session,
+                user_agent: s.user_agent.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "Unknown browser".into()),
+                ip: s.ip.clone(),
+                created_at: when(s.created_at),
+            })
+            .collect(),
+        consents: v
+            .consents
+            .iter()
+            .map(|c| ConsentRow {
+                id: c.application_id.to_string(),
+                name: c.application_name.clone(),
+                scopes: c.scopes.join(" "),
+                granted_at: when(c.granted_at),
+            })
+            .collect(),
+        notice: if error.is_none() { notice(req) } else { None },
+        error,
+    };
+    with_cookie(html(status, &page, Inline::No), new_cookie)
+}
+
+fn login_html(req: &HttpRequest, email: &str, tenant: &str, error: Option<&str>, status: StatusCode) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = LoginPage::account(&csrf, email, tenant, error);
+    let notice_page = html(status, &page, Inline::No);
+    with_cookie(notice_page, new_cookie)
+}
+
+async fn signed_in_person(state: &WebState, req: &HttpRequest) -> Result<Option<Me>, HttpResponse> {
+    state.account.me(session_cookie(req).as_ref()).await.map_err(|e| internal(&e))
+}
+
+/// `GET /account`: the page, or its login form without a session.
+pub async fn show(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let me = match signed_in_person(&state, &req).await {
+        Ok(Some(me)) => me,
+        Ok(None) => {
+            let message = notice(&req).filter(|n| n.starts_with("Your password"));
+            return login_html(&req, "", "", message, StatusCode::OK);
+        }
+        Err(r) => return r,
+    };
+    match state.account.view(&me).await {
+        Ok(v) => account_html(&req, &v, StatusCode::OK, None),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /account/login`.
+pub async fn login(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
+    };
+    let (Some(email), Some(password)) = (form_value(&form, "email"), form_value(&form, "password")) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form is incomplete.");
+    };
+    let tenant = form_value(&form, "tenant").unwrap_or_default();
+    match state.account.login(email, password, Some(tenant), &meta(&req)).await {
+        Ok(Ok((cookie, expires_at))) => signed_in(see_other("/account"), &cookie, expires_at, state.secure_cookies),
+        Ok(Err(message)) => login_html(&req, email, tenant, Some(message), StatusCode::UNAUTHORIZED),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The first message of a refusal, for the page.
+fn message(e: &AppError) -> Option<String> {
+    match e {
+        AppError::Invalid(v) => v.errors().first().map(|f| f.msg.clone()),
+        AppError::NotFound(what) => Some(format!("{what} not found.")),
+        _ => None,
+    }
+}
+
+/// Runs one change for the signed-in person: CSRF and session checked first; success goes
+/// back to the page with `done`, a refusal shows the page with its message.
+async fn change<F, Fut>(
+    state: web::Data<WebState>,
+    req: HttpRequest,
+    body: web::Bytes,
+    done: &str,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(web::Data<WebState>, Me, Vec<(String, String)>, scaikey_domain::audit::RequestMeta) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
+    };
+    let me = match signed_in_person(&state, &req).await {
+        Ok(Some(me)) => me,
+        Ok(None) => return see_other("/account"),
+        Err(r) => return r,
+    };
+    let result = f(state.clone(), me.clone(), form, meta(&req)).await;
+    match result {
+        Ok(()) => see_other(&format!("/account?done={done}")),
+        Err(e) => match message(&e) {
+            Some(m) => match state.account.me(session_cookie(&req).as_ref()).await {
+                Ok(Some(me)) => match state.account.view(&me).await {
+                    Ok(v) => account_html(&req, &v, StatusCode::UNPROCESSABLE_ENTITY, Some(&m)),
+                    Err(e) => internal(&e),
+                },
+                Ok(None) => see_other("/account"),
+                Err(e) => internal(&e),
+            },
+            None => internal(&e),
+        },
+    }
+}
+
+fn field(form: &[(String, String)], name: &str) -> String {
+    form_value(form, name).unwrap_or_default().to_string()
+}
+
+/// `POST /account/profile`.
+pub async fn profile(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "profile", |s, me, form, meta| async move {
+        s.account
+            .update_profile(
+                &me,
+                &field(&form, "first_name"),
+                &field(&form, "last_name"),
+                &field(&form, "display_name"),
+                &meta,
+            )
+            .await
+    })
+    .await
+}
+
+/// `POST /account/password`.
+pub async fn password(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "password", |s, me, form, meta| async move {
+        s.account.change_password(&me, &field(&form, "password"), &field(&form, "new_password"), &meta).await
+    })
+    .await
+}
+
+/// `POST /account/sessions/revoke`.
+pub async fn revoke_session(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "session", |s, me, form, meta| async move {
+        let id = field(&form, "session_id").parse().map_err(|_| AppError::NotFound("Session"))?;
+        s.account.revoke_session(&me, id, &meta).await
+    })
+    .await
+}
+
+/// `POST /account/consents/revoke`.
+pub async fn revoke_consent(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "consent", |s, me, form, meta| async move {
+        let id = field(&form, "application_id").parse().map_err(|_| AppError::NotFound("Consent"))?;
+        s.account.revoke_consent(&me, id, &meta).await
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_page_labels_every_field_and_escapes_what_people_typed() {
+        let html = AccountPage {
+            csrf: "tok",
+            email: "ana@acme.example",
+            first_name: "<Ana>",
+            last_name: "O\"Ortiz",
+            display_name: "",
+            policy_hint: "at least 12 characters".into(),
+            min_length: 12,
+            sessions: vec![SessionRow {
+                id: "ses_1".into(),
+                current: true,
+                user_agent: "<script>".into(),
+                ip: Some("127.0.0.1".into()),
+                created_at: "2026-12-01 12:00 UTC".into(),
+            }],
+            consents: vec![ConsentRow {
+                id: "app_1".into(),
+                name: "Orders & Co".into(),
+                scopes: "openid email".into(),
+                granted_at: "2026-12-01 12:00 UTC".into(),
+            }],
+            notice: Some("Your profile was saved."),
+            error: None,
+        }
+        .render()
+        .unwrap_or_default();
+        for needle in [
+            r#"<label for="first_name">"#,
+            r#"<label for="new_password">"#,
+            r#"name="new_password""#,
+            r#"name="password""#,
+            r#"name="csrf" value="tok""#,
+            r#"value="&#60;Ana&#62;""#,
+            r#"value="O&#34;Ortiz""#,
+            "Orders &#38; Co",
+            "This browser",
+            r#"<button type="submit">Change password</button>"#,
+            "at least 12 characters",
+            r#"role="status""#,
+        ] {
+            assert!(html.contains(needle), "{needle} missing in {html}");
+        }
+        assert!(!html.contains("<script"), "no script, and nothing typed is markup");
+    }
+}
