@@ -650,8 +650,12 @@ impl OidcService {
             return Err(OAuthError::InvalidGrant("The sign-in session has ended".into()));
         }
         let family = self.ids.next();
+        let bound = match grant::binding(&c.scopes, c.session_id) {
+            grant::Binding::Session(s) => Some(s),
+            grant::Binding::Offline => None,
+        };
         let refresh =
-            self.new_refresh(app, &user, c.session_id, &c.scopes, c.resource.clone(), c.auth_time, &c.amr, family)?;
+            self.new_refresh(app, &user, bound, &c.scopes, c.resource.clone(), c.auth_time, &c.amr, family)?;
         let won =
             self.grants.redeem_code(&hmac, now, refresh.as_ref().map(|(_, r)| r.clone())).await.map_err(repo_error)?;
         if !won {
@@ -719,11 +723,11 @@ impl OidcService {
         let scopes = scaikey_domain::oauth_scope::narrow(scope, &t.scopes)
             .map_err(|r| OAuthError::InvalidScope(r.describe()))?;
         let user = self.live_user(app, t.user_id).await?;
-        let Some(session_id) = t.session_id else {
-            return Err(OAuthError::InvalidGrant("The refresh token has no session".into()));
-        };
+        // An offline family is its own session: its tokens carry a `sid` no SSO session has, so
+        // signing out of the browser leaves them be (contract §8).
+        let session_id = t.session_id.unwrap_or_else(|| SessionId::generate_from(t.family_id));
         let Some((refresh_token, new)) =
-            self.new_refresh(app, &user, session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, t.family_id)?
+            self.new_refresh(app, &user, t.session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, t.family_id)?
         else {
             return Err(OAuthError::UnauthorizedClient);
         };
@@ -782,7 +786,7 @@ impl OidcService {
         &self,
         app: &Application,
         user: &SignInUser,
-        session: SessionId,
+        session: Option<SessionId>,
         scopes: &[String],
         resource: Option<String>,
         auth_time: DateTime<Utc>,
@@ -803,7 +807,7 @@ impl OidcService {
                 application_id: app.id,
                 client_id: app.client_id.clone(),
                 user_id: user.user_id,
-                session_id: Some(session),
+                session_id: session,
                 scopes: scopes.to_vec(),
                 resource,
                 auth_time,

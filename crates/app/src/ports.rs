@@ -360,7 +360,7 @@ pub trait UserRepository: Send + Sync {
     /// Live users within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
     /// Applies changes with their audit record. A status other than `active` also revokes the
-    /// user's open sessions in the same transaction; they are returned.
+    /// user's open sessions (returned) and refresh tokens in the same transaction.
     async fn update(
         &self,
         id: UserId,
@@ -368,7 +368,8 @@ pub trait UserRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<(User, Vec<EndedSession>)>, RepoError>;
-    /// Sets the password hash and revokes every open session of the user, in one transaction.
+    /// Sets the password hash and revokes every open session and refresh token of the user, in
+    /// one transaction.
     async fn set_password(
         &self,
         id: UserId,
@@ -376,10 +377,12 @@ pub trait UserRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError>;
-    /// Clears MFA enrolment.
+    /// Clears MFA enrolment and revokes the user's refresh tokens (offline ones included), in
+    /// one transaction.
     async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord)
     -> Result<Option<User>, RepoError>;
-    /// Soft-deletes the user and revokes its open sessions, in one transaction.
+    /// Soft-deletes the user and revokes its open sessions and refresh tokens, in one
+    /// transaction.
     async fn delete(
         &self,
         id: UserId,

@@ -83,12 +83,28 @@ fn role_names(r: Roles) -> Vec<String> {
     r.iter().map(|x| x.as_str().to_string()).collect()
 }
 
-/// Revokes every open session of `user` at `now`, returning them.
+/// Revokes every live refresh token of `user` at `now`, the offline ones (which outlive
+/// sessions) included.
+pub(crate) async fn end_refresh_tokens(
+    c: &mut AsyncPgConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use crate::schema::refresh_tokens as rt;
+    diesel::update(rt::table.filter(rt::user_id.eq(user).and(rt::revoked_at.is_null())))
+        .set(rt::revoked_at.eq(now))
+        .execute(c)
+        .await
+}
+
+/// Revokes every open session and every refresh token of `user` at `now`, returning the
+/// sessions.
 pub(crate) async fn end_sessions(
     c: &mut AsyncPgConnection,
     user: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<EndedSession>> {
+    end_refresh_tokens(c, user, now).await?;
     let rows: Vec<(Uuid, DateTime<Utc>)> = diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now))),
@@ -530,6 +546,7 @@ impl UserRepository for PgUsers {
                         .await
                         .optional()?;
                 let Some(row) = row else { return Ok(None) };
+                end_refresh_tokens(c, id.uuid(), now).await?;
                 let partner = partner_of(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(to_user(row, partner)))

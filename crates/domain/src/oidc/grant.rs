@@ -5,6 +5,10 @@
 //! - A refresh token rotates on each use. Within the reuse grace the token just replaced may be
 //!   used once more (two tabs refreshing at once) and gets a new pair; any other reuse revokes
 //!   the whole family, since an attacker and the client now both hold it.
+//! - A refresh token is bound to the SSO session and dies with it, unless `offline_access` was
+//!   granted: then its family is its own "offline session" ([`binding`]), which outlives the SSO
+//!   session and ends only with the user's password reset, suspension, deletion, MFA disable,
+//!   a consent withdrawal or an explicit revocation.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -16,6 +20,29 @@ pub const CODE_TTL_SECONDS: i64 = 60;
 pub const DEFAULT_REFRESH_GRACE_SECONDS: i64 = 5;
 /// Default refresh-token lifetime without `offline_access`: bounded by the SSO session anyway.
 pub const DEFAULT_REFRESH_TTL_SECONDS: i64 = 30 * 24 * 3600;
+
+/// The scope that lets a refresh token outlive the SSO session (OIDC Core §11).
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// What a refresh token of a grant is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding<S> {
+    /// The SSO session it was issued in: it dies with it.
+    Session(S),
+    /// Nothing but the user (`offline_access`).
+    Offline,
+}
+
+/// The binding of refresh tokens granted `scopes` in `session`.
+///
+/// ```
+/// use scaikey_domain::oidc::grant::{binding, Binding};
+/// assert_eq!(binding(&["openid".to_string()], 7), Binding::Session(7));
+/// assert_eq!(binding(&["openid".to_string(), "offline_access".to_string()], 7), Binding::Offline);
+/// ```
+pub fn binding<S>(scopes: &[String], session: S) -> Binding<S> {
+    if scopes.iter().any(|s| s == OFFLINE_ACCESS) { Binding::Offline } else { Binding::Session(session) }
+}
 
 /// What the token endpoint knows of a stored code.
 #[derive(Debug, Clone, PartialEq, Eq)]
