@@ -176,7 +176,11 @@ impl AccountService {
         })?;
         let user = self.users.get(me.user_id).await?.ok_or(AppError::NotFound("User"))?;
         let audit = Self::audit(me, &user, "user.update", meta);
-        self.users.update(me.user_id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound("User"))?;
+        // Names only: nothing a token carries changes, so nothing is cut.
+        self.users
+            .update(me.user_id, &changes, None, self.clock.now(), &audit)
+            .await?
+            .ok_or(AppError::NotFound("User"))?;
         Ok(())
     }
 

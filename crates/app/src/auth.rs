@@ -246,8 +246,9 @@ impl AuthService {
         Ok(self.repo.open_session(session, &audit).await?)
     }
 
-    /// Verifies a bearer token and returns who it speaks for. A user token of a revoked session
-    /// is refused; the check is an in-memory lookup (see [`RevocationList`]).
+    /// Verifies a bearer token and returns who it speaks for. A token of a revoked session, a
+    /// disabled application or a cut owner is refused; the check is an in-memory lookup (see
+    /// [`RevocationList::refuses`]).
     pub fn authenticate(&self, jwt: &str) -> Result<Principal, TokenRejection> {
         let token = self.codec.verify(jwt)?;
         // A user's token issued to an application speaks for the user to that application (and
@@ -255,11 +256,7 @@ impl AuthService {
         if matches!(token.principal, Principal::User(_)) && token.client_id.is_some() {
             return Err(TokenRejection::WrongAudience);
         }
-        let revoked = match &token.principal {
-            Principal::User(u) => self.revocations.is_revoked(u.session_id),
-            Principal::Client(c) => self.revocations.is_app_disabled(c.app_id),
-        };
-        if revoked {
+        if self.revocations.refuses(&token) {
             return Err(TokenRejection::Revoked);
         }
         Ok(token.principal)

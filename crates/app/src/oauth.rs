@@ -2,6 +2,7 @@
 //! indicators, and its errors (§5.2). Scope narrowing and the audience rule are the domain's
 //! ([`scaikey_domain::oauth_scope`]).
 
+use scaikey_domain::token_cutoff::TokenOwner;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -124,6 +125,7 @@ pub struct OAuthService {
     codec: Arc<dyn TokenCodec>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    revocations: Arc<crate::revocation::RevocationList>,
 }
 
 impl std::fmt::Debug for OAuthService {
@@ -141,8 +143,9 @@ impl OAuthService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         audit: Arc<dyn AuditSink>,
+        revocations: Arc<crate::revocation::RevocationList>,
     ) -> Self {
-        Self { issued: Mutex::new(HashMap::new()), audit, apps, secrets, codec, clock, ids }
+        Self { issued: Mutex::new(HashMap::new()), audit, apps, secrets, codec, clock, ids, revocations }
     }
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
@@ -236,6 +239,13 @@ impl OAuthService {
         let app = &found.0;
         if !app.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS) {
             return Err(OAuthError::UnauthorizedClient);
+        }
+        // An application of a suspended or deleted tenant or partner gets nothing (its tokens
+        // would be refused anyway).
+        let blocked = app.tenant_id.is_some_and(|t| self.revocations.is_blocked(TokenOwner::Tenant(t)))
+            || app.partner_id.is_some_and(|p| self.revocations.is_blocked(TokenOwner::Partner(p)));
+        if blocked {
+            return Err(OAuthError::InvalidClient);
         }
         let granted =
             oauth_scope::narrow(scope, &app.allowed_scopes).map_err(|r| OAuthError::InvalidScope(r.describe()))?;

@@ -933,7 +933,7 @@ impl OidcService {
     pub async fn userinfo(&self, bearer: &str) -> Result<Map<String, Value>, TokenRejection> {
         let token = self.codec.verify(bearer)?;
         let Principal::User(u) = &token.principal else { return Err(TokenRejection::WrongAudience) };
-        if self.revocations.is_revoked(u.session_id) {
+        if self.revocations.refuses(&token) {
             return Err(TokenRejection::Revoked);
         }
         if !token.scope.iter().any(|s| s == "openid") {
@@ -977,15 +977,11 @@ impl OidcService {
                     u.user_id.to_string(),
                     u.tenant_id,
                     Some(u.session_id.to_string()),
-                    self.revocations.is_revoked(u.session_id),
+                    self.revocations.refuses(&t),
                 ),
-                Principal::Client(c) => (
-                    Some(c.client_id.clone()),
-                    c.client_id.clone(),
-                    c.tenant_id,
-                    None,
-                    self.revocations.is_app_disabled(c.app_id),
-                ),
+                Principal::Client(c) => {
+                    (Some(c.client_id.clone()), c.client_id.clone(), c.tenant_id, None, self.revocations.refuses(&t))
+                }
             };
             let meant = issued_to.as_deref() == Some(client_id)
                 || t.audience == app.client_id

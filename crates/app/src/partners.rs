@@ -8,10 +8,13 @@ use scaikey_domain::id::PartnerId;
 use scaikey_domain::partner::{NewPartner, Partner, PartnerChanges, PartnerInput};
 use serde_json::json;
 
+use scaikey_domain::token_cutoff::{self, Cut, TokenOwner};
+
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, IdGenerator, PartnerFilter, PartnerRepository};
+use crate::revocation::RevocationList;
 
 const RESOURCE: &str = "Partner";
 
@@ -19,6 +22,7 @@ const RESOURCE: &str = "Partner";
 #[derive(Clone)]
 pub struct PartnerService {
     repo: Arc<dyn PartnerRepository>,
+    revocations: Arc<RevocationList>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -31,8 +35,13 @@ impl std::fmt::Debug for PartnerService {
 
 impl PartnerService {
     /// Wires the service to its ports.
-    pub fn new(repo: Arc<dyn PartnerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { repo, clock, ids }
+    pub fn new(
+        repo: Arc<dyn PartnerRepository>,
+        revocations: Arc<RevocationList>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { repo, revocations, clock, ids }
     }
 
     /// The access check every partner operation starts with (403 for all but the platform).
@@ -81,7 +90,14 @@ impl PartnerService {
             .resource(id)
             .within(None, Some(id))
             .details(json!({"fields": changed_fields(&changes)}));
-        self.repo.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
+        let before = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let cut = token_cutoff::partner_cut(&before, &changes);
+        let now = self.clock.now();
+        let p = self.repo.update(id, &changes, cut, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        if let Some(cut) = cut {
+            self.revocations.cut(TokenOwner::Partner(id), cut, now);
+        }
+        Ok(p)
     }
 
     /// Soft-deletes a partner that has no live tenants.
@@ -90,7 +106,12 @@ impl PartnerService {
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.delete", "partner")
             .resource(id)
             .within(None, Some(id));
-        if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(RESOURCE)) }
+        let now = self.clock.now();
+        if !self.repo.delete(id, now, &audit).await? {
+            return Err(AppError::NotFound(RESOURCE));
+        }
+        self.revocations.cut(TokenOwner::Partner(id), Cut::Block, now);
+        Ok(())
     }
 }
 
@@ -135,7 +156,7 @@ mod tests {
     }
 
     fn service(repo: MockPartnerRepository, clock: MockClock, ids: MockIdGenerator) -> PartnerService {
-        PartnerService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+        PartnerService::new(Arc::new(repo), Arc::new(RevocationList::new()), Arc::new(clock), Arc::new(ids))
     }
 
     #[tokio::test]

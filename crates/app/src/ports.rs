@@ -62,17 +62,19 @@ pub trait PartnerRepository: Send + Sync {
     async fn get(&self, id: PartnerId) -> Result<Option<Partner>, RepoError>;
     /// Live partners, newest first.
     async fn list(&self, filter: &PartnerFilter, page: PageRequest) -> Result<Page<Partner>, RepoError>;
-    /// Applies changes and stores the audit record in one transaction; `None` if no live partner
-    /// has this ID. MUST return `Duplicate("slug")` on a slug clash.
+    /// Applies changes, the token `cut` the service decided (for the partner) and the audit
+    /// record in one transaction; `None` if no live partner has this ID. MUST return
+    /// `Duplicate("slug")` on a slug clash.
     async fn update(
         &self,
         id: PartnerId,
         changes: &PartnerChanges,
+        cut: Option<scaikey_domain::token_cutoff::Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Partner>, RepoError>;
-    /// Soft-deletes; `false` if no live partner has this ID. MUST return `Conflict` while live
-    /// tenants stand under the partner.
+    /// Soft-deletes and blocks the partner's tokens in one transaction; `false` if no live
+    /// partner has this ID. MUST return `Conflict` while live tenants stand under the partner.
     async fn delete(&self, id: PartnerId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
 }
 
@@ -105,16 +107,18 @@ pub trait TenantRepository: Send + Sync {
     async fn get(&self, id: TenantId) -> Result<Option<Tenant>, RepoError>;
     /// Live tenants within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &TenantFilter, page: PageRequest) -> Result<Page<Tenant>, RepoError>;
-    /// Applies changes with their audit record in one transaction; `None` if not live. A move to
-    /// another partner follows the same partner checks as `insert`.
+    /// Applies changes, the token `cut` the service decided (for the tenant) and the audit
+    /// record in one transaction; `None` if not live. A move to another partner follows the same
+    /// partner checks as `insert`.
     async fn update(
         &self,
         id: TenantId,
         changes: &TenantChanges,
+        cut: Option<scaikey_domain::token_cutoff::Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Tenant>, RepoError>;
-    /// Soft-deletes; `false` if not live.
+    /// Soft-deletes and blocks the tenant's tokens in one transaction; `false` if not live.
     async fn delete(&self, id: TenantId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
 }
 
@@ -258,6 +262,22 @@ pub trait TokenCodec: Send + Sync {
     ) -> anyhow::Result<String>;
 }
 
+/// Owner-level token cutoffs as stored (`domain::token_cutoff`); written by the repositories
+/// of the changes that cut, inside their transactions.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CutoffRepository: Send + Sync {
+    /// Every owner whose state changed at or after `since`, and every blocked owner, with the
+    /// time of its last change.
+    async fn changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<
+        Vec<(scaikey_domain::token_cutoff::TokenOwner, scaikey_domain::token_cutoff::CutState, DateTime<Utc>)>,
+        RepoError,
+    >;
+}
+
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -359,17 +379,19 @@ pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> Result<Option<User>, RepoError>;
     /// Live users within `reach`, newest first.
     async fn list(&self, reach: Reach, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, RepoError>;
-    /// Applies changes with their audit record. A status other than `active` also revokes the
-    /// user's open sessions (returned) and refresh tokens in the same transaction.
+    /// Applies changes, the token `cut` the service decided (for the user) and the audit record
+    /// in one transaction. A status other than `active` also revokes the user's open sessions
+    /// (returned) and refresh tokens.
     async fn update(
         &self,
         id: UserId,
         changes: &UserChanges,
+        cut: Option<scaikey_domain::token_cutoff::Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<(User, Vec<EndedSession>)>, RepoError>;
-    /// Sets the password hash and revokes every open session and refresh token of the user, in
-    /// one transaction.
+    /// Sets the password hash, revokes every open session and refresh token of the user and cuts
+    /// its tokens, in one transaction.
     async fn set_password(
         &self,
         id: UserId,
@@ -377,12 +399,12 @@ pub trait UserRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError>;
-    /// Clears MFA enrolment and revokes the user's refresh tokens (offline ones included), in
-    /// one transaction.
+    /// Clears MFA enrolment, revokes the user's refresh tokens (offline ones included) and cuts
+    /// its tokens, in one transaction.
     async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord)
     -> Result<Option<User>, RepoError>;
-    /// Soft-deletes the user and revokes its open sessions and refresh tokens, in one
-    /// transaction.
+    /// Soft-deletes the user, revokes its open sessions and refresh tokens and cuts its tokens,
+    /// in one transaction.
     async fn delete(
         &self,
         id: UserId,

@@ -6,27 +6,39 @@
 //! revoked session's tokens fail at once on the process that revoked it and within about one poll
 //! interval (plus clock skew, covered by [`OVERLAP`]) everywhere else. Entries are dropped when
 //! the session would have expired anyway: every token of a session expires with it.
+//!
+//! It also holds the owner-level cutoffs of `domain::token_cutoff` (role changes, suspensions,
+//! deletions, tenant moves), kept the same way: at once for this process's own changes, within a
+//! poll for the others'. [`RevocationList::refuses`] is the one question every token check asks.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::id::{ApplicationId, SessionId};
+use scaikey_domain::principal::Principal;
+use scaikey_domain::token_cutoff::{self, CutState, TokenOwner};
 
 use crate::error::RepoError;
-use crate::ports::{ApplicationRepository, EndedSession, SessionRepository};
+use crate::ports::{AccessToken, ApplicationRepository, CutoffRepository, EndedSession, SessionRepository};
 use crate::sync::{lock, read, write};
 
 /// How far back each poll looks before its last high-water mark, to catch revocations committed
 /// late or stamped by a process whose clock runs behind.
 pub const OVERLAP: Duration = Duration::seconds(10);
 
-/// Revoked, unexpired sessions, and applications whose tokens are refused.
+/// How long an unblocked cutoff is remembered: past it, no token issued before the cutoff is
+/// still alive (the longest token lifetime is a day).
+pub const CUTOFF_MEMORY: Duration = Duration::hours(48);
+
+/// Revoked, unexpired sessions, applications whose tokens are refused, and owner cutoffs.
 #[derive(Debug, Default)]
 pub struct RevocationList {
     revoked: RwLock<HashMap<SessionId, DateTime<Utc>>>,
     high_water: Mutex<Option<DateTime<Utc>>>,
     disabled_apps: RwLock<HashSet<ApplicationId>>,
+    cutoffs: RwLock<HashMap<TokenOwner, CutState>>,
+    cutoff_high_water: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl RevocationList {
@@ -75,6 +87,68 @@ impl RevocationList {
         let n = set.len();
         *write(&self.disabled_apps) = set;
         Ok(n)
+    }
+
+    /// `true` if `token` must be refused: its session revoked, its application disabled, or
+    /// one of its owners cut after it was issued (or blocked). Its issue time is its `jti`'s, to
+    /// the millisecond.
+    #[must_use]
+    pub fn refuses(&self, token: &AccessToken) -> bool {
+        let direct = match &token.principal {
+            Principal::User(u) => self.is_revoked(u.session_id),
+            Principal::Client(c) => self.is_app_disabled(c.app_id),
+        };
+        if direct {
+            return true;
+        }
+        let issued = DateTime::from_timestamp_millis(i64::try_from(token.jti.timestamp_ms()).unwrap_or(i64::MAX))
+            .unwrap_or(token.issued_at);
+        let cutoffs = read(&self.cutoffs);
+        !cutoffs.is_empty()
+            && token_cutoff::owners(&token.principal).iter().any(|o| cutoffs.get(o).is_some_and(|c| c.refuses(issued)))
+    }
+
+    /// `true` if every token of `owner` is refused (a suspended or deleted tenant or partner):
+    /// nothing may be issued for it either.
+    #[must_use]
+    pub fn is_blocked(&self, owner: TokenOwner) -> bool {
+        read(&self.cutoffs).get(&owner).is_some_and(|c| c.blocked)
+    }
+
+    /// Applies a cut this process just stored (the same rule storage applied).
+    pub fn cut(&self, owner: TokenOwner, cut: token_cutoff::Cut, now: DateTime<Utc>) {
+        let mut m = write(&self.cutoffs);
+        let next = token_cutoff::apply(m.get(&owner).copied(), cut, now);
+        m.insert(owner, next);
+    }
+
+    /// Pulls cutoffs from storage (every blocked owner, and what changed since the last poll)
+    /// and forgets unblocked ones older than [`CUTOFF_MEMORY`].
+    pub async fn refresh_cutoffs(&self, repo: &dyn CutoffRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
+        let since = lock(&self.cutoff_high_water).map_or(now - CUTOFF_MEMORY, |t| t - OVERLAP);
+        let found = repo.changed_since(since).await?;
+        let newest = found.iter().map(|(_, _, changed)| *changed).max();
+        {
+            let mut m = write(&self.cutoffs);
+            for (owner, state, _) in &found {
+                // Another process's later view wins; a cutoff never moves back.
+                let merged = match m.get(owner) {
+                    Some(mine) if mine.cutoff > state.cutoff => {
+                        CutState { cutoff: mine.cutoff, blocked: state.blocked }
+                    }
+                    _ => *state,
+                };
+                m.insert(*owner, merged);
+            }
+            m.retain(|_, c| c.blocked || c.cutoff > now - CUTOFF_MEMORY);
+        }
+        if let Some(n) = newest {
+            let mut h = lock(&self.cutoff_high_water);
+            if h.is_none_or(|old| n > old) {
+                *h = Some(n);
+            }
+        }
+        Ok(found.len())
     }
 
     /// Number of entries.

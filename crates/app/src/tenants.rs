@@ -9,10 +9,13 @@ use scaikey_domain::id::TenantId;
 use scaikey_domain::tenant::{NewTenant, Tenant, TenantChanges, TenantInput};
 use serde_json::json;
 
+use scaikey_domain::token_cutoff::{self, Cut, TokenOwner};
+
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, IdGenerator, TenantFilter, TenantRepository};
+use crate::revocation::RevocationList;
 
 const RESOURCE: &str = "Tenant";
 
@@ -26,6 +29,7 @@ pub fn owner_of(t: &Tenant) -> Owner {
 #[derive(Clone)]
 pub struct TenantService {
     repo: Arc<dyn TenantRepository>,
+    revocations: Arc<RevocationList>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -38,8 +42,13 @@ impl std::fmt::Debug for TenantService {
 
 impl TenantService {
     /// Wires the service to its ports.
-    pub fn new(repo: Arc<dyn TenantRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { repo, clock, ids }
+    pub fn new(
+        repo: Arc<dyn TenantRepository>,
+        revocations: Arc<RevocationList>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { repo, revocations, clock, ids }
     }
 
     /// Tenant records are written by the platform only: decided before any lookup, so the
@@ -99,7 +108,14 @@ impl TenantService {
             .resource(id)
             .within(Some(id), changes.partner_id.flatten())
             .details(details);
-        self.repo.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
+        let before = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let cut = token_cutoff::tenant_cut(&before, &changes);
+        let now = self.clock.now();
+        let t = self.repo.update(id, &changes, cut, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        if let Some(cut) = cut {
+            self.revocations.cut(TokenOwner::Tenant(id), cut, now);
+        }
+        Ok(t)
     }
 
     /// Soft-deletes a tenant.
@@ -108,7 +124,12 @@ impl TenantService {
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.delete", "tenant")
             .resource(id)
             .within(Some(id), None);
-        if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(RESOURCE)) }
+        let now = self.clock.now();
+        if !self.repo.delete(id, now, &audit).await? {
+            return Err(AppError::NotFound(RESOURCE));
+        }
+        self.revocations.cut(TokenOwner::Tenant(id), Cut::Block, now);
+        Ok(())
     }
 }
 
@@ -152,7 +173,7 @@ mod tests {
     }
 
     fn service(repo: MockTenantRepository) -> TenantService {
-        TenantService::new(Arc::new(repo), Arc::new(fixed_clock()), Arc::new(ids(5)))
+        TenantService::new(Arc::new(repo), Arc::new(RevocationList::new()), Arc::new(fixed_clock()), Arc::new(ids(5)))
     }
 
     #[tokio::test]
@@ -171,6 +192,7 @@ mod tests {
         let (ctx, own, _) = ctx_tenant_admin_parts();
         let svc = TenantService::new(
             Arc::new(MockTenantRepository::new()),
+            Arc::new(RevocationList::new()),
             Arc::new(MockClock::new()),
             Arc::new(MockIdGenerator::new()),
         );
@@ -195,14 +217,36 @@ mod tests {
     async fn transfer_is_audited_with_the_new_partner() {
         let target = scaikey_domain::id::PartnerId::generate_from(ulid::Ulid::from_parts(3, 3));
         let mut repo = MockTenantRepository::new();
+        repo.expect_get().returning(|id| Ok(Some(tenant(id, None))));
+        // The move cuts the tenant's tokens (they name the old partner), in the same write.
         repo.expect_update()
-            .withf(move |_, c, _, a| {
-                c.partner_id == Some(Some(target)) && a.partner_id == Some(target) && a.action == "tenant.update"
+            .withf(move |_, c, cut, _, a| {
+                c.partner_id == Some(Some(target))
+                    && *cut == Some(Cut::Before)
+                    && a.partner_id == Some(target)
+                    && a.action == "tenant.update"
             })
-            .returning(move |id, _, _, _| Ok(Some(tenant(id, Some(target)))));
-        let svc = service(repo);
+            .returning(move |id, _, _, _, _| Ok(Some(tenant(id, Some(target)))));
+        let revocations = Arc::new(RevocationList::new());
+        let svc = TenantService::new(Arc::new(repo), revocations.clone(), Arc::new(fixed_clock()), Arc::new(ids(5)));
         let id = TenantId::generate_from(ulid::Ulid::from_parts(4, 4));
         let input = TenantInput { partner_id: Some(Some(target.to_string())), ..Default::default() };
         assert_eq!(svc.update(&ctx_super(), id, input).await.unwrap().partner_id, Some(target));
+        assert!(!revocations.is_blocked(TokenOwner::Tenant(id)), "a move cuts but does not block");
+    }
+
+    #[tokio::test]
+    async fn suspension_blocks_the_tenants_tokens_at_once_in_this_process() {
+        let mut repo = MockTenantRepository::new();
+        repo.expect_get().returning(|id| Ok(Some(tenant(id, None))));
+        repo.expect_update()
+            .withf(|_, _, cut, _, _| *cut == Some(Cut::Block))
+            .returning(|id, _, _, _, _| Ok(Some(Tenant { status: Status::Suspended, ..tenant(id, None) })));
+        let revocations = Arc::new(RevocationList::new());
+        let svc = TenantService::new(Arc::new(repo), revocations.clone(), Arc::new(fixed_clock()), Arc::new(ids(5)));
+        let id = TenantId::generate_from(ulid::Ulid::from_parts(4, 5));
+        let input = TenantInput { status: Some("suspended".into()), ..Default::default() };
+        svc.update(&ctx_super(), id, input).await.unwrap();
+        assert!(revocations.is_blocked(TokenOwner::Tenant(id)));
     }
 }

@@ -194,9 +194,14 @@ impl UserService {
             }
         }
         let audit = Self::audit(ctx, &u, "user.update").details(json!({"fields": fields}));
+        let cut = scaikey_domain::token_cutoff::user_cut(&u, &changes);
+        let now = self.clock.now();
         let (user, ended) =
-            self.users.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+            self.users.update(id, &changes, cut, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
+        if let Some(cut) = cut {
+            self.revocations.cut(scaikey_domain::token_cutoff::TokenOwner::User(id), cut, now);
+        }
         Ok(user)
     }
 
@@ -210,9 +215,14 @@ impl UserService {
         PasswordPolicy::from_settings(&settings).check(new_password).map_err(|v| policy_error(v, "new_password"))?;
         let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
         let audit = Self::audit(ctx, &u, "user.reset_password");
-        let ended =
-            self.users.set_password(id, &hash, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let now = self.clock.now();
+        let ended = self.users.set_password(id, &hash, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
+        self.revocations.cut(
+            scaikey_domain::token_cutoff::TokenOwner::User(id),
+            scaikey_domain::token_cutoff::Cut::Before,
+            now,
+        );
         Ok(())
     }
 
@@ -220,7 +230,14 @@ impl UserService {
     pub async fn disable_mfa(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
         let u = self.manageable(ctx, id).await?;
         let audit = Self::audit(ctx, &u, "user.mfa_disable");
-        self.users.disable_mfa(id, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
+        let now = self.clock.now();
+        let user = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        self.revocations.cut(
+            scaikey_domain::token_cutoff::TokenOwner::User(id),
+            scaikey_domain::token_cutoff::Cut::Before,
+            now,
+        );
+        Ok(user)
     }
 
     /// Soft-deletes a user and ends its sessions. Deleting yourself is refused.
@@ -232,8 +249,14 @@ impl UserService {
             return Err(AppError::Conflict("You cannot delete your own account".into()));
         }
         let audit = Self::audit(ctx, &u, "user.delete");
-        let ended = self.users.delete(id, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let now = self.clock.now();
+        let ended = self.users.delete(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
+        self.revocations.cut(
+            scaikey_domain::token_cutoff::TokenOwner::User(id),
+            scaikey_domain::token_cutoff::Cut::Before,
+            now,
+        );
         Ok(())
     }
 }

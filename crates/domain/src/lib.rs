@@ -46,6 +46,7 @@ pub mod role;
 pub mod scope;
 pub mod status;
 pub mod tenant;
+pub mod token_cutoff;
 pub mod user;
 pub mod validation;
 

@@ -42,3 +42,59 @@ pub(crate) fn application(application_type: ApplicationType) -> Application {
         updated_at: t0(),
     }
 }
+
+/// Partner `n`'s ID.
+pub(crate) fn partner_id(n: u64) -> crate::id::PartnerId {
+    crate::id::PartnerId::generate_from(ulid::Ulid::from_parts(n, 7))
+}
+
+/// An active partner (`partner_id(1)`).
+pub(crate) fn partner() -> crate::partner::Partner {
+    crate::partner::Partner {
+        id: partner_id(1),
+        name: "Resellers".into(),
+        slug: "resellers".into(),
+        status: Status::Active,
+        contact_email: None,
+        limits: crate::limits::PartnerLimits::default(),
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+/// An active tenant of [`partner`].
+pub(crate) fn tenant() -> crate::tenant::Tenant {
+    crate::tenant::Tenant {
+        id: TenantId::generate_from(ulid::Ulid::from_parts(1, 8)),
+        partner_id: Some(partner_id(1)),
+        name: "Acme".into(),
+        slug: "acme".into(),
+        status: Status::Active,
+        contact_email: None,
+        settings: serde_json::json!({}),
+        branding: serde_json::json!({}),
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+/// An active user of [`tenant`] with `roles`.
+pub(crate) fn user(roles: crate::role::Roles) -> crate::user::User {
+    let t = tenant();
+    crate::user::User {
+        id: crate::id::UserId::generate_from(ulid::Ulid::from_parts(1, 9)),
+        tenant_id: Some(t.id),
+        partner_id: t.partner_id,
+        email: "ana@acme.example".into(),
+        first_name: None,
+        last_name: None,
+        display_name: None,
+        status: Status::Active,
+        roles,
+        custom_attributes: serde_json::json!({}),
+        mfa_enabled: false,
+        last_login_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}

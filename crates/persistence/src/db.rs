@@ -149,6 +149,11 @@ impl Database {
         crate::federation::PgAgents(self.clone())
     }
 
+    /// Token cutoff repository (the revocation list's poller).
+    pub fn cutoffs(&self) -> crate::cutoffs::PgCutoffs {
+        crate::cutoffs::PgCutoffs(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod audit_log;
 mod auth;
+mod cutoffs;
 mod db;
 mod error;
 mod federation;

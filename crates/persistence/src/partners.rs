@@ -12,6 +12,7 @@ use scaikey_domain::id::PartnerId;
 use scaikey_domain::limits::PartnerLimits;
 use scaikey_domain::partner::{NewPartner, Partner, PartnerChanges};
 use scaikey_domain::status::Status;
+use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
 use crate::db::Database;
@@ -161,6 +162,7 @@ impl PartnerRepository for PgPartners {
         &self,
         id: PartnerId,
         ch: &PartnerChanges,
+        cut: Option<Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Partner>, RepoError> {
@@ -185,6 +187,9 @@ impl PartnerRepository for PgPartners {
                     .await
                     .optional()?;
                 if row.is_some() {
+                    if let Some(cut) = cut {
+                        crate::cutoffs::record(c, TokenOwner::Partner(id), cut, now).await?;
+                    }
                     crate::audit::record(c, audit, now).await?;
                 }
                 Ok(row)
@@ -223,6 +228,7 @@ impl PartnerRepository for PgPartners {
                     .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
                     .execute(c)
                     .await?;
+                crate::cutoffs::record(c, TokenOwner::Partner(id), Cut::Block, now).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(true)
             })

@@ -325,3 +325,12 @@ diesel::table! {
 
 diesel::joinable!(consents -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(consents, applications);
+
+diesel::table! {
+    token_cutoffs (owner) {
+        owner -> Text,
+        cutoff_at -> Timestamptz,
+        blocked -> Bool,
+        changed_at -> Timestamptz,
+    }
+}

@@ -13,6 +13,7 @@ use scaikey_domain::id::{PartnerId, TenantId};
 use scaikey_domain::limits::admit_one;
 use scaikey_domain::status::Status;
 use scaikey_domain::tenant::{NewTenant, Tenant, TenantChanges};
+use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
 use crate::db::Database;
@@ -213,6 +214,7 @@ impl TenantRepository for PgTenants {
         &self,
         id: TenantId,
         ch: &TenantChanges,
+        cut: Option<Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Tenant>, RepoError> {
@@ -255,6 +257,9 @@ impl TenantRepository for PgTenants {
                         .execute(c)
                         .await?;
                 }
+                if let Some(cut) = cut {
+                    crate::cutoffs::record(c, TokenOwner::Tenant(id), cut, now).await?;
+                }
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(row))
             })
@@ -272,6 +277,7 @@ impl TenantRepository for PgTenants {
                         .execute(c)
                         .await?;
                 if n == 1 {
+                    crate::cutoffs::record(c, TokenOwner::Tenant(id), Cut::Block, now).await?;
                     crate::audit::record(c, audit, now).await?;
                 }
                 Ok(n == 1)

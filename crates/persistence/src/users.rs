@@ -1,5 +1,6 @@
 //! `UserRepository` on PostgreSQL.
 
+use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -467,6 +468,7 @@ impl UserRepository for PgUsers {
         &self,
         id: UserId,
         ch: &UserChanges,
+        cut: Option<Cut>,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<(User, Vec<EndedSession>)>, RepoError> {
@@ -496,6 +498,9 @@ impl UserRepository for PgUsers {
                 } else {
                     Vec::new()
                 };
+                if let Some(cut) = cut {
+                    crate::cutoffs::record(c, TokenOwner::User(id), cut, now).await?;
+                }
                 let partner = partner_of(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some((to_user(row, partner), ended)))
@@ -522,6 +527,7 @@ impl UserRepository for PgUsers {
                     return Ok(None);
                 }
                 let ended = end_sessions(c, id.uuid(), now).await?;
+                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(ended))
             })
@@ -547,6 +553,7 @@ impl UserRepository for PgUsers {
                         .optional()?;
                 let Some(row) = row else { return Ok(None) };
                 end_refresh_tokens(c, id.uuid(), now).await?;
+                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
                 let partner = partner_of(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(to_user(row, partner)))
@@ -572,6 +579,7 @@ impl UserRepository for PgUsers {
                     return Ok(None);
                 }
                 let ended = end_sessions(c, id.uuid(), now).await?;
+                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some(ended))
             })

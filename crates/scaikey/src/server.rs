@@ -18,7 +18,7 @@ use scaikey_app::oauth::OAuthService;
 use scaikey_app::oidc::{OidcService, OidcSettings};
 use scaikey_app::partners::PartnerService;
 use scaikey_app::ports::keys::{SigningKeyInfo, SigningKeys};
-use scaikey_app::ports::{Clock, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::ports::{Clock, CutoffRepository, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::registrations::RegistrationService;
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
@@ -56,6 +56,7 @@ fn spawn_revocation_poller(
     list: Arc<RevocationList>,
     sessions: Arc<dyn SessionRepository>,
     apps: Arc<CachedApplications>,
+    cutoffs: Arc<dyn CutoffRepository>,
 ) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REVOCATION_POLL);
@@ -68,6 +69,9 @@ fn spawn_revocation_poller(
             }
             if let Err(e) = list.refresh_apps(apps.as_ref(), now).await {
                 tracing::warn!(error = %e, "application revocation refresh failed; retrying");
+            }
+            if let Err(e) = list.refresh_cutoffs(cutoffs.as_ref(), now).await {
+                tracing::warn!(error = %e, "token cutoff refresh failed; retrying");
             }
             if let Err(e) = apps.refresh(now).await {
                 tracing::warn!(error = %e, "client cache refresh failed; retrying");
@@ -307,7 +311,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let now = chrono::Utc::now();
     revocations.refresh(sessions.as_ref(), now).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
     revocations.refresh_apps(apps.as_ref(), now).await.map_err(|e| anyhow::anyhow!("loading revocations: {e}"))?;
-    spawn_revocation_poller(revocations.clone(), sessions.clone(), apps.clone());
+    let cutoffs: Arc<dyn CutoffRepository> = Arc::new(db.cutoffs());
+    revocations
+        .refresh_cutoffs(cutoffs.as_ref(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading token cutoffs: {e}"))?;
+    spawn_revocation_poller(revocations.clone(), sessions.clone(), apps.clone(), cutoffs);
     let secrets = Arc::new(HmacClientSecrets::new(&master));
     let tenants = Arc::new(db.tenants());
     let users = Arc::new(db.users());
@@ -345,6 +354,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         clock.clone(),
         ids.clone(),
         audit_sink.clone(),
+        revocations.clone(),
     ));
     spawn_issued_tokens_flush(oauth.clone());
     let oidc = Arc::new(OidcService::new(
@@ -405,8 +415,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         audit_sink,
         registrations,
         auth,
-        partners: PartnerService::new(Arc::new(db.partners()), clock.clone(), ids.clone()),
-        tenants: TenantService::new(tenants.clone(), clock.clone(), ids.clone()),
+        partners: PartnerService::new(Arc::new(db.partners()), revocations.clone(), clock.clone(), ids.clone()),
+        tenants: TenantService::new(tenants.clone(), revocations.clone(), clock.clone(), ids.clone()),
         users: UserService::new(
             users.clone(),
             tenants.clone(),

@@ -46,6 +46,7 @@ fn service(audit: Arc<Recorded>) -> OAuthService {
         Arc::new(fixed_clock()),
         Arc::new(ids(9)),
         audit,
+        Arc::new(crate::revocation::RevocationList::new()),
     )
 }
 
