@@ -221,8 +221,10 @@ fn sign_with(signer: &Signer, kid: &str, typ: &str, payload: &impl Serialize) ->
             jwt.push_str(&payload);
             // Fixed-size (r ‖ s) signature, as JWS ES256 requires.
             let sig = pair.sign(rng, jwt.as_bytes()).map_err(|_| anyhow::anyhow!("ES256 signing failed"))?;
+            let mut sig = sig.as_ref().to_vec();
+            scaikey_verifier::es256::normalize(&mut sig);
             jwt.push('.');
-            jwt.push_str(&URL_SAFE_NO_PAD.encode(sig.as_ref()));
+            jwt.push_str(&URL_SAFE_NO_PAD.encode(&sig));
             Ok(jwt)
         }
         Signer::Rs256(key) => {
@@ -426,6 +428,46 @@ mod tests {
         let es_only =
             JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&es), SigningAlg::Es256, Utc::now()).unwrap();
         assert!(es_only.sign_id_token(&claims, IdTokenAlg::Rs256).is_err());
+    }
+
+    #[test]
+    fn es256_signatures_are_low_s_and_their_high_s_twins_are_refused() {
+        let k = generate(SigningAlg::Es256).unwrap();
+        let codec =
+            JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), SigningAlg::Es256, Utc::now()).unwrap();
+        let mut flipped_one = false;
+        for _ in 0..64 {
+            let jwt = codec.sign(&token(Duration::minutes(1))).unwrap();
+            let (head, sig) = jwt.rsplit_once('.').unwrap();
+            let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+            assert!(scaikey_verifier::es256::is_low_s(&raw), "ScaiKey signs low-S only");
+            assert!(codec.verify(&jwt).is_ok());
+            // n − s: mathematically valid, refused as a second spelling of the same token.
+            let mut twin = raw.clone();
+            twin[32..].copy_from_slice(&n_minus(&raw[32..]));
+            if twin != raw {
+                flipped_one = true;
+                let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode(&twin));
+                assert_eq!(codec.verify(&forged), Err(TokenRejection::Invalid));
+            }
+        }
+        assert!(flipped_one);
+    }
+
+    /// `n − s` for P-256, big-endian.
+    fn n_minus(s: &[u8]) -> Vec<u8> {
+        let n = [
+            0xFFu8, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC,
+            0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+        ];
+        let mut out = vec![0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = i16::from(n[i]) - i16::from(s[i]) - borrow;
+            borrow = i16::from(d < 0);
+            out[i] = u8::try_from(d.rem_euclid(256)).unwrap();
+        }
+        out
     }
 
     #[test]

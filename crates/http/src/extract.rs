@@ -74,6 +74,27 @@ impl FromRequest for Authenticated {
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
+/// `true` if the request says its body is JSON (`application/json` or a `+json` type).
+fn says_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .is_some_and(|t| t == "application/json" || t.ends_with("+json"))
+}
+
+/// An optional JSON body: empty or `null` is `None`; anything else must say it is JSON (415
+/// otherwise) and parse as `T` (422 otherwise).
+pub fn optional_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+        return Ok(None);
+    }
+    if !says_json(req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json(body).map(Some)
+}
+
 /// Parses JSON bytes into `T`, mapping errors to the 422 shape.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -188,12 +209,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let mut payload = payload.take();
         // A body must say it is JSON (`application/json` or a `+json` type): a form or text sent
         // to a JSON endpoint is a 415, not parsed by guess. An absent body is the 422 below.
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-        let json = content_type.as_deref().is_some_and(|t| t == "application/json" || t.ends_with("+json"));
+        let json = says_json(req);
         Box::pin(async move {
             let mut buf = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {

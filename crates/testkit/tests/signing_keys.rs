@@ -71,6 +71,16 @@ async fn routine_rotation_prepublishes_then_signs_and_old_tokens_live_on() {
         .unwrap();
     assert_eq!((bad.status, bad.locs()), (422, vec!["body.algorithms.0".to_string(), "body.algorithms.2".to_string()]));
 
+    // A body that does not say it is JSON is not read as JSON.
+    let plain = reqwest::Client::new()
+        .post(format!("{}/api/v1/admin/signing-keys/rotate", app.base_url))
+        .bearer_auth(admin.token().unwrap())
+        .header("content-type", "text/plain")
+        .body(r#"{"algorithms": ["ES256"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 415);
     let rotated = admin.post("/api/v1/admin/signing-keys/rotate", json!({"algorithms": ["ES256"]})).await.unwrap();
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     let pending = kids_in("pending", &rotated.body);

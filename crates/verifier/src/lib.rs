@@ -23,6 +23,7 @@
 //! ## With a running ScaiKey
 //!
 //! ```no_run
+//! # #[cfg(feature = "remote")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use scaikey_verifier::Verifier;
 //! // The issuer as ScaiKey's discovery names it, and the resource this service answers to
@@ -84,7 +85,13 @@
 //! #             "roles": ["tenant_admin"], "scope": "openid reports:read", "client_id": "ck_reports",
 //! #             "iat": now, "exp": now + expires_in, "jti": "01ARZ3NDEKTSV4RRFFQ69G5FAY",
 //! #         });
-//! #         jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_ec_der(&der)).unwrap()
+//! #         let jwt = jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_ec_der(&der)).unwrap();
+//! #         // ScaiKey signs with the low `s` only (see `es256`); do as it does.
+//! #         let (head, sig) = jwt.rsplit_once('.').unwrap();
+//! #         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+//! #         let mut raw = b64.decode(sig).unwrap();
+//! #         scaikey_verifier::es256::normalize(&mut raw);
+//! #         format!("{head}.{}", b64.encode(raw))
 //! #     }
 //! # }
 //! ```
@@ -93,6 +100,7 @@
 //! side (the application, `allowed_resources`, scopes) and the examples in `examples/`.
 
 mod error;
+pub mod es256;
 mod keys;
 mod token;
 

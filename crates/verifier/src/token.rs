@@ -1,5 +1,6 @@
 //! Verifying one access token against a [`KeySet`] and a [`Policy`].
 
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
@@ -179,6 +180,14 @@ pub fn verify(keys: &KeySet, policy: &Policy, jwt: &str) -> Result<Verified, Ver
     let key = keys.get(&kid).ok_or(VerifyError::UnknownKey)?;
     if key.alg != alg {
         return Err(VerifyError::Invalid);
+    }
+    // One token, one spelling: the high-`s` twin of a valid ES256 signature is refused.
+    if alg == SigningAlg::Es256 {
+        let sig = jwt.rsplit('.').next().unwrap_or_default();
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).map_err(|_| VerifyError::Invalid)?;
+        if !crate::es256::is_low_s(&raw) {
+            return Err(VerifyError::Invalid);
+        }
     }
     let mut validation = Validation::new(jose(alg));
     validation.leeway = policy.leeway_seconds;

@@ -1,12 +1,12 @@
 //! `/api/v1/admin/signing-keys` — platform only.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use scaikey_app::keys::KeyService;
 use scaikey_domain::access::Action;
 
 use crate::dto::keys::{KeyRotation, SigningKeyList, SigningKeyOut};
 use crate::error::ApiResult;
-use crate::extract::{Authenticated, parse_json};
+use crate::extract::{Authenticated, optional_json};
 use crate::state::AppState;
 
 /// List the signing keys.
@@ -29,14 +29,15 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated) -> ApiResult<
     responses((status = 200, body = SigningKeyList, description = "The published keys after the rotation")),
     security(("bearer" = []))
 )]
-pub async fn rotate(state: web::Data<AppState>, auth: Authenticated, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn rotate(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     // A caller who may not rotate learns nothing from the body's checks.
     KeyService::authorize(&auth.0, Action::Write)?;
-    let input = if body.iter().all(u8::is_ascii_whitespace) || body.as_ref() == b"null" {
-        KeyRotation::default()
-    } else {
-        parse_json::<KeyRotation>(&body)?
-    };
+    let input = optional_json::<KeyRotation>(&req, &body)?.unwrap_or_default();
     let keys = state.keys.rotate(&auth.0, input.into_input()).await?;
     Ok(HttpResponse::Ok().json(SigningKeyList { items: keys.into_iter().map(SigningKeyOut::from).collect() }))
 }

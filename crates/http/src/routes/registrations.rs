@@ -12,7 +12,7 @@ use crate::dto::apps::{
 use crate::dto::common::{ErrorDetail, ListOut};
 use crate::dto::schema::{self as s, PageParams};
 use crate::error::ApiResult;
-use crate::extract::{Authenticated, JsonBody, ListQuery, parse_json, path_id};
+use crate::extract::{Authenticated, JsonBody, ListQuery, optional_json, path_id};
 use crate::state::AppState;
 
 const R: &str = "Registration request";
@@ -106,15 +106,12 @@ pub async fn approve(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let id: RegistrationRequestId = path_id(&id, R)?;
     // The body is optional: empty or `null` approves without notes.
-    let notes = if body.iter().all(u8::is_ascii_whitespace) || body.as_ref() == b"null" {
-        None
-    } else {
-        parse_json::<ApprovalData>(&body)?.notes
-    };
+    let notes = optional_json::<ApprovalData>(&req, &body)?.and_then(|d| d.notes);
     let a = state.registrations.approve(&auth.0, id, notes.as_deref()).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(ApplicationCreatedOut {
         application: a.app.into(),
