@@ -24,6 +24,7 @@ pub mod oidc;
 pub mod page;
 pub mod partners;
 pub mod ports;
+pub mod refusals;
 pub mod registrations;
 pub mod revocation;
 pub mod sessions;

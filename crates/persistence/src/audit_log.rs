@@ -291,10 +291,53 @@ const BATCH: usize = 500;
 /// Records the queue holds at most; beyond it, records are dropped and counted.
 pub const QUEUE: usize = 50_000;
 
+/// How long a batch is retried while the database is unreachable before it is given up (and
+/// counted as dropped).
+const OUTAGE_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Writes a batch: retried with backoff while the database is unreachable, and row by row when
+/// the batch itself is refused, so one record storage cannot take never costs its neighbours.
+/// Answers how many records were lost.
+async fn write_batch(repo: &dyn AuditRepository, batch: &[(AuditRecord, DateTime<Utc>)]) -> u64 {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match repo.insert_batch(batch).await {
+            Ok(()) => return 0,
+            Err(RepoError::Unavailable(e)) if started.elapsed() < OUTAGE_RETRY => {
+                tracing::warn!(error = %e, queued = batch.len(), "audit events wait for the database");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(RepoError::Unavailable(e)) => {
+                tracing::error!(error = %e, lost = batch.len(), "database unreachable; audit events given up");
+                return batch.len() as u64;
+            }
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, "an audit batch was refused; writing its records one by one");
+                let mut lost = 0;
+                for one in batch {
+                    if let Err(e) = repo.insert_batch(std::slice::from_ref(one)).await {
+                        tracing::error!(error = %e, action = one.0.action, "an audit event could not be stored");
+                        lost += 1;
+                    }
+                }
+                return lost;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, action = batch.first().map(|r| r.0.action), "an audit event could not be stored");
+                return batch.len() as u64;
+            }
+        }
+    }
+}
+
 /// The batched `AuditSink`: `submit` never waits; a background task writes what has queued up,
 /// in batches. [`AuditWriter::flush`] writes everything queued so far (call it on graceful
 /// shutdown). A crash loses what is still queued (at most a few milliseconds of events under
-/// normal load); a database outage loses the batch that failed to write (logged).
+/// normal load); during a database outage the batch in hand is retried for up to 30 s while new
+/// records queue; a batch the database refuses is written row by row (see `write_batch`). Every
+/// record lost is counted and written as `audit.dropped`.
 ///
 /// Memory is bounded: when [`QUEUE`] records wait (a flood of refused requests faster than the
 /// database takes them, or an outage), further records are dropped, and the loss itself is
@@ -306,6 +349,12 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
+    /// Records dropped so far and not yet reported by an `audit.dropped` event.
+    #[must_use]
+    pub fn pending_drops(&self) -> u64 {
+        AtomicU64::load(&self.dropped, Ordering::Relaxed)
+    }
+
     /// Starts the writer task on the current tokio runtime.
     pub fn spawn(repo: Arc<dyn AuditRepository>) -> AuditWriter {
         let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
@@ -337,8 +386,9 @@ impl AuditWriter {
                     .details(serde_json::json!({"dropped": n}));
                     batch.push((record, Utc::now()));
                 }
-                if let Err(e) = repo.insert_batch(&batch).await {
-                    tracing::error!(error = %e, lost = batch.len(), "could not write audit events");
+                let lost_now = write_batch(repo.as_ref(), &batch).await;
+                if lost_now > 0 {
+                    lost.fetch_add(lost_now, Ordering::Relaxed);
                 }
                 batch.clear();
                 for w in waiters {

@@ -19,6 +19,7 @@ use scaikey_app::oidc::{OidcService, OidcSettings};
 use scaikey_app::partners::PartnerService;
 use scaikey_app::ports::keys::{SigningKeyInfo, SigningKeys};
 use scaikey_app::ports::{Clock, CutoffRepository, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
+use scaikey_app::refusals::AggregatingSink;
 use scaikey_app::registrations::RegistrationService;
 use scaikey_app::revocation::RevocationList;
 use scaikey_app::sessions::SessionService;
@@ -184,13 +185,15 @@ pub struct Started {
 #[derive(Debug, Clone)]
 pub struct AuditFlusher {
     oauth: Arc<OAuthService>,
+    refusals: Arc<AggregatingSink>,
     writer: AuditWriter,
 }
 
 impl AuditFlusher {
-    /// Flushes both, in that order.
+    /// Flushes the tallies, then the writer.
     pub async fn flush(&self) {
         self.oauth.flush_issued();
+        self.refusals.flush(chrono::Utc::now(), true);
         self.writer.flush().await;
     }
 }
@@ -198,13 +201,14 @@ impl AuditFlusher {
 /// How often the tally of issued client tokens becomes audit events.
 pub const ISSUED_TOKENS_FLUSH: Duration = Duration::from_secs(1);
 
-fn spawn_issued_tokens_flush(oauth: Arc<OAuthService>) {
+fn spawn_issued_tokens_flush(oauth: Arc<OAuthService>, refusals: Arc<AggregatingSink>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(ISSUED_TOKENS_FLUSH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             oauth.flush_issued();
+            refusals.flush(chrono::Utc::now(), false);
         }
     });
 }
@@ -301,7 +305,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let ids: Arc<dyn IdGenerator> = Arc::new(MonotonicIds::default());
     let revocations = Arc::new(RevocationList::new());
     let audit_writer = AuditWriter::spawn(Arc::new(db.audit()));
-    let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> = Arc::new(audit_writer.clone());
+    // Unauthenticated refusals are counted, not written one row each (scaikey_app::refusals).
+    let refusals = Arc::new(AggregatingSink::new(
+        Arc::new(audit_writer.clone()),
+        chrono::Duration::seconds(i64::from(settings.audit_aggregate_seconds)),
+    ));
+    let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> = refusals.clone();
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
     let apps = Arc::new(CachedApplications::new(
         Arc::new(db.applications()),
@@ -356,7 +365,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         audit_sink.clone(),
         revocations.clone(),
     ));
-    spawn_issued_tokens_flush(oauth.clone());
+    spawn_issued_tokens_flush(oauth.clone(), refusals.clone());
     let oidc = Arc::new(OidcService::new(
         apps.clone(),
         Arc::new(db.grants()),
@@ -450,7 +459,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     .listen(listener)
     .with_context(|| format!("listening on {addr}"))?;
     tracing::info!(%addr, workers, env = ?settings.env, "ScaiKey listening");
-    Ok(Started { addr, server: server.run(), generated_admin, audit: AuditFlusher { oauth, writer: audit_writer } })
+    Ok(Started {
+        addr,
+        server: server.run(),
+        generated_admin,
+        audit: AuditFlusher { oauth, refusals, writer: audit_writer },
+    })
 }
 
 /// Headers of every answer: no MIME sniffing; not cached unless the handler says so (discovery,

@@ -56,6 +56,9 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// Seconds a replaced refresh token may still be used once (parallel refreshes).
     pub refresh_reuse_grace_seconds: u32,
+    /// Window over which unauthenticated refusals are counted into one audit row per reason and
+    /// client IP (the first of each is written at once).
+    pub audit_aggregate_seconds: u32,
     /// Seconds a rotated-in signing key is published before it signs, so every process and
     /// every JWKS cache knows it first (default: the JWKS cache lifetime, 300).
     pub key_prepublish_seconds: u32,
@@ -115,6 +118,7 @@ impl Settings {
             .set_default("client_cache_seconds", 60)?
             .set_default("refresh_reuse_grace_seconds", 5)?
             .set_default("key_prepublish_seconds", 300)?
+            .set_default("audit_aggregate_seconds", 60)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -142,6 +146,9 @@ impl Settings {
             bail!("token and session lifetimes must be positive");
         }
         scaikey_crypto::keys::SigningAlg::parse(&self.signing_alg)?;
+        if self.audit_aggregate_seconds == 0 {
+            bail!("SCAIKEY_AUDIT_AGGREGATE_SECONDS must be at least 1");
+        }
         if self.key_prepublish_seconds < MIN_KEY_PREPUBLISH_SECONDS {
             bail!(
                 "SCAIKEY_KEY_PREPUBLISH_SECONDS must be at least {MIN_KEY_PREPUBLISH_SECONDS}: every process reloads keys each second"

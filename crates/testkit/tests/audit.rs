@@ -196,3 +196,62 @@ async fn dashboard_counts_within_reach() {
     let mine = ta.get("/api/v1/admin/dashboard/activity").await.unwrap();
     assert!(mine.body["items"].as_array().unwrap().iter().all(|e| e["tenant_id"] == t1.as_str()));
 }
+
+#[tokio::test]
+async fn floods_of_unauthenticated_refusals_are_counted_not_written_row_by_row() {
+    let app = TestApp::spawn_with(&[("SCAIKEY_AUDIT_AGGREGATE_SECONDS", "1")]).await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let http = reqwest::Client::new();
+    let flood = |path: &'static str, n: usize| {
+        let http = http.clone();
+        let base = app.base_url.clone();
+        async move {
+            let mut tasks = Vec::new();
+            for i in 0..n {
+                let (http, base) = (http.clone(), base.clone());
+                tasks.push(tokio::spawn(async move {
+                    let r = if path == "/oauth/token" {
+                        http.post(format!("{base}{path}"))
+                            .basic_auth(format!("ck_nobody{i}"), Some("wrong"))
+                            .form(&[("grant_type", "client_credentials")])
+                            .send()
+                            .await
+                    } else {
+                        http.get(format!("{base}{path}")).bearer_auth(format!("garbage.{i}.token")).send().await
+                    };
+                    r.unwrap().status().as_u16()
+                }));
+            }
+            for t in tasks {
+                assert!(matches!(t.await.unwrap(), 400 | 401));
+            }
+        }
+    };
+    flood("/api/v1/admin/tenants", 1500).await;
+    // A genuine event in the middle of the flood is written as always.
+    assert_eq!(admin.post("/api/v1/admin/tenants", json!({"name": "Flooded"})).await.unwrap().status, 201);
+    flood("/oauth/token", 500).await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let refused = admin.get("/api/v1/admin/audit?action=auth.token_refused&per_page=100").await.unwrap();
+        let tokens = admin.get("/api/v1/admin/audit?action=auth.token&result=failure&per_page=100").await.unwrap();
+        let sum = |r: &scaikey_testkit::Resp| {
+            r.body["items"].as_array().unwrap().iter().map(|e| e["details"]["count"].as_u64().unwrap_or(1)).sum::<u64>()
+        };
+        if sum(&refused) == 1500 && sum(&tokens) == 500 {
+            assert!(refused.body["pagination"]["total"].as_i64().unwrap() <= 3, "{}", refused.body);
+            assert!(tokens.body["pagination"]["total"].as_i64().unwrap() <= 3, "{}", tokens.body);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "refused {} / 1500, tokens {} / 500",
+            sum(&refused),
+            sum(&tokens)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let created = admin.get("/api/v1/admin/audit?action=tenant.create").await.unwrap();
+    assert_eq!(created.body["pagination"]["total"], 1);
+}
