@@ -3,7 +3,7 @@
 //! The actix-web adapter: routes for the admin API, auth and well-known documents; extractors
 //! that turn a bearer token into a [`scaikey_domain::principal::Principal`], parse JSON bodies and
 //! list queries into the contract's 422 shape; the one mapping of service errors to HTTP; and the
-//! OpenAPI document.
+//! OpenAPI document; Prometheus metrics (`metrics`).
 //!
 //! May depend on `scaikey-app` (services) and `scaikey-domain` (types); never on persistence or
 //! crypto adapters, which reach it only as trait objects inside the services.
@@ -13,6 +13,7 @@ pub mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -54,6 +54,8 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     /// Where refused writes and authentication events are recorded.
     pub audit_sink: Arc<dyn AuditSink>,
+    /// Prometheus metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Signing keys: the JWKS, listing and rotation.
     pub keys: scaikey_app::keys::KeyService,
     /// Token issuer and discovery base.

@@ -349,6 +349,12 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
+    /// Records waiting in the queue.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        QUEUE.saturating_sub(self.tx.capacity())
+    }
+
     /// Records dropped so far and not yet reported by an `audit.dropped` event.
     #[must_use]
     pub fn pending_drops(&self) -> u64 {

@@ -149,6 +149,13 @@ impl Database {
         crate::federation::PgAgents(self.clone())
     }
 
+    /// `(connections open, connections in use, most allowed)` of the pool, for metrics.
+    #[must_use]
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        let s = self.pool.status();
+        (s.size, s.size.saturating_sub(s.available), s.max_size)
+    }
+
     /// Token cutoff repository (the revocation list's poller).
     pub fn cutoffs(&self) -> crate::cutoffs::PgCutoffs {
         crate::cutoffs::PgCutoffs(self.clone())

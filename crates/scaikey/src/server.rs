@@ -116,6 +116,32 @@ pub async fn keyring(
     Keyring::open(Arc::new(db.signing_keys()), master, config).await
 }
 
+/// The gauges `/metrics` reads at each scrape.
+struct ServerGauges {
+    writer: AuditWriter,
+    db: Database,
+    revocations: Arc<RevocationList>,
+}
+
+impl scaikey_http::metrics::Gauges for ServerGauges {
+    fn read(&self) -> Vec<(&'static str, &'static str, i64)> {
+        let (open, busy, max) = self.db.pool_status();
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        vec![
+            ("audit_queue_depth", "Audit events waiting to be written", n(self.writer.queued())),
+            (
+                "audit_dropped_pending",
+                "Audit events dropped and not yet reported by an audit.dropped event",
+                i64::try_from(self.writer.pending_drops()).unwrap_or(i64::MAX),
+            ),
+            ("db_pool_connections", "Database connections open", n(open)),
+            ("db_pool_connections_in_use", "Database connections in use", n(busy)),
+            ("db_pool_connections_max", "Most database connections", n(max)),
+            ("revoked_sessions", "Revoked sessions held by the revocation list", n(self.revocations.len())),
+        ]
+    }
+}
+
 /// The key ring of a command-line run: migrated database, master key, keys.
 async fn offline_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
     migrate(settings).await?;
@@ -310,7 +336,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         Arc::new(audit_writer.clone()),
         chrono::Duration::seconds(i64::from(settings.audit_aggregate_seconds)),
     ));
-    let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> = refusals.clone();
+    let metrics = Arc::new(scaikey_http::metrics::Metrics::new(
+        Some(Arc::new(ServerGauges { writer: audit_writer.clone(), db: db.clone(), revocations: revocations.clone() })),
+        settings.metrics_token.clone(),
+    ));
+    // Counted before aggregation, so the metrics see every refusal.
+    let audit_sink: Arc<dyn scaikey_app::ports::AuditSink> =
+        Arc::new(scaikey_http::metrics::CountingSink { metrics: metrics.clone(), inner: refusals.clone() });
     let sessions: Arc<dyn SessionRepository> = Arc::new(db.sessions());
     let apps = Arc::new(CachedApplications::new(
         Arc::new(db.applications()),
@@ -439,6 +471,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         signing_alg: codec.algorithm(),
         id_token_algs: codec.id_token_algorithms(),
         keys: KeyService::new(codec),
+        metrics,
         issuer,
         readiness: Arc::new(DbReady(db)),
         expose_openapi: settings.env != Environment::Production,
@@ -450,6 +483,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             .app_data(data.clone())
             .app_data(web_state.clone())
             .wrap(response_headers(hsts))
+            .wrap(actix_web::middleware::from_fn(scaikey_http::metrics::track))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(scaikey_web::configure)
             .configure(scaikey_http::configure)

@@ -56,6 +56,8 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// Seconds a replaced refresh token may still be used once (parallel refreshes).
     pub refresh_reuse_grace_seconds: u32,
+    /// Bearer token Prometheus must send to `/metrics`; unset: loopback scrapes only.
+    pub metrics_token: Option<String>,
     /// Window over which unauthenticated refusals are counted into one audit row per reason and
     /// client IP (the first of each is written at once).
     pub audit_aggregate_seconds: u32,

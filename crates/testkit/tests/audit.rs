@@ -255,3 +255,40 @@ async fn floods_of_unauthenticated_refusals_are_counted_not_written_row_by_row()
     let created = admin.get("/api/v1/admin/audit?action=tenant.create").await.unwrap();
     assert_eq!(created.body["pagination"]["total"], 1);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_audited_events_and_are_guarded() {
+    let app = TestApp::spawn_with(&[("SCAIKEY_METRICS_TOKEN", "scrape-secret-0123456789")]).await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(admin.get("/api/v1/admin/tenants").await.unwrap().status, 200);
+    }
+    let t = admin.post("/api/v1/admin/tenants", json!({"name": "Metered"})).await.unwrap().id();
+    assert_eq!(admin.get(&format!("/api/v1/admin/tenants/{t}")).await.unwrap().status, 200);
+    let _ = app.login("admin@scaikey.test", "wrong", None).await;
+    let garbage =
+        reqwest::Client::new().get(format!("{}/api/v1/admin/tenants", app.base_url)).bearer_auth("x.y.z").send().await;
+    assert_eq!(garbage.unwrap().status(), 401);
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", app.base_url);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401, "the token is required when configured");
+    assert_eq!(http.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
+    let r = http.get(&url).bearer_auth("scrape-secret-0123456789").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = r.text().await.unwrap();
+    for needle in [
+        r#"scaikey_http_requests_total{method="GET",route="/api/v1/admin/tenants",status="200"} 3"#,
+        r#"route="/api/v1/admin/tenants/{id}",status="200"} 1"#,
+        r#"scaikey_audit_events_total{action="auth.login",result="failure"} 1"#,
+        r#"scaikey_audit_events_total{action="auth.token_refused",result="denied"} 1"#,
+        "scaikey_http_request_duration_seconds_bucket",
+        "scaikey_db_pool_connections_max 4",
+        "scaikey_audit_queue_depth",
+        "scaikey_revoked_sessions",
+        "# EOF",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in\n{text}");
+    }
+    assert!(!text.contains(&t), "paths never become labels: route patterns only");
+}

@@ -143,6 +143,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(preflight()),
     )
     .route("/healthz", web::get().to(meta::healthz))
+    .route("/metrics", web::get().to(crate::metrics::scrape))
     .route("/readyz", web::get().to(meta::readyz))
     .service(web::resource("/.well-known/jwks.json").route(web::get().to(meta::jwks)).route(public_preflight()))
     .service(
