@@ -13,6 +13,7 @@ pub mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -477,18 +477,27 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         expose_openapi: settings.env != Environment::Production,
     };
     let data = web::Data::new(state);
+    let limiter = web::Data::new(scaikey_http::limits::Limiter::new(scaikey_http::limits::RequestLimits {
+        body: Duration::from_secs(u64::from(settings.body_timeout_seconds)),
+        handler: Duration::from_secs(u64::from(settings.handler_timeout_seconds)),
+        per_ip: settings.max_requests_per_ip,
+    }));
     let workers = if settings.workers == 0 { cores } else { settings.workers };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(web_state.clone())
+            .app_data(limiter.clone())
             .wrap(response_headers(hsts))
+            .wrap(actix_web::middleware::from_fn(scaikey_http::limits::limit))
             .wrap(actix_web::middleware::from_fn(scaikey_http::metrics::track))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(scaikey_web::configure)
             .configure(scaikey_http::configure)
     })
     .workers(workers)
+    .client_request_timeout(Duration::from_secs(u64::from(settings.header_timeout_seconds)))
+    .keep_alive(Duration::from_secs(u64::from(settings.keep_alive_seconds)))
     .shutdown_timeout(10)
     .listen(listener)
     .with_context(|| format!("listening on {addr}"))?;

@@ -56,6 +56,16 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// Seconds a replaced refresh token may still be used once (parallel refreshes).
     pub refresh_reuse_grace_seconds: u32,
+    /// Longest wait for a request's headers.
+    pub header_timeout_seconds: u32,
+    /// Longest a request body may take to arrive.
+    pub body_timeout_seconds: u32,
+    /// Longest a handler may run (then 503).
+    pub handler_timeout_seconds: u32,
+    /// How long an idle keep-alive connection is held.
+    pub keep_alive_seconds: u32,
+    /// Most requests in flight from one client IP (then 429).
+    pub max_requests_per_ip: usize,
     /// Bearer token Prometheus must send to `/metrics`; unset: loopback scrapes only.
     pub metrics_token: Option<String>,
     /// Window over which unauthenticated refusals are counted into one audit row per reason and
@@ -121,6 +131,11 @@ impl Settings {
             .set_default("refresh_reuse_grace_seconds", 5)?
             .set_default("key_prepublish_seconds", 300)?
             .set_default("audit_aggregate_seconds", 60)?
+            .set_default("header_timeout_seconds", 5)?
+            .set_default("body_timeout_seconds", 10)?
+            .set_default("handler_timeout_seconds", 30)?
+            .set_default("keep_alive_seconds", 15)?
+            .set_default("max_requests_per_ip", 256)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -148,6 +163,11 @@ impl Settings {
             bail!("token and session lifetimes must be positive");
         }
         scaikey_crypto::keys::SigningAlg::parse(&self.signing_alg)?;
+        if [self.header_timeout_seconds, self.body_timeout_seconds, self.handler_timeout_seconds].contains(&0)
+            || self.max_requests_per_ip == 0
+        {
+            bail!("request timeouts and SCAIKEY_MAX_REQUESTS_PER_IP must be positive");
+        }
         if self.audit_aggregate_seconds == 0 {
             bail!("SCAIKEY_AUDIT_AGGREGATE_SECONDS must be at least 1");
         }
