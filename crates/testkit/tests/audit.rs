@@ -227,10 +227,15 @@ async fn floods_of_unauthenticated_refusals_are_counted_not_written_row_by_row()
             }
         }
     };
-    flood("/api/v1/admin/tenants", 1500).await;
+    // In waves below the per-IP in-flight cap (256), which would answer 429 instead.
+    for _ in 0..10 {
+        flood("/api/v1/admin/tenants", 150).await;
+    }
     // A genuine event in the middle of the flood is written as always.
     assert_eq!(admin.post("/api/v1/admin/tenants", json!({"name": "Flooded"})).await.unwrap().status, 201);
-    flood("/oauth/token", 500).await;
+    for _ in 0..5 {
+        flood("/oauth/token", 100).await;
+    }
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
