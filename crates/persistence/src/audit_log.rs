@@ -346,6 +346,7 @@ async fn write_batch(repo: &dyn AuditRepository, batch: &[(AuditRecord, DateTime
 pub struct AuditWriter {
     tx: mpsc::Sender<Msg>,
     dropped: Arc<AtomicU64>,
+    dropped_total: Arc<AtomicU64>,
 }
 
 impl AuditWriter {
@@ -353,6 +354,12 @@ impl AuditWriter {
     #[must_use]
     pub fn queued(&self) -> usize {
         QUEUE.saturating_sub(self.tx.capacity())
+    }
+
+    /// Records dropped since the process started (queue full or refused by the database).
+    #[must_use]
+    pub fn dropped_total(&self) -> u64 {
+        AtomicU64::load(&self.dropped_total, Ordering::Relaxed)
     }
 
     /// Records dropped so far and not yet reported by an `audit.dropped` event.
@@ -365,7 +372,9 @@ impl AuditWriter {
     pub fn spawn(repo: Arc<dyn AuditRepository>) -> AuditWriter {
         let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
+        let dropped_total = Arc::new(AtomicU64::new(0));
         let lost = dropped.clone();
+        let lost_total = dropped_total.clone();
         tokio::spawn(async move {
             let mut batch: Vec<(AuditRecord, DateTime<Utc>)> = Vec::with_capacity(BATCH);
             while let Some(first) = rx.recv().await {
@@ -395,6 +404,7 @@ impl AuditWriter {
                 let lost_now = write_batch(repo.as_ref(), &batch).await;
                 if lost_now > 0 {
                     lost.fetch_add(lost_now, Ordering::Relaxed);
+                    lost_total.fetch_add(lost_now, Ordering::Relaxed);
                 }
                 batch.clear();
                 for w in waiters {
@@ -402,7 +412,7 @@ impl AuditWriter {
                 }
             }
         });
-        AuditWriter { tx, dropped }
+        AuditWriter { tx, dropped, dropped_total }
     }
 
     /// Waits until everything submitted before this call is written.
@@ -420,6 +430,7 @@ impl AuditSink for AuditWriter {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.dropped_total.fetch_add(1, Ordering::Relaxed);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => tracing::error!("audit writer stopped; event lost"),
         }

@@ -42,6 +42,7 @@ async fn one_unstorable_record_never_loses_its_neighbours() {
     // The drop is reported with the next batch.
     writer.submit(AuditRecord::anonymous(&meta, "test.after", "test", AuditResult::Success), Utc::now());
     writer.flush().await;
+    assert_eq!(writer.dropped_total(), 1, "the loss stays counted for /metrics");
     let mut c = t.connect().await.unwrap();
     for (sql, want) in [
         ("SELECT count(*) AS n FROM audit_events WHERE action = 'test.event'", 59),

@@ -130,6 +130,11 @@ impl scaikey_http::metrics::Gauges for ServerGauges {
         vec![
             ("audit_queue_depth", "Audit events waiting to be written", n(self.writer.queued())),
             (
+                "audit_dropped_since_start",
+                "Audit events lost since the process started (queue full or refused by the database)",
+                i64::try_from(self.writer.dropped_total()).unwrap_or(i64::MAX),
+            ),
+            (
                 "audit_dropped_pending",
                 "Audit events dropped and not yet reported by an audit.dropped event",
                 i64::try_from(self.writer.pending_drops()).unwrap_or(i64::MAX),

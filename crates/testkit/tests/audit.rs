@@ -290,6 +290,7 @@ async fn metrics_count_requests_by_route_and_audited_events_and_are_guarded() {
         "scaikey_http_request_duration_seconds_bucket",
         "scaikey_db_pool_connections_max 4",
         "scaikey_audit_queue_depth",
+        "scaikey_audit_dropped_since_start 0",
         "scaikey_revoked_sessions",
         "# EOF",
     ] {
