@@ -971,17 +971,12 @@ impl OidcService {
         let now = self.clock.now();
         let inactive = Introspection::default();
         if let Ok(t) = self.codec.verify_any_audience(token) {
-            let (issued_to, sub, tenant, sid, revoked) = match &t.principal {
-                Principal::User(u) => (
-                    t.client_id.clone(),
-                    u.user_id.to_string(),
-                    u.tenant_id,
-                    Some(u.session_id.to_string()),
-                    self.revocations.refuses(&t),
-                ),
-                Principal::Client(c) => {
-                    (Some(c.client_id.clone()), c.client_id.clone(), c.tenant_id, None, self.revocations.refuses(&t))
+            let revoked = self.revocations.refuses(&t);
+            let (issued_to, sub, tenant, sid) = match &t.principal {
+                Principal::User(u) => {
+                    (t.client_id.clone(), u.user_id.to_string(), u.tenant_id, Some(u.session_id.to_string()))
                 }
+                Principal::Client(c) => (Some(c.client_id.clone()), c.client_id.clone(), c.tenant_id, None),
             };
             let meant = issued_to.as_deref() == Some(client_id)
                 || t.audience == app.client_id

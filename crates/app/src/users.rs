@@ -1,5 +1,6 @@
 //! User administration within the caller's reach, with the role-escalation rule.
 
+use scaikey_domain::token_cutoff::{self, Cut, TokenOwner};
 use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Owner, Reach, Target, can, can_grant, can_manage_user, reach};
@@ -194,13 +195,13 @@ impl UserService {
             }
         }
         let audit = Self::audit(ctx, &u, "user.update").details(json!({"fields": fields}));
-        let cut = scaikey_domain::token_cutoff::user_cut(&u, &changes);
+        let cut = token_cutoff::user_cut(&u, &changes);
         let now = self.clock.now();
         let (user, ended) =
             self.users.update(id, &changes, cut, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
         if let Some(cut) = cut {
-            self.revocations.cut(scaikey_domain::token_cutoff::TokenOwner::User(id), cut, now);
+            self.revocations.cut(TokenOwner::User(id), cut, now);
         }
         Ok(user)
     }
@@ -218,11 +219,7 @@ impl UserService {
         let now = self.clock.now();
         let ended = self.users.set_password(id, &hash, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
-        self.revocations.cut(
-            scaikey_domain::token_cutoff::TokenOwner::User(id),
-            scaikey_domain::token_cutoff::Cut::Before,
-            now,
-        );
+        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
         Ok(())
     }
 
@@ -232,11 +229,7 @@ impl UserService {
         let audit = Self::audit(ctx, &u, "user.mfa_disable");
         let now = self.clock.now();
         let user = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        self.revocations.cut(
-            scaikey_domain::token_cutoff::TokenOwner::User(id),
-            scaikey_domain::token_cutoff::Cut::Before,
-            now,
-        );
+        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
         Ok(user)
     }
 
@@ -252,11 +245,7 @@ impl UserService {
         let now = self.clock.now();
         let ended = self.users.delete(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
-        self.revocations.cut(
-            scaikey_domain::token_cutoff::TokenOwner::User(id),
-            scaikey_domain::token_cutoff::Cut::Before,
-            now,
-        );
+        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
         Ok(())
     }
 }

@@ -161,23 +161,7 @@ async fn expired_client_token(w: &World) -> String {
         .unwrap()
         .parse()
         .unwrap();
-    ring.sign(&AccessToken {
-        principal: Principal::Client(ClientPrincipal {
-            app_id,
-            client_id: w.service.0.clone(),
-            scope_level: scaikey_domain::scope::ScopeLevel::Tenant,
-            tenant_id: Some(w.tenant.parse().unwrap()),
-            partner_id: None,
-            scopes: vec!["reports:read".into()],
-        }),
-        scope: vec!["reports:read".into()],
-        audience: RESOURCE.into(),
-        client_id: None,
-        jti: ulid::Ulid::new(),
-        issued_at: now - chrono::Duration::minutes(10),
-        expires_at: now - chrono::Duration::minutes(1),
-    })
-    .unwrap()
+    ring.sign(&service_token(w, app_id, now - chrono::Duration::minutes(10))).unwrap()
 }
 
 #[tokio::test]
@@ -228,7 +212,13 @@ async fn example_services_accept_scaikey_tokens_and_refuse_the_rest() {
             chrono::Utc::now(),
         )
         .unwrap();
-        codec.sign(&AccessToken { audience: RESOURCE.into(), ..dummy(&w) }).unwrap()
+        codec
+            .sign(&service_token(
+                &w,
+                scaikey_domain::id::ApplicationId::generate_from(ulid::Ulid::new()),
+                chrono::Utc::now(),
+            ))
+            .unwrap()
     };
     let mut tampered = client.clone();
     let dot = tampered.find('.').unwrap();
@@ -272,12 +262,15 @@ async fn example_services_accept_scaikey_tokens_and_refuse_the_rest() {
     assert!(strict.verify(&client).await.is_ok(), "the client's token was not revoked");
 }
 
-/// Any token of the right shape, for re-signing by a stranger.
-fn dummy(w: &World) -> AccessToken {
-    let now = chrono::Utc::now();
+/// A client token of the export service for the report API, issued at `issued_at`, living 5 min.
+fn service_token(
+    w: &World,
+    app_id: scaikey_domain::id::ApplicationId,
+    issued_at: chrono::DateTime<chrono::Utc>,
+) -> AccessToken {
     AccessToken {
         principal: Principal::Client(ClientPrincipal {
-            app_id: scaikey_domain::id::ApplicationId::generate_from(ulid::Ulid::new()),
+            app_id,
             client_id: w.service.0.clone(),
             scope_level: scaikey_domain::scope::ScopeLevel::Tenant,
             tenant_id: Some(w.tenant.parse().unwrap()),
@@ -288,8 +281,8 @@ fn dummy(w: &World) -> AccessToken {
         audience: RESOURCE.into(),
         client_id: None,
         jti: ulid::Ulid::new(),
-        issued_at: now,
-        expires_at: now + chrono::Duration::minutes(5),
+        issued_at,
+        expires_at: issued_at + chrono::Duration::minutes(5),
     }
 }
 

@@ -23,7 +23,15 @@ pub fn is_low_s(signature: &[u8]) -> bool {
 
 /// Rewrites a valid ES256 signature to its low-`s` form in place (`s := n − s` when `s > n/2`).
 pub fn normalize(signature: &mut [u8]) {
-    if signature.len() != 64 || is_low_s(signature) {
+    if signature.len() == 64 && !is_low_s(signature) {
+        negate_s(signature);
+    }
+}
+
+/// Replaces `s` by `n − s` in a 64-byte ES256 signature: the other, equally valid spelling of
+/// the same signature (tests use it to forge the twin a verifier must refuse).
+pub fn negate_s(signature: &mut [u8]) {
+    if signature.len() != 64 {
         return;
     }
     let s = &mut signature[32..];
