@@ -16,13 +16,15 @@ use serde_json::json;
 
 use crate::auth::{AuthService, LoginRequest};
 use crate::error::AppError;
-use crate::oidc::{OidcService, SessionCookie};
+use crate::mfa::{MfaService, MfaStatus, TotpSetup};
+use crate::oidc::{After, OidcService, SecondStepView, SessionCookie};
 use crate::page::PageRequest;
 use crate::ports::oidc::{ConsentSummary, GrantRepository};
 use crate::ports::{
     Clock, PasswordHasher, Session, SessionFilter, SessionRepository, SessionState, TenantRepository, UserRepository,
 };
 use crate::revocation::RevocationList;
+use scaikey_domain::mfa::{Method, MfaPolicy};
 
 /// The most sessions the page lists (newest first).
 const SESSIONS_SHOWN: i64 = 50;
@@ -51,12 +53,26 @@ pub struct AccountView {
     pub consents: Vec<ConsentSummary>,
     /// The tenant's password policy, for the form's hint.
     pub password_policy: PasswordPolicy,
+    /// Second factors and the tenant's policy for them.
+    pub mfa: MfaStatus,
+}
+
+/// The result of the account pages' login form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountLogin {
+    /// Signed in: set the cookie.
+    SignedIn(SessionCookie, DateTime<Utc>),
+    /// Refused: the message for the form, and the seconds to wait when throttled.
+    Refused(String, Option<i64>),
+    /// The password was right; a second factor is needed.
+    SecondStep(SecondStepView),
 }
 
 /// The account pages' operations.
 pub struct AccountService {
     oidc: Arc<OidcService>,
     auth: Arc<AuthService>,
+    mfa: Arc<MfaService>,
     users: Arc<dyn UserRepository>,
     tenants: Arc<dyn TenantRepository>,
     sessions: Arc<dyn SessionRepository>,
@@ -86,7 +102,8 @@ impl AccountService {
         revocations: Arc<RevocationList>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { oidc, auth, users, tenants, sessions, grants, hasher, revocations, clock }
+        let mfa = auth.mfa().clone();
+        Self { oidc, auth, mfa, users, tenants, sessions, grants, hasher, revocations, clock }
     }
 
     /// The person the cookie proves a live session of, if any (a suspended user, tenant or
@@ -108,27 +125,37 @@ impl AccountService {
     }
 
     /// Signs a person in to the account pages (any tenant; `tenant` picks one when the e-mail
-    /// is in several). `Ok(Err(message))` is a refusal to show on the form.
+    /// is in several), with the second step of contract §10 when they need one.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
         tenant: Option<&str>,
         meta: &RequestMeta,
-    ) -> Result<Result<(SessionCookie, DateTime<Utc>), &'static str>, AppError> {
+    ) -> Result<AccountLogin, AppError> {
         let tenant_id = match tenant.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => match self.grants.tenant_by_slug_or_id(t).await? {
                 Some(id) => Some(id),
-                None => return Ok(Err("Invalid credentials")),
+                None => return Ok(AccountLogin::Refused(crate::auth::INVALID_CREDENTIALS.into(), None)),
             },
             None => None,
         };
-        let req = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id };
-        match self.auth.check_password(req, meta, |_| true).await {
-            Ok(user) => Ok(Ok(self.oidc.open_browser_session(&user, meta).await?)),
-            Err(AppError::Unauthenticated(m)) => Ok(Err(m)),
-            Err(e) => Err(e),
+        let req = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id, code: None };
+        let user = match self.auth.check_password(req, meta, |_| true).await {
+            Ok(user) => user,
+            Err(AppError::Unauthenticated(m)) => return Ok(AccountLogin::Refused(m.into(), None)),
+            Err(AppError::Throttled(s)) => {
+                let msg = format!("Too many failed attempts. Wait {s} seconds, then try again.");
+                return Ok(AccountLogin::Refused(msg, Some(s)));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(step) = self.oidc.begin_second_step(&user, After::Account)? {
+            return Ok(AccountLogin::SecondStep(step));
         }
+        self.auth.completed(email).await?;
+        let (cookie, expires_at) = self.oidc.open_browser_session(&user, meta, vec!["pwd".into()]).await?;
+        Ok(AccountLogin::SignedIn(cookie, expires_at))
     }
 
     /// The page's content.
@@ -140,7 +167,63 @@ impl AccountService {
             self.sessions.list(scaikey_domain::access::Reach::Platform, &filter, self.clock.now(), page).await?.items;
         let consents = self.grants.consents_of(me.user_id).await?;
         let password_policy = self.policy(&user).await?;
-        Ok(AccountView { user, sessions, current_session: me.session_id, consents, password_policy })
+        let mfa = self.mfa.status(&self.candidate(me).await?).await?;
+        Ok(AccountView { user, sessions, current_session: me.session_id, consents, password_policy, mfa })
+    }
+
+    async fn candidate(&self, me: &Me) -> Result<crate::ports::LoginCandidate, AppError> {
+        self.auth.candidate(me.user_id).await?.ok_or(AppError::NotFound("User"))
+    }
+
+    /// Starts setting up an authenticator app (nothing is stored until it is confirmed).
+    pub async fn begin_totp(&self, me: &Me) -> Result<TotpSetup, AppError> {
+        let user = self.candidate(me).await?;
+        if !MfaPolicy::of(&user.tenant_settings).offers(Method::Totp) {
+            return Err(AppError::Conflict("Your organisation does not offer authenticator apps.".into()));
+        }
+        self.mfa.begin_totp(user.user_id, &user.email)
+    }
+
+    /// The setup of a sealed secret again, after a wrong code.
+    pub async fn reopen_totp(&self, me: &Me, sealed: &str) -> Result<Option<TotpSetup>, AppError> {
+        let user = self.candidate(me).await?;
+        Ok(self.mfa.reopen_totp(user.user_id, &user.email, sealed))
+    }
+
+    /// Confirms the setup with its first code; answers the recovery codes to show once, or
+    /// `None` when the code does not match.
+    pub async fn confirm_totp(
+        &self,
+        me: &Me,
+        sealed: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<Option<Vec<String>>, AppError> {
+        let user = self.candidate(me).await?;
+        self.mfa.confirm_totp(&user, sealed, code, meta).await
+    }
+
+    /// Removes the authenticator app after checking one of its codes (or a recovery code), so
+    /// a borrowed browser alone cannot take the second factor away.
+    pub async fn remove_totp(&self, me: &Me, code: &str, meta: &RequestMeta) -> Result<(), AppError> {
+        let user = self.candidate(me).await?;
+        let refusal = |kind: &'static str, msg: String| AppError::field(FieldError::new("code", kind, msg));
+        match self.mfa.verify(user.user_id, &user.email, code, meta).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(refusal("invalid_code", "That code is not valid".into())),
+            Err(AppError::Throttled(s)) => {
+                return Err(refusal(
+                    "throttled",
+                    format!("Too many failed attempts. Wait {s} seconds, then try again."),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        match self.mfa.remove_totp(&user, meta).await {
+            Ok(_) => Ok(()),
+            Err(AppError::Conflict(m)) => Err(refusal("mfa_required", m)),
+            Err(e) => Err(e),
+        }
     }
 
     async fn policy(&self, user: &User) -> Result<PasswordPolicy, AppError> {
@@ -194,8 +277,12 @@ impl AccountService {
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
         let user = self.users.get(me.user_id).await?.ok_or(AppError::NotFound("User"))?;
-        let check =
-            LoginRequest { email: user.email.clone(), password: current.to_string(), tenant_id: user.tenant_id };
+        let check = LoginRequest {
+            email: user.email.clone(),
+            password: current.to_string(),
+            tenant_id: user.tenant_id,
+            code: None,
+        };
         let me_id = me.user_id;
         match self.auth.check_password(check, meta, move |c| c.user_id == me_id).await {
             Ok(_) => {}
@@ -205,6 +292,10 @@ impl AccountService {
                     "invalid_credentials",
                     "The current password is not right",
                 )));
+            }
+            Err(AppError::Throttled(s)) => {
+                let msg = format!("Too many failed attempts. Wait {s} seconds, then try again.");
+                return Err(AppError::field(FieldError::new("password", "throttled", msg)));
             }
             Err(e) => return Err(e),
         }

@@ -14,14 +14,24 @@ use scaikey_domain::tenant::session_timeout_minutes;
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::mfa::MfaService;
 use crate::ports::{
     AccessToken, AuditSink, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
     TokenRejection,
 };
 use crate::revocation::RevocationList;
+use crate::throttle::LoginThrottle;
+use scaikey_domain::mfa::SecondFactor;
 
 /// The one answer to any failed login (contract §2): it never tells which part was wrong.
 pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
+
+/// The JSON login's answer when the password was right and a second factor is needed: send
+/// the TOTP or a recovery code as `code`.
+pub const SECOND_FACTOR_REQUIRED: &str = "A second factor is required: send the authenticator or recovery code as code";
+
+/// The JSON login's answer when the tenant requires a second factor the user has not enrolled.
+pub const ENROLMENT_REQUIRED: &str = "A second factor is required: enrol one by signing in at /account";
 
 /// Scopes carried by user access tokens.
 pub const USER_TOKEN_SCOPES: [&str; 3] = ["openid", "profile", "email"];
@@ -44,6 +54,8 @@ pub struct LoginRequest {
     pub password: String,
     /// Tenant to log in to; `None` for platform users or an e-mail unique across tenants.
     pub tenant_id: Option<TenantId>,
+    /// A TOTP or recovery code, for users with a second factor (JSON login only).
+    pub code: Option<String>,
 }
 
 /// A signed access token.
@@ -65,6 +77,8 @@ pub struct AuthService {
     settings: AuthSettings,
     revocations: Arc<RevocationList>,
     audit: Arc<dyn AuditSink>,
+    throttle: Arc<LoginThrottle>,
+    mfa: Arc<MfaService>,
     /// A hash of a random password, verified against when no user matches, so a wrong e-mail
     /// costs the same time as a wrong password.
     dummy_hash: OnceLock<String>,
@@ -87,7 +101,8 @@ fn principal_of(user: &LoginCandidate, session: SessionId) -> Principal {
     })
 }
 
-/// Why a login was refused, for logs (the caller only ever sees [`INVALID_CREDENTIALS`]).
+/// Why a user, tenant or partner status refuses a login, for logs (the caller only ever sees
+/// [`INVALID_CREDENTIALS`]).
 fn refusal(c: &LoginCandidate) -> Option<&'static str> {
     if c.status != Status::Active {
         Some("user suspended")
@@ -95,8 +110,6 @@ fn refusal(c: &LoginCandidate) -> Option<&'static str> {
         Some("tenant suspended")
     } else if c.partner_status == Some(Status::Suspended) {
         Some("partner suspended")
-    } else if c.password_hash.is_none() {
-        Some("no password set")
     } else {
         None
     }
@@ -114,16 +127,52 @@ impl AuthService {
         settings: AuthSettings,
         revocations: Arc<RevocationList>,
         audit: Arc<dyn AuditSink>,
+        throttle: Arc<LoginThrottle>,
+        mfa: Arc<MfaService>,
     ) -> Self {
-        Self { repo, hasher, codec, clock, ids, settings, revocations, audit, dummy_hash: OnceLock::new() }
+        Self {
+            repo,
+            hasher,
+            codec,
+            clock,
+            ids,
+            settings,
+            revocations,
+            audit,
+            throttle,
+            mfa,
+            dummy_hash: OnceLock::new(),
+        }
+    }
+
+    /// The second-factor service logins use.
+    #[must_use]
+    pub fn mfa(&self) -> &Arc<MfaService> {
+        &self.mfa
+    }
+
+    /// A login of `email` is complete: its failures are forgotten.
+    pub async fn completed(&self, email: &str) -> Result<(), AppError> {
+        self.throttle.succeeded(email).await
+    }
+
+    /// The live user `id` as a login candidate, if it may still sign in (active, and its
+    /// tenant and partner too).
+    pub async fn candidate(&self, id: UserId) -> Result<Option<LoginCandidate>, AppError> {
+        Ok(self.repo.candidate(id).await?.filter(|c| refusal(c).is_none()))
     }
 
     /// Records a refused login (never the password).
     fn refused<T>(&self, meta: &RequestMeta, email: &str, reason: &'static str) -> Result<T, AppError> {
+        self.audit_refusal(meta, email, reason);
+        Err(AppError::Unauthenticated(INVALID_CREDENTIALS))
+    }
+
+    /// Audits a refused login as `auth.login` failure with its reason.
+    pub fn audit_refusal(&self, meta: &RequestMeta, email: &str, reason: &'static str) {
         let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
             .details(json!({"email": email, "reason": reason}));
         self.audit.submit(rec, self.clock.now());
-        Err(AppError::Unauthenticated(INVALID_CREDENTIALS))
     }
 
     /// Records a bearer token refused by the admin API (never the token).
@@ -145,12 +194,28 @@ impl AuthService {
         Ok(())
     }
 
-    /// Checks credentials, opens a session and returns a user access token whose `sid` is the
-    /// session.
+    /// Checks credentials (and the second factor of a user who has one), opens a session and
+    /// returns a user access token whose `sid` is the session.
     pub async fn login(&self, req: LoginRequest, meta: &RequestMeta) -> Result<IssuedToken, AppError> {
+        let email = req.email.trim().to_lowercase();
+        let code = req.code.clone();
         let user = self.check_password(req, meta, |_| true).await?;
+        let amr = match self.mfa.next(&user) {
+            SecondFactor::None => vec!["pwd".to_string()],
+            SecondFactor::Enrol(_) => return Err(AppError::Unauthenticated(ENROLMENT_REQUIRED)),
+            SecondFactor::Verify(_) => {
+                let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+                    return Err(AppError::Unauthenticated(SECOND_FACTOR_REQUIRED));
+                };
+                match self.mfa.verify(user.user_id, &email, &code, meta).await? {
+                    Some(used) => used.amr(),
+                    None => return self.refused(meta, &email, "wrong second factor"),
+                }
+            }
+        };
+        self.completed(&email).await?;
         let now = self.clock.now();
-        let session = self.new_session(&user, meta, None, now);
+        let session = self.new_session(&user, meta, None, now, amr);
         let principal = principal_of(&user, session.id);
         let token = AccessToken {
             principal: principal.clone(),
@@ -168,8 +233,10 @@ impl AuthService {
 
     /// Checks an e-mail and password among the users `admit` accepts (the hosted login passes
     /// the application's sign-in rule, so an e-mail known in several tenants resolves to the
-    /// application's). Every refusal is one message, costs one Argon2id verification and is
-    /// audited with its reason.
+    /// application's). A try while the e-mail or the IP must wait is `Throttled` before any
+    /// check; every refusal is one message, costs one Argon2id verification, counts as a
+    /// failure for the e-mail and the IP, and is audited with its reason. The e-mail's count
+    /// is cleared only by [`AuthService::completed`] (after any second factor).
     pub async fn check_password(
         &self,
         req: LoginRequest,
@@ -181,7 +248,24 @@ impl AuthService {
             tracing::info!(reason = "input out of bounds", "login refused");
             return self.refused(meta, &email, "input out of bounds");
         }
-        let mut candidates = self.repo.login_candidates(&email, req.tenant_id).await?;
+        self.throttle.hold_back(&email, meta).await?;
+        match self.password_matches(req, &email, admit).await? {
+            Ok(user) => Ok(user),
+            Err(reason) => {
+                self.throttle.failed(&email, meta).await?;
+                self.refused(meta, &email, reason)
+            }
+        }
+    }
+
+    /// The user whose password this is, or why not.
+    async fn password_matches(
+        &self,
+        req: LoginRequest,
+        email: &str,
+        admit: impl Fn(&LoginCandidate) -> bool + Send,
+    ) -> Result<Result<LoginCandidate, &'static str>, AppError> {
+        let mut candidates = self.repo.login_candidates(email, req.tenant_id).await?;
         candidates.retain(|c| admit(c));
         // Without a tenant, a platform user wins; otherwise the e-mail must be unambiguous.
         let chosen = match candidates.iter().position(|c| c.tenant_id.is_none()) {
@@ -192,22 +276,22 @@ impl AuthService {
         let Some(user) = chosen else {
             self.burn_time(req.password).await?;
             tracing::info!(reason = "no such user or ambiguous e-mail", "login refused");
-            return self.refused(meta, &email, "no such user or ambiguous e-mail");
+            return Ok(Err("no such user or ambiguous e-mail"));
         };
         let Some(hash) = user.password_hash.clone() else {
             self.burn_time(req.password).await?;
             tracing::info!(user_id = %user.user_id, reason = "no password set", "login refused");
-            return self.refused(meta, &email, "no password set");
+            return Ok(Err("no password set"));
         };
         if !self.hasher.verify(req.password, hash).await.map_err(AppError::Internal)? {
             tracing::info!(user_id = %user.user_id, reason = "wrong password", "login refused");
-            return self.refused(meta, &email, "wrong password");
+            return Ok(Err("wrong password"));
         }
         if let Some(reason) = refusal(&user) {
             tracing::info!(user_id = %user.user_id, reason, "login refused");
-            return self.refused(meta, &email, reason);
+            return Ok(Err(reason));
         }
-        Ok(user)
+        Ok(Ok(user))
     }
 
     /// A session for `user` opened `now`, lasting the tenant's `session_timeout` (or the default).
@@ -218,6 +302,7 @@ impl AuthService {
         meta: &RequestMeta,
         cookie_hmac: Option<Vec<u8>>,
         now: chrono::DateTime<chrono::Utc>,
+        amr: Vec<String>,
     ) -> NewSession {
         let session_ttl = session_timeout_minutes(&user.tenant_settings)
             .and_then(|m| i64::try_from(m).ok())
@@ -231,7 +316,7 @@ impl AuthService {
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
             cookie_hmac,
-            amr: vec!["pwd".into()],
+            amr,
         }
     }
 
@@ -242,7 +327,7 @@ impl AuthService {
         let audit = AuditRecord::success(&principal, meta, "auth.login", "session")
             .resource(session.id)
             .within(user.tenant_id, user.partner_id)
-            .details(json!({"method": method}));
+            .details(json!({"method": method, "amr": session.amr}));
         Ok(self.repo.open_session(session, &audit).await?)
     }
 
@@ -292,6 +377,8 @@ mod tests {
             tenant_status: None,
             partner_status: None,
             tenant_settings: json!({"session_timeout": 30}),
+            email: "admin@example.com".into(),
+            mfa_methods: vec![],
         }
     }
 
@@ -315,11 +402,13 @@ mod tests {
             settings(),
             Arc::new(RevocationList::new()),
             sink(),
+            crate::test_support::open_throttle(),
+            crate::test_support::no_mfa(),
         )
     }
 
     fn req(pw: &str) -> LoginRequest {
-        LoginRequest { email: " Admin@Example.com ".into(), password: pw.into(), tenant_id: None }
+        LoginRequest { email: " Admin@Example.com ".into(), password: pw.into(), tenant_id: None, code: None }
     }
 
     #[tokio::test]
@@ -393,6 +482,8 @@ mod tests {
             settings(),
             revocations.clone(),
             sink(),
+            crate::test_support::open_throttle(),
+            crate::test_support::no_mfa(),
         );
         assert!(svc.authenticate("jwt").is_ok());
         revocations
@@ -438,6 +529,8 @@ mod tests {
             settings(),
             Arc::new(RevocationList::new()),
             Arc::new(audit),
+            crate::test_support::open_throttle(),
+            crate::test_support::no_mfa(),
         );
         assert!(svc.login(req("s3cret"), &RequestMeta::default()).await.is_err());
     }
@@ -456,5 +549,131 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Unauthenticated(_)));
+    }
+
+    fn service_with(
+        repo: MockAuthRepository,
+        hasher: MockPasswordHasher,
+        codec: MockTokenCodec,
+        throttle: Arc<LoginThrottle>,
+        mfa: Arc<MfaService>,
+    ) -> AuthService {
+        AuthService::new(
+            Arc::new(repo),
+            Arc::new(hasher),
+            Arc::new(codec),
+            Arc::new(fixed_clock()),
+            Arc::new(ids(7)),
+            settings(),
+            Arc::new(RevocationList::new()),
+            sink(),
+            throttle,
+            mfa,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_throttled_try_is_refused_before_the_user_is_even_looked_up() {
+        use crate::ports::mfa::MockThrottleRepository;
+        use scaikey_domain::throttle::{Failures, Scope};
+        let mut store = MockThrottleRepository::new();
+        let now = fixed_clock().now();
+        store
+            .expect_failures()
+            .withf(|keys| keys.len() == 2 && keys[0].name == "acct:admin@example.com")
+            .returning(move |_| Ok(vec![(Scope::Account, Failures { count: 5, first_at: now, last_at: now })]));
+        let mut audit = crate::ports::MockAuditSink::new();
+        audit
+            .expect_submit()
+            .withf(|r, _| r.details["reason"] == "throttled" && r.result == AuditResult::Failure)
+            .times(1)
+            .returning(|_, _| ());
+        let throttle = Arc::new(LoginThrottle::new(Arc::new(store), Arc::new(audit), Arc::new(fixed_clock())));
+        let mut repo = MockAuthRepository::new();
+        repo.expect_login_candidates().never();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().never();
+        let svc = service_with(repo, hasher, MockTokenCodec::new(), throttle, crate::test_support::no_mfa());
+        let meta = RequestMeta::new(Some("198.51.100.7".into()), None);
+        let e = svc.login(req("right"), &meta).await.unwrap_err();
+        assert!(matches!(e, AppError::Throttled(30)), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_counts_for_the_email_and_the_ip_and_success_clears_the_email() {
+        use crate::ports::mfa::MockThrottleRepository;
+        let mut store = MockThrottleRepository::new();
+        store.expect_failures().returning(|_| Ok(vec![]));
+        store
+            .expect_record_failure()
+            .withf(|keys, _| {
+                keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>() == ["acct:admin@example.com", "ip:10.0.0.9"]
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        store.expect_clear().withf(|k| k.name == "acct:admin@example.com").times(1).returning(|_| Ok(()));
+        let mut audit = crate::ports::MockAuditSink::new();
+        audit.expect_submit().returning(|_, _| ());
+        let throttle = Arc::new(LoginThrottle::new(Arc::new(store), Arc::new(audit), Arc::new(fixed_clock())));
+        let mut repo = MockAuthRepository::new();
+        repo.expect_login_candidates().returning(|_, _| Ok(vec![candidate(None)]));
+        repo.expect_open_session().returning(|_, _| Ok(()));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|pw, _| Ok(pw == "right"));
+        let mut codec = MockTokenCodec::new();
+        codec.expect_sign().returning(|_| Ok("jwt".into()));
+        let svc = service_with(repo, hasher, codec, throttle, crate::test_support::no_mfa());
+        let meta = RequestMeta::new(Some("10.0.0.9".into()), None);
+        assert!(svc.login(req("wrong"), &meta).await.is_err());
+        assert!(svc.login(req("right"), &meta).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_user_with_totp_needs_a_valid_unused_code() {
+        use crate::ports::mfa::{MockMfaRepository, StoredTotp};
+        use scaikey_domain::mfa::{Method, Totp};
+        let secret = vec![3u8; 20];
+        let now = fixed_clock().now();
+        let step = Totp::step_of(now);
+        let code = Totp::new(secret.clone()).unwrap().code_at_step(step);
+        let mut store = MockMfaRepository::new();
+        let stored = secret.clone();
+        store.expect_totp().returning(move |_| {
+            Ok(Some(StoredTotp { sealed_secret: stored.clone(), last_step: Some(step - 3), created_at: now }))
+        });
+        store.expect_use_totp_step().withf(move |_, s| *s == step).times(1).returning(|_, _| Ok(true));
+        store.expect_use_recovery_code().returning(|_, _, _| Ok(false));
+        let mfa = crate::test_support::mfa_over(store, crate::test_support::open_throttle());
+        let mut repo = MockAuthRepository::new();
+        repo.expect_login_candidates()
+            .returning(|_, _| Ok(vec![LoginCandidate { mfa_methods: vec![Method::Totp], ..candidate(None) }]));
+        repo.expect_open_session().withf(|s, _| s.amr == ["pwd", "otp"]).times(1).returning(|_, _| Ok(()));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|pw, _| Ok(pw == "right"));
+        let mut codec = MockTokenCodec::new();
+        codec.expect_sign().returning(|_| Ok("jwt".into()));
+        let svc = service_with(repo, hasher, codec, crate::test_support::open_throttle(), mfa);
+        let meta = RequestMeta::default();
+        let e = svc.login(req("right"), &meta).await.unwrap_err();
+        assert!(matches!(e, AppError::Unauthenticated(SECOND_FACTOR_REQUIRED)));
+        let wrong = LoginRequest { code: Some("000000".into()), ..req("right") };
+        let wrong = if code == "000000" { LoginRequest { code: Some("111111".into()), ..req("right") } } else { wrong };
+        assert!(matches!(svc.login(wrong, &meta).await.unwrap_err(), AppError::Unauthenticated(INVALID_CREDENTIALS)));
+        let good = LoginRequest { code: Some(code), ..req("right") };
+        assert_eq!(svc.login(good, &meta).await.unwrap().access_token, "jwt");
+    }
+
+    #[tokio::test]
+    async fn a_tenant_that_requires_mfa_sends_an_unenrolled_user_to_enrol() {
+        let mut repo = MockAuthRepository::new();
+        repo.expect_login_candidates().returning(|_, _| {
+            Ok(vec![LoginCandidate { tenant_settings: json!({"mfa_required": true}), ..candidate(None) }])
+        });
+        repo.expect_open_session().never();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(true));
+        let svc = service(repo, hasher, MockTokenCodec::new());
+        let e = svc.login(req("right"), &RequestMeta::default()).await.unwrap_err();
+        assert!(matches!(e, AppError::Unauthenticated(ENROLMENT_REQUIRED)));
     }
 }

@@ -50,6 +50,10 @@ pub enum AppError {
     /// Invalid input (422), one entry per problem.
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// Too many failed logins (429): the try may be repeated after this many seconds. The
+    /// answer is the same whether or not the account exists.
+    #[error("too many failed logins; retry after {0} s")]
+    Throttled(i64),
     /// A dependency is down (503).
     #[error("service unavailable: {0}")]
     Unavailable(anyhow::Error),
@@ -57,6 +61,9 @@ pub enum AppError {
     #[error(transparent)]
     Internal(anyhow::Error),
 }
+
+/// What a throttled login answers (contract §10).
+pub const THROTTLED: &str = "Too many failed login attempts. Try again later.";
 
 impl AppError {
     /// An invalid single field.

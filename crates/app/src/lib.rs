@@ -19,6 +19,7 @@ pub mod error;
 pub mod federation;
 pub mod groups;
 pub mod keys;
+pub mod mfa;
 pub mod oauth;
 pub mod oidc;
 pub mod page;
@@ -30,6 +31,7 @@ pub mod revocation;
 pub mod sessions;
 mod sync;
 pub mod tenants;
+pub mod throttle;
 pub mod users;
 
 #[cfg(test)]

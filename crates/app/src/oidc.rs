@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::SessionId;
+use scaikey_domain::mfa::SecondFactor;
 use scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE;
 use scaikey_domain::oidc::authorize::{self, AuthorizationRequest, AuthorizeError, Params, ReplyTo, ResponseMode};
 use scaikey_domain::oidc::claims::{self, Profile};
@@ -38,6 +39,13 @@ use crate::revocation::RevocationList;
 
 /// Associated data of sealed interactions (a sealed IdP secret cannot pass for one).
 const INTERACTION_AAD: &[u8] = b"scaikey/interaction/v1";
+/// Associated data of sealed pending logins (between the password and the second factor).
+const PENDING_AAD: &[u8] = b"scaikey/pending-login/v1";
+
+/// The message of a throttled try on a page.
+fn wait_message(seconds: i64) -> String {
+    format!("Too many failed attempts. Wait {seconds} seconds, then try again.")
+}
 
 /// Lifetimes and the issuer.
 #[derive(Debug, Clone)]
@@ -91,8 +99,71 @@ pub struct LoginView {
     pub ask_tenant: bool,
     /// A message after a refused attempt.
     pub error: Option<String>,
+    /// Seconds to wait, when the try was throttled (the page answers 429 with `Retry-After`).
+    pub retry_after: Option<i64>,
     /// The application's tenant's look (TENANT applications).
     pub branding: scaikey_domain::tenant::PageBranding,
+}
+
+/// Where a browser goes once its second step is passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// Back to the sealed authorization request.
+    Interaction(String),
+    /// To `/account`.
+    Account,
+}
+
+/// What the second step of a login asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    /// A TOTP or recovery code.
+    Code,
+    /// The tenant requires a second factor: set up an authenticator app and confirm it.
+    Enrol(crate::mfa::TotpSetup),
+}
+
+/// The second-step page (after a correct password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondStepView {
+    /// The sealed pending login, for the form.
+    pub pending: String,
+    /// Code or enrolment.
+    pub kind: StepKind,
+    /// A message after a refused code.
+    pub error: Option<String>,
+    /// Seconds to wait, when the try was throttled.
+    pub retry_after: Option<i64>,
+}
+
+/// The result of a second-step form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// Signed in: set the cookie, show any new recovery codes, then go on.
+    SignedIn {
+        /// The new SSO cookie.
+        cookie: SessionCookie,
+        /// Its end.
+        expires_at: DateTime<Utc>,
+        /// Where to go.
+        after: After,
+        /// Recovery codes of a new enrolment, shown once.
+        recovery_codes: Option<Vec<String>>,
+    },
+    /// The page again, with a message.
+    Again(SecondStepView),
+    /// The pending login expired or its user can no longer sign in: start again.
+    Expired,
+}
+
+/// A pending login between the password and the second step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PendingLogin {
+    user_id: scaikey_domain::id::UserId,
+    email: String,
+    after: After,
+    setup: Option<String>,
+    at: DateTime<Utc>,
 }
 
 /// What the consent page shows.
@@ -145,6 +216,8 @@ pub enum LoginResult {
     },
     /// Show the login page again (wrong credentials or a bad form).
     Again(LoginView),
+    /// The password was right; a second factor is needed.
+    SecondStep(SecondStepView),
     /// The interaction cannot go on (expired, or the client is gone).
     Done(Outcome),
 }
@@ -441,6 +514,7 @@ impl OidcService {
             tenant_hint: req.tenant_hint.clone(),
             ask_tenant: app.scope != scaikey_domain::scope::ScopeLevel::Tenant,
             error,
+            retry_after: None,
         })
     }
 
@@ -533,7 +607,7 @@ impl OidcService {
             },
             None => None,
         };
-        let login = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id };
+        let login = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id, code: None };
         // Outside the application's tenants is a wrong password; statuses are the password
         // check's own (same answer).
         let placed = |c: &crate::ports::LoginCandidate| Subject {
@@ -549,6 +623,11 @@ impl OidcService {
             Err(AppError::Unauthenticated(m)) => {
                 return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(m.to_string())).await?));
             }
+            Err(AppError::Throttled(seconds)) => {
+                let mut v = self.login_view(&app, &req, &i, Some(wait_message(seconds))).await?;
+                v.retry_after = Some(seconds);
+                return Ok(LoginResult::Again(v));
+            }
             Err(e) => return Err(e),
         };
         if let Ok(Admission::NeedsAssignment) = signin::admits(&app, &placed(&user))
@@ -561,9 +640,113 @@ impl OidcService {
                 "The user may not use this application",
             )));
         }
-        let (cookie, expires_at) = self.open_browser_session(&user, meta).await?;
+        if let Some(step) = self.begin_second_step(&user, After::Interaction(sealed.to_string()))? {
+            return Ok(LoginResult::SecondStep(step));
+        }
+        self.auth.completed(email).await?;
+        let (cookie, expires_at) = self.open_browser_session(&user, meta, vec!["pwd".into()]).await?;
         let next = self.advance(i, Some(&cookie), false, meta).await?;
         Ok(LoginResult::SignedIn { cookie, expires_at, next })
+    }
+
+    fn seal_pending(&self, p: &PendingLogin) -> Result<String, AppError> {
+        let after = match &p.after {
+            After::Interaction(i) => i.as_str(),
+            After::Account => "",
+        };
+        let body = json!({"u": p.user_id.to_string(), "e": p.email, "a": after, "s": p.setup, "t": p.at.timestamp()});
+        let blob = self.sealer.seal(body.to_string().as_bytes(), PENDING_AAD).map_err(AppError::Internal)?;
+        Ok(URL_SAFE_NO_PAD.encode(blob))
+    }
+
+    /// Opens a sealed pending login; `None` when tampered with, foreign or older than the
+    /// interaction lifetime.
+    fn open_pending(&self, sealed: &str) -> Option<PendingLogin> {
+        let blob = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let plain = self.sealer.open(&blob, PENDING_AAD).ok()?;
+        let v: Value = serde_json::from_slice(&plain).ok()?;
+        let at = DateTime::from_timestamp(v.get("t")?.as_i64()?, 0)?;
+        let after = match v.get("a")?.as_str()? {
+            "" => After::Account,
+            i => After::Interaction(i.to_string()),
+        };
+        let p = PendingLogin {
+            user_id: v.get("u")?.as_str()?.parse().ok()?,
+            email: v.get("e")?.as_str()?.to_string(),
+            after,
+            setup: v.get("s").and_then(Value::as_str).map(str::to_string),
+            at,
+        };
+        (self.clock.now() - at <= self.settings.interaction_ttl).then_some(p)
+    }
+
+    /// The second step `user` needs after a correct password, if any (contract §10): a code
+    /// when a factor is enrolled, enrolment when the tenant requires one and none is.
+    pub(crate) fn begin_second_step(
+        &self,
+        user: &crate::ports::LoginCandidate,
+        after: After,
+    ) -> Result<Option<SecondStepView>, AppError> {
+        let (kind, setup) = match self.auth.mfa().next(user) {
+            SecondFactor::None => return Ok(None),
+            SecondFactor::Verify(_) => (StepKind::Code, None),
+            // Passkeys come as a second factor of their own; until then an authenticator app
+            // is what every tenant that requires a factor gets.
+            SecondFactor::Enrol(_) => {
+                let setup = self.auth.mfa().begin_totp(user.user_id, &user.email)?;
+                (StepKind::Enrol(setup.clone()), Some(setup.sealed))
+            }
+        };
+        let pending = self.seal_pending(&PendingLogin {
+            user_id: user.user_id,
+            email: user.email.to_lowercase(),
+            after,
+            setup,
+            at: self.clock.now(),
+        })?;
+        Ok(Some(SecondStepView { pending, kind, error: None, retry_after: None }))
+    }
+
+    /// `POST /login/second-factor`: checks the code of a pending login (or confirms the
+    /// enrolment it carries) and opens the SSO session with the `amr` it earned.
+    pub async fn second_step(&self, sealed: &str, code: &str, meta: &RequestMeta) -> Result<StepResult, AppError> {
+        let Some(p) = self.open_pending(sealed) else { return Ok(StepResult::Expired) };
+        let Some(user) = self.auth.candidate(p.user_id).await? else { return Ok(StepResult::Expired) };
+        let again = |kind: StepKind, error: String, retry_after: Option<i64>| {
+            Ok(StepResult::Again(SecondStepView { pending: sealed.to_string(), kind, error: Some(error), retry_after }))
+        };
+        let (amr, recovery_codes) = match &p.setup {
+            Some(setup) => {
+                let Some(view) = self.auth.mfa().reopen_totp(user.user_id, &user.email, setup) else {
+                    return Ok(StepResult::Expired);
+                };
+                match self.auth.mfa().confirm_totp(&user, setup, code, meta).await {
+                    Ok(Some(codes)) => (crate::mfa::UsedFactor::Totp.amr(), Some(codes)),
+                    Ok(None) => {
+                        let msg = "That code did not match. Check the time on your device and try again.";
+                        return again(StepKind::Enrol(view), msg.into(), None);
+                    }
+                    // Enrolled meanwhile (another tab): sign in with a code instead.
+                    Err(AppError::Conflict(_)) => {
+                        let msg = "An authenticator app is already set up. Enter its code.";
+                        return again(StepKind::Code, msg.into(), None);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None => match self.auth.mfa().verify(user.user_id, &p.email, code, meta).await {
+                Ok(Some(used)) => (used.amr(), None),
+                Ok(None) => {
+                    self.auth.audit_refusal(meta, &p.email, "wrong second factor");
+                    return again(StepKind::Code, "That code is not valid.".into(), None);
+                }
+                Err(AppError::Throttled(s)) => return again(StepKind::Code, wait_message(s), Some(s)),
+                Err(e) => return Err(e),
+            },
+        };
+        self.auth.completed(&p.email).await?;
+        let (cookie, expires_at) = self.open_browser_session(&user, meta, amr).await?;
+        Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes })
     }
 
     /// Opens an SSO session for a user whose password was checked: the session row with the
@@ -572,9 +755,10 @@ impl OidcService {
         &self,
         user: &crate::ports::LoginCandidate,
         meta: &RequestMeta,
+        amr: Vec<String>,
     ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
         let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
-        let session = self.auth.new_session(user, meta, Some(cookie_hmac), self.clock.now());
+        let session = self.auth.new_session(user, meta, Some(cookie_hmac), self.clock.now(), amr);
         self.auth.open(user, &session, meta).await?;
         Ok((SessionCookie { session_id: session.id, secret }, session.expires_at))
     }

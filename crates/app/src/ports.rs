@@ -2,6 +2,7 @@
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
 pub mod keys;
+pub mod mfa;
 pub mod oidc;
 
 use async_trait::async_trait;
@@ -131,6 +132,8 @@ pub struct LoginCandidate {
     pub tenant_id: Option<TenantId>,
     /// The tenant's partner.
     pub partner_id: Option<PartnerId>,
+    /// The stored e-mail.
+    pub email: String,
     /// Argon2id PHC string; `None` for users who cannot log in with a password.
     pub password_hash: Option<String>,
     /// Admin roles.
@@ -141,8 +144,10 @@ pub struct LoginCandidate {
     pub tenant_status: Option<Status>,
     /// Partner status (`None` without partner).
     pub partner_status: Option<Status>,
-    /// Tenant settings (session timeout); `{}` without tenant.
+    /// Tenant settings (session timeout, MFA policy); `{}` without tenant.
     pub tenant_settings: serde_json::Value,
+    /// The enrolled second factors.
+    pub mfa_methods: Vec<scaikey_domain::mfa::Method>,
 }
 
 /// A session to open at login.
@@ -175,6 +180,8 @@ pub trait AuthRepository: Send + Sync {
     /// Live users with this e-mail (case-insensitive): in `tenant` when given, else in any
     /// tenant or none.
     async fn login_candidates(&self, email: &str, tenant: Option<TenantId>) -> Result<Vec<LoginCandidate>, RepoError>;
+    /// One live user as a login candidate (statuses included, so the caller can refuse).
+    async fn candidate(&self, user: UserId) -> Result<Option<LoginCandidate>, RepoError>;
     /// Opens a session, stamps the user's `last_login_at` and stores the audit record, in one
     /// transaction.
     async fn open_session(&self, session: &NewSession, audit: &AuditRecord) -> Result<(), RepoError>;
@@ -399,10 +406,15 @@ pub trait UserRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError>;
-    /// Clears MFA enrolment, revokes the user's refresh tokens (offline ones included) and cuts
-    /// its tokens, in one transaction.
-    async fn disable_mfa(&self, id: UserId, now: DateTime<Utc>, audit: &AuditRecord)
-    -> Result<Option<User>, RepoError>;
+    /// In one transaction: removes every second factor and recovery code, clears
+    /// `mfa_methods`/`mfa_enabled`, ends the user's sessions and refresh tokens (offline ones
+    /// included), cuts its tokens and records `audit`. `None` when the user is gone.
+    async fn disable_mfa(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<mfa::MfaDisabled>, RepoError>;
     /// Soft-deletes the user, revokes its open sessions and refresh tokens and cuts its tokens,
     /// in one transaction.
     async fn delete(
@@ -635,6 +647,8 @@ pub trait ClientSecrets: Send + Sync {
     /// The digest of a server-generated secret, to look it up (codes, refresh tokens, cookies:
     /// 256 random bits each, so a keyed hash is enough and equality lookup is safe).
     fn digest(&self, secret: &str) -> Vec<u8>;
+    /// `n` bytes from the system's secure random source (TOTP secrets, recovery codes).
+    fn random_bytes(&self, n: usize) -> anyhow::Result<Vec<u8>>;
 }
 
 /// An application to store.

@@ -87,3 +87,47 @@ pub fn service_app(n: u64) -> scaikey_domain::application::Application {
         updated_at: at,
     }
 }
+
+/// A login throttle over a store that holds nobody back and accepts every failure.
+pub fn open_throttle() -> std::sync::Arc<crate::throttle::LoginThrottle> {
+    let mut repo = crate::ports::mfa::MockThrottleRepository::new();
+    repo.expect_failures().returning(|_| Ok(vec![]));
+    repo.expect_record_failure().returning(|_, _| Ok(()));
+    repo.expect_clear().returning(|_| Ok(()));
+    let mut audit = crate::ports::MockAuditSink::new();
+    audit.expect_submit().returning(|_, _| ());
+    std::sync::Arc::new(crate::throttle::LoginThrottle::new(
+        std::sync::Arc::new(repo),
+        std::sync::Arc::new(audit),
+        std::sync::Arc::new(fixed_clock()),
+    ))
+}
+
+/// Second factors over `repo`, with a sealer that keeps bytes as they are and secrets whose
+/// digest is the text itself.
+pub fn mfa_over(
+    repo: crate::ports::mfa::MockMfaRepository,
+    throttle: std::sync::Arc<crate::throttle::LoginThrottle>,
+) -> std::sync::Arc<crate::mfa::MfaService> {
+    let mut sealer = crate::ports::MockSecretSealer::new();
+    sealer.expect_seal().returning(|p, _| Ok(p.to_vec()));
+    sealer.expect_open().returning(|b, _| Ok(b.to_vec()));
+    let mut secrets = crate::ports::MockClientSecrets::new();
+    secrets.expect_digest().returning(|s| s.as_bytes().to_vec());
+    secrets.expect_random_bytes().returning(|n| Ok(vec![7; n]));
+    std::sync::Arc::new(crate::mfa::MfaService::new(
+        std::sync::Arc::new(repo),
+        std::sync::Arc::new(sealer),
+        std::sync::Arc::new(secrets),
+        throttle,
+        std::sync::Arc::new(fixed_clock()),
+        "scaikey.test".into(),
+    ))
+}
+
+/// No user has a second factor.
+pub fn no_mfa() -> std::sync::Arc<crate::mfa::MfaService> {
+    let mut repo = crate::ports::mfa::MockMfaRepository::new();
+    repo.expect_totp().returning(|_| Ok(None));
+    mfa_over(repo, open_throttle())
+}

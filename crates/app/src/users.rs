@@ -223,14 +223,16 @@ impl UserService {
         Ok(())
     }
 
-    /// Clears MFA enrolment.
+    /// Removes every second factor and recovery code and ends the user's sessions and refresh
+    /// tokens (contract §10).
     pub async fn disable_mfa(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
         let u = self.manageable(ctx, id).await?;
         let audit = Self::audit(ctx, &u, "user.mfa_disable");
         let now = self.clock.now();
-        let user = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let done = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        self.revocations.add(&done.ended);
         self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
-        Ok(user)
+        Ok(done.user)
     }
 
     /// Soft-deletes a user and ends its sessions. Deleting yourself is refused.
@@ -289,6 +291,9 @@ mod tests {
             roles: roles.iter().copied().collect(),
             custom_attributes: json!({}),
             mfa_enabled: false,
+            mfa_methods: Vec::new(),
+            email_verified: false,
+            password_set: true,
             last_login_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),

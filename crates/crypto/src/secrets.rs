@@ -49,6 +49,12 @@ impl ClientSecrets for HmacClientSecrets {
     fn digest(&self, secret: &str) -> Vec<u8> {
         hmac::sign(&self.key, secret.as_bytes()).as_ref().to_vec()
     }
+
+    fn random_bytes(&self, n: usize) -> anyhow::Result<Vec<u8>> {
+        let mut out = vec![0u8; n];
+        self.rng.fill(&mut out).map_err(|_| anyhow::anyhow!("no system randomness"))?;
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

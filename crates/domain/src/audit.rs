@@ -71,6 +71,18 @@ impl RequestMeta {
     pub fn new(ip: Option<String>, user_agent: Option<&str>) -> RequestMeta {
         RequestMeta { ip, user_agent: user_agent.map(|s| s.chars().take(MAX_USER_AGENT).collect()) }
     }
+
+    /// The facts of a request from `peer` with these headers: the client IP as
+    /// [`TrustedProxies::client`](crate::client_ip::TrustedProxies::client) decides.
+    #[must_use]
+    pub fn of_request(
+        peer: Option<std::net::IpAddr>,
+        forwarded_for: Option<&str>,
+        user_agent: Option<&str>,
+        trusted: &crate::client_ip::TrustedProxies,
+    ) -> RequestMeta {
+        RequestMeta::new(peer.map(|p| trusted.client(p, forwarded_for).to_string()), user_agent)
+    }
 }
 
 /// One audit record to store. `details` must never hold a secret, password or token.

@@ -35,6 +35,12 @@ pub struct User {
     pub custom_attributes: Value,
     /// MFA enrolled.
     pub mfa_enabled: bool,
+    /// The enrolled second factors.
+    pub mfa_methods: Vec<crate::mfa::Method>,
+    /// A link mailed to the address was followed.
+    pub email_verified: bool,
+    /// The user has a password (admin-invited users have none until they set one).
+    pub password_set: bool,
     /// Last successful login.
     pub last_login_at: Option<DateTime<Utc>>,
     /// Creation time.

@@ -88,6 +88,7 @@ impl ResponseError for ApiError {
             ApiError::App(AppError::Conflict(_)) => StatusCode::CONFLICT,
             ApiError::App(AppError::Invalid(_)) | ApiError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::App(AppError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::App(AppError::Throttled(_)) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::App(AppError::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -113,6 +114,11 @@ impl ResponseError for ApiError {
             ApiError::Invalid(loc, errs) => HttpResponse::build(status).json(validation_body(loc, errs)),
             ApiError::TooLarge => detail(status, "Request body too large"),
             ApiError::UnsupportedMediaType => detail(status, "Content-Type must be application/json"),
+            ApiError::App(AppError::Throttled(seconds)) => {
+                let mut r = detail(status, scaikey_app::error::THROTTLED);
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+                r
+            }
             ApiError::App(AppError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "dependency unavailable");
                 detail(status, "Service temporarily unavailable")

@@ -26,9 +26,13 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// IP and user agent of a request.
 #[must_use]
 pub fn request_meta(req: &HttpRequest) -> RequestMeta {
-    RequestMeta::new(
-        req.peer_addr().map(|a| a.ip().to_string()),
-        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+    let header = |name| req.headers().get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+    let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.trusted_proxies.clone()).unwrap_or_default();
+    RequestMeta::of_request(
+        req.peer_addr().map(|a| a.ip()),
+        header(header::HeaderName::from_static("x-forwarded-for")),
+        header(header::USER_AGENT),
+        &trusted,
     )
 }
 

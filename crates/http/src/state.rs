@@ -68,6 +68,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// Serve `/openapi.json` (not in production).
     pub expose_openapi: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: scaikey_domain::client_ip::TrustedProxies,
 }
 
 impl std::fmt::Debug for AppState {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::ports::{AuthRepository, LoginCandidate, NewSession};
 use scaikey_domain::audit::AuditRecord;
@@ -31,58 +31,89 @@ type CandidateRow = (
     Option<serde_json::Value>,
     Option<Uuid>,
     Option<String>,
+    Vec<String>,
+    String,
 );
 
 /// Serialises bootstrap across processes sharing one database.
 const BOOTSTRAP_LOCK: i64 = 0x5CA1_4E59_0001;
 
-#[async_trait]
-impl AuthRepository for PgAuth {
-    async fn login_candidates(&self, email: &str, tenant: Option<TenantId>) -> Result<Vec<LoginCandidate>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let mut q = users::table
-            .left_join(tenants::table.left_join(partners::table))
-            .filter(users::deleted_at.is_null())
-            .filter(
+/// Which login candidates to load.
+enum By<'a> {
+    /// By e-mail (case-insensitive), in one tenant when given.
+    Email(&'a str, Option<TenantId>),
+    /// One user.
+    Id(UserId),
+}
+
+/// Live users with their tenant's and partner's status and settings.
+async fn load_candidates(conn: &mut AsyncPgConnection, by: By<'_>) -> Result<Vec<LoginCandidate>, RepoError> {
+    let mut q = users::table
+        .left_join(tenants::table.left_join(partners::table))
+        .filter(users::deleted_at.is_null())
+        // A user whose tenant is deleted cannot log in (tenant must be live when set).
+        .filter(users::tenant_id.is_null().or(tenants::deleted_at.is_null()))
+        .into_boxed();
+    match by {
+        By::Email(email, tenant) => {
+            q = q.filter(
                 diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = ")
                     .bind::<diesel::sql_types::Text, _>(email.to_lowercase()),
-            )
-            // A user whose tenant is deleted cannot log in (tenant must be live when set).
-            .filter(users::tenant_id.is_null().or(tenants::deleted_at.is_null()))
-            .into_boxed();
-        if let Some(t) = tenant {
-            q = q.filter(users::tenant_id.eq(t.uuid()));
+            );
+            if let Some(t) = tenant {
+                q = q.filter(users::tenant_id.eq(t.uuid()));
+            }
         }
-        let rows: Vec<CandidateRow> = q
-            .select((
-                users::id,
-                users::tenant_id,
-                users::password_hash,
-                users::roles,
-                users::status,
-                tenants::status.nullable(),
-                tenants::settings.nullable(),
-                tenants::partner_id.nullable(),
-                partners::status.nullable(),
-            ))
-            .limit(16)
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, tenant_id, hash, roles, status, t_status, settings, partner_id, p_status)| LoginCandidate {
+        By::Id(id) => q = q.filter(users::id.eq(id.uuid())),
+    }
+    let rows: Vec<CandidateRow> = q
+        .select((
+            users::id,
+            users::tenant_id,
+            users::password_hash,
+            users::roles,
+            users::status,
+            tenants::status.nullable(),
+            tenants::settings.nullable(),
+            tenants::partner_id.nullable(),
+            partners::status.nullable(),
+            users::mfa_methods,
+            users::email,
+        ))
+        .limit(16)
+        .load(conn)
+        .await
+        .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tenant_id, hash, roles, status, t_status, settings, partner_id, p_status, mfa, email)| {
+            LoginCandidate {
                 user_id: UserId::from_uuid(id),
                 tenant_id: tenant_id.map(TenantId::from_uuid),
                 partner_id: partner_id.map(PartnerId::from_uuid),
+                email,
                 password_hash: hash,
                 roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
                 status: Status::parse(&status).unwrap_or(Status::Suspended),
                 tenant_status: t_status.map(|s| Status::parse(&s).unwrap_or(Status::Suspended)),
                 partner_status: p_status.map(|s| Status::parse(&s).unwrap_or(Status::Suspended)),
                 tenant_settings: settings.unwrap_or_else(|| serde_json::json!({})),
-            })
-            .collect())
+                mfa_methods: mfa.iter().filter_map(|m| scaikey_domain::mfa::Method::parse(m)).collect(),
+            }
+        })
+        .collect())
+}
+
+#[async_trait]
+impl AuthRepository for PgAuth {
+    async fn login_candidates(&self, email: &str, tenant: Option<TenantId>) -> Result<Vec<LoginCandidate>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        load_candidates(&mut conn, By::Email(email, tenant)).await
+    }
+
+    async fn candidate(&self, user: UserId) -> Result<Option<LoginCandidate>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        Ok(load_candidates(&mut conn, By::Id(user)).await?.pop())
     }
 
     async fn open_session(&self, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {

@@ -161,6 +161,16 @@ impl Database {
         crate::cutoffs::PgCutoffs(self.clone())
     }
 
+    /// Second-factor repository.
+    pub fn mfa(&self) -> crate::mfa::PgMfa {
+        crate::mfa::PgMfa(self.clone())
+    }
+
+    /// Failed-login counters.
+    pub fn throttle(&self) -> crate::mfa::PgThrottle {
+        crate::mfa::PgThrottle(self.clone())
+    }
+
     /// Signing-key repository.
     pub fn signing_keys(&self) -> crate::keys::PgSigningKeys {
         crate::keys::PgSigningKeys(self.clone())

@@ -17,6 +17,7 @@ mod federation;
 mod grants;
 mod groups;
 mod keys;
+mod mfa;
 mod partners;
 mod registrations;
 pub mod schema;

@@ -50,6 +50,34 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        mfa_methods -> Array<Text>,
+        email_verified -> Bool,
+    }
+}
+
+diesel::table! {
+    mfa_totp (user_id) {
+        user_id -> Uuid,
+        secret -> Bytea,
+        last_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hmac) {
+        user_id -> Uuid,
+        code_hmac -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        first_at -> Timestamptz,
+        last_at -> Timestamptz,
     }
 }
 

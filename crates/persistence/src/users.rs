@@ -1,5 +1,6 @@
 //! `UserRepository` on PostgreSQL.
 
+use scaikey_domain::mfa::Method;
 use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
+use scaikey_app::ports::mfa::MfaDisabled;
 use scaikey_app::ports::{EndedSession, UserFilter, UserRecord, UserRepository};
 use scaikey_domain::access::Reach;
 use scaikey_domain::audit::AuditRecord;
@@ -46,6 +48,11 @@ pub(crate) struct UserRow {
     last_login_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    mfa_methods: Vec<String>,
+    email_verified: bool,
+    #[diesel(select_expression = users::password_hash.is_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::IsNotNull<users::password_hash>)]
+    password_set: bool,
 }
 
 fn to_user(r: UserRow, partner: Option<Uuid>) -> User {
@@ -61,6 +68,9 @@ fn to_user(r: UserRow, partner: Option<Uuid>) -> User {
         roles: Roles::parse_all(r.roles.iter().map(String::as_str)).unwrap_or_default(),
         custom_attributes: r.custom_attributes,
         mfa_enabled: r.mfa_enabled,
+        mfa_methods: r.mfa_methods.iter().filter_map(|m| Method::parse(m)).collect(),
+        email_verified: r.email_verified,
+        password_set: r.password_set,
         last_login_at: r.last_login_at,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -540,23 +550,28 @@ impl UserRepository for PgUsers {
         id: UserId,
         now: DateTime<Utc>,
         audit: &AuditRecord,
-    ) -> Result<Option<User>, RepoError> {
+    ) -> Result<Option<MfaDisabled>, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
                 let row: Option<UserRow> =
                     diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
-                        .set((users::mfa_enabled.eq(false), users::updated_at.eq(now)))
+                        .set((
+                            users::mfa_enabled.eq(false),
+                            users::mfa_methods.eq(Vec::<String>::new()),
+                            users::updated_at.eq(now),
+                        ))
                         .returning(UserRow::as_returning())
                         .get_result(c)
                         .await
                         .optional()?;
                 let Some(row) = row else { return Ok(None) };
-                end_refresh_tokens(c, id.uuid(), now).await?;
+                crate::mfa::remove_all(c, id.uuid()).await?;
+                let ended = end_sessions(c, id.uuid(), now).await?;
                 crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
                 let partner = partner_of(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
-                Ok(Some(to_user(row, partner)))
+                Ok(Some(MfaDisabled { user: to_user(row, partner), ended }))
             })
             .await?;
         Ok(out)

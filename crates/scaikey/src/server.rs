@@ -199,6 +199,24 @@ fn spawn_registration_sweep(registrations: RegistrationService) {
     });
 }
 
+/// How often counters of failed logins that hold nothing back are deleted.
+const THROTTLE_PURGE: Duration = Duration::from_secs(600);
+
+fn spawn_throttle_purge(throttle: Arc<scaikey_app::throttle::LoginThrottle>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(THROTTLE_PURGE);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match throttle.purge().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "purged old failed-login counters"),
+                Err(e) => tracing::warn!(error = %e, "failed-login counter purge failed; retrying"),
+            }
+        }
+    });
+}
+
 /// A bound, not yet awaited server.
 pub struct Started {
     /// The address it listens on (useful with port 0).
@@ -367,6 +385,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let tenants = Arc::new(db.tenants());
     let users = Arc::new(db.users());
 
+    let throttle =
+        Arc::new(scaikey_app::throttle::LoginThrottle::new(Arc::new(db.throttle()), audit_sink.clone(), clock.clone()));
+    spawn_throttle_purge(throttle.clone());
+    let issuer_host = issuer.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("ScaiKey").to_string();
+    let mfa = Arc::new(scaikey_app::mfa::MfaService::new(
+        Arc::new(db.mfa()),
+        master.clone(),
+        secrets.clone(),
+        throttle.clone(),
+        clock.clone(),
+        issuer_host,
+    ));
     let auth = Arc::new(AuthService::new(
         Arc::new(db.auth()),
         hasher.clone(),
@@ -379,6 +409,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         },
         revocations.clone(),
         audit_sink.clone(),
+        throttle,
+        mfa,
     ));
 
     let generated_admin = bootstrap(&settings, &auth).await?;
@@ -435,7 +467,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         revocations.clone(),
         clock.clone(),
     ));
-    let web_state = web::Data::new(WebState { oidc: oidc.clone(), account, secure_cookies: hsts });
+    let trusted_proxies = settings.trusted_proxies();
+    let web_state = web::Data::new(WebState {
+        oidc: oidc.clone(),
+        account,
+        secure_cookies: hsts,
+        trusted_proxies: trusted_proxies.clone(),
+    });
     let state = AppState {
         oidc,
         applications: ApplicationService::new(
@@ -480,6 +518,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         issuer,
         readiness: Arc::new(DbReady(db)),
         expose_openapi: settings.env != Environment::Production,
+        trusted_proxies,
     };
     let data = web::Data::new(state);
     let limiter = web::Data::new(scaikey_http::limits::Limiter::new(scaikey_http::limits::RequestLimits {

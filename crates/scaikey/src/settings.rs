@@ -66,6 +66,9 @@ pub struct Settings {
     pub keep_alive_seconds: u32,
     /// Most requests in flight from one client IP (then 429).
     pub max_requests_per_ip: usize,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names the
+    /// client IP for audit and login throttling; empty: the socket's peer is the client.
+    pub trusted_proxies: String,
     /// Bearer token Prometheus must send to `/metrics`; unset: loopback scrapes only.
     pub metrics_token: Option<String>,
     /// Window over which unauthenticated refusals are counted into one audit row per reason and
@@ -136,6 +139,7 @@ impl Settings {
             .set_default("handler_timeout_seconds", 30)?
             .set_default("keep_alive_seconds", 15)?
             .set_default("max_requests_per_ip", 256)?
+            .set_default("trusted_proxies", "")?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -168,6 +172,8 @@ impl Settings {
         {
             bail!("request timeouts and SCAIKEY_MAX_REQUESTS_PER_IP must be positive");
         }
+        scaikey_domain::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("SCAIKEY_TRUSTED_PROXIES: {e}"))?;
         if self.audit_aggregate_seconds == 0 {
             bail!("SCAIKEY_AUDIT_AGGREGATE_SECONDS must be at least 1");
         }
@@ -177,6 +183,12 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed (checked at load).
+    #[must_use]
+    pub fn trusted_proxies(&self) -> scaikey_domain::client_ip::TrustedProxies {
+        scaikey_domain::client_ip::TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
     }
 
     /// The token issuer.

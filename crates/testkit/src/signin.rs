@@ -106,6 +106,16 @@ impl TestApp {
     /// Signs `s.email` in to `s.client_id` through the hosted pages and redeems the code;
     /// answers the token endpoint's JSON (`access_token`, `id_token`, `refresh_token`, …).
     pub async fn sign_in_with_code(&self, s: &SignIn<'_>) -> anyhow::Result<serde_json::Value> {
+        self.sign_in_with_factor(s, None).await
+    }
+
+    /// [`TestApp::sign_in_with_code`] for a person with a second factor: `second` answers the
+    /// code to type on the second-step page each time one is shown.
+    pub async fn sign_in_with_factor(
+        &self,
+        s: &SignIn<'_>,
+        second: Option<&(dyn Fn() -> String + Send + Sync)>,
+    ) -> anyhow::Result<serde_json::Value> {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let mut b = Browser::new(&self.base_url)?;
         let verifier = URL_SAFE_NO_PAD.encode(ulid::Ulid::new().to_bytes().repeat(2));
@@ -153,6 +163,17 @@ impl TestApp {
                 ];
                 b.post("/login", &form).await?
             };
+            if answer.status().is_success() {
+                // The second-step page answered the login form.
+                let html = answer.text().await?;
+                let csrf = field(&html, "csrf").context("a page without a form")?;
+                let pending = field(&html, "pending").context("the login form came back")?;
+                let code = second.context("a second factor was asked for")?();
+                let answer =
+                    b.post("/login/second-factor", &[("pending", &pending), ("csrf", &csrf), ("code", &code)]).await?;
+                url = location(&answer).context("the second step refused the code")?;
+                continue;
+            }
             let next = location(&answer)?;
             if next.starts_with(s.redirect_uri) {
                 break next;

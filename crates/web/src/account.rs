@@ -7,13 +7,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scaikey_app::AppError;
-use scaikey_app::account::{AccountView, Me};
+use scaikey_app::account::{AccountLogin, AccountView, Me};
+use scaikey_app::mfa::TotpSetup;
 
 use crate::WebState;
 use crate::pages::{
     Inline, LoginPage, csrf_token, error_page, form_value, html, internal, meta, posted_form, see_other,
     session_cookie, signed_in, with_cookie,
 };
+use crate::second_factor::{SecondFactorPage, SetupView, codes_html, step_html, throttled};
 
 struct SessionRow {
     id: String,
@@ -44,6 +46,10 @@ struct AccountPage<'a> {
     consents: Vec<ConsentRow>,
     notice: Option<&'static str>,
     error: Option<&'a str>,
+    totp_since: Option<String>,
+    recovery_left: i64,
+    mfa_required: bool,
+    totp_offered: bool,
 }
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -59,6 +65,7 @@ fn notice(req: &HttpRequest) -> Option<&'static str> {
         "session" => "That session was signed out.",
         "consent" => "The application's access was withdrawn.",
         "password" => "Your password was changed. Sign in again with the new one.",
+        "mfa_removed" => "The authenticator app was removed.",
         _ => return None,
     })
 }
@@ -96,6 +103,10 @@ fn account_html(req: &HttpRequest, v: &AccountView, status: StatusCode, error: O
             .collect(),
         notice: if error.is_none() { notice(req) } else { None },
         error,
+        totp_since: v.mfa.totp_since.map(when),
+        recovery_left: v.mfa.recovery_codes_left,
+        mfa_required: v.mfa.policy.required,
+        totp_offered: v.mfa.policy.offers(scaikey_domain::mfa::Method::Totp),
     };
     with_cookie(html(status, &page, Inline::No), new_cookie)
 }
@@ -138,8 +149,14 @@ pub async fn login(state: web::Data<WebState>, req: HttpRequest, body: web::Byte
     };
     let tenant = form_value(&form, "tenant").unwrap_or_default();
     match state.account.login(email, password, Some(tenant), &meta(&req)).await {
-        Ok(Ok((cookie, expires_at))) => signed_in(see_other("/account"), &cookie, expires_at, state.secure_cookies),
-        Ok(Err(message)) => login_html(&req, email, tenant, Some(message), StatusCode::UNAUTHORIZED),
+        Ok(AccountLogin::SignedIn(cookie, expires_at)) => {
+            signed_in(see_other("/account"), &cookie, expires_at, state.secure_cookies)
+        }
+        Ok(AccountLogin::Refused(message, retry_after)) => {
+            let status = if retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            throttled(login_html(&req, email, tenant, Some(&message), status), retry_after)
+        }
+        Ok(AccountLogin::SecondStep(v)) => step_html(&req, &v, "/login/second-factor", StatusCode::OK),
         Err(e) => internal(&e),
     }
 }
@@ -238,6 +255,80 @@ pub async fn revoke_consent(state: web::Data<WebState>, req: HttpRequest, body: 
     .await
 }
 
+/// The authenticator-app setup page of `/account`.
+fn setup_html(req: &HttpRequest, setup: &TotpSetup, error: Option<&str>, status: StatusCode) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = SecondFactorPage {
+        action: "/account/mfa/totp/confirm",
+        csrf: &csrf,
+        pending: &setup.sealed,
+        setup: Some(SetupView::of(setup)),
+        required: false,
+        error,
+    };
+    with_cookie(html(status, &page, Inline::No), new_cookie)
+}
+
+/// The signed-in person of a posted form, or the answer to give instead.
+async fn posted_person(
+    state: &WebState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Me, Vec<(String, String)>), HttpResponse> {
+    let form = posted_form(req, body).map_err(|(status, message)| error_page(status, message))?;
+    match signed_in_person(state, req).await? {
+        Some(me) => Ok((me, form)),
+        None => Err(see_other("/account")),
+    }
+}
+
+/// `POST /account/mfa/totp`: a new secret and its QR code.
+pub async fn totp_begin(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let (me, _) = match posted_person(&state, &req, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match state.account.begin_totp(&me).await {
+        Ok(setup) => setup_html(&req, &setup, None, StatusCode::OK),
+        Err(AppError::Conflict(m)) => error_page(StatusCode::CONFLICT, &m),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /account/mfa/totp/confirm`: stores the app once its first code matches, then shows
+/// the recovery codes once.
+pub async fn totp_confirm(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let (me, form) = match posted_person(&state, &req, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let sealed = form_value(&form, "pending").unwrap_or_default();
+    let code = form_value(&form, "code").unwrap_or_default();
+    match state.account.confirm_totp(&me, sealed, code, &meta(&req)).await {
+        Ok(Some(codes)) => codes_html(&codes, "/account"),
+        Ok(None) => match state.account.reopen_totp(&me, sealed).await {
+            Ok(Some(setup)) => setup_html(
+                &req,
+                &setup,
+                Some("That code did not match. Check the time on your device and try again."),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Ok(None) => error_page(StatusCode::BAD_REQUEST, "The form is malformed."),
+            Err(e) => internal(&e),
+        },
+        Err(AppError::Conflict(m)) => error_page(StatusCode::CONFLICT, &m),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /account/mfa/totp/remove` (with a current code).
+pub async fn totp_remove(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "mfa_removed", |s, me, form, meta| async move {
+        s.account.remove_totp(&me, &field(&form, "code"), &meta).await
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +358,10 @@ mod tests {
             }],
             notice: Some("Your profile was saved."),
             error: None,
+            totp_since: Some("2026-12-01 12:00 UTC".into()),
+            recovery_left: 9,
+            mfa_required: false,
+            totp_offered: true,
         }
         .render()
         .unwrap_or_default();
@@ -281,6 +376,8 @@ mod tests {
             "Orders &#38; Co",
             "This browser",
             r#"<button type="submit">Change password</button>"#,
+            r#"<label for="remove_code">"#,
+            "9 recovery codes left",
             "at least 12 characters",
             r#"role="status""#,
         ] {

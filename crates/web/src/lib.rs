@@ -14,6 +14,7 @@
 
 mod account;
 mod pages;
+mod second_factor;
 
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct WebState {
     pub account: Arc<scaikey_app::account::AccountService>,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: scaikey_domain::client_ip::TrustedProxies,
 }
 
 impl std::fmt::Debug for WebState {
@@ -47,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(pages::authorize_post)),
     )
     .service(web::resource("/login").route(web::get().to(pages::login_page)).route(web::post().to(pages::login_submit)))
+    .route("/login/second-factor", web::post().to(second_factor::submit))
     .service(
         web::resource("/consent")
             .route(web::get().to(pages::consent_page))
@@ -59,5 +63,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/account/password", web::post().to(account::password))
     .route("/account/sessions/revoke", web::post().to(account::revoke_session))
     .route("/account/consents/revoke", web::post().to(account::revoke_consent))
+    .route("/account/mfa/totp", web::post().to(account::totp_begin))
+    .route("/account/mfa/totp/confirm", web::post().to(account::totp_confirm))
+    .route("/account/mfa/totp/remove", web::post().to(account::totp_remove))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet));
 }

@@ -98,9 +98,13 @@ pub(crate) fn random_token() -> String {
 }
 
 pub(crate) fn meta(req: &HttpRequest) -> RequestMeta {
-    RequestMeta::new(
-        req.peer_addr().map(|a| a.ip().to_string()),
-        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+    let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let trusted = req.app_data::<web::Data<WebState>>().map(|s| s.trusted_proxies.clone()).unwrap_or_default();
+    RequestMeta::of_request(
+        req.peer_addr().map(|a| a.ip()),
+        header(header::HeaderName::from_static("x-forwarded-for")),
+        header(header::USER_AGENT),
+        &trusted,
     )
 }
 
@@ -342,7 +346,13 @@ pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: we
         Ok(LoginResult::SignedIn { cookie, expires_at, next }) => {
             signed_in(outcome(next), &cookie, expires_at, state.secure_cookies)
         }
-        Ok(LoginResult::Again(v)) => login_html(&req, &v, email, tenant, StatusCode::UNAUTHORIZED),
+        Ok(LoginResult::Again(v)) => {
+            let status = if v.retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            crate::second_factor::throttled(login_html(&req, &v, email, tenant, status), v.retry_after)
+        }
+        Ok(LoginResult::SecondStep(v)) => {
+            crate::second_factor::step_html(&req, &v, "/login/second-factor", StatusCode::OK)
+        }
         Ok(LoginResult::Done(o)) => outcome(o),
         Err(e) => internal(&e),
     }

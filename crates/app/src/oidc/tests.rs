@@ -95,6 +95,8 @@ fn service(grants: MockGrantRepository) -> OidcService {
         AuthSettings { access_token_ttl: Duration::hours(1), default_session_ttl: Duration::hours(8) },
         Arc::new(RevocationList::new()),
         sink.clone(),
+        crate::test_support::open_throttle(),
+        crate::test_support::no_mfa(),
     ));
     OidcService::new(
         Arc::new(apps),

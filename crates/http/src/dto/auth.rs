@@ -17,6 +17,9 @@ pub struct LoginBody {
     /// Tenant to log in to (`tnt_…`); omit for platform admins.
     #[schema(value_type = Option<s::TenantId>)]
     pub tenant_id: Option<String>,
+    /// The authenticator (TOTP) or a recovery code, for users with a second factor.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
 }
 
 /// A bearer token.

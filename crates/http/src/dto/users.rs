@@ -45,6 +45,13 @@ pub struct UserOut {
     pub custom_attributes: serde_json::Value,
     /// MFA enrolled.
     pub mfa_enabled: bool,
+    /// The enrolled second factors (`totp`, `webauthn`).
+    #[schema(example = json!(["totp"]))]
+    pub mfa_methods: Vec<&'static str>,
+    /// A link mailed to the address was followed.
+    pub email_verified: bool,
+    /// The user has a password (an invited user has none until they set one).
+    pub password_set: bool,
     /// Last successful login.
     pub last_login_at: Option<DateTime<Utc>>,
     /// Creation time.
@@ -67,6 +74,9 @@ impl From<User> for UserOut {
             roles: u.roles.iter().map(|r| r.as_str().to_string()).collect(),
             custom_attributes: u.custom_attributes,
             mfa_enabled: u.mfa_enabled,
+            mfa_methods: u.mfa_methods.iter().map(|m| m.as_str()).collect(),
+            email_verified: u.email_verified,
+            password_set: u.password_set,
             last_login_at: u.last_login_at,
             created_at: u.created_at,
             updated_at: u.updated_at,

@@ -14,11 +14,12 @@ use crate::state::AppState;
 /// Log in with e-mail and password.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "Auth", operation_id = "login",
-    description = "Check credentials, open an SSO session and return a user access token whose `sid` is the session. Any failure answers 401 `Invalid credentials`.",
+    description = "Check credentials, open an SSO session and return a user access token whose `sid` is the session. Any failure answers 401 `Invalid credentials`. A user with a second factor also sends `code` (TOTP or recovery code); without it, after a correct password, the answer is 401 saying a second factor is required. Failed logins are throttled per e-mail and per client IP: 429 with `Retry-After`.",
     request_body = LoginBody,
     responses(
         (status = 200, body = TokenOut, description = "A user access token (`Cache-Control: no-store`)"),
         (status = 401, body = ErrorDetail, description = "Invalid credentials", example = json!({"detail": "Invalid credentials"})),
+        (status = 429, body = ErrorDetail, description = "Too many failed logins for this e-mail or client IP; see `Retry-After`"),
     )
 )]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginBody>) -> ApiResult<HttpResponse> {
@@ -34,7 +35,8 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
     let (Some(email), Some(password)) = (email, password) else {
         return Err(ApiError::Invalid("body", errs));
     };
-    let token = state.auth.login(LoginRequest { email, password, tenant_id }, &request_meta(&req)).await?;
+    let code = b.code;
+    let token = state.auth.login(LoginRequest { email, password, tenant_id, code }, &request_meta(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
         access_token: token.access_token,
         token_type: "Bearer",

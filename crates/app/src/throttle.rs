@@ -1,0 +1,69 @@
+//! Login throttling (contract §10) around every password and second-factor check: a try is
+//! held back while its account name or client IP must wait, each failure is counted for both,
+//! and a complete login clears the account's count. The counters live in the database, so
+//! every process sees the same ones; the rule of how they grow is `domain::throttle`.
+
+use std::sync::Arc;
+
+use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
+use scaikey_domain::throttle::{self, Key};
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::ports::mfa::ThrottleRepository;
+use crate::ports::{AuditSink, Clock};
+
+/// The throttle of login tries.
+pub struct LoginThrottle {
+    repo: Arc<dyn ThrottleRepository>,
+    audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for LoginThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginThrottle")
+    }
+}
+
+impl LoginThrottle {
+    /// Wires the throttle to its ports.
+    pub fn new(repo: Arc<dyn ThrottleRepository>, audit: Arc<dyn AuditSink>, clock: Arc<dyn Clock>) -> Self {
+        Self { repo, audit, clock }
+    }
+
+    /// `Err(Throttled)` (audited as a refused `auth.login` with reason `throttled`) when the
+    /// e-mail or the client IP must still wait. Known and unknown e-mails are treated alike.
+    pub async fn hold_back(&self, email: &str, meta: &RequestMeta) -> Result<(), AppError> {
+        let keys = Key::of_login(email, meta.ip.as_deref());
+        let counters = self.repo.failures(&keys).await?;
+        let now = self.clock.now();
+        match throttle::longest_wait(counters.iter().map(|(s, f)| (*s, f)), now) {
+            None => Ok(()),
+            Some(wait) => {
+                let seconds = throttle::retry_after_seconds(wait);
+                tracing::info!(retry_after = seconds, "login throttled");
+                let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
+                    .details(json!({"email": email.trim().to_lowercase(), "reason": "throttled"}));
+                self.audit.submit(rec, now);
+                Err(AppError::Throttled(seconds))
+            }
+        }
+    }
+
+    /// Counts a failed try for the e-mail and the client IP.
+    pub async fn failed(&self, email: &str, meta: &RequestMeta) -> Result<(), AppError> {
+        let keys = Key::of_login(email, meta.ip.as_deref());
+        Ok(self.repo.record_failure(&keys, self.clock.now()).await?)
+    }
+
+    /// Forgets the e-mail's failures after a complete login (the IP's stay counted).
+    pub async fn succeeded(&self, email: &str) -> Result<(), AppError> {
+        Ok(self.repo.clear(&Key::account(email)).await?)
+    }
+
+    /// Deletes counters that hold nothing back any more; answers how many.
+    pub async fn purge(&self) -> Result<u64, AppError> {
+        Ok(self.repo.purge(self.clock.now()).await?)
+    }
+}
