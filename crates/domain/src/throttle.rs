@@ -196,9 +196,9 @@ mod tests {
 
     #[test]
     fn a_quiet_quarter_hour_forgets_the_account_count() {
-        let f = fail_at(Scope::Account, &[0, 1, 2, 3, 4 + 15 * 60 + 1]);
+        let f = fail_at(Scope::Account, &[0, 1, 2, 3, 3 + 15 * 60 + 1]);
         assert_eq!(f.count, 1);
-        let f = fail_at(Scope::Account, &[0, 1, 2, 3, 4 + 15 * 60]);
+        let f = fail_at(Scope::Account, &[0, 1, 2, 3, 3 + 15 * 60]);
         assert_eq!(f.count, 5);
     }
 
