@@ -125,21 +125,10 @@ pub fn accept_step(matched: i64, last_used: Option<i64>) -> bool {
 /// Base32 (RFC 4648, no padding) of a secret, as authenticator apps expect it.
 #[must_use]
 pub fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-        }
+    match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(s) => s,
+        totp_rs::Secret::Raw(_) => String::new(),
     }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
-    }
-    out
 }
 
 /// The `otpauth://` URI of Google's Key URI format: the issuer's name and the account in the
