@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use std::path::Path;
-
 use scaikey_testkit::{TestApp, tools};
 use serde_json::{Value, json};
 
@@ -23,8 +21,9 @@ async fn a_person_sets_up_an_authenticator_app_and_signs_in_with_it_in_a_real_br
         .await
         .unwrap();
     assert_eq!(user.status, 201, "{}", user.body);
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
+    // Each run shows a new random key, so the pictures go with the run's artifacts, not the
+    // tree (docs/screenshots keeps one pair for the docs).
+    let shots = tools::artifacts_dir().unwrap();
     let config = json!({
         "base_url": app.base_url,
         "email": EMAIL,
