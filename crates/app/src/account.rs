@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::auth::{AuthService, LoginRequest};
 use crate::error::AppError;
-use crate::mfa::{MfaService, MfaStatus, TotpSetup};
+use crate::mfa::{MfaStatus, TotpSetup};
 use crate::oidc::{After, OidcService, SecondStepView, SessionCookie};
 use crate::page::PageRequest;
 use crate::ports::oidc::{ConsentSummary, GrantRepository};
@@ -24,6 +24,7 @@ use crate::ports::{
     Clock, PasswordHasher, Session, SessionFilter, SessionRepository, SessionState, TenantRepository, UserRepository,
 };
 use crate::revocation::RevocationList;
+use crate::throttle::wait_message;
 use scaikey_domain::mfa::{Method, MfaPolicy};
 
 /// The most sessions the page lists (newest first).
@@ -72,7 +73,6 @@ pub enum AccountLogin {
 pub struct AccountService {
     oidc: Arc<OidcService>,
     auth: Arc<AuthService>,
-    mfa: Arc<MfaService>,
     users: Arc<dyn UserRepository>,
     tenants: Arc<dyn TenantRepository>,
     sessions: Arc<dyn SessionRepository>,
@@ -102,8 +102,7 @@ impl AccountService {
         revocations: Arc<RevocationList>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let mfa = auth.mfa().clone();
-        Self { oidc, auth, mfa, users, tenants, sessions, grants, hasher, revocations, clock }
+        Self { oidc, auth, users, tenants, sessions, grants, hasher, revocations, clock }
     }
 
     /// The person the cookie proves a live session of, if any (a suspended user, tenant or
@@ -145,8 +144,7 @@ impl AccountService {
             Ok(user) => user,
             Err(AppError::Unauthenticated(m)) => return Ok(AccountLogin::Refused(m.into(), None)),
             Err(AppError::Throttled(s)) => {
-                let msg = format!("Too many failed attempts. Wait {s} seconds, then try again.");
-                return Ok(AccountLogin::Refused(msg, Some(s)));
+                return Ok(AccountLogin::Refused(wait_message(s), Some(s)));
             }
             Err(e) => return Err(e),
         };
@@ -167,7 +165,7 @@ impl AccountService {
             self.sessions.list(scaikey_domain::access::Reach::Platform, &filter, self.clock.now(), page).await?.items;
         let consents = self.grants.consents_of(me.user_id).await?;
         let password_policy = self.policy(&user).await?;
-        let mfa = self.mfa.status(&self.candidate(me).await?).await?;
+        let mfa = self.auth.mfa().status(&self.candidate(me).await?).await?;
         Ok(AccountView { user, sessions, current_session: me.session_id, consents, password_policy, mfa })
     }
 
@@ -181,13 +179,13 @@ impl AccountService {
         if !MfaPolicy::of(&user.tenant_settings).offers(Method::Totp) {
             return Err(AppError::Conflict("Your organisation does not offer authenticator apps.".into()));
         }
-        self.mfa.begin_totp(user.user_id, &user.email)
+        self.auth.mfa().begin_totp(user.user_id, &user.email)
     }
 
     /// The setup of a sealed secret again, after a wrong code.
     pub async fn reopen_totp(&self, me: &Me, sealed: &str) -> Result<Option<TotpSetup>, AppError> {
         let user = self.candidate(me).await?;
-        Ok(self.mfa.reopen_totp(user.user_id, &user.email, sealed))
+        Ok(self.auth.mfa().reopen_totp(user.user_id, &user.email, sealed))
     }
 
     /// Confirms the setup with its first code; answers the recovery codes to show once, or
@@ -200,7 +198,7 @@ impl AccountService {
         meta: &RequestMeta,
     ) -> Result<Option<Vec<String>>, AppError> {
         let user = self.candidate(me).await?;
-        self.mfa.confirm_totp(&user, sealed, code, meta).await
+        self.auth.mfa().confirm_totp(&user, sealed, code, meta).await
     }
 
     /// Removes the authenticator app after checking one of its codes (or a recovery code), so
@@ -208,18 +206,15 @@ impl AccountService {
     pub async fn remove_totp(&self, me: &Me, code: &str, meta: &RequestMeta) -> Result<(), AppError> {
         let user = self.candidate(me).await?;
         let refusal = |kind: &'static str, msg: String| AppError::field(FieldError::new("code", kind, msg));
-        match self.mfa.verify(user.user_id, &user.email, code, meta).await {
+        match self.auth.mfa().verify(user.user_id, &user.email, code, meta).await {
             Ok(Some(_)) => {}
             Ok(None) => return Err(refusal("invalid_code", "That code is not valid".into())),
             Err(AppError::Throttled(s)) => {
-                return Err(refusal(
-                    "throttled",
-                    format!("Too many failed attempts. Wait {s} seconds, then try again."),
-                ));
+                return Err(refusal("throttled", wait_message(s)));
             }
             Err(e) => return Err(e),
         }
-        match self.mfa.remove_totp(&user, meta).await {
+        match self.auth.mfa().remove_totp(&user, meta).await {
             Ok(_) => Ok(()),
             Err(AppError::Conflict(m)) => Err(refusal("mfa_required", m)),
             Err(e) => Err(e),
@@ -294,8 +289,7 @@ impl AccountService {
                 )));
             }
             Err(AppError::Throttled(s)) => {
-                let msg = format!("Too many failed attempts. Wait {s} seconds, then try again.");
-                return Err(AppError::field(FieldError::new("password", "throttled", msg)));
+                return Err(AppError::field(FieldError::new("password", "throttled", wait_message(s))));
             }
             Err(e) => return Err(e),
         }

@@ -393,18 +393,7 @@ mod tests {
     }
 
     fn service(repo: MockAuthRepository, hasher: MockPasswordHasher, codec: MockTokenCodec) -> AuthService {
-        AuthService::new(
-            Arc::new(repo),
-            Arc::new(hasher),
-            Arc::new(codec),
-            Arc::new(fixed_clock()),
-            Arc::new(ids(7)),
-            settings(),
-            Arc::new(RevocationList::new()),
-            sink(),
-            crate::test_support::open_throttle(),
-            crate::test_support::no_mfa(),
-        )
+        service_with(repo, hasher, codec, crate::test_support::open_throttle(), crate::test_support::no_mfa())
     }
 
     fn req(pw: &str) -> LoginRequest {

@@ -18,6 +18,9 @@ use crate::ports::mfa::{MfaRepository, NewTotp};
 use crate::ports::{ClientSecrets, Clock, LoginCandidate, SecretSealer};
 use crate::throttle::LoginThrottle;
 
+/// What the setup page says when the first code does not match its key.
+pub const CODE_MISMATCH: &str = "That code did not match. Check the time on your device and try again.";
+
 /// Associated data of a stored TOTP secret (followed by the user's ID).
 const TOTP_AAD: &str = "scaikey/totp/v1/";
 /// Associated data of an enrolment in progress, carried in a form (followed by the user's ID).
@@ -37,13 +40,6 @@ impl UsedFactor {
     #[must_use]
     pub fn amr(self) -> Vec<String> {
         vec!["pwd".into(), "otp".into()]
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            UsedFactor::Totp => "totp",
-            UsedFactor::RecoveryCode => "recovery_code",
-        }
     }
 }
 
@@ -246,11 +242,5 @@ impl MfaService {
             recovery_codes_left: left,
             policy: MfaPolicy::of(&user.tenant_settings),
         })
-    }
-
-    /// The audit detail naming the factor of a login.
-    #[must_use]
-    pub fn detail(used: Option<UsedFactor>) -> &'static str {
-        used.map_or("none", UsedFactor::as_str)
     }
 }

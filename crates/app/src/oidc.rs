@@ -36,16 +36,12 @@ use crate::ports::{
     SessionRepository, TenantRepository, TokenCodec, TokenRejection,
 };
 use crate::revocation::RevocationList;
+use crate::throttle::wait_message;
 
 /// Associated data of sealed interactions (a sealed IdP secret cannot pass for one).
 const INTERACTION_AAD: &[u8] = b"scaikey/interaction/v1";
 /// Associated data of sealed pending logins (between the password and the second factor).
 const PENDING_AAD: &[u8] = b"scaikey/pending-login/v1";
-
-/// The message of a throttled try on a page.
-fn wait_message(seconds: i64) -> String {
-    format!("Too many failed attempts. Wait {seconds} seconds, then try again.")
-}
 
 /// Lifetimes and the issuer.
 #[derive(Debug, Clone)]
@@ -716,24 +712,21 @@ impl OidcService {
             Ok(StepResult::Again(SecondStepView { pending: sealed.to_string(), kind, error: Some(error), retry_after }))
         };
         let (amr, recovery_codes) = match &p.setup {
-            Some(setup) => {
-                let Some(view) = self.auth.mfa().reopen_totp(user.user_id, &user.email, setup) else {
-                    return Ok(StepResult::Expired);
-                };
-                match self.auth.mfa().confirm_totp(&user, setup, code, meta).await {
-                    Ok(Some(codes)) => (crate::mfa::UsedFactor::Totp.amr(), Some(codes)),
-                    Ok(None) => {
-                        let msg = "That code did not match. Check the time on your device and try again.";
-                        return again(StepKind::Enrol(view), msg.into(), None);
-                    }
-                    // Enrolled meanwhile (another tab): sign in with a code instead.
-                    Err(AppError::Conflict(_)) => {
-                        let msg = "An authenticator app is already set up. Enter its code.";
-                        return again(StepKind::Code, msg.into(), None);
-                    }
-                    Err(e) => return Err(e),
+            Some(setup) => match self.auth.mfa().confirm_totp(&user, setup, code, meta).await {
+                Ok(Some(codes)) => (crate::mfa::UsedFactor::Totp.amr(), Some(codes)),
+                // The page again (its setup opened only now, for the wrong code), or start over
+                // when the setup was not sealed for this user.
+                Ok(None) => match self.auth.mfa().reopen_totp(user.user_id, &user.email, setup) {
+                    Some(view) => return again(StepKind::Enrol(view), crate::mfa::CODE_MISMATCH.into(), None),
+                    None => return Ok(StepResult::Expired),
+                },
+                // Enrolled meanwhile (another tab): sign in with a code instead.
+                Err(AppError::Conflict(_)) => {
+                    let msg = "An authenticator app is already set up. Enter its code.";
+                    return again(StepKind::Code, msg.into(), None);
                 }
-            }
+                Err(e) => return Err(e),
+            },
             None => match self.auth.mfa().verify(user.user_id, &p.email, code, meta).await {
                 Ok(Some(used)) => (used.amr(), None),
                 Ok(None) => {

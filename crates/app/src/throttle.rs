@@ -13,6 +13,12 @@ use crate::error::AppError;
 use crate::ports::mfa::ThrottleRepository;
 use crate::ports::{AuditSink, Clock};
 
+/// What a page says of a throttled try.
+#[must_use]
+pub fn wait_message(seconds: i64) -> String {
+    format!("Too many failed attempts. Wait {seconds} seconds, then try again.")
+}
+
 /// The throttle of login tries.
 pub struct LoginThrottle {
     repo: Arc<dyn ThrottleRepository>,

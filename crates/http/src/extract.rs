@@ -27,12 +27,14 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 #[must_use]
 pub fn request_meta(req: &HttpRequest) -> RequestMeta {
     let header = |name| req.headers().get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
-    let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.trusted_proxies.clone()).unwrap_or_default();
+    // Borrowed, not cloned: this runs for every request.
+    let none = scaikey_domain::client_ip::TrustedProxies::default();
+    let trusted = req.app_data::<web::Data<AppState>>().map_or(&none, |s| &s.trusted_proxies);
     RequestMeta::of_request(
         req.peer_addr().map(|a| a.ip()),
         header(header::HeaderName::from_static("x-forwarded-for")),
         header(header::USER_AGENT),
-        &trusted,
+        trusted,
     )
 }
 

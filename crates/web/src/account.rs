@@ -153,8 +153,7 @@ pub async fn login(state: web::Data<WebState>, req: HttpRequest, body: web::Byte
             signed_in(see_other("/account"), &cookie, expires_at, state.secure_cookies)
         }
         Ok(AccountLogin::Refused(message, retry_after)) => {
-            let status = if retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            throttled(login_html(&req, email, tenant, Some(&message), status), retry_after)
+            throttled(login_html(&req, email, tenant, Some(&message), StatusCode::UNAUTHORIZED), retry_after)
         }
         Ok(AccountLogin::SecondStep(v)) => step_html(&req, &v, "/login/second-factor", StatusCode::OK),
         Err(e) => internal(&e),
@@ -307,12 +306,9 @@ pub async fn totp_confirm(state: web::Data<WebState>, req: HttpRequest, body: we
     match state.account.confirm_totp(&me, sealed, code, &meta(&req)).await {
         Ok(Some(codes)) => codes_html(&codes, "/account"),
         Ok(None) => match state.account.reopen_totp(&me, sealed).await {
-            Ok(Some(setup)) => setup_html(
-                &req,
-                &setup,
-                Some("That code did not match. Check the time on your device and try again."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
+            Ok(Some(setup)) => {
+                setup_html(&req, &setup, Some(scaikey_app::mfa::CODE_MISMATCH), StatusCode::UNPROCESSABLE_ENTITY)
+            }
             Ok(None) => error_page(StatusCode::BAD_REQUEST, "The form is malformed."),
             Err(e) => internal(&e),
         },

@@ -99,12 +99,13 @@ pub(crate) fn random_token() -> String {
 
 pub(crate) fn meta(req: &HttpRequest) -> RequestMeta {
     let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    let trusted = req.app_data::<web::Data<WebState>>().map(|s| s.trusted_proxies.clone()).unwrap_or_default();
+    let none = scaikey_domain::client_ip::TrustedProxies::default();
+    let trusted = req.app_data::<web::Data<WebState>>().map_or(&none, |s| &s.trusted_proxies);
     RequestMeta::of_request(
         req.peer_addr().map(|a| a.ip()),
         header(header::HeaderName::from_static("x-forwarded-for")),
         header(header::USER_AGENT),
-        &trusted,
+        trusted,
     )
 }
 
@@ -346,10 +347,10 @@ pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: we
         Ok(LoginResult::SignedIn { cookie, expires_at, next }) => {
             signed_in(outcome(next), &cookie, expires_at, state.secure_cookies)
         }
-        Ok(LoginResult::Again(v)) => {
-            let status = if v.retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            crate::second_factor::throttled(login_html(&req, &v, email, tenant, status), v.retry_after)
-        }
+        Ok(LoginResult::Again(v)) => crate::second_factor::throttled(
+            login_html(&req, &v, email, tenant, StatusCode::UNAUTHORIZED),
+            v.retry_after,
+        ),
         Ok(LoginResult::SecondStep(v)) => {
             crate::second_factor::step_html(&req, &v, "/login/second-factor", StatusCode::OK)
         }

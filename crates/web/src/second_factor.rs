@@ -56,7 +56,10 @@ pub(crate) fn qr_svg(data: &str) -> String {
                 .light_color(qrcode::render::svg::Color("#ffffff"))
                 .build();
             // Drop the XML declaration: the SVG is inlined into HTML.
-            svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_string())
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
         }
         Err(e) => {
             tracing::warn!(error = %e, "QR code not rendered");
@@ -74,13 +77,14 @@ pub(crate) fn step_html(req: &HttpRequest, v: &SecondStepView, action: &str, sta
     };
     let page =
         SecondFactorPage { action, csrf: &csrf, pending: &v.pending, setup, required, error: v.error.as_deref() };
-    let status = if v.retry_after.is_some() { StatusCode::TOO_MANY_REQUESTS } else { status };
     with_cookie(throttled(html(status, &page, Inline::No), v.retry_after), new_cookie)
 }
 
-/// Adds `Retry-After` to a throttled answer.
+/// A page of a throttled try (`retry_after` set) answers 429 with `Retry-After`; any other is
+/// left as it is.
 pub(crate) fn throttled(mut r: HttpResponse, retry_after: Option<i64>) -> HttpResponse {
     if let Some(s) = retry_after {
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
     r
