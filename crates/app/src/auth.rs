@@ -103,7 +103,7 @@ fn principal_of(user: &LoginCandidate, session: SessionId) -> Principal {
 
 /// Why a user, tenant or partner status refuses a login, for logs (the caller only ever sees
 /// [`INVALID_CREDENTIALS`]).
-fn refusal(c: &LoginCandidate) -> Option<&'static str> {
+pub(crate) fn refusal(c: &LoginCandidate) -> Option<&'static str> {
     if c.status != Status::Active {
         Some("user suspended")
     } else if c.tenant_status == Some(Status::Suspended) {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod federation;
 pub mod groups;
 pub mod keys;
+pub mod mail_links;
 pub mod mfa;
 pub mod oauth;
 pub mod oidc;

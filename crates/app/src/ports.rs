@@ -2,6 +2,7 @@
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
 pub mod keys;
+pub mod mail;
 pub mod mfa;
 pub mod oidc;
 
@@ -339,8 +340,8 @@ pub struct UserRecord {
     pub tenant_id: Option<TenantId>,
     /// E-mail.
     pub email: String,
-    /// Argon2id PHC string.
-    pub password_hash: String,
+    /// Argon2id PHC string; `None` for an invited user who has not chosen one yet.
+    pub password_hash: Option<String>,
     /// Given name.
     pub first_name: Option<String>,
     /// Family name.

@@ -39,6 +39,7 @@ pub struct UserService {
     revocations: Arc<RevocationList>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    invitations: Option<Arc<crate::mail_links::MailLinkService>>,
 }
 
 impl std::fmt::Debug for UserService {
@@ -61,7 +62,19 @@ impl UserService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { users, tenants, hasher, revocations, clock, ids }
+        Self { users, tenants, hasher, revocations, clock, ids, invitations: None }
+    }
+
+    /// Lets the service mail invitations to users created without a password (contract §10).
+    #[must_use]
+    pub fn with_invitations(mut self, links: Arc<crate::mail_links::MailLinkService>) -> Self {
+        self.invitations = Some(links);
+        self
+    }
+
+    /// The mail links, when ScaiKey can send mail.
+    fn mail(&self) -> Option<&Arc<crate::mail_links::MailLinkService>> {
+        self.invitations.as_ref().filter(|l| l.enabled())
     }
 
     /// The tenant a new resource goes to, checked for write reach: a tenant out of reach (or
@@ -90,7 +103,8 @@ impl UserService {
         Ok(())
     }
 
-    /// Creates a user. A tenant admin who names no tenant creates in its own tenant.
+    /// Creates a user. A tenant admin who names no tenant creates in its own tenant. Without a
+    /// password the user is mailed an invitation to choose one (refused while mail is off).
     pub async fn create(&self, ctx: &RequestContext, mut input: UserInput) -> Result<User, AppError> {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         if input.tenant_id.is_none()
@@ -115,13 +129,28 @@ impl UserService {
         };
         let partner = tenant.as_ref().and_then(|t| t.partner_id);
         check_roles_fit(new.roles, new.tenant_id, partner).map_err(AppError::field)?;
-        PasswordPolicy::from_settings(&settings).check(&new.password).map_err(|v| policy_error(v, "password"))?;
-        let hash = self.hasher.hash(new.password.clone()).await.map_err(AppError::Internal)?;
+        let hash = match &new.password {
+            Some(p) => {
+                PasswordPolicy::from_settings(&settings).check(p).map_err(|v| policy_error(v, "password"))?;
+                Some(self.hasher.hash(p.clone()).await.map_err(AppError::Internal)?)
+            }
+            None if self.mail().is_none() => {
+                return Err(AppError::field(FieldError::new(
+                    "password",
+                    "missing",
+                    "Field required: without a password the user is invited by e-mail, and ScaiKey                      cannot send e-mail (SCAIKEY_SMTP_URL is not configured)",
+                )));
+            }
+            None => None,
+        };
         let id = UserId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "user.create", "user")
             .resource(id)
             .within(new.tenant_id, partner)
-            .details(json!({"roles": new.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()}));
+            .details(json!({
+                "roles": new.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                "invited": hash.is_none(),
+            }));
         let record = UserRecord {
             tenant_id: new.tenant_id,
             email: new.email,
@@ -133,7 +162,29 @@ impl UserService {
             roles: new.roles,
             custom_attributes: new.custom_attributes,
         };
-        Ok(self.users.insert(id, &record, self.clock.now(), &audit).await?)
+        let user = self.users.insert(id, &record, self.clock.now(), &audit).await?;
+        if !user.password_set
+            && let Some(links) = self.mail()
+        {
+            // The user exists either way; a failed invitation can be sent again.
+            if let Err(e) = links.invite(&user, &Self::audit(ctx, &user, "user.invite")).await {
+                tracing::warn!(error = %e, user_id = %user.id, "invitation not sent");
+            }
+        }
+        Ok(user)
+    }
+
+    /// Mails the user an invitation to choose a password again; `Conflict` once a password is
+    /// set, for a suspended user, or while mail is off.
+    pub async fn invite(&self, ctx: &RequestContext, id: UserId) -> Result<(), AppError> {
+        let u = self.manageable(ctx, id).await?;
+        let Some(links) = self.mail() else {
+            return Err(AppError::Conflict("ScaiKey cannot send e-mail: SCAIKEY_SMTP_URL is not configured".into()));
+        };
+        if u.status != scaikey_domain::status::Status::Active {
+            return Err(AppError::Conflict("The user is suspended".into()));
+        }
+        links.invite(&u, &Self::audit(ctx, &u, "user.invite")).await
     }
 
     async fn visible(&self, ctx: &RequestContext, id: UserId, action: Action) -> Result<User, AppError> {
@@ -343,7 +394,9 @@ mod tests {
         users
             .expect_insert()
             .withf(move |_, rec, _, audit| {
-                rec.tenant_id == Some(own) && rec.password_hash == "phc" && audit.action == "user.create"
+                rec.tenant_id == Some(own)
+                    && rec.password_hash.as_deref() == Some("phc")
+                    && audit.action == "user.create"
             })
             .times(1)
             .returning(move |id, _, _, _| Ok(user(id, own, Some(partner), &[])));
@@ -355,6 +408,23 @@ mod tests {
         }
         let u = svc.create(&ctx, input(&["tenant_admin"], None, "long enough pw")).await.unwrap();
         assert_eq!(u.tenant_id, Some(own));
+    }
+
+    #[tokio::test]
+    async fn without_mail_a_user_needs_a_password() {
+        let (ctx, _, partner) = ctx_tenant_admin_parts();
+        let mut tenants = MockTenantRepository::new();
+        tenants.expect_get().returning(move |id| Ok(Some(tenant(id, Some(partner), json!({})))));
+        // Refused before hashing or storing: those mocks expect nothing.
+        let svc = service(MockUserRepository::new(), tenants, MockPasswordHasher::new());
+        let e = svc.create(&ctx, UserInput { password: None, ..input(&[], None, "") }).await.unwrap_err();
+        match e {
+            AppError::Invalid(errs) => {
+                assert_eq!(errs.errors()[0].loc, ["password"]);
+                assert!(errs.errors()[0].msg.contains("SCAIKEY_SMTP_URL"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

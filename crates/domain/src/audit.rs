@@ -246,6 +246,22 @@ impl AuditRecord {
         }
     }
 
+    /// A successful action of a person proven by something other than a session (a mailed
+    /// link): the actor is the user.
+    #[must_use]
+    pub fn by_user(
+        user: crate::id::UserId,
+        meta: &RequestMeta,
+        action: &'static str,
+        resource_type: &'static str,
+    ) -> AuditRecord {
+        AuditRecord {
+            actor_type: ActorType::User,
+            actor_id: Some(user.to_string()),
+            ..AuditRecord::anonymous(meta, action, resource_type, AuditResult::Success)
+        }
+    }
+
     /// Sets the outcome.
     #[must_use]
     pub fn with_result(mut self, result: AuditResult) -> Self {

@@ -37,6 +37,7 @@ pub mod federation;
 pub mod group;
 pub mod id;
 pub mod limits;
+pub mod mail_link;
 pub mod mfa;
 pub mod oauth_scope;
 pub mod oidc;

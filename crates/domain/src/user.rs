@@ -81,8 +81,9 @@ pub struct NewUser {
     pub email: String,
     /// Tenant, if any.
     pub tenant_id: Option<TenantId>,
-    /// Plain password, to be checked against the tenant's policy and hashed.
-    pub password: String,
+    /// Plain password, to be checked against the tenant's policy and hashed; `None` for an
+    /// invited user, who sets one through the mailed link.
+    pub password: Option<String>,
     /// Given name.
     pub first_name: Option<String>,
     /// Family name.
@@ -185,13 +186,8 @@ impl NewUser {
             Some(t) => errs.take(v::id::<TenantId>("tenant_id", t)).map(Some),
             None => Some(None),
         };
-        let password = match input.password {
-            Some(p) => Some(p),
-            None => {
-                errs.push(FieldError::missing("password"));
-                None
-            }
-        };
+        // Without a password the user is invited by mail to choose one (contract §10).
+        let password = Some(input.password);
         let first_name = errs.take(name("first_name", input.first_name.flatten().as_deref()));
         let last_name = errs.take(name("last_name", input.last_name.flatten().as_deref()));
         let display_name = errs.take(name("display_name", input.display_name.flatten().as_deref()));
@@ -303,7 +299,10 @@ mod tests {
         assert!(NewUser::validate(base()).is_ok());
         let e = NewUser::validate(UserInput::default()).unwrap_err();
         let locs: Vec<_> = e.errors().iter().map(|x| x.loc[0].as_str()).collect();
-        assert_eq!(locs, ["email", "password", "tenant_id"]);
+        assert_eq!(locs, ["email", "tenant_id"]);
+        // No password: an invited user.
+        let invited = NewUser::validate(UserInput { password: None, ..base() }).unwrap();
+        assert_eq!(invited.password, None);
         let e = NewUser::validate(UserInput {
             roles: Some(vec!["root".into()]),
             custom_attributes: Some(Some(json!([1]))),

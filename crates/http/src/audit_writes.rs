@@ -33,6 +33,7 @@ pub fn classify(method: &Method, path: &str) -> (&'static str, &'static str, Opt
         ("DELETE", ["users", _]) => ("user.delete", "user"),
         ("POST", ["users", _, "reset-password"]) => ("user.reset_password", "user"),
         ("POST", ["users", _, "mfa", "disable"]) => ("user.mfa_disable", "user"),
+        ("POST", ["users", _, "invite"]) => ("user.invite", "user"),
         ("POST", ["groups"]) => ("group.create", "group"),
         ("PATCH", ["groups", _]) => ("group.update", "group"),
         ("DELETE", ["groups", _]) => ("group.delete", "group"),

@@ -79,7 +79,7 @@ impl Modify for StandardAnswers {
         auth::login,
         partners::list, partners::create, partners::get, partners::update, partners::delete,
         tenants::list, tenants::create, tenants::get, tenants::update, tenants::delete,
-        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::disable_mfa,
+        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::invite, users::disable_mfa,
         groups::list, groups::create, groups::get, groups::update, groups::delete,
         groups::add_member, groups::remove_member, groups::add_child, groups::remove_child,
         sessions::list, sessions::get, sessions::revoke,

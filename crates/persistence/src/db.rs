@@ -166,6 +166,11 @@ impl Database {
         crate::mfa::PgMfa(self.clone())
     }
 
+    /// Mailed links (password resets, invitations).
+    pub fn mail_links(&self) -> crate::mail_links::PgMailLinks {
+        crate::mail_links::PgMailLinks(self.clone())
+    }
+
     /// Failed-login counters.
     pub fn throttle(&self) -> crate::mfa::PgThrottle {
         crate::mfa::PgThrottle(self.clone())

@@ -17,6 +17,7 @@ mod federation;
 mod grants;
 mod groups;
 mod keys;
+mod mail_links;
 mod mfa;
 mod partners;
 mod registrations;

@@ -362,3 +362,17 @@ diesel::table! {
         changed_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    mail_links (token_hmac) {
+        token_hmac -> Bytea,
+        user_id -> Uuid,
+        purpose -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(mail_links -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(mail_links, users);

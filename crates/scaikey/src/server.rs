@@ -14,10 +14,12 @@ use scaikey_app::client_cache::CachedApplications;
 use scaikey_app::federation::{AgentService, IdpService};
 use scaikey_app::groups::GroupService;
 use scaikey_app::keys::{KeyService, RotationInput};
+use scaikey_app::mail_links::{MailLinkService, MailLinkSettings};
 use scaikey_app::oauth::OAuthService;
 use scaikey_app::oidc::{OidcService, OidcSettings};
 use scaikey_app::partners::PartnerService;
 use scaikey_app::ports::keys::{SigningKeyInfo, SigningKeys};
+use scaikey_app::ports::mail::Mailer;
 use scaikey_app::ports::{Clock, CutoffRepository, IdGenerator, MonotonicIds, SessionRepository, SystemClock};
 use scaikey_app::refusals::AggregatingSink;
 use scaikey_app::registrations::RegistrationService;
@@ -40,6 +42,22 @@ use crate::settings::{Environment, Settings};
 
 /// The `aud` of every access token ScaiKey issues.
 pub const TOKEN_AUDIENCE: &str = "scaikey";
+
+/// The mailer of the settings: SMTP when `SCAIKEY_SMTP_URL` is set; otherwise the log in
+/// development, and none (mail off) in production.
+fn mailer(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mailer>>> {
+    Ok(match (&settings.smtp_url, settings.env) {
+        (Some(url), _) => Some(Arc::new(scaikey_mail::SmtpMailer::start(url, &settings.smtp_from())?)),
+        (None, Environment::Development) => {
+            tracing::warn!("SCAIKEY_SMTP_URL is not set: reset and invitation mails are written to the log");
+            Some(Arc::new(scaikey_mail::LogMailer))
+        }
+        (None, Environment::Production) => {
+            tracing::info!("SCAIKEY_SMTP_URL is not set: password reset and invitations by mail are off");
+            None
+        }
+    })
+}
 
 /// How often each process pulls revocations made by other processes.
 pub const REVOCATION_POLL: Duration = Duration::from_secs(1);
@@ -414,6 +432,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     ));
 
     let generated_admin = bootstrap(&settings, &auth).await?;
+    let mail_links = Arc::new(MailLinkService::new(
+        Arc::new(db.auth()),
+        Arc::new(db.mail_links()),
+        mailer(&settings)?,
+        secrets.clone(),
+        hasher.clone(),
+        revocations.clone(),
+        clock.clone(),
+        MailLinkSettings { base_url: issuer.clone(), reset_minutes: i64::from(settings.reset_link_minutes) },
+    ));
 
     let registrations = RegistrationService::new(
         Arc::new(db.registrations()),
@@ -471,6 +499,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let web_state = web::Data::new(WebState {
         oidc: oidc.clone(),
         account,
+        links: mail_links.clone(),
         secure_cookies: hsts,
         trusted_proxies: trusted_proxies.clone(),
     });
@@ -508,7 +537,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             revocations.clone(),
             clock.clone(),
             ids.clone(),
-        ),
+        )
+        .with_invitations(mail_links),
         groups: GroupService::new(groups, tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
         signing_alg: codec.algorithm(),

@@ -77,6 +77,14 @@ pub struct Settings {
     /// Seconds a rotated-in signing key is published before it signs, so every process and
     /// every JWKS cache knows it first (default: the JWKS cache lifetime, 300).
     pub key_prepublish_seconds: u32,
+    /// SMTP server for reset and invitation mail (`smtp://` with STARTTLS when offered,
+    /// `smtps://` implicit TLS; user and password in the URL). Unset: mail goes to the log in
+    /// development and is off in production.
+    pub smtp_url: Option<String>,
+    /// Sender of ScaiKey's mail; default `ScaiKey <no-reply@<issuer host>>`.
+    pub smtp_from: Option<String>,
+    /// Minutes a password-reset link works.
+    pub reset_link_minutes: u32,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -140,6 +148,7 @@ impl Settings {
             .set_default("keep_alive_seconds", 15)?
             .set_default("max_requests_per_ip", 256)?
             .set_default("trusted_proxies", "")?
+            .set_default("reset_link_minutes", scaikey_domain::mail_link::DEFAULT_RESET_MINUTES)?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -174,6 +183,14 @@ impl Settings {
         }
         scaikey_domain::client_ip::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("SCAIKEY_TRUSTED_PROXIES: {e}"))?;
+        if self.reset_link_minutes == 0 {
+            bail!("SCAIKEY_RESET_LINK_MINUTES must be at least 1");
+        }
+        if let Some(u) = self.smtp_url.as_deref()
+            && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+        {
+            bail!("SCAIKEY_SMTP_URL must start with smtp:// or smtps://");
+        }
         if self.audit_aggregate_seconds == 0 {
             bail!("SCAIKEY_AUDIT_AGGREGATE_SECONDS must be at least 1");
         }
@@ -195,6 +212,20 @@ impl Settings {
     #[must_use]
     pub fn issuer(&self) -> String {
         self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// The sender of ScaiKey's mail.
+    #[must_use]
+    pub fn smtp_from(&self) -> String {
+        self.smtp_from.clone().unwrap_or_else(|| {
+            let issuer = self.issuer();
+            // A mail address needs a domain name; an IP-address issuer falls back to localhost.
+            let host = url::Url::parse(&issuer).ok().and_then(|u| match u.host() {
+                Some(url::Host::Domain(d)) => Some(d.to_string()),
+                _ => None,
+            });
+            format!("ScaiKey <no-reply@{}>", host.unwrap_or_else(|| "localhost".into()))
+        })
     }
 
     /// Cores, for defaults.

@@ -20,6 +20,7 @@
 
 mod client;
 mod db;
+pub mod mail;
 pub mod signin;
 pub mod tools;
 

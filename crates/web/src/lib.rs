@@ -14,6 +14,7 @@
 
 mod account;
 mod pages;
+mod recovery;
 mod second_factor;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct WebState {
     pub oidc: Arc<OidcService>,
     /// The account pages.
     pub account: Arc<scaikey_app::account::AccountService>,
+    /// Reset and invitation links.
+    pub links: Arc<scaikey_app::mail_links::MailLinkService>,
     /// Mark cookies `Secure` (the issuer is https).
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -51,6 +54,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/login").route(web::get().to(pages::login_page)).route(web::post().to(pages::login_submit)))
     .route("/login/second-factor", web::post().to(second_factor::submit))
+    .service(
+        web::resource("/login/forgot")
+            .route(web::get().to(recovery::forgot_page))
+            .route(web::post().to(recovery::forgot_submit)),
+    )
+    .service(
+        web::resource("/login/reset")
+            .route(web::get().to(recovery::reset_page))
+            .route(web::post().to(recovery::reset_submit)),
+    )
     .service(
         web::resource("/consent")
             .route(web::get().to(pages::consent_page))

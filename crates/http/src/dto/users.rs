@@ -99,8 +99,10 @@ pub struct UserCreate {
     /// E-mail, unique within the tenant.
     #[schema(required = true, value_type = String, format = Email, max_length = 254, example = "ada@example.com")]
     pub email: Option<String>,
-    /// Checked against the tenant's `password_policy` (at most 256 characters).
-    #[schema(required = true, value_type = String, min_length = 1, max_length = 256, format = Password)]
+    /// Checked against the tenant's `password_policy` (at most 256 characters). Omit it to
+    /// invite the user: `password_set` is then false and the user is mailed a link, valid
+    /// 7 days, to choose one (422 while ScaiKey cannot send mail).
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, format = Password)]
     pub password: Option<String>,
     /// Tenant (`tnt_…`); defaults to the caller's tenant for tenant admins; omit only for
     /// platform super admins.

@@ -47,7 +47,7 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
 /// Create a user.
 #[utoipa::path(
     post, path = "/api/v1/admin/users", tag = "Users", operation_id = "create_user",
-    description = "Create a user. The password is checked against the tenant's password_policy (422 names the rule). Only roles at or below the caller's reach may be granted (403). The partner's max_users_per_tenant is enforced (409); e-mail is unique per tenant (409).",
+    description = "Create a user. Without a password the user is invited by mail to choose one (password_set false). The password is checked against the tenant's password_policy (422 names the rule). Only roles at or below the caller's reach may be granted (403). The partner's max_users_per_tenant is enforced (409); e-mail is unique per tenant (409).",
     request_body = UserCreate,
     responses(
         (status = 201, body = UserOut, description = "The user created"),
@@ -139,6 +139,23 @@ pub async fn reset_password(
         .ok_or_else(|| ApiError::Invalid("body", ValidationErrors::single(FieldError::missing("new_password"))))?;
     state.users.reset_password(&auth.0, id, &pw).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Send an invitation again.
+#[utoipa::path(
+    post, path = "/api/v1/admin/users/{user_id}/invite", tag = "Users", operation_id = "invite_user",
+    description = "Mail the user a new invitation link (valid 7 days, single use) to choose a password; earlier invitation links stop working. 409 once the user has set a password, for a suspended user, or while ScaiKey cannot send mail.",
+    params(("user_id" = s::UserId, Path, description = "The user")),
+    responses(
+        (status = 202, description = "Invitation queued for delivery"),
+        (status = 409, body = ErrorDetail, description = "Password set already, user suspended, or mail not configured"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn invite(state: web::Data<AppState>, auth: Authenticated, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    state.users.invite(&auth.0, id).await?;
+    Ok(HttpResponse::Accepted().finish())
 }
 
 /// Disable a user's MFA.
