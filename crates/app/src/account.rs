@@ -148,7 +148,7 @@ impl AccountService {
             }
             Err(e) => return Err(e),
         };
-        if let Some(step) = self.oidc.begin_second_step(&user, After::Account)? {
+        if let Some(step) = self.oidc.begin_second_step(&user, After::Account).await? {
             return Ok(AccountLogin::SecondStep(step));
         }
         self.auth.completed(email).await?;
@@ -219,6 +219,33 @@ impl AccountService {
             Err(AppError::Conflict(m)) => Err(refusal("mfa_required", m)),
             Err(e) => Err(e),
         }
+    }
+
+    /// Starts adding a passkey: the options for the browser.
+    pub async fn begin_passkey(&self, me: &Me) -> Result<crate::mfa::PasskeyPrompt, AppError> {
+        let user = self.candidate(me).await?;
+        let profile = self.users.get(me.user_id).await?.ok_or(AppError::NotFound("User"))?;
+        let display = profile.display_name.clone().unwrap_or_else(|| user.email.clone());
+        self.auth.mfa().begin_passkey(&user, &display).await
+    }
+
+    /// Finishes adding a passkey; `false` when the browser's answer is not accepted.
+    pub async fn confirm_passkey(
+        &self,
+        me: &Me,
+        challenge: &str,
+        name: &str,
+        response: &str,
+        meta: &RequestMeta,
+    ) -> Result<bool, AppError> {
+        let user = self.candidate(me).await?;
+        self.auth.mfa().confirm_passkey(&user, challenge, name, response, meta).await
+    }
+
+    /// Removes one of the person's passkeys; `false` when there is no such one.
+    pub async fn remove_passkey(&self, me: &Me, id: &str, meta: &RequestMeta) -> Result<bool, AppError> {
+        let user = self.candidate(me).await?;
+        self.auth.mfa().remove_passkey(&user, id, meta).await
     }
 
     async fn policy(&self, user: &User) -> Result<PasswordPolicy, AppError> {

@@ -18,6 +18,9 @@ use crate::ports::mfa::{MfaRepository, NewTotp};
 use crate::ports::{ClientSecrets, Clock, LoginCandidate, SecretSealer};
 use crate::throttle::LoginThrottle;
 
+mod passkeys;
+pub use passkeys::{PASSKEY_REFUSED, PasskeyPrompt, PasskeySummary};
+
 /// What the setup page says when the first code does not match its key.
 pub const CODE_MISMATCH: &str = "That code did not match. Check the time on your device and try again.";
 
@@ -33,13 +36,19 @@ pub enum UsedFactor {
     Totp,
     /// A recovery code.
     RecoveryCode,
+    /// A passkey (WebAuthn).
+    Passkey,
 }
 
 impl UsedFactor {
     /// The `amr` of a session it completes (RFC 8176: both are one-time passwords).
     #[must_use]
     pub fn amr(self) -> Vec<String> {
-        vec!["pwd".into(), "otp".into()]
+        match self {
+            UsedFactor::Totp | UsedFactor::RecoveryCode => vec!["pwd".into(), "otp".into()],
+            // RFC 8176: proof of possession of a hardware-bound key.
+            UsedFactor::Passkey => vec!["pwd".into(), "hwk".into()],
+        }
     }
 }
 
@@ -64,6 +73,10 @@ pub struct MfaStatus {
     pub recovery_codes_left: i64,
     /// The tenant's policy.
     pub policy: MfaPolicy,
+    /// The passkeys, oldest first.
+    pub passkeys: Vec<PasskeySummary>,
+    /// Whether this server can use passkeys (its issuer's host is a domain name).
+    pub passkeys_available: bool,
 }
 
 /// Second-factor operations.
@@ -75,6 +88,7 @@ pub struct MfaService {
     clock: Arc<dyn Clock>,
     /// The name authenticator apps show (the issuer's host).
     issuer_name: String,
+    passkeys: Option<passkeys::Passkeys>,
 }
 
 impl std::fmt::Debug for MfaService {
@@ -108,7 +122,7 @@ impl MfaService {
         clock: Arc<dyn Clock>,
         issuer_name: String,
     ) -> Self {
-        Self { repo, sealer, secrets, throttle, clock, issuer_name }
+        Self { repo, sealer, secrets, throttle, clock, issuer_name, passkeys: None }
     }
 
     /// What `user` needs after a correct password.
@@ -241,6 +255,8 @@ impl MfaService {
             totp_since: totp.map(|t| t.created_at),
             recovery_codes_left: left,
             policy: MfaPolicy::of(&user.tenant_settings),
+            passkeys: self.list_passkeys(user.user_id).await?,
+            passkeys_available: self.passkeys_available(),
         })
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::SessionId;
-use scaikey_domain::mfa::SecondFactor;
+use scaikey_domain::mfa::{Method, SecondFactor};
 use scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE;
 use scaikey_domain::oidc::authorize::{self, AuthorizationRequest, AuthorizeError, Params, ReplyTo, ResponseMode};
 use scaikey_domain::oidc::claims::{self, Profile};
@@ -117,6 +117,8 @@ pub enum StepKind {
     Code,
     /// The tenant requires a second factor: set up an authenticator app and confirm it.
     Enrol(crate::mfa::TotpSetup),
+    /// The tenant requires a second factor and offers passkeys only: create one.
+    EnrolPasskey(crate::mfa::PasskeyPrompt),
 }
 
 /// The second-step page (after a correct password).
@@ -126,10 +128,28 @@ pub struct SecondStepView {
     pub pending: String,
     /// Code or enrolment.
     pub kind: StepKind,
+    /// Whether a code is accepted (the user has an authenticator app, or enrols one).
+    pub code: bool,
+    /// A passkey sign-in, when the user has passkeys.
+    pub passkey: Option<crate::mfa::PasskeyPrompt>,
     /// A message after a refused code.
     pub error: Option<String>,
     /// Seconds to wait, when the try was throttled.
     pub retry_after: Option<i64>,
+}
+
+/// What the second-step form sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepAnswer<'a> {
+    /// A TOTP or recovery code (or the first code of an enrolment).
+    Code(&'a str),
+    /// A passkey's answer to the page's challenge.
+    Passkey {
+        /// The challenge's ID.
+        challenge: &'a str,
+        /// The `PublicKeyCredential` as JSON.
+        response: &'a str,
+    },
 }
 
 /// The result of a second-step form.
@@ -159,6 +179,8 @@ struct PendingLogin {
     email: String,
     after: After,
     setup: Option<String>,
+    /// The tenant makes the user create a passkey in this step.
+    enrol_passkey: bool,
     at: DateTime<Utc>,
 }
 
@@ -636,7 +658,7 @@ impl OidcService {
                 "The user may not use this application",
             )));
         }
-        if let Some(step) = self.begin_second_step(&user, After::Interaction(sealed.to_string()))? {
+        if let Some(step) = self.begin_second_step(&user, After::Interaction(sealed.to_string())).await? {
             return Ok(LoginResult::SecondStep(step));
         }
         self.auth.completed(email).await?;
@@ -650,7 +672,7 @@ impl OidcService {
             After::Interaction(i) => i.as_str(),
             After::Account => "",
         };
-        let body = json!({"u": p.user_id.to_string(), "e": p.email, "a": after, "s": p.setup, "t": p.at.timestamp()});
+        let body = json!({"u": p.user_id.to_string(), "e": p.email, "a": after, "s": p.setup, "k": p.enrol_passkey, "t": p.at.timestamp()});
         let blob = self.sealer.seal(body.to_string().as_bytes(), PENDING_AAD).map_err(AppError::Internal)?;
         Ok(URL_SAFE_NO_PAD.encode(blob))
     }
@@ -671,6 +693,7 @@ impl OidcService {
             email: v.get("e")?.as_str()?.to_string(),
             after,
             setup: v.get("s").and_then(Value::as_str).map(str::to_string),
+            enrol_passkey: v.get("k").and_then(Value::as_bool).unwrap_or(false),
             at,
         };
         (self.clock.now() - at <= self.settings.interaction_ttl).then_some(p)
@@ -678,7 +701,7 @@ impl OidcService {
 
     /// The second step `user` needs after a correct password, if any (contract §10): a code
     /// when a factor is enrolled, enrolment when the tenant requires one and none is.
-    pub(crate) fn begin_second_step(
+    pub(crate) async fn begin_second_step(
         &self,
         user: &crate::ports::LoginCandidate,
         after: After,
@@ -686,8 +709,16 @@ impl OidcService {
         let (kind, setup) = match self.auth.mfa().next(user) {
             SecondFactor::None => return Ok(None),
             SecondFactor::Verify(_) => (StepKind::Code, None),
-            // Passkeys come as a second factor of their own; until then an authenticator app
-            // is what every tenant that requires a factor gets.
+            // A tenant that offers passkeys only (on a server that can use them) gets a passkey
+            // created here; any other an authenticator app.
+            SecondFactor::Enrol(offered)
+                if !offered.contains(&Method::Totp)
+                    && offered.contains(&Method::Webauthn)
+                    && self.auth.mfa().passkeys_available() =>
+            {
+                let prompt = self.auth.mfa().begin_passkey(user, &user.email).await?;
+                (StepKind::EnrolPasskey(prompt), None)
+            }
             SecondFactor::Enrol(_) => {
                 let setup = self.auth.mfa().begin_totp(user.user_id, &user.email)?;
                 (StepKind::Enrol(setup.clone()), Some(setup.sealed))
@@ -698,18 +729,82 @@ impl OidcService {
             email: user.email.to_lowercase(),
             after,
             setup,
+            enrol_passkey: matches!(kind, StepKind::EnrolPasskey(_)),
             at: self.clock.now(),
         })?;
-        Ok(Some(SecondStepView { pending, kind, error: None, retry_after: None }))
+        match kind {
+            StepKind::Code => self.code_step(user, pending, None, None).await.map(Some),
+            kind => {
+                Ok(Some(SecondStepView { pending, kind, code: true, passkey: None, error: None, retry_after: None }))
+            }
+        }
+    }
+
+    /// The code step of `user`'s pending login: a code field when the user has an
+    /// authenticator app, and a new passkey challenge when the user has passkeys.
+    async fn code_step(
+        &self,
+        user: &crate::ports::LoginCandidate,
+        pending: String,
+        error: Option<String>,
+        retry_after: Option<i64>,
+    ) -> Result<SecondStepView, AppError> {
+        let passkey = if user.mfa_methods.contains(&Method::Webauthn) {
+            self.auth.mfa().passkey_prompt(user.user_id).await?
+        } else {
+            None
+        };
+        // Recovery codes come with an authenticator app; without passkeys they are all there is.
+        let code = user.mfa_methods.contains(&Method::Totp) || passkey.is_none();
+        Ok(SecondStepView { pending, kind: StepKind::Code, code, passkey, error, retry_after })
     }
 
     /// `POST /login/second-factor`: checks the code of a pending login (or confirms the
     /// enrolment it carries) and opens the SSO session with the `amr` it earned.
-    pub async fn second_step(&self, sealed: &str, code: &str, meta: &RequestMeta) -> Result<StepResult, AppError> {
+    pub async fn second_step(
+        &self,
+        sealed: &str,
+        answer: StepAnswer<'_>,
+        meta: &RequestMeta,
+    ) -> Result<StepResult, AppError> {
         let Some(p) = self.open_pending(sealed) else { return Ok(StepResult::Expired) };
         let Some(user) = self.auth.candidate(p.user_id).await? else { return Ok(StepResult::Expired) };
         let again = |kind: StepKind, error: String, retry_after: Option<i64>| {
-            Ok(StepResult::Again(SecondStepView { pending: sealed.to_string(), kind, error: Some(error), retry_after }))
+            Ok(StepResult::Again(SecondStepView {
+                pending: sealed.to_string(),
+                kind,
+                code: true,
+                passkey: None,
+                error: Some(error),
+                retry_after,
+            }))
+        };
+        let code_again = async |error: String, retry_after: Option<i64>| {
+            self.code_step(&user, sealed.to_string(), Some(error), retry_after).await.map(StepResult::Again)
+        };
+        if p.enrol_passkey {
+            return self.enrol_passkey_step(&user, p, sealed, answer, meta).await;
+        }
+        let code = match answer {
+            StepAnswer::Code(c) => c,
+            StepAnswer::Passkey { challenge, response } if p.setup.is_none() => {
+                return match self.auth.mfa().verify_passkey(user.user_id, &p.email, challenge, response, meta).await {
+                    Ok(true) => {
+                        self.auth.completed(&p.email).await?;
+                        let amr = crate::mfa::UsedFactor::Passkey.amr();
+                        let (cookie, expires_at) = self.open_browser_session(&user, meta, amr).await?;
+                        Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes: None })
+                    }
+                    Ok(false) => {
+                        self.auth.audit_refusal(meta, &p.email, "wrong second factor");
+                        code_again(crate::mfa::PASSKEY_REFUSED.into(), None).await
+                    }
+                    Err(AppError::Throttled(s)) => code_again(wait_message(s), Some(s)).await,
+                    Err(e) => Err(e),
+                };
+            }
+            // A passkey answer to an authenticator-app setup: the setup again.
+            StepAnswer::Passkey { .. } => "",
         };
         let (amr, recovery_codes) = match &p.setup {
             Some(setup) => match self.auth.mfa().confirm_totp(&user, setup, code, meta).await {
@@ -723,7 +818,7 @@ impl OidcService {
                 // Enrolled meanwhile (another tab): sign in with a code instead.
                 Err(AppError::Conflict(_)) => {
                     let msg = "An authenticator app is already set up. Enter its code.";
-                    return again(StepKind::Code, msg.into(), None);
+                    return code_again(msg.into(), None).await;
                 }
                 Err(e) => return Err(e),
             },
@@ -731,15 +826,52 @@ impl OidcService {
                 Ok(Some(used)) => (used.amr(), None),
                 Ok(None) => {
                     self.auth.audit_refusal(meta, &p.email, "wrong second factor");
-                    return again(StepKind::Code, "That code is not valid.".into(), None);
+                    return code_again("That code is not valid.".into(), None).await;
                 }
-                Err(AppError::Throttled(s)) => return again(StepKind::Code, wait_message(s), Some(s)),
+                Err(AppError::Throttled(s)) => return code_again(wait_message(s), Some(s)).await,
                 Err(e) => return Err(e),
             },
         };
         self.auth.completed(&p.email).await?;
         let (cookie, expires_at) = self.open_browser_session(&user, meta, amr).await?;
         Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes })
+    }
+
+    /// The forced passkey creation of a pending login: signed in once the passkey is stored,
+    /// else the page again with a new challenge.
+    async fn enrol_passkey_step(
+        &self,
+        user: &crate::ports::LoginCandidate,
+        p: PendingLogin,
+        sealed: &str,
+        answer: StepAnswer<'_>,
+        meta: &RequestMeta,
+    ) -> Result<StepResult, AppError> {
+        let refusal = match answer {
+            StepAnswer::Passkey { challenge, response } => {
+                match self.auth.mfa().confirm_passkey(user, challenge, "", response, meta).await {
+                    Ok(true) => {
+                        self.auth.completed(&p.email).await?;
+                        let amr = crate::mfa::UsedFactor::Passkey.amr();
+                        let (cookie, expires_at) = self.open_browser_session(user, meta, amr).await?;
+                        return Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes: None });
+                    }
+                    Ok(false) => crate::mfa::PASSKEY_REFUSED.to_string(),
+                    Err(AppError::Conflict(m)) => m,
+                    Err(e) => return Err(e),
+                }
+            }
+            StepAnswer::Code(_) => crate::mfa::PASSKEY_REFUSED.to_string(),
+        };
+        let prompt = self.auth.mfa().begin_passkey(user, &user.email).await?;
+        Ok(StepResult::Again(SecondStepView {
+            pending: sealed.to_string(),
+            kind: StepKind::EnrolPasskey(prompt),
+            code: false,
+            passkey: None,
+            error: Some(refusal),
+            retry_after: None,
+        }))
     }
 
     /// Opens an SSO session for a user whose password was checked: the session row with the

@@ -5,6 +5,7 @@ pub mod keys;
 pub mod mail;
 pub mod mfa;
 pub mod oidc;
+pub mod passkeys;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -204,6 +204,29 @@ impl MfaPolicy {
     }
 }
 
+/// How long a passkey ceremony's challenge may be answered (WebAuthn's recommended timeout).
+pub const PASSKEY_CHALLENGE_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+/// Longest name a person gives a passkey.
+pub const PASSKEY_NAME_MAX: usize = 64;
+
+/// The name of a new passkey: one line, 1 to [`PASSKEY_NAME_MAX`] characters (empty: "Passkey").
+///
+/// # Errors
+/// Too long, or holding control characters.
+pub fn passkey_name(value: &str) -> Result<String, crate::validation::FieldError> {
+    if value.trim().is_empty() {
+        return Ok("Passkey".into());
+    }
+    crate::validation::text("name", value, PASSKEY_NAME_MAX)
+}
+
+/// Whether a factor may be removed, given the methods the user would have left: not while the
+/// tenant requires a second factor and none would be left.
+#[must_use]
+pub fn may_remove(policy: &MfaPolicy, left_after: &[Method]) -> bool {
+    !policy.required || !left_after.is_empty()
+}
+
 /// What a login needs after the password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecondFactor {
@@ -239,6 +262,18 @@ mod tests {
 
     fn at(s: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(s, 0).unwrap()
+    }
+
+    #[test]
+    fn passkey_names_and_removal() {
+        assert_eq!(passkey_name("  Laptop ☕ ").unwrap(), "Laptop ☕");
+        assert_eq!(passkey_name("").unwrap(), "Passkey");
+        assert!(passkey_name(&"x".repeat(65)).is_err());
+        assert!(passkey_name("a\u{7}b").is_err());
+        let required = MfaPolicy::of(&json!({"mfa_required": true}));
+        assert!(!may_remove(&required, &[]));
+        assert!(may_remove(&required, &[Method::Totp]));
+        assert!(may_remove(&MfaPolicy::of(&json!({})), &[]));
     }
 
     #[test]

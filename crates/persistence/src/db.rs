@@ -171,6 +171,11 @@ impl Database {
         crate::mail_links::PgMailLinks(self.clone())
     }
 
+    /// Passkeys and their challenges.
+    pub fn passkeys(&self) -> crate::passkeys::PgPasskeys {
+        crate::passkeys::PgPasskeys(self.clone())
+    }
+
     /// Failed-login counters.
     pub fn throttle(&self) -> crate::mfa::PgThrottle {
         crate::mfa::PgThrottle(self.clone())

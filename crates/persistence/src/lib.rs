@@ -20,6 +20,7 @@ mod keys;
 mod mail_links;
 mod mfa;
 mod partners;
+mod passkeys;
 mod registrations;
 pub mod schema;
 mod sessions;

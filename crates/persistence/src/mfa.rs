@@ -25,7 +25,7 @@ use crate::uuid_ids::AsUuid;
 pub struct PgMfa(pub(crate) Database);
 
 /// Adds or removes a method in the user's `mfa_methods`, keeping `mfa_enabled` equal to "any".
-async fn set_method(
+pub(crate) async fn set_method(
     c: &mut AsyncPgConnection,
     user: Uuid,
     method: Method,
@@ -55,6 +55,14 @@ async fn set_method(
 pub(crate) async fn remove_all(c: &mut AsyncPgConnection, user: Uuid) -> QueryResult<()> {
     diesel::delete(mfa_totp::table.filter(mfa_totp::user_id.eq(user))).execute(c).await?;
     diesel::delete(rc::table.filter(rc::user_id.eq(user))).execute(c).await?;
+    diesel::delete(crate::schema::mfa_passkeys::table.filter(crate::schema::mfa_passkeys::user_id.eq(user)))
+        .execute(c)
+        .await?;
+    diesel::delete(
+        crate::schema::passkey_challenges::table.filter(crate::schema::passkey_challenges::user_id.eq(user)),
+    )
+    .execute(c)
+    .await?;
     Ok(())
 }
 

@@ -376,3 +376,25 @@ diesel::table! {
 
 diesel::joinable!(mail_links -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(mail_links, users);
+
+diesel::table! {
+    mfa_passkeys (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        credential_id -> Bytea,
+        credential -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    passkey_challenges (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        state -> Text,
+        expires_at -> Timestamptz,
+    }
+}

@@ -407,14 +407,23 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         Arc::new(scaikey_app::throttle::LoginThrottle::new(Arc::new(db.throttle()), audit_sink.clone(), clock.clone()));
     spawn_throttle_purge(throttle.clone());
     let issuer_host = issuer.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("ScaiKey").to_string();
-    let mfa = Arc::new(scaikey_app::mfa::MfaService::new(
+    let mfa = scaikey_app::mfa::MfaService::new(
         Arc::new(db.mfa()),
         master.clone(),
         secrets.clone(),
         throttle.clone(),
         clock.clone(),
-        issuer_host,
-    ));
+        issuer_host.clone(),
+    );
+    // The WebAuthn relying-party ID is the issuer's host; an IP address cannot be one.
+    let mfa = match scaikey_crypto::passkeys::WebauthnCeremonies::new(&issuer, &issuer_host) {
+        Ok(rp) => mfa.with_passkeys(Arc::new(db.passkeys()), Arc::new(rp)),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off");
+            mfa
+        }
+    };
+    let mfa = Arc::new(mfa);
     let auth = Arc::new(AuthService::new(
         Arc::new(db.auth()),
         hasher.clone(),

@@ -75,6 +75,17 @@ impl TestApp {
         Self::start(extra, false).await
     }
 
+    /// Starts ScaiKey whose issuer is `http://localhost:<its port>` (it listens on 127.0.0.1),
+    /// for passkeys: a WebAuthn relying-party ID must be a domain name, and a browser treats
+    /// `http://localhost` as a secure context. Browsers must map `localhost` to 127.0.0.1.
+    pub async fn spawn_on_localhost(extra: &[(&str, &str)]) -> anyhow::Result<TestApp> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let (listen, issuer) = (format!("127.0.0.1:{port}"), format!("http://localhost:{port}"));
+        let mut all = vec![("SCAIKEY_LISTEN", listen.as_str()), ("SCAIKEY_ISSUER", issuer.as_str())];
+        all.extend_from_slice(extra);
+        Self::start(&all, false).await
+    }
+
     async fn start(extra: &[(&str, &str)], fixed_issuer: bool) -> anyhow::Result<TestApp> {
         let db = TestDb::create().await?;
         let master_key = scaikey_crypto::master::MasterKey::generate_base64()?;

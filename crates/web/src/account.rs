@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use scaikey_app::AppError;
 use scaikey_app::account::{AccountLogin, AccountView, Me};
-use scaikey_app::mfa::TotpSetup;
+use scaikey_app::mfa::{PasskeyPrompt, TotpSetup};
 
 use crate::WebState;
 use crate::pages::{
@@ -50,6 +50,26 @@ struct AccountPage<'a> {
     recovery_left: i64,
     mfa_required: bool,
     totp_offered: bool,
+    passkeys: Vec<PasskeyRow>,
+    passkeys_shown: bool,
+    passkey_offered: bool,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created_at: String,
+    last_used_at: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_setup.html")]
+struct PasskeySetupPage<'a> {
+    csrf: &'a str,
+    challenge: &'a str,
+    options: &'a str,
+    name: &'a str,
+    error: Option<&'a str>,
 }
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -66,6 +86,8 @@ fn notice(req: &HttpRequest) -> Option<&'static str> {
         "consent" => "The application's access was withdrawn.",
         "password" => "Your password was changed. Sign in again with the new one.",
         "mfa_removed" => "The authenticator app was removed.",
+        "passkey_added" => "The passkey was added.",
+        "passkey_removed" => "The passkey was removed.",
         _ => return None,
     })
 }
@@ -107,6 +129,20 @@ fn account_html(req: &HttpRequest, v: &AccountView, status: StatusCode, error: O
         recovery_left: v.mfa.recovery_codes_left,
         mfa_required: v.mfa.policy.required,
         totp_offered: v.mfa.policy.offers(scaikey_domain::mfa::Method::Totp),
+        passkeys: v
+            .mfa
+            .passkeys
+            .iter()
+            .map(|k| PasskeyRow {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                created_at: when(k.created_at),
+                last_used_at: k.last_used_at.map(when),
+            })
+            .collect(),
+        passkeys_shown: v.mfa.passkeys_available
+            && (v.mfa.policy.offers(scaikey_domain::mfa::Method::Webauthn) || !v.mfa.passkeys.is_empty()),
+        passkey_offered: v.mfa.passkeys_available && v.mfa.policy.offers(scaikey_domain::mfa::Method::Webauthn),
     };
     with_cookie(html(status, &page, Inline::No), new_cookie)
 }
@@ -263,6 +299,9 @@ fn setup_html(req: &HttpRequest, setup: &TotpSetup, error: Option<&str>, status:
         pending: &setup.sealed,
         setup: Some(SetupView::of(setup)),
         required: false,
+        code: true,
+        passkey: None,
+        enrol_passkey: None,
         error,
     };
     with_cookie(html(status, &page, Inline::No), new_cookie)
@@ -325,6 +364,74 @@ pub async fn totp_remove(state: web::Data<WebState>, req: HttpRequest, body: web
     .await
 }
 
+fn passkey_setup_html(
+    req: &HttpRequest,
+    prompt: &PasskeyPrompt,
+    name: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> HttpResponse {
+    let (csrf, new_cookie) = csrf_token(req);
+    let page = PasskeySetupPage { csrf: &csrf, challenge: &prompt.challenge, options: &prompt.options, name, error };
+    with_cookie(html(status, &page, Inline::PasskeyScript), new_cookie)
+}
+
+/// `POST /account/mfa/passkey`: the page that creates a passkey with the browser.
+pub async fn passkey_begin(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let (me, _) = match posted_person(&state, &req, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match state.account.begin_passkey(&me).await {
+        Ok(prompt) => passkey_setup_html(&req, &prompt, "", None, StatusCode::OK),
+        Err(AppError::Conflict(m)) => error_page(StatusCode::CONFLICT, &m),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /account/mfa/passkey/confirm`: stores the passkey the browser created; on a refusal
+/// the page again with a new challenge (the old one is used up).
+pub async fn passkey_confirm(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let (me, form) = match posted_person(&state, &req, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let name = field(&form, "name");
+    let result = state
+        .account
+        .confirm_passkey(&me, &field(&form, "challenge"), &name, &field(&form, "passkey_response"), &meta(&req))
+        .await;
+    let refusal = match result {
+        Ok(true) => return see_other("/account?done=passkey_added"),
+        Ok(false) => scaikey_app::mfa::PASSKEY_REFUSED.to_string(),
+        Err(AppError::Conflict(m)) => m,
+        Err(e) => match message(&e) {
+            Some(m) => m,
+            None => return internal(&e),
+        },
+    };
+    match state.account.begin_passkey(&me).await {
+        Ok(prompt) => passkey_setup_html(&req, &prompt, &name, Some(&refusal), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Conflict(m)) => error_page(StatusCode::CONFLICT, &m),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /account/mfa/passkey/remove` (`id`).
+pub async fn passkey_remove(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    change(state, req, body, "passkey_removed", |s, me, form, meta| async move {
+        match s.account.remove_passkey(&me, &field(&form, "id"), &meta).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AppError::NotFound("Passkey")),
+            Err(AppError::Conflict(m)) => {
+                Err(AppError::field(scaikey_domain::validation::FieldError::new("id", "mfa_required", m)))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +465,14 @@ mod tests {
             recovery_left: 9,
             mfa_required: false,
             totp_offered: true,
+            passkeys: vec![PasskeyRow {
+                id: "01JPASSKEY".into(),
+                name: "<Yubi>".into(),
+                created_at: "2026-12-01 12:00 UTC".into(),
+                last_used_at: None,
+            }],
+            passkeys_shown: true,
+            passkey_offered: true,
         }
         .render()
         .unwrap_or_default();
@@ -376,6 +491,9 @@ mod tests {
             "9 recovery codes left",
             "at least 12 characters",
             r#"role="status""#,
+            "&#60;Yubi&#62;",
+            r#"name="id" value="01JPASSKEY""#,
+            r#"action="/account/mfa/passkey""#,
         ] {
             assert!(html.contains(needle), "{needle} missing in {html}");
         }

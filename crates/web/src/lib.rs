@@ -2,7 +2,8 @@
 //!
 //! ScaiKey's browser-facing inbound adapter (contract §8–9): the authorization endpoint, the
 //! hosted login and consent pages and the person's own `/account` page, server-rendered with askama (templates checked at compile
-//! time, no JavaScript needed). It parses requests, asks [`scaikey_app::oidc::OidcService`] what
+//! time, no JavaScript needed but for passkeys: `/assets/passkey.js`, the one script, served from
+//! this origin). It parses requests, asks [`scaikey_app::oidc::OidcService`] what
 //! comes next, and renders that; it decides no rule of the protocol.
 //!
 //! May depend on the domain, the app services and actix-web; never on another adapter.
@@ -79,5 +80,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/account/mfa/totp", web::post().to(account::totp_begin))
     .route("/account/mfa/totp/confirm", web::post().to(account::totp_confirm))
     .route("/account/mfa/totp/remove", web::post().to(account::totp_remove))
-    .route("/assets/scaikey.css", web::get().to(pages::stylesheet));
+    .route("/account/mfa/passkey", web::post().to(account::passkey_begin))
+    .route("/account/mfa/passkey/confirm", web::post().to(account::passkey_confirm))
+    .route("/account/mfa/passkey/remove", web::post().to(account::passkey_remove))
+    .route("/assets/scaikey.css", web::get().to(pages::stylesheet))
+    .route("/assets/passkey.js", web::get().to(pages::passkey_script));
 }

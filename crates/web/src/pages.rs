@@ -20,6 +20,8 @@ pub const SESSION_COOKIE: &str = "scaikey_session";
 const CSRF_COOKIE: &str = "scaikey_csrf";
 /// The pages' stylesheet.
 pub const STYLESHEET: &str = include_str!("../templates/scaikey.css");
+/// The passkey script of the second-step and passkey pages.
+pub const PASSKEY_SCRIPT: &str = include_str!("../templates/passkey.js");
 /// Largest form accepted.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
@@ -122,6 +124,8 @@ pub(crate) enum Inline<'a> {
     Script(&'a str),
     /// A tenant's colour on the login page.
     Style(&'a str),
+    /// The passkey script (`/assets/passkey.js`, served from this origin).
+    PasskeyScript,
 }
 
 /// The page headers of §9, with a CSP that allows at most the page's one inline element.
@@ -130,6 +134,7 @@ pub(crate) fn page(status: StatusCode, html: String, inline: Inline<'_>) -> Http
         Inline::No => (String::new(), String::new()),
         Inline::Script(n) => (format!("script-src 'nonce-{n}'; "), String::new()),
         Inline::Style(n) => (String::new(), format!(" 'nonce-{n}'")),
+        Inline::PasskeyScript => ("script-src 'self'; ".to_string(), String::new()),
     };
     let csp = format!(
         "default-src 'none'; {script}style-src 'self'{style}; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'"
@@ -447,7 +452,16 @@ pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
     r
 }
 
-/// The stylesheet.
+/// `GET /assets/passkey.js`.
+pub async fn passkey_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(PASSKEY_SCRIPT)
+}
+
+/// `GET /assets/scaikey.css`.
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))

@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use scaikey_app::mfa::PasskeyPrompt;
 use scaikey_app::mfa::TotpSetup;
-use scaikey_app::oidc::{After, SecondStepView, StepKind, StepResult};
+use scaikey_app::oidc::{After, SecondStepView, StepAnswer, StepKind, StepResult};
 
 use crate::WebState;
 use crate::pages::{
@@ -35,6 +36,9 @@ pub(crate) struct SecondFactorPage<'a> {
     pub(crate) pending: &'a str,
     pub(crate) setup: Option<SetupView>,
     pub(crate) required: bool,
+    pub(crate) code: bool,
+    pub(crate) passkey: Option<&'a PasskeyPrompt>,
+    pub(crate) enrol_passkey: Option<&'a PasskeyPrompt>,
     pub(crate) error: Option<&'a str>,
 }
 
@@ -71,13 +75,24 @@ pub(crate) fn qr_svg(data: &str) -> String {
 /// The second-step page of a pending login.
 pub(crate) fn step_html(req: &HttpRequest, v: &SecondStepView, action: &str, status: StatusCode) -> HttpResponse {
     let (csrf, new_cookie) = csrf_token(req);
-    let (setup, required) = match &v.kind {
-        StepKind::Code => (None, false),
-        StepKind::Enrol(s) => (Some(SetupView::of(s)), true),
+    let (setup, required, enrol_passkey) = match &v.kind {
+        StepKind::Code => (None, false, None),
+        StepKind::Enrol(s) => (Some(SetupView::of(s)), true, None),
+        StepKind::EnrolPasskey(p) => (None, true, Some(p)),
     };
-    let page =
-        SecondFactorPage { action, csrf: &csrf, pending: &v.pending, setup, required, error: v.error.as_deref() };
-    with_cookie(throttled(html(status, &page, Inline::No), v.retry_after), new_cookie)
+    let page = SecondFactorPage {
+        action,
+        csrf: &csrf,
+        pending: &v.pending,
+        setup,
+        required,
+        code: v.code,
+        passkey: v.passkey.as_ref(),
+        enrol_passkey,
+        error: v.error.as_deref(),
+    };
+    let inline = if v.passkey.is_some() || enrol_passkey.is_some() { Inline::PasskeyScript } else { Inline::No };
+    with_cookie(throttled(html(status, &page, inline), v.retry_after), new_cookie)
 }
 
 /// A page of a throttled try (`retry_after` set) answers 429 with `Retry-After`; any other is
@@ -111,10 +126,17 @@ pub async fn submit(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
         Ok(f) => f,
         Err((status, message)) => return error_page(status, message),
     };
-    let (Some(pending), Some(code)) = (form_value(&form, "pending"), form_value(&form, "code")) else {
+    let Some(pending) = form_value(&form, "pending") else {
         return error_page(StatusCode::BAD_REQUEST, "The form is incomplete.");
     };
-    match state.oidc.second_step(pending, code, &meta(&req)).await {
+    let answer = match (form_value(&form, "passkey_response").filter(|r| !r.is_empty()), form_value(&form, "code")) {
+        (Some(response), _) => {
+            StepAnswer::Passkey { challenge: form_value(&form, "passkey_challenge").unwrap_or_default(), response }
+        }
+        (None, Some(code)) => StepAnswer::Code(code),
+        (None, None) => return error_page(StatusCode::BAD_REQUEST, "The form is incomplete."),
+    };
+    match state.oidc.second_step(pending, answer, &meta(&req)).await {
         Ok(StepResult::SignedIn { cookie, expires_at, after, recovery_codes }) => {
             let next = next_of(&after);
             let page = match recovery_codes {
@@ -147,6 +169,9 @@ mod tests {
             pending: "p<>",
             setup: Some(SetupView { qr_svg: svg, secret: "JBSW".into(), uri: "otpauth://x?a=1&b=2".into() }),
             required: true,
+            code: true,
+            passkey: None,
+            enrol_passkey: None,
             error: Some("<bad>"),
         }
         .render()
