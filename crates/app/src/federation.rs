@@ -338,8 +338,18 @@ fn agent_fields(input: &AgentInput, creating: bool) -> Result<AgentFields, Valid
 pub struct AgentService {
     repo: Arc<dyn AgentRepository>,
     tenants: Arc<dyn TenantRepository>,
+    secrets: Option<Arc<dyn crate::ports::ClientSecrets>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+}
+
+/// An agent's credentials, shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCredentials {
+    /// Its client ID (stable across rotations).
+    pub client_id: String,
+    /// The new secret.
+    pub client_secret: String,
 }
 
 impl std::fmt::Debug for AgentService {
@@ -358,7 +368,35 @@ impl AgentService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { repo, tenants, clock, ids }
+        Self { repo, tenants, secrets: None, clock, ids }
+    }
+
+    /// Lets the service issue agent secrets.
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: Arc<dyn crate::ports::ClientSecrets>) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// Issues the agent a new secret (the old one stops working at once), and a client ID at the
+    /// first rotation; audited as `agent.rotate_secret`. The secret is shown only here.
+    pub async fn rotate_secret(&self, ctx: &RequestContext, id: AgentId) -> Result<AgentCredentials, AppError> {
+        let secrets =
+            self.secrets.as_ref().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no secret generator")))?;
+        let existing = self.visible(ctx, id, Action::Write).await?;
+        let (secret, digest) = secrets.generate().map_err(AppError::Internal)?;
+        let client_id = existing.client_id.clone().unwrap_or_else(|| {
+            format!("{}{}", crate::oauth::AGENT_CLIENT_PREFIX, self.ids.next().to_string().to_lowercase())
+        });
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "agent.rotate_secret", "agent")
+            .resource(id)
+            .within(Some(existing.tenant_id), existing.partner_id);
+        let client_id = self
+            .repo
+            .set_secret(id, &client_id, &digest, self.clock.now(), &audit)
+            .await?
+            .ok_or(AppError::NotFound(AGENT))?;
+        Ok(AgentCredentials { client_id, client_secret: secret })
     }
 
     /// Creates an agent.

@@ -20,6 +20,7 @@ pub mod federation;
 pub mod groups;
 pub mod keys;
 pub mod mail_links;
+pub mod mcp;
 pub mod mfa;
 pub mod oauth;
 pub mod oidc;

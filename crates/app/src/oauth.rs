@@ -11,12 +11,13 @@ use scaikey_domain::application::{Application, CLIENT_CREDENTIALS};
 use scaikey_domain::audit::{ActorType, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::ApplicationId;
 use scaikey_domain::oauth_scope::{self, SCAIKEY_AUDIENCE};
-use scaikey_domain::principal::{ClientPrincipal, Principal};
+use scaikey_domain::principal::{AgentPrincipal, ClientPrincipal, Principal};
 use scaikey_domain::status::Status;
 use serde_json::json;
 
 use crate::ports::{
-    AccessToken, ApplicationRepository, ApplicationWithDigest, AuditSink, ClientSecrets, Clock, IdGenerator, TokenCodec,
+    AccessToken, AgentRepository, ApplicationRepository, ApplicationWithDigest, AuditSink, ClientSecrets, Clock,
+    IdGenerator, TokenCodec,
 };
 use crate::sync::lock;
 
@@ -126,7 +127,21 @@ pub struct OAuthService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     revocations: Arc<crate::revocation::RevocationList>,
+    agents: Option<AgentTokens>,
 }
+
+/// Where agents' tokens come from and what they are for.
+#[derive(Clone)]
+struct AgentTokens {
+    repo: Arc<dyn AgentRepository>,
+    /// `{issuer}/mcp`, the audience of every agent token.
+    audience: String,
+}
+
+/// Client IDs of agents start with this (applications' with `ck_`).
+pub const AGENT_CLIENT_PREFIX: &str = "ag_";
+/// Lifetime of an agent's token: short, since the agent asks again with its secret.
+pub const AGENT_TOKEN_SECONDS: i64 = 900;
 
 impl std::fmt::Debug for OAuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -145,7 +160,82 @@ impl OAuthService {
         audit: Arc<dyn AuditSink>,
         revocations: Arc<crate::revocation::RevocationList>,
     ) -> Self {
-        Self { issued: Mutex::new(HashMap::new()), audit, apps, secrets, codec, clock, ids, revocations }
+        Self { issued: Mutex::new(HashMap::new()), audit, apps, secrets, codec, clock, ids, revocations, agents: None }
+    }
+
+    /// Lets MCP agents get `client_credentials` tokens for `mcp_audience` (`{issuer}/mcp`).
+    #[must_use]
+    pub fn with_agents(mut self, repo: Arc<dyn AgentRepository>, mcp_audience: String) -> Self {
+        self.agents = Some(AgentTokens { repo, audience: mcp_audience });
+        self
+    }
+
+    /// An agent's token (contract §12): `sub` its client ID, `agent_id`, its tenant, the scopes
+    /// asked for among its `allowed_scopes`, audience `{issuer}/mcp`. Unknown, wrongly
+    /// authenticated, suspended agents and those of a suspended tenant are all `invalid_client`.
+    async fn agent_token(
+        &self,
+        agents: &AgentTokens,
+        client_id: &str,
+        secret: &str,
+        scope: Option<&str>,
+        resources: &[&str],
+        meta: &RequestMeta,
+    ) -> Result<ClientToken, OAuthError> {
+        let found = agents.repo.by_client_id(client_id).await.map_err(|e| match e {
+            crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+            other => {
+                tracing::error!(error = %other, "agent lookup failed");
+                OAuthError::ServerError
+            }
+        })?;
+        let Some((agent, Some(digest))) = found else { return Err(OAuthError::InvalidClient) };
+        if !self.secrets.verify(secret, &digest)
+            || agent.status != Status::Active
+            || self.revocations.is_blocked(TokenOwner::Tenant(agent.tenant_id))
+            || agent.partner_id.is_some_and(|p| self.revocations.is_blocked(TokenOwner::Partner(p)))
+        {
+            tracing::info!(client_id, "agent token refused");
+            return Err(OAuthError::InvalidClient);
+        }
+        if resources.iter().any(|r| *r != agents.audience) {
+            return Err(OAuthError::InvalidTarget(format!("Agent tokens are for {} only", agents.audience)));
+        }
+        let granted =
+            oauth_scope::narrow(scope, &agent.allowed_scopes).map_err(|r| OAuthError::InvalidScope(r.describe()))?;
+        let now = self.clock.now();
+        let principal = Principal::Agent(AgentPrincipal {
+            agent_id: agent.id,
+            client_id: client_id.to_string(),
+            tenant_id: agent.tenant_id,
+            partner_id: agent.partner_id,
+            scopes: granted.clone(),
+        });
+        let token = AccessToken {
+            principal: principal.clone(),
+            scope: granted.clone(),
+            audience: agents.audience.clone(),
+            client_id: None,
+            jti: self.ids.next(),
+            issued_at: now,
+            expires_at: now + Duration::seconds(AGENT_TOKEN_SECONDS),
+        };
+        let jwt = self.codec.sign(&token).map_err(|e| {
+            tracing::error!(error = %e, "signing failed");
+            OAuthError::ServerError
+        })?;
+        self.audit.submit(
+            AuditRecord::success(&principal, meta, "auth.token", "token")
+                .within(Some(agent.tenant_id), agent.partner_id)
+                .details(json!({"grant_type": "client_credentials", "client_id": client_id, "scope": granted})),
+            now,
+        );
+        Ok(ClientToken {
+            access_token: jwt,
+            expires_in: AGENT_TOKEN_SECONDS,
+            scope: granted.join(" "),
+            audience: agents.audience.clone(),
+        })
     }
 
     /// Authenticates the client and issues a token for `scope` (space-separated; all allowed
@@ -160,6 +250,18 @@ impl OAuthService {
         resources: &[&str],
         meta: &RequestMeta,
     ) -> Result<ClientToken, OAuthError> {
+        if let Some(agents) = self.agents.as_ref().filter(|_| client_id.starts_with(AGENT_CLIENT_PREFIX)) {
+            let result = self.agent_token(agents, client_id, secret, scope, resources, meta).await;
+            if let Err(e) = &result {
+                self.audit.submit(
+                    AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure).details(
+                        json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()}),
+                    ),
+                    self.clock.now(),
+                );
+            }
+            return result;
+        }
         let result = self.issue(client_id, secret, scope, resources).await;
         match &result {
             Ok((found, t)) => self.tally(&found.0, t, client_id, meta),

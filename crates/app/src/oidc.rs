@@ -1286,6 +1286,7 @@ impl OidcService {
                     (t.client_id.clone(), u.user_id.to_string(), u.tenant_id, Some(u.session_id.to_string()))
                 }
                 Principal::Client(c) => (Some(c.client_id.clone()), c.client_id.clone(), c.tenant_id, None),
+                Principal::Agent(a) => (Some(a.client_id.clone()), a.client_id.clone(), Some(a.tenant_id), None),
             };
             let meant = issued_to.as_deref() == Some(client_id)
                 || t.audience == app.client_id

@@ -1133,6 +1133,9 @@ pub trait IdpRepository: Send + Sync {
     async fn delete(&self, id: IdentityProviderId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
 }
 
+/// An agent and its secret's digest (none before the first rotation).
+pub type AgentWithDigest = (Agent, Option<Vec<u8>>);
+
 /// Agent storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -1160,4 +1163,20 @@ pub trait AgentRepository: Send + Sync {
     ) -> Result<Option<Agent>, RepoError>;
     /// Soft-deletes.
     async fn delete(&self, id: AgentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+    /// In one transaction: gives the agent `client_id` unless it has one already, stores
+    /// `digest` as its secret and records `audit`. Answers the agent's client ID; `None` when
+    /// the agent is not live.
+    async fn set_secret(
+        &self,
+        id: AgentId,
+        client_id: &str,
+        digest: &[u8],
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<String>, RepoError>;
+    /// A live agent by its client ID, with its secret's digest.
+    async fn by_client_id(&self, client_id: &str) -> Result<Option<AgentWithDigest>, RepoError>;
+    /// Counts one tool call of the agent in the one-minute window starting at `window` (atomic
+    /// across processes) and answers the window's calls so far, this one included.
+    async fn count_call(&self, id: AgentId, window: DateTime<Utc>) -> Result<i64, RepoError>;
 }

@@ -97,6 +97,8 @@ impl RevocationList {
         let direct = match &token.principal {
             Principal::User(u) => self.is_revoked(u.session_id),
             Principal::Client(c) => self.is_app_disabled(c.app_id),
+            // An agent's status is read on every MCP request (the adapter loads the agent).
+            Principal::Agent(_) => false,
         };
         if direct {
             return true;

@@ -40,6 +40,8 @@ struct Claims {
     app_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_id: Option<String>,
 }
 
 struct Verifier {
@@ -253,6 +255,7 @@ impl TokenCodec for JwtCodec {
             client_id: None,
             app_id: None,
             scope_level: None,
+            agent_id: None,
         };
         match &t.principal {
             Principal::User(u) => {
@@ -270,6 +273,13 @@ impl TokenCodec for JwtCodec {
                 c.scope_level = Some(cl.scope_level.as_str().to_string());
                 c.tenant_id = cl.tenant_id.map(|x| x.to_string());
                 c.partner_id = cl.partner_id.map(|x| x.to_string());
+            }
+            Principal::Agent(a) => {
+                c.sub = a.client_id.clone();
+                c.client_id = Some(a.client_id.clone());
+                c.agent_id = Some(a.agent_id.to_string());
+                c.tenant_id = Some(a.tenant_id.to_string());
+                c.partner_id = a.partner_id.map(|x| x.to_string());
             }
         }
         sign_with(&self.signing, &self.kid, ACCESS_TOKEN_TYP, &c)

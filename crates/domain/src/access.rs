@@ -134,7 +134,8 @@ pub enum Reach {
 ///
 /// Users need an admin role (a `partner_admin` needs a partner, a `tenant_admin` a tenant); the
 /// widest applicable role wins. Client tokens need to be GLOBAL and carry `admin:read` (reads)
-/// or `admin:write` (writes), and then act with platform reach.
+/// or `admin:write` (writes), and then act with platform reach. An agent acts within its tenant
+/// when its token carries the same scope.
 pub fn reach(principal: &Principal, action: Action) -> Result<Reach, Denial> {
     match principal {
         Principal::User(u) => {
@@ -162,6 +163,17 @@ pub fn reach(principal: &Principal, action: Action) -> Result<Reach, Denial> {
                 Ok(Reach::Platform)
             } else {
                 Err(Denial::PlatformScopeMissing)
+            }
+        }
+        Principal::Agent(a) => {
+            let needed = match action {
+                Action::Read => ADMIN_READ_SCOPE,
+                Action::Write => ADMIN_WRITE_SCOPE,
+            };
+            if a.has_scope(needed) {
+                Ok(Reach::Tenant { tenant: a.tenant_id, partner: a.partner_id })
+            } else {
+                Err(Denial::Forbidden)
             }
         }
     }

@@ -121,7 +121,8 @@ impl AuditRecord {
     ) -> AuditRecord {
         let actor_type = match principal {
             Principal::User(_) => ActorType::User,
-            Principal::Client(_) => ActorType::Application,
+            // Agents are non-human clients: `application` actors with their `agt_` ID.
+            Principal::Client(_) | Principal::Agent(_) => ActorType::Application,
         };
         AuditRecord {
             actor_type,

@@ -201,6 +201,8 @@ pub struct Agent {
     pub rate_limit_rpm: Option<i32>,
     /// Status.
     pub status: crate::status::Status,
+    /// Its OAuth client ID, once a secret was issued (`POST …/agents/{id}/rotate-secret`).
+    pub client_id: Option<String>,
     /// Creation time.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Last change.

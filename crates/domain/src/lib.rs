@@ -38,6 +38,7 @@ pub mod group;
 pub mod id;
 pub mod limits;
 pub mod mail_link;
+pub mod mcp;
 pub mod mfa;
 pub mod oauth_scope;
 pub mod oidc;

@@ -1,6 +1,7 @@
-//! Who is calling: a signed-in user or an application holding a client-credentials token.
+//! Who is calling: a signed-in user, an application holding a client-credentials token, or an
+//! MCP agent holding its own.
 
-use crate::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
+use crate::id::{AgentId, ApplicationId, PartnerId, SessionId, TenantId, UserId};
 use crate::role::{Role, Roles};
 use crate::scope::ScopeLevel;
 
@@ -16,6 +17,32 @@ pub enum Principal {
     User(UserPrincipal),
     /// An application holding a `client_credentials` token.
     Client(ClientPrincipal),
+    /// An MCP agent holding a `client_credentials` token of its own (contract §12).
+    Agent(AgentPrincipal),
+}
+
+/// An MCP agent: it acts within its tenant with a tenant admin's reach, capped by its scopes
+/// (`admin:read` for reads, `admin:write` for writes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentPrincipal {
+    /// The agent.
+    pub agent_id: AgentId,
+    /// Its client ID (the token's `sub`).
+    pub client_id: String,
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The tenant's partner.
+    pub partner_id: Option<PartnerId>,
+    /// OAuth scopes granted to this token.
+    pub scopes: Vec<String>,
+}
+
+impl AgentPrincipal {
+    /// `true` if the token carries `scope`.
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
 }
 
 /// A signed-in user.
@@ -65,6 +92,8 @@ impl Principal {
         match self {
             Principal::User(u) => u.roles.highest(),
             Principal::Client(_) => None,
+            // An agent acts with a tenant admin's reach (and grants no more).
+            Principal::Agent(_) => Some(Role::TenantAdmin),
         }
     }
 
@@ -74,6 +103,7 @@ impl Principal {
         match self {
             Principal::User(u) => u.user_id.to_string(),
             Principal::Client(c) => c.app_id.to_string(),
+            Principal::Agent(a) => a.agent_id.to_string(),
         }
     }
 }

@@ -128,6 +128,7 @@ pub fn owners(principal: &Principal) -> Vec<TokenOwner> {
     let (user, tenant, partner) = match principal {
         Principal::User(u) => (Some(u.user_id), u.tenant_id, u.partner_id),
         Principal::Client(c) => (None, c.tenant_id, c.partner_id),
+        Principal::Agent(a) => (None, Some(a.tenant_id), a.partner_id),
     };
     user.map(TokenOwner::User)
         .into_iter()

@@ -58,6 +58,7 @@ pub fn classify(method: &Method, path: &str) -> (&'static str, &'static str, Opt
         ("POST", ["agents"]) => ("agent.create", "agent"),
         ("PATCH", ["agents", _]) => ("agent.update", "agent"),
         ("DELETE", ["agents", _]) => ("agent.delete", "agent"),
+        ("POST", ["agents", _, "rotate-secret"]) => ("agent.rotate_secret", "agent"),
         _ => ("admin.write", "unknown"),
     };
     let id = segs.get(1).map(|s| s.chars().take(MAX_ID).collect());

@@ -358,14 +358,7 @@ pub fn path_id<T: FromStr>(raw: &str, resource: &'static str) -> Result<T, ApiEr
     raw.parse().map_err(|_| ApiError::App(scaikey_app::AppError::NotFound(resource)))
 }
 
-/// `Option<Option<T>>` for PATCH fields: absent → `None`, `null` → `Some(None)`.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
+pub use scaikey_dto::double_option;
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,6 @@
 
 pub mod audit_writes;
 pub mod cors;
-pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod limits;
@@ -20,4 +19,6 @@ pub mod routes;
 pub mod state;
 
 pub use routes::configure;
+/// The wire types (moved to their own crate, shared with the MCP server).
+pub use scaikey_dto as dto;
 pub use state::AppState;

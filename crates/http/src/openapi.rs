@@ -92,7 +92,7 @@ impl Modify for StandardAnswers {
         oauth::token, oauth::userinfo, oauth::introspect, oauth::revoke,
         audit::list, audit::get, audit::stats, audit::activity,
         federation::idp_list, federation::idp_create, federation::idp_get, federation::idp_update, federation::idp_delete,
-        federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete,
+        federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete, federation::agent_rotate_secret,
         meta::healthz, meta::readyz, meta::jwks, meta::discovery, meta::authorization_server_metadata,
     ),
     components(schemas(

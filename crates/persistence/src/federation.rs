@@ -261,6 +261,7 @@ struct AgentRow {
     status: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    client_id: Option<String>,
 }
 
 fn to_agent(r: AgentRow, partner: Option<Uuid>) -> Agent {
@@ -274,6 +275,7 @@ fn to_agent(r: AgentRow, partner: Option<Uuid>) -> Agent {
         allowed_scopes: r.allowed_scopes,
         rate_limit_rpm: r.rate_limit_rpm,
         status: Status::parse(&r.status).unwrap_or(Status::Suspended),
+        client_id: r.client_id,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
@@ -411,6 +413,76 @@ impl AgentRepository for PgAgents {
             .await?;
         drop(conn);
         if found { self.get(id).await } else { Ok(None) }
+    }
+
+    async fn set_secret(
+        &self,
+        id: AgentId,
+        client_id: &str,
+        digest: &[u8],
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<String>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let out = conn
+            .transaction::<_, TxError, _>(async |c| {
+                // The first rotation gives the agent its client ID; later ones keep it.
+                let effective: Option<Option<String>> =
+                    diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
+                        .set((
+                            agents::client_id.eq(diesel::dsl::sql::<
+                                diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                            >("COALESCE(client_id, ")
+                            .bind::<diesel::sql_types::Text, _>(client_id)
+                            .sql(")")),
+                            agents::secret_digest.eq(digest),
+                            agents::updated_at.eq(now),
+                        ))
+                        .returning(agents::client_id)
+                        .get_result(c)
+                        .await
+                        .optional()?;
+                let Some(Some(effective)) = effective else { return Ok(None) };
+                crate::audit::record(c, audit, now).await?;
+                Ok(Some(effective))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn by_client_id(&self, client_id: &str) -> Result<Option<scaikey_app::ports::AgentWithDigest>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row: Option<(AgentRow, Option<Uuid>, Option<Vec<u8>>)> = agents::table
+            .inner_join(tenants::table)
+            .filter(agents::client_id.eq(client_id).and(agents::deleted_at.is_null()))
+            .select((AgentRow::as_select(), tenants::partner_id, agents::secret_digest))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(|(r, p, d)| (to_agent(r, p), d)))
+    }
+
+    async fn count_call(&self, id: AgentId, window: DateTime<Utc>) -> Result<i64, RepoError> {
+        use crate::schema::agent_call_windows as w;
+        let mut conn = self.0.conn().await?;
+        let calls: i32 = diesel::insert_into(w::table)
+            .values((w::agent_id.eq(id.uuid()), w::window_start.eq(window), w::calls.eq(1)))
+            .on_conflict((w::agent_id, w::window_start))
+            .do_update()
+            .set(w::calls.eq(w::calls + 1))
+            .returning(w::calls)
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        if calls == 1 {
+            // A new window: the agent's older ones count for nothing any more.
+            diesel::delete(w::table.filter(w::agent_id.eq(id.uuid()).and(w::window_start.lt(window))))
+                .execute(&mut conn)
+                .await
+                .map_err(db)?;
+        }
+        Ok(i64::from(calls))
     }
 
     async fn delete(&self, id: AgentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {

@@ -298,6 +298,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        client_id -> Nullable<Text>,
+        secret_digest -> Nullable<Bytea>,
     }
 }
 
@@ -396,5 +398,13 @@ diesel::table! {
         purpose -> Text,
         state -> Text,
         expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    agent_call_windows (agent_id, window_start) {
+        agent_id -> Uuid,
+        window_start -> Timestamptz,
+        calls -> Int4,
     }
 }

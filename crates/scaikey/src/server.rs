@@ -462,14 +462,27 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     );
     spawn_registration_sweep(registrations.clone());
     let groups = Arc::new(db.groups());
-    let oauth = Arc::new(OAuthService::new(
-        apps.clone(),
-        secrets.clone(),
+    let agents_repo: Arc<dyn scaikey_app::ports::AgentRepository> = Arc::new(db.agents());
+    let mcp_resource = format!("{}/mcp", issuer.trim_end_matches('/'));
+    let oauth = Arc::new(
+        OAuthService::new(
+            apps.clone(),
+            secrets.clone(),
+            codec.clone(),
+            clock.clone(),
+            ids.clone(),
+            audit_sink.clone(),
+            revocations.clone(),
+        )
+        .with_agents(agents_repo.clone(), mcp_resource.clone()),
+    );
+    let mcp_gate = Arc::new(scaikey_app::mcp::McpGate::new(
         codec.clone(),
-        clock.clone(),
-        ids.clone(),
-        audit_sink.clone(),
         revocations.clone(),
+        agents_repo.clone(),
+        audit_sink.clone(),
+        clock.clone(),
+        mcp_resource,
     ));
     spawn_issued_tokens_flush(oauth.clone(), refusals.clone());
     let oidc = Arc::new(OidcService::new(
@@ -533,7 +546,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         ),
-        agents: AgentService::new(Arc::new(db.agents()), tenants.clone(), clock.clone(), ids.clone()),
+        agents: AgentService::new(agents_repo, tenants.clone(), clock.clone(), ids.clone())
+            .with_secrets(secrets.clone()),
         audit_sink,
         registrations,
         auth,
@@ -559,6 +573,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         expose_openapi: settings.env != Environment::Production,
         trusted_proxies,
     };
+    let mcp_state = web::Data::new(scaikey_mcp::McpState {
+        gate: mcp_gate,
+        services: scaikey_mcp::Services {
+            tenants: state.tenants.clone(),
+            users: state.users.clone(),
+            groups: state.groups.clone(),
+            applications: state.applications.clone(),
+            registrations: state.registrations.clone(),
+            audit: state.audit.clone(),
+        },
+        issuer: state.issuer.clone(),
+        trusted_proxies: state.trusted_proxies.clone(),
+    });
     let data = web::Data::new(state);
     let limiter = web::Data::new(scaikey_http::limits::Limiter::new(scaikey_http::limits::RequestLimits {
         body: Duration::from_secs(u64::from(settings.body_timeout_seconds)),
@@ -570,12 +597,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         App::new()
             .app_data(data.clone())
             .app_data(web_state.clone())
+            .app_data(mcp_state.clone())
             .app_data(limiter.clone())
             .wrap(response_headers(hsts))
             .wrap(actix_web::middleware::from_fn(scaikey_http::limits::limit))
             .wrap(actix_web::middleware::from_fn(scaikey_http::metrics::track))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .configure(scaikey_web::configure)
+            .configure(scaikey_mcp::configure)
             .configure(scaikey_http::configure)
     })
     .workers(workers)

@@ -20,6 +20,7 @@ fn who(token: &Verified) -> serde_json::Value {
     let (kind, subject) = match &token.principal {
         Principal::User(u) => ("user", u.user_id.to_string()),
         Principal::Client(c) => ("client", c.client_id.clone()),
+        Principal::Agent(a) => ("agent", a.client_id.clone()),
     };
     json!({
         "kind": kind,

@@ -18,6 +18,7 @@ async fn reports(Extension(token): Extension<Verified>) -> Json<serde_json::Valu
     let (kind, subject) = match &token.principal {
         Principal::User(u) => ("user", u.user_id.to_string()),
         Principal::Client(c) => ("client", c.client_id.clone()),
+        Principal::Agent(a) => ("agent", a.client_id.clone()),
     };
     Json(json!({
         "kind": kind,

@@ -4,9 +4,9 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
-use scaikey_domain::id::{ApplicationId, PartnerId, SessionId, TenantId, UserId};
+use scaikey_domain::id::{AgentId, ApplicationId, PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::oidc::signing_key::SigningAlg;
-use scaikey_domain::principal::{ClientPrincipal, Principal, UserPrincipal};
+use scaikey_domain::principal::{AgentPrincipal, ClientPrincipal, Principal, UserPrincipal};
 use scaikey_domain::role::Roles;
 use scaikey_domain::scope::ScopeLevel;
 use serde::Deserialize;
@@ -108,7 +108,7 @@ impl Verified {
     pub fn user(&self) -> Option<&UserPrincipal> {
         match &self.principal {
             Principal::User(u) => Some(u),
-            Principal::Client(_) => None,
+            Principal::Client(_) | Principal::Agent(_) => None,
         }
     }
 }
@@ -145,6 +145,8 @@ struct Claims {
     scope_level: Option<String>,
     #[serde(default)]
     act: Option<Actor>,
+    #[serde(default)]
+    agent_id: Option<String>,
 }
 
 const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
@@ -220,8 +222,16 @@ fn into_verified(c: Claims) -> Result<Verified, VerifyError> {
         // ScaiKey issues one audience per token (RFC 8707); more is not one of its tokens.
         Audience::Many(_) => return Err(VerifyError::Invalid),
     };
-    // A session ID makes a user's token; without one it is a client's.
-    let principal = if let Some(sid) = c.sid.as_deref() {
+    // A session ID makes a user's token, an agent ID an agent's; without either it is a client's.
+    let principal = if let Some(agent) = c.agent_id.as_deref() {
+        Principal::Agent(AgentPrincipal {
+            agent_id: agent.parse::<AgentId>().map_err(|_| VerifyError::Invalid)?,
+            client_id: c.client_id.clone().ok_or(VerifyError::Invalid)?,
+            tenant_id: tenant_id.ok_or(VerifyError::Invalid)?,
+            partner_id,
+            scopes: scopes.clone(),
+        })
+    } else if let Some(sid) = c.sid.as_deref() {
         Principal::User(UserPrincipal {
             user_id: c.sub.parse::<UserId>().map_err(|_| VerifyError::Invalid)?,
             session_id: sid.parse::<SessionId>().map_err(|_| VerifyError::Invalid)?,

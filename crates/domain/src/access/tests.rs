@@ -268,3 +268,33 @@ fn managing_users_needs_reach_over_all_their_roles() {
     assert_eq!(can_manage_user(&user(&[], Some(tid(1)), None), r(&[])), FB);
     assert_eq!(can_manage_user(&client(ScopeLevel::Global, &["admin:read"]), r(&[])), PS);
 }
+
+fn agent_t1(scopes: &[&str]) -> Principal {
+    Principal::Agent(crate::principal::AgentPrincipal {
+        agent_id: crate::id::AgentId::generate_from(Ulid::from_parts(6, 6)),
+        client_id: "ag_x".into(),
+        tenant_id: tid(1),
+        partner_id: Some(pid(1)),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+#[test]
+fn agents_act_as_their_tenants_admin_capped_by_their_scopes() {
+    let w = world();
+    let reader = agent_t1(&["admin:read"]);
+    let writer = agent_t1(&["admin:read", "admin:write"]);
+    assert_eq!(reach(&reader, Read), Ok(Reach::Tenant { tenant: tid(1), partner: Some(pid(1)) }));
+    assert_eq!(reach(&reader, Write), Err(Denial::Forbidden));
+    assert_eq!(reach(&agent_t1(&[]), Read), Err(Denial::Forbidden));
+    assert_eq!(can(&reader, Read, Target::Owned(&w.t1)), Allow);
+    assert_eq!(can(&reader, Read, Target::Owned(&w.t2)), NF, "a sibling tenant stays hidden");
+    assert_eq!(can(&reader, Write, Target::Owned(&w.t1)), FB);
+    assert_eq!(can(&writer, Write, Target::Owned(&w.t1)), Allow);
+    assert_eq!(can(&writer, Write, Target::TenantRecord(&w.t1)), FB, "tenant records are the platform's");
+    // It grants what a tenant admin grants, no more.
+    assert_eq!(can_grant(&writer, Role::TenantAdmin), Allow);
+    assert_eq!(can_grant(&writer, Role::PartnerAdmin), FB);
+    assert_eq!(can_grant(&reader, Role::TenantAdmin), FB);
+    assert_eq!(writer.highest_role(), Some(Role::TenantAdmin));
+}

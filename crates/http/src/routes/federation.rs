@@ -196,3 +196,23 @@ pub async fn agent_delete(
     state.agents.delete(&auth.0, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Issue an agent's credentials.
+#[utoipa::path(
+    post, path = "/api/v1/admin/agents/{id}/rotate-secret", tag = "MCP Agents", operation_id = "rotate_agent_secret",
+    description = "Issue the agent a new client secret for `client_credentials` at /oauth/token (its token is for the MCP server, `{issuer}/mcp`). The first rotation also gives the agent its client ID, which later rotations keep. The old secret stops working at once; the new one is shown only here.",
+    params(("id" = s::AgentId, Path, description = "The agent")),
+    responses((status = 200, body = crate::dto::apps::SecretOut, description = "The client ID and the new secret, shown this once")),
+    security(("bearer" = []))
+)]
+pub async fn agent_rotate_secret(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id: AgentId = path_id(&id, "Agent")?;
+    let c = state.agents.rotate_secret(&auth.0, id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(crate::dto::apps::SecretOut { client_id: c.client_id, client_secret: c.client_secret }))
+}

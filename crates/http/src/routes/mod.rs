@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(federation::agent_update))
                 .route(web::delete().to(federation::agent_delete)),
         )
+        .service(web::resource("/agents/{id}/rotate-secret").route(web::post().to(federation::agent_rotate_secret)))
         .service(web::resource("/audit").route(web::get().to(audit::list)))
         .service(web::resource("/audit/{id}").route(web::get().to(audit::get)))
         .service(web::resource("/dashboard/stats").route(web::get().to(audit::stats)))

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema as s;
-use crate::extract::double_option;
+use crate::double_option;
 
 /// An application. The client secret is never shown here.
 #[derive(Debug, Serialize, ToSchema)]

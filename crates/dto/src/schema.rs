@@ -4,7 +4,7 @@
 //! what the server accepts.
 //!
 //! Handlers name the answers that depend on them (success, 409, …); the ones every request of a
-//! kind can get (401, 403, 404, 413, 422, 503) are added by rule in [`crate::openapi`].
+//! kind can get (401, 403, 404, 413, 422, 503) are added by rule in `scaikey_http::openapi`.
 
 use scaikey_app::page::MAX_PER_PAGE;
 use scaikey_domain::password::{MAX_PASSWORD_LEN, MIN_POLICY_LENGTH};

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::common::not_null;
 use super::schema as s;
-use crate::extract::double_option;
+use crate::double_option;
 
 /// A tenant.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema as s;
-use crate::extract::double_option;
+use crate::double_option;
 
 /// An identity provider. The OIDC client secret is never returned.
 #[derive(Debug, Serialize, ToSchema)]
@@ -166,6 +166,8 @@ pub struct AgentOut {
     /// `active` or `suspended`.
     #[schema(value_type = s::Status)]
     pub status: String,
+    /// Its OAuth client ID for `client_credentials`, once `rotate-secret` issued one.
+    pub client_id: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -183,6 +185,7 @@ impl From<Agent> for AgentOut {
             allowed_scopes: a.allowed_scopes,
             rate_limit_rpm: a.rate_limit_rpm,
             status: a.status.as_str().into(),
+            client_id: a.client_id,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::common::not_null;
 use super::schema as s;
-use crate::extract::double_option;
+use crate::double_option;
 
 /// A user (never with a password or hash).
 #[derive(Debug, Serialize, ToSchema)]
