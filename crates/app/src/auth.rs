@@ -225,6 +225,7 @@ impl AuthService {
             jti: self.ids.next(),
             issued_at: now,
             expires_at: (now + self.settings.access_token_ttl).min(session.expires_at),
+            act: None,
         };
         let jwt = self.codec.sign(&token).map_err(AppError::Internal)?;
         self.open(&user, &session, meta).await?;
@@ -458,6 +459,7 @@ mod tests {
             jti: ulid::Ulid::nil(),
             issued_at: chrono::Utc::now(),
             expires_at: chrono::Utc::now() + Duration::hours(1),
+            act: None,
         };
         let mut codec = MockTokenCodec::new();
         codec.expect_verify().returning(move |_| Ok(token.clone()));

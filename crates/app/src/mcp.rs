@@ -212,6 +212,7 @@ mod tests {
             jti: ulid::Ulid::from_parts(1_700_000_000_000, 9),
             issued_at: t,
             expires_at: t + chrono::Duration::minutes(15),
+            act: None,
         }
     }
 

@@ -21,6 +21,9 @@ use crate::ports::{
 };
 use crate::sync::lock;
 
+mod exchange;
+pub use exchange::ExchangeRequest;
+
 /// RFC 6749 §5.2 error codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OAuthError {
@@ -219,6 +222,7 @@ impl OAuthService {
             jti: self.ids.next(),
             issued_at: now,
             expires_at: now + Duration::seconds(AGENT_TOKEN_SECONDS),
+            act: None,
         };
         let jwt = self.codec.sign(&token).map_err(|e| {
             tracing::error!(error = %e, "signing failed");
@@ -369,6 +373,7 @@ impl OAuthService {
             jti: self.ids.next(),
             issued_at: now,
             expires_at: now + Duration::seconds(app.token_lifetime),
+            act: None,
         };
         let jwt = self.codec.sign(&token).map_err(|e| {
             tracing::error!(error = %e, "signing failed");

@@ -1155,6 +1155,7 @@ impl OidcService {
             jti: self.ids.next(),
             issued_at: now,
             expires_at: now + Duration::seconds(app.token_lifetime),
+            act: None,
         };
         let access_token = self.codec.sign(&access).map_err(server_error)?;
         let id_token = if scopes.iter().any(|s| s == "openid") {

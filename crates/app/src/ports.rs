@@ -227,6 +227,8 @@ pub struct AccessToken {
     pub issued_at: DateTime<Utc>,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
+    /// Who acts for the subject (RFC 8693 `act`), on tokens made by token exchange.
+    pub act: Option<scaikey_domain::delegation::Actor>,
 }
 
 /// Why a bearer token is refused (all 401); the text is safe to show.

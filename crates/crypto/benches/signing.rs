@@ -64,6 +64,7 @@ fn main() {
         jti: ulid::Ulid::new(),
         issued_at: now,
         expires_at: now + chrono::Duration::hours(1),
+        act: None,
     };
     let sample = codec.sign(&token).unwrap();
     let signing_input = sample.rsplit_once('.').unwrap().0.to_string();

@@ -10,9 +10,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use scaikey_app::ports::{AccessToken, TokenCodec, TokenRejection};
+use scaikey_domain::delegation::Actor;
 use scaikey_domain::principal::Principal;
 use scaikey_verifier::{KeySet, Policy, VerifyError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys::{KeyMaterial, SigningAlg};
 
@@ -42,6 +43,33 @@ struct Claims {
     scope_level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<ActClaim>,
+}
+
+/// RFC 8693 `act`: who acts for the subject, nested for chains.
+#[derive(Debug, Serialize, Deserialize)]
+struct ActClaim {
+    sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<Box<ActClaim>>,
+}
+
+impl ActClaim {
+    fn of(a: &Actor) -> ActClaim {
+        ActClaim {
+            sub: a.sub.clone(),
+            client_id: a.client_id.clone(),
+            act: a.act.as_deref().map(|x| Box::new(ActClaim::of(x))),
+        }
+    }
+}
+
+/// The domain's actor of a verified token's `act`.
+fn actor(a: &scaikey_verifier::Actor) -> Actor {
+    Actor { sub: a.sub.clone(), client_id: a.client_id.clone(), act: a.act.as_deref().map(|x| Box::new(actor(x))) }
 }
 
 struct Verifier {
@@ -256,6 +284,7 @@ impl TokenCodec for JwtCodec {
             app_id: None,
             scope_level: None,
             agent_id: None,
+            act: t.act.as_ref().map(ActClaim::of),
         };
         match &t.principal {
             Principal::User(u) => {
@@ -348,6 +377,7 @@ impl JwtCodec {
             jti: v.jti.parse().map_err(|_| TokenRejection::Invalid)?,
             issued_at: v.issued_at,
             expires_at: v.expires_at,
+            act: v.act.as_ref().map(actor),
         })
     }
 }
@@ -385,6 +415,7 @@ mod tests {
             jti: Ulid::new(),
             issued_at: now,
             expires_at: now + exp_in,
+            act: None,
         }
     }
 

@@ -332,11 +332,12 @@ impl ClientSettingsInput {
         let has = |g: &str| grant_types.iter().any(|x| x == g);
         match application_type {
             ApplicationType::Service => {
-                if grant_types.iter().any(|g| g != CLIENT_CREDENTIALS) {
+                // A backend acts for itself, or (token exchange) for the subject of a token it got.
+                if grant_types.iter().any(|g| g != CLIENT_CREDENTIALS && g != crate::delegation::TOKEN_EXCHANGE) {
                     errs.push(FieldError::new(
                         "grant_types",
                         "value_error",
-                        "SERVICE applications use only client_credentials",
+                        "SERVICE applications use only client_credentials and token exchange",
                     ));
                 }
                 if !redirect_uris.is_empty() {

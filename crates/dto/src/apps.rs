@@ -670,6 +670,10 @@ pub struct OAuthTokenOut {
     /// The OpenID Connect ID token (when `openid` was granted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693: the kind of token issued by a token exchange
+    /// (`urn:ietf:params:oauth:token-type:access_token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// An RFC 6749 §5.2 error.

@@ -241,3 +241,78 @@ async fn the_mcp_endpoint_speaks_json_rpc_and_names_its_authorization_server() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn a_person_uses_the_mcp_server_with_a_token_for_it() {
+    use scaikey_testkit::signin::SignIn;
+    const REDIRECT: &str = "http://127.0.0.1:9/callback";
+    let app = TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let acme = tenant(&admin, "Acme", "acme").await;
+    let other = tenant(&admin, "Other", "other").await;
+    user(&admin, &other, "olaf@other.example").await;
+    let boss = admin
+        .post(
+            "/api/v1/admin/users",
+            json!({"email": "boss@acme.example", "password": PASSWORD, "tenant_id": acme, "roles": ["tenant_admin"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(boss.status, 201, "{}", boss.body);
+    user(&admin, &acme, "ana@acme.example").await;
+    let mcp = format!("{}/mcp", app.issuer);
+    let client = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Desktop assistant", "application_type": "WEB", "scope": "TENANT", "tenant_id": acme, "first_party": true,
+                   "redirect_uris": [REDIRECT], "allowed_scopes": ["openid"], "allowed_resources": [mcp],
+                   "grant_types": ["authorization_code"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.status, 201, "{}", client.body);
+    let (id, secret) = (client.body["client_id"].as_str().unwrap(), client.body["client_secret"].as_str().unwrap());
+    let sign_in = |email: &'static str| SignIn {
+        client_id: id,
+        client_secret: Some(secret),
+        redirect_uri: REDIRECT,
+        scope: "openid",
+        resource: Some(&mcp),
+        email,
+        password: PASSWORD,
+    };
+    let tokens = app.sign_in_with_code(&sign_in("boss@acme.example")).await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(jwt_parts(token).unwrap().1["aud"], mcp.as_str());
+    let (s, b, _) = rpc(&app.base_url, token, json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["result"]["tools"].as_array().unwrap().len(),
+        scaikey_domain::mcp::TOOLS.len(),
+        "a person sees every tool"
+    );
+    let call =
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_users", "arguments": {}}});
+    let (_, b, _) = rpc(&app.base_url, token, call.clone()).await;
+    let emails: Vec<&str> = b["result"]["structuredContent"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 2, "the tenant admin's reach: {b}");
+    assert!(emails.iter().all(|e| e.ends_with("@acme.example")));
+    // A person without an admin role gets the REST API's refusal as a tool error.
+    let tokens = app.sign_in_with_code(&sign_in("ana@acme.example")).await.unwrap();
+    let (_, b, _) = rpc(&app.base_url, tokens["access_token"].as_str().unwrap(), call).await;
+    assert_eq!(b["result"]["isError"], true, "{b}");
+    // The same person's token for the application itself is not one for /mcp.
+    let plain = app.sign_in_with_code(&SignIn { resource: None, ..sign_in("boss@acme.example") }).await.unwrap();
+    let (s, _, _) = rpc(
+        &app.base_url,
+        plain["access_token"].as_str().unwrap(),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+    )
+    .await;
+    assert_eq!(s, 401);
+}

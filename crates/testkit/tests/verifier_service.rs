@@ -283,6 +283,7 @@ fn service_token(
         jti: ulid::Ulid::new(),
         issued_at,
         expires_at: issued_at + chrono::Duration::minutes(5),
+        act: None,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 
 use super::{OAuthError, OAuthService};
@@ -107,4 +107,80 @@ async fn the_audience_is_the_allowed_resource_else_scaikey() {
     oauth.flush_issued();
     let tally = audit.take();
     assert_eq!(tally[0].details["audiences"], serde_json::json!(["https://reports.example"]));
+}
+
+#[tokio::test]
+async fn an_exchange_keeps_the_subject_names_the_actor_and_never_outlives_the_subject_token() {
+    use crate::ports::AccessToken;
+    use scaikey_domain::delegation::{ACCESS_TOKEN_TYPE, Actor, TOKEN_EXCHANGE};
+    use scaikey_domain::id::{SessionId, UserId};
+    use scaikey_domain::principal::{Principal, UserPrincipal};
+
+    let user = UserId::generate_from(ulid::Ulid::from_parts(4, 4));
+    let subject_expiry = Utc.with_ymd_and_hms(2026, 11, 22, 12, 5, 0).single().unwrap_or_default();
+    let subject = AccessToken {
+        principal: Principal::User(UserPrincipal {
+            user_id: user,
+            session_id: SessionId::generate_from(ulid::Ulid::from_parts(4, 5)),
+            tenant_id: None,
+            partner_id: None,
+            roles: Default::default(),
+        }),
+        scope: vec!["reports:read".into(), "openid".into()],
+        audience: "https://reports.example".into(),
+        client_id: Some("ck_web".into()),
+        jti: ulid::Ulid::from_parts(1_800_000_000_000, 1),
+        issued_at: subject_expiry - chrono::Duration::hours(1),
+        expires_at: subject_expiry,
+        act: Some(Actor::new("ck_edge", Some("ck_edge"))),
+    };
+    let mut app = service_app(1);
+    app.token_exchange_allowed = true;
+    app.grant_types.push(TOKEN_EXCHANGE.into());
+    let mut apps = MockApplicationRepository::new();
+    apps.expect_by_client_id().returning(move |_| Ok(Some(Arc::new((app.clone(), Some(b"s".to_vec()))))));
+    let mut secrets = MockClientSecrets::new();
+    secrets.expect_verify().returning(|secret, stored| secret.as_bytes() == stored);
+    let signed = Arc::new(Mutex::new(None));
+    let mut codec = MockTokenCodec::new();
+    let s2 = subject.clone();
+    codec.expect_verify_any_audience().returning(move |_| Ok(s2.clone()));
+    let keep = signed.clone();
+    codec.expect_sign().returning(move |t| {
+        if let Ok(mut k) = keep.lock() {
+            *k = Some(t.clone());
+        }
+        Ok("jwt".into())
+    });
+    let audit = Arc::new(Recorded::default());
+    let oauth = OAuthService::new(
+        Arc::new(apps),
+        Arc::new(secrets),
+        Arc::new(codec),
+        Arc::new(fixed_clock()),
+        Arc::new(ids(9)),
+        audit.clone(),
+        Arc::new(crate::revocation::RevocationList::new()),
+    );
+    let req = super::ExchangeRequest {
+        client_id: "ck_1",
+        secret: "s",
+        subject_token: "t",
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        actor_token: None,
+        scope: None,
+        targets: &[],
+    };
+    let t = oauth.token_exchange(&req, &RequestMeta::default()).await.unwrap();
+    // The subject token's scopes the client may hold; its audience when none is asked for.
+    assert_eq!((t.scope.as_str(), t.audience.as_str()), ("reports:read", "https://reports.example"));
+    // Five minutes were left on the subject token: the new one ends with it, not in 600 s.
+    assert_eq!(t.expires_in, 300);
+    let issued = signed.lock().unwrap().clone().unwrap();
+    assert_eq!(issued.principal, subject.principal);
+    assert_eq!(issued.client_id.as_deref(), Some("ck_1"));
+    assert_eq!(issued.act.as_ref().unwrap().chain(), ["ck_1", "ck_edge"]);
+    let rec = audit.take();
+    assert_eq!((rec[0].action, rec[0].result), ("auth.token_exchange", AuditResult::Success));
+    assert_eq!(rec[0].details["act"], serde_json::json!(["ck_1", "ck_edge"]));
 }

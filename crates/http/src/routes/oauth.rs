@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use scaikey_app::oauth::OAuthError;
+use scaikey_domain::delegation::{ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE};
 
 use crate::dto::apps::{OAuthErrorOut, OAuthTokenOut};
 use crate::state::AppState;
@@ -84,8 +85,10 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
 /// A form of the token, introspection or revocation endpoint, with the client that sent it.
 struct ClientForm {
     params: std::collections::HashMap<String, String>,
-    /// RFC 8707 `resource` values (the one parameter that may repeat).
+    /// RFC 8707 `resource` values (a parameter that may repeat).
     resources: Vec<String>,
+    /// RFC 8693 `audience` values (token exchange; may repeat too).
+    audiences: Vec<String>,
     client_id: String,
     /// `None` for a public client that names itself (`none` authentication).
     secret: Option<String>,
@@ -113,9 +116,12 @@ fn client_form(
     let mut params = std::collections::HashMap::new();
     // RFC 8707 §2: `resource` may repeat; every other parameter appears at most once.
     let mut resources: Vec<String> = Vec::new();
+    let mut audiences: Vec<String> = Vec::new();
     for (k, v) in pairs {
         if k == "resource" {
             resources.push(v);
+        } else if k == "audience" {
+            audiences.push(v);
         } else if params.insert(k.clone(), v).is_some() {
             return Err(OAuthError::InvalidRequest(format!("Parameter '{k}' given more than once")));
         }
@@ -142,14 +148,14 @@ fn client_form(
     {
         return Err(bad("client_id does not match the authenticated client"));
     }
-    Ok(ClientForm { params, resources, client_id, secret })
+    Ok(ClientForm { params, resources, audiences, client_id, secret })
 }
 
 async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuthTokenOut, OAuthError> {
-    let ClientForm { params, resources, client_id, secret } =
+    let ClientForm { params, resources, audiences, client_id, secret } =
         client_form(req, body, |p| p.get("grant_type").is_some_and(|g| g != "client_credentials"))?;
     let grant = params.get("grant_type").ok_or_else(|| bad("Missing grant_type"))?.clone();
-    if !matches!(grant.as_str(), "client_credentials" | "authorization_code" | "refresh_token") {
+    if !matches!(grant.as_str(), "client_credentials" | "authorization_code" | "refresh_token" | TOKEN_EXCHANGE) {
         return Err(OAuthError::UnsupportedGrantType);
     }
     let meta = crate::extract::request_meta(req);
@@ -166,6 +172,31 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
             let token = needed("refresh_token")?;
             state.oidc.refresh_token(&client_id, secret.as_deref(), token, scope, &meta).await?
         }
+        TOKEN_EXCHANGE => {
+            let secret = secret.ok_or(OAuthError::InvalidClient)?;
+            let targets: Vec<&str> = resources.iter().chain(&audiences).map(String::as_str).collect();
+            let actor_token =
+                params.get("actor_token").map(|t| (t.as_str(), params.get("actor_token_type").map(String::as_str)));
+            let request = scaikey_app::oauth::ExchangeRequest {
+                client_id: &client_id,
+                secret: &secret,
+                subject_token: needed("subject_token")?,
+                subject_token_type: needed("subject_token_type")?,
+                actor_token,
+                scope,
+                targets: &targets,
+            };
+            let t = state.oauth.token_exchange(&request, &meta).await?;
+            return Ok(OAuthTokenOut {
+                access_token: t.access_token,
+                token_type: "Bearer",
+                expires_in: t.expires_in,
+                scope: t.scope,
+                refresh_token: None,
+                id_token: None,
+                issued_token_type: Some(ACCESS_TOKEN_TYPE),
+            });
+        }
         _ => {
             let secret = secret.ok_or(OAuthError::InvalidClient)?;
             let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
@@ -177,6 +208,7 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
                 scope: t.scope,
                 refresh_token: None,
                 id_token: None,
+                issued_token_type: None,
             });
         }
     };
@@ -187,6 +219,7 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
         scope: granted.scope,
         refresh_token: granted.refresh_token,
         id_token: granted.id_token,
+        issued_token_type: None,
     })
 }
 
