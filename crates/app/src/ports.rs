@@ -885,10 +885,23 @@ pub struct RegistrationRecord {
     pub organization_name: Option<String>,
     /// Website.
     pub website_url: Option<String>,
-    /// Creator (`usr_…`/`app_…`).
+    /// Creator (`usr_…`/`app_…`; `dcr` for a dynamic registration).
     pub created_by: String,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
+    /// What a dynamic registration (RFC 7591) reserves with the request.
+    pub dynamic: Option<DynamicClient>,
+}
+
+/// A dynamically registered client's reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicClient {
+    /// The client ID answered at registration (the application gets it at approval).
+    pub client_id: String,
+    /// Keyed hash of the RFC 7592 registration access token.
+    pub token_digest: Vec<u8>,
+    /// The registering client's IP.
+    pub ip: Option<String>,
 }
 
 /// Filters of the registration list.
@@ -953,6 +966,15 @@ pub trait RegistrationRepository: Send + Sync {
     ) -> Result<Option<Reviewed>, RepoError>;
     /// Records EXPIRED on pending requests past their `expires_at`; returns how many.
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
+    /// The dynamic registration behind a request, if it is one.
+    async fn dynamic_client(&self, id: RegistrationRequestId) -> Result<Option<DynamicClient>, RepoError>;
+    /// The request reserved for a dynamically registered client ID.
+    async fn by_dynamic_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(RegistrationRequest, DynamicClient)>, RepoError>;
+    /// Dynamic registrations made from `ip` since `since`.
+    async fn dynamic_registrations_from(&self, ip: &str, since: DateTime<Utc>) -> Result<i64, RepoError>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+mod dynamic;
+pub use dynamic::{DcrError, DcrSettings, RegisteredClient};
+
 use chrono::Duration;
 use scaikey_domain::access::{Action, Denial, Target, can, reach};
 use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
@@ -122,83 +125,18 @@ impl RegistrationService {
         input: RegistrationInput,
     ) -> Result<RegistrationRequest, AppError> {
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
-        let mut errs = ValidationErrors::new();
-        let name = match input.name.as_deref() {
-            Some(n) => errs.take(v::text("name", n, v::MAX_NAME_LEN)),
-            None => {
-                errs.push(FieldError::missing("name"));
-                None
-            }
-        };
-        let description = opt_text(&mut errs, "description", input.description.as_deref(), v::MAX_DESCRIPTION_LEN);
-        let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
-        let triple = appdom::scope_fields(
-            &mut errs,
-            input.scope.as_deref(),
-            input.partner_id.as_deref(),
-            input.tenant_id.as_deref(),
-        );
-        let contact_email = match input.contact_email.as_deref() {
-            Some(e) => errs.take(v::email("contact_email", e)),
-            None => {
-                errs.push(FieldError::missing("contact_email"));
-                None
-            }
-        };
-        let contact_name = opt_text(&mut errs, "contact_name", input.contact_name.as_deref(), v::MAX_NAME_LEN);
-        let organization_name =
-            opt_text(&mut errs, "organization_name", input.organization_name.as_deref(), v::MAX_NAME_LEN);
-        let website_url = match input.website_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-            Some(w) => match appdom::redirect_uri(w) {
-                Ok(()) => Some(w.to_string()),
-                Err(msg) => {
-                    errs.push(FieldError::new("website_url", "value_error", msg));
-                    None
-                }
-            },
-            None => None,
-        };
-        let settings = match (app_type, triple) {
-            (Some(t), Some((level, _, _))) => {
-                let scopes = input
-                    .requested_scopes
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
-                match (ClientSettingsInput {
-                    application_type: t,
-                    redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
-                    post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
-                    allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
-                    allowed_scopes: scopes,
-                    allowed_resources: input.requested_resources.clone().unwrap_or_default(),
-                    grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
-                })
-                .validate(level)
-                {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        for x in e.errors() {
-                            // The request calls them requested_scopes and requested_resources.
-                            let mut x = x.clone();
-                            match x.loc.first().map(String::as_str) {
-                                Some("allowed_scopes") => x.loc[0] = "requested_scopes".into(),
-                                Some("allowed_resources") => x.loc[0] = "requested_resources".into(),
-                                _ => {}
-                            }
-                            errs.push(x);
-                        }
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        errs.clone().into_result()?;
-        let (Some(name), Some((level, partner, tenant)), Some(contact_email), Some(settings)) =
-            (name, triple, contact_email, settings)
-        else {
-            return Err(AppError::Invalid(errs));
-        };
+        let Valid {
+            name,
+            description,
+            level,
+            partner,
+            tenant,
+            contact_email,
+            contact_name,
+            organization_name,
+            website_url,
+            settings,
+        } = Self::validate(&input)?;
         let owner =
             ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, level, partner, tenant).await?;
         can(&ctx.principal, Action::Write, Target::RegistrationRequest(&owner))
@@ -223,6 +161,7 @@ impl RegistrationService {
             website_url,
             created_by: ctx.principal.actor_id(),
             expires_at: now + self.ttl,
+            dynamic: None,
         };
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "registration.create", "registration_request")
             .resource(id)
@@ -322,6 +261,23 @@ impl RegistrationService {
             .map_err(AppError::field)?
             .flatten();
         let r = self.visible(ctx, id, Action::Write).await?;
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "registration.approve", "registration_request")
+            .resource(r.id)
+            .within(r.tenant_id, r.partner_id);
+        self.approval(&r, ctx.principal.actor_id(), notes, &audit).await
+    }
+
+    /// Approves `r` (access already checked): creates its application — with the client ID a
+    /// dynamic registration reserved, as a third-party application — and a secret for a
+    /// confidential one.
+    async fn approval(
+        &self,
+        r: &RegistrationRequest,
+        by: String,
+        notes: Option<String>,
+        audit: &AuditRecord,
+    ) -> Result<Approved, AppError> {
+        let dynamic = self.repo.dynamic_client(r.id).await?;
         let (secret, digest) = if r.settings.application_type.is_confidential() {
             let (s, d) = self.secrets.generate().map_err(AppError::Internal)?;
             (Some(s), Some(d))
@@ -330,7 +286,7 @@ impl RegistrationService {
         };
         let app_id = ApplicationId::generate_from(self.ids.next());
         let record = ApplicationRecord {
-            client_id: new_client_id(self.ids.as_ref()),
+            client_id: dynamic.as_ref().map_or_else(|| new_client_id(self.ids.as_ref()), |d| d.client_id.clone()),
             secret_digest: digest,
             name: r.name.clone(),
             description: r.description.clone(),
@@ -341,23 +297,129 @@ impl RegistrationService {
             token_lifetime: appdom::DEFAULT_TOKEN_LIFETIME,
             token_exchange_allowed: false,
             assignment_required: false,
-            first_party: true,
+            // A client that registered itself is a third party: people consent to it.
+            first_party: dynamic.is_none(),
             id_token_signed_response_alg: appdom::IdTokenAlg::default(),
             status: Status::Active,
         };
-        let review = Review {
-            event: RegistrationEvent::Approve,
-            by: ctx.principal.actor_id(),
-            notes,
-            application: Some((app_id, record)),
-        };
-        let (request, app) = self.review(ctx, &r, review, "registration.approve").await?;
+        let review = Review { event: RegistrationEvent::Approve, by, notes, application: Some((app_id, record)) };
+        let (request, app) =
+            self.repo.review(r.id, &review, self.clock.now(), audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         let app = app.ok_or_else(|| AppError::Internal(anyhow::anyhow!("approval created no application")))?;
-        Ok(Approved { request, app, client_secret: secret })
+        Ok(Approved { request: self.effective(request), app, client_secret: secret })
     }
 
     /// Records EXPIRED on due requests (the periodic sweep).
     pub async fn sweep(&self) -> Result<u64, AppError> {
         Ok(self.repo.expire_due(self.clock.now()).await?)
+    }
+}
+
+/// A request's fields, validated.
+struct Valid {
+    name: String,
+    description: Option<String>,
+    level: scaikey_domain::scope::ScopeLevel,
+    partner: Option<scaikey_domain::id::PartnerId>,
+    tenant: Option<scaikey_domain::id::TenantId>,
+    contact_email: String,
+    contact_name: Option<String>,
+    organization_name: Option<String>,
+    website_url: Option<String>,
+    settings: scaikey_domain::application::ClientSettings,
+}
+
+impl RegistrationService {
+    /// Validates a request's fields, reporting every problem.
+    fn validate(input: &RegistrationInput) -> Result<Valid, AppError> {
+        let mut errs = ValidationErrors::new();
+        let name = match input.name.as_deref() {
+            Some(n) => errs.take(v::text("name", n, v::MAX_NAME_LEN)),
+            None => {
+                errs.push(FieldError::missing("name"));
+                None
+            }
+        };
+        let description = opt_text(&mut errs, "description", input.description.as_deref(), v::MAX_DESCRIPTION_LEN);
+        let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
+        let triple = appdom::scope_fields(
+            &mut errs,
+            input.scope.as_deref(),
+            input.partner_id.as_deref(),
+            input.tenant_id.as_deref(),
+        );
+        let contact_email = match input.contact_email.as_deref() {
+            Some(e) => errs.take(v::email("contact_email", e)),
+            None => {
+                errs.push(FieldError::missing("contact_email"));
+                None
+            }
+        };
+        let contact_name = opt_text(&mut errs, "contact_name", input.contact_name.as_deref(), v::MAX_NAME_LEN);
+        let organization_name =
+            opt_text(&mut errs, "organization_name", input.organization_name.as_deref(), v::MAX_NAME_LEN);
+        let website_url = match input.website_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+            Some(w) => match appdom::redirect_uri(w) {
+                Ok(()) => Some(w.to_string()),
+                Err(msg) => {
+                    errs.push(FieldError::new("website_url", "value_error", msg));
+                    None
+                }
+            },
+            None => None,
+        };
+        let settings = match (app_type, triple) {
+            (Some(t), Some((level, _, _))) => {
+                let scopes = input
+                    .requested_scopes
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
+                match (ClientSettingsInput {
+                    application_type: t,
+                    redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
+                    post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
+                    allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
+                    allowed_scopes: scopes,
+                    allowed_resources: input.requested_resources.clone().unwrap_or_default(),
+                    grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
+                })
+                .validate(level)
+                {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        for x in e.errors() {
+                            // The request calls them requested_scopes and requested_resources.
+                            let mut x = x.clone();
+                            match x.loc.first().map(String::as_str) {
+                                Some("allowed_scopes") => x.loc[0] = "requested_scopes".into(),
+                                Some("allowed_resources") => x.loc[0] = "requested_resources".into(),
+                                _ => {}
+                            }
+                            errs.push(x);
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        errs.clone().into_result()?;
+        let (Some(name), Some((level, partner, tenant)), Some(contact_email), Some(settings)) =
+            (name, triple, contact_email, settings)
+        else {
+            return Err(AppError::Invalid(errs));
+        };
+        Ok(Valid {
+            name,
+            description,
+            level,
+            partner,
+            tenant,
+            contact_email,
+            contact_name,
+            organization_name,
+            website_url,
+            settings,
+        })
     }
 }

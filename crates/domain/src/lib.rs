@@ -33,6 +33,7 @@ pub mod access;
 pub mod application;
 pub mod audit;
 pub mod client_ip;
+pub mod dcr;
 pub mod delegation;
 pub mod federation;
 pub mod group;

@@ -159,6 +159,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// `true` when any string or object key in `v` holds NUL (no stored text can).
+#[must_use]
+pub fn contains_nul(v: &serde_json::Value) -> bool {
+    let mut errs = ValidationErrors::new();
+    nul_strings(v, &mut Vec::new(), &mut errs);
+    !errs.is_empty()
+}
+
 /// Records every string or object key holding NUL, at its path.
 fn nul_strings(v: &serde_json::Value, path: &mut Vec<String>, errs: &mut ValidationErrors) {
     fn loc(path: &[String]) -> Vec<&str> {

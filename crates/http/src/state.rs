@@ -26,6 +26,8 @@ pub trait Readiness: Send + Sync {
 /// Everything handlers need; built once by the binary.
 #[derive(Clone)]
 pub struct AppState {
+    /// Dynamic client registration (RFC 7591).
+    pub dcr: scaikey_app::registrations::DcrSettings,
     /// Login and token verification.
     pub auth: Arc<AuthService>,
     /// Partner administration.

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
-use scaikey_app::ports::{RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
+use scaikey_app::ports::{DynamicClient, RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
 use scaikey_domain::access::Reach;
 use scaikey_domain::application::{Application, ApplicationType, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
@@ -208,6 +208,19 @@ impl RegistrationRepository for PgRegistrations {
                     .returning(RegRow::as_returning())
                     .get_result(c)
                     .await?;
+                if let Some(d) = &r.dynamic {
+                    use crate::schema::dynamic_clients as dc;
+                    diesel::insert_into(dc::table)
+                        .values((
+                            dc::registration_id.eq(id.uuid()),
+                            dc::client_id.eq(&d.client_id),
+                            dc::token_digest.eq(&d.token_digest),
+                            dc::created_ip.eq(&d.ip),
+                            dc::created_at.eq(now),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
                 let partner = partner_of_tenant(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(to_request(row, partner)?)
@@ -304,6 +317,50 @@ impl RegistrationRepository for PgRegistrations {
             })
             .await?;
         Ok(out)
+    }
+
+    async fn dynamic_client(&self, id: RegistrationRequestId) -> Result<Option<DynamicClient>, RepoError> {
+        use crate::schema::dynamic_clients as dc;
+        let mut conn = self.0.conn().await?;
+        let row: Option<(String, Vec<u8>, Option<String>)> = dc::table
+            .find(id.uuid())
+            .select((dc::client_id, dc::token_digest, dc::created_ip))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(|(client_id, token_digest, ip)| DynamicClient { client_id, token_digest, ip }))
+    }
+
+    async fn by_dynamic_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(RegistrationRequest, DynamicClient)>, RepoError> {
+        use crate::schema::dynamic_clients as dc;
+        let found: Option<(Uuid, Vec<u8>, Option<String>)> = {
+            let mut conn = self.0.conn().await?;
+            dc::table
+                .filter(dc::client_id.eq(client_id))
+                .select((dc::registration_id, dc::token_digest, dc::created_ip))
+                .first(&mut conn)
+                .await
+                .optional()
+                .map_err(db)?
+        };
+        let Some((reg, token_digest, ip)) = found else { return Ok(None) };
+        let Some(request) = self.get(RegistrationRequestId::from_uuid(reg)).await? else { return Ok(None) };
+        Ok(Some((request, DynamicClient { client_id: client_id.to_string(), token_digest, ip })))
+    }
+
+    async fn dynamic_registrations_from(&self, ip: &str, since: DateTime<Utc>) -> Result<i64, RepoError> {
+        use crate::schema::dynamic_clients as dc;
+        let mut conn = self.0.conn().await?;
+        dc::table
+            .filter(dc::created_ip.eq(ip).and(dc::created_at.ge(since)))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(db)
     }
 
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {

@@ -408,3 +408,13 @@ diesel::table! {
         calls -> Int4,
     }
 }
+
+diesel::table! {
+    dynamic_clients (registration_id) {
+        registration_id -> Uuid,
+        client_id -> Text,
+        token_digest -> Bytea,
+        created_ip -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}

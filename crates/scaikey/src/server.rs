@@ -525,6 +525,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         secure_cookies: hsts,
         trusted_proxies: trusted_proxies.clone(),
     });
+    let dcr = scaikey_app::registrations::DcrSettings {
+        policy: scaikey_domain::dcr::DcrPolicy::parse(&settings.dcr_policy)
+            .unwrap_or(scaikey_domain::dcr::DcrPolicy::Approve),
+        mcp_resource: format!("{}/mcp", issuer.trim_end_matches('/')),
+        endpoint: format!("{}/oauth/register", issuer.trim_end_matches('/')),
+    };
     let state = AppState {
         oidc,
         applications: ApplicationService::new(
@@ -570,6 +576,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         metrics,
         issuer,
         readiness: Arc::new(DbReady(db)),
+        dcr,
         expose_openapi: settings.env != Environment::Production,
         trusted_proxies,
     };

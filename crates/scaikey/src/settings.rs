@@ -85,6 +85,9 @@ pub struct Settings {
     pub smtp_from: Option<String>,
     /// Minutes a password-reset link works.
     pub reset_link_minutes: u32,
+    /// Dynamic client registration: `approve` (every registration waits for an admin) or
+    /// `auto` (clients asking only for sign-in scopes and the MCP resource are approved at once).
+    pub dcr_policy: String,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -149,6 +152,7 @@ impl Settings {
             .set_default("max_requests_per_ip", 256)?
             .set_default("trusted_proxies", "")?
             .set_default("reset_link_minutes", scaikey_domain::mail_link::DEFAULT_RESET_MINUTES)?
+            .set_default("dcr_policy", "approve")?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -183,6 +187,9 @@ impl Settings {
         }
         scaikey_domain::client_ip::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("SCAIKEY_TRUSTED_PROXIES: {e}"))?;
+        if scaikey_domain::dcr::DcrPolicy::parse(&self.dcr_policy).is_none() {
+            bail!("SCAIKEY_DCR_POLICY must be approve or auto, got {:?}", self.dcr_policy);
+        }
         if self.reset_link_minutes == 0 {
             bail!("SCAIKEY_RESET_LINK_MINUTES must be at least 1");
         }

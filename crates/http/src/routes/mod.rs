@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod dcr;
 pub mod federation;
 pub mod groups;
 pub mod keys;
@@ -138,6 +139,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/oauth/token").route(web::post().to(oauth::token)).route(preflight()))
     .route("/oauth/introspect", web::post().to(oauth::introspect))
     .service(web::resource("/oauth/revoke").route(web::post().to(oauth::revoke)).route(preflight()))
+    .service(web::resource("/oauth/register").route(web::post().to(dcr::register)).route(public_preflight()))
+    .service(web::resource("/oauth/register/{client_id}").route(web::get().to(dcr::read)).route(public_preflight()))
     .service(
         web::resource("/oauth/userinfo")
             .route(web::get().to(oauth::userinfo))
