@@ -477,7 +477,15 @@ impl OidcService {
             }
             _ => true,
         };
-        let step = interaction::next_step(facts, req.prompt, req.max_age, self.clock.now(), app.first_party, consented);
+        let step = interaction::next_step(
+            facts,
+            req.prompt,
+            req.max_age,
+            self.clock.now(),
+            app.first_party,
+            consented,
+            consented_now,
+        );
         match step {
             Err(silent) => Ok(self.reply_error(&req.reply, silent.code(), "The user must interact")),
             Ok(Step::Login) => Ok(Outcome::Login(self.login_view(&app, &req, &i, None).await?)),

@@ -104,7 +104,8 @@ async fn resource_metadata(state: web::Data<McpState>) -> HttpResponse {
             "resource": state.gate.resource(),
             "authorization_servers": [state.issuer],
             "bearer_methods_supported": ["header"],
-            "scopes_supported": ["admin:read", "admin:write"],
+            // What a person's client asks for; the tools then run with the person's own reach.
+            "scopes_supported": ["openid", "profile", "email"],
             "resource_name": "ScaiKey MCP server",
         }))
 }

@@ -118,7 +118,12 @@ impl RegistrationService {
             application_type: Some(m.application_type.into()),
             redirect_uris: Some(m.redirect_uris.clone()),
             requested_scopes: Some(m.scopes.clone()),
-            requested_resources: Some(m.resources.clone()),
+            // Registered clients are MCP clients first: they may ask tokens for `/mcp`.
+            requested_resources: Some(if m.resources.is_empty() {
+                vec![settings.mcp_resource.clone()]
+            } else {
+                m.resources.clone()
+            }),
             grant_types: Some(m.grant_types.clone()),
             contact_email: Some(contact),
             website_url: m.client_uri.clone(),

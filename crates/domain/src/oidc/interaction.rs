@@ -49,7 +49,9 @@ impl Silent {
 }
 
 /// Decides the next step. `consented` says whether the person already consented to every
-/// requested scope for this application (ignored for first-party applications).
+/// requested scope for this application (ignored for first-party applications); `given_now`
+/// that they did so on this interaction's consent page, which also answers `prompt=consent`
+/// (else that page would be asked for again and again).
 pub fn next_step(
     session: Option<SessionFacts>,
     prompt: Prompt,
@@ -57,6 +59,7 @@ pub fn next_step(
     now: DateTime<Utc>,
     first_party: bool,
     consented: bool,
+    given_now: bool,
 ) -> Result<Step, Silent> {
     let login = match session {
         None => true,
@@ -67,7 +70,7 @@ pub fn next_step(
         return if prompt.none { Err(Silent::LoginRequired) } else { Ok(Step::Login) };
     }
     // A consent given in this interaction counts as `consented` (the service passes it).
-    let consent = !first_party && (!consented || prompt.consent);
+    let consent = !first_party && !given_now && (!consented || prompt.consent);
     if consent {
         return if prompt.none { Err(Silent::ConsentRequired) } else { Ok(Step::Consent) };
     }
@@ -114,11 +117,15 @@ mod tests {
         ];
         for (s, p, max_age, first_party, consented, want) in cases {
             assert_eq!(
-                next_step(s, p, max_age, now, first_party, consented),
+                next_step(s, p, max_age, now, first_party, consented, false),
                 want,
                 "{s:?} {p:?} {max_age:?} {first_party} {consented}"
             );
         }
+        // prompt=consent is answered by the consent given on this interaction's page.
+        assert_eq!(next_step(old, consent, None, now, false, true, true), Ok(Issue));
+        assert_eq!(next_step(old, consent, None, now, false, false, true), Ok(Issue));
+        assert_eq!(next_step(None, consent, None, now, false, true, true), Ok(Login));
     }
 
     #[test]
