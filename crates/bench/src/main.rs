@@ -152,6 +152,7 @@ struct Seeded {
     client_secret: String,
     big_tenant_id: String,
     effective_app: String,
+    agent_token: String,
 }
 
 fn json_request(method: &str, path: &str, token: Option<&str>, body: &Value) -> Request {
@@ -234,6 +235,7 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
     .await?;
     let user =
         api(addr, "POST", "/api/v1/auth/login", None, login_body(&user_email, USER_PASSWORD, Some(&tenant_id))).await?;
+    let agent_token = agent(addr, t, &tenant_id).await?;
     let started = Instant::now();
     seed::big_tenant_users(db_url, &seed::uuid_of(&big_tenant_id)?, args.users).await?;
     eprintln!("bench: seeded {} users into one tenant in {:.1} s", args.users, started.elapsed().as_secs_f64());
@@ -253,7 +255,37 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
         client_secret: text(&app, "client_secret")?,
         big_tenant_id,
         effective_app,
+        agent_token,
     })
+}
+
+/// An MCP agent of the tenant allowed `get_tenant`, its token, and one checked call.
+async fn agent(addr: SocketAddr, admin: Option<&str>, tenant_id: &str) -> anyhow::Result<String> {
+    let agent = api(
+        addr,
+        "POST",
+        "/api/v1/admin/agents",
+        admin,
+        json!({"name": "Bench agent", "tenant_id": tenant_id, "allowed_tools": ["get_tenant"], "allowed_scopes": ["admin:read"]}),
+    )
+    .await?;
+    let creds =
+        api(addr, "POST", &format!("/api/v1/admin/agents/{}/rotate-secret", text(&agent, "id")?), admin, json!({}))
+            .await?;
+    let t = call(
+        addr,
+        &token_request(&text(&creds, "client_id")?, &text(&creds, "client_secret")?, "/oauth/token", "admin:read"),
+    )
+    .await?
+    .json()?;
+    let token = text(&t, "access_token")?;
+    let answer = api(addr, "POST", "/mcp", Some(&token), mcp_get_tenant(tenant_id)).await?;
+    anyhow::ensure!(answer["result"]["isError"] == json!(false), "the MCP call failed: {answer}");
+    Ok(token)
+}
+
+fn mcp_get_tenant(tenant_id: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_tenant", "arguments": {"tenant_id": tenant_id}}})
 }
 
 fn scaikey_command(args: &Args, db_url: &str, port: u16, cache_seconds: Option<u32>) -> Command {
@@ -432,6 +464,9 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
 
     report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);
     report.rows.push(measure(&server, "W4 GET tenant, moderate load", w4, 8, secs).await?);
+    // The same read as an agent's MCP tool call (token check, agent read, tool, audit record).
+    let w10 = vec![json_request("POST", "/mcp", Some(&s.agent_token), &mcp_get_tenant(&s.tenant_id))];
+    report.rows.push(measure(&server, "W10 MCP tools/call get_tenant, agent token", w10, 64, secs).await?);
 
     let users = |q: &str| vec![get(&format!("/api/v1/admin/users?tenant_id={}&{q}", s.big_tenant_id), &s.admin_token)];
     let pages = (args.users / 20).max(1);
