@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto;
 use crate::routes::{
-    applications, audit, auth, federation, groups, keys, meta, oauth, partners, registrations, sessions, tenants, users,
+    applications, audit, auth, dcr, federation, groups, keys, meta, oauth, partners, registrations, sessions, tenants,
+    users,
 };
 
 struct BearerAuth;
@@ -89,7 +90,7 @@ impl Modify for StandardAnswers {
         applications::effective_users,
         registrations::list, registrations::create, registrations::get, registrations::cancel,
         registrations::approve, registrations::reject,
-        oauth::token, oauth::userinfo, oauth::introspect, oauth::revoke,
+        oauth::token, oauth::userinfo, oauth::introspect, oauth::revoke, dcr::register, dcr::read,
         audit::list, audit::get, audit::stats, audit::activity,
         federation::idp_list, federation::idp_create, federation::idp_get, federation::idp_update, federation::idp_delete,
         federation::agent_list, federation::agent_create, federation::agent_get, federation::agent_update, federation::agent_delete, federation::agent_rotate_secret,

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scaikey_app::registrations::{DcrError, RegisteredClient};
 use serde_json::{Value, json};
 
+use crate::dto::apps::OAuthErrorOut;
 use crate::state::AppState;
 
 /// Largest registration body.
@@ -42,7 +43,18 @@ fn answer(c: &RegisteredClient) -> Value {
     v
 }
 
-/// `POST /oauth/register`.
+/// Register a client (RFC 7591).
+#[utoipa::path(
+    post, path = "/oauth/register", tag = "OAuth", operation_id = "register_client",
+    description = "Dynamic client registration (RFC 7591) for public clients (`token_endpoint_auth_method: none`, PKCE), such as MCP clients. The registration becomes a registration request in the admin queue (GLOBAL, or TENANT when `scaikey_tenant` names a tenant by slug or ID) for a third-party application with the `client_id` answered here, which works once the request is approved (at once under `SCAIKEY_DCR_POLICY=auto` for clients asking only for `openid profile email offline_access` and the MCP resource). Unknown metadata is ignored. Answers the registration with its `registration_access_token` (RFC 7592) and `scaikey_registration_status`. 20 registrations an hour per client IP.",
+    request_body(content_type = "application/json", content = Object, description = "RFC 7591 client metadata: `redirect_uris` (required), `client_name`, `grant_types`, `response_types`, `scope`, `contacts`, `client_uri`, `token_endpoint_auth_method` (`none`), `scaikey_tenant`"),
+    responses(
+        (status = 201, body = Object, description = "The registered client (`Cache-Control: no-store`)"),
+        (status = 400, body = OAuthErrorOut, description = "`invalid_client_metadata` or `invalid_redirect_uri`"),
+        (status = 415, body = OAuthErrorOut, description = "Not `application/json`"),
+        (status = 429, body = OAuthErrorOut, description = "Too many registrations from this address", headers(("Retry-After" = String, description = "Seconds"))),
+    )
+)]
 pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     use actix_web::http::StatusCode;
     if body.len() > MAX_BODY {
@@ -81,7 +93,17 @@ pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: web::B
     }
 }
 
-/// `GET /oauth/register/{client_id}` with the registration access token.
+/// Read a registration (RFC 7592).
+#[utoipa::path(
+    get, path = "/oauth/register/{client_id}", tag = "OAuth", operation_id = "read_client_registration",
+    description = "A dynamically registered client's registration and where its request stands, for the holder of its `registration_access_token` (`Authorization: Bearer`).",
+    params(("client_id" = String, Path, description = "The registered client ID")),
+    responses(
+        (status = 200, body = Object, description = "The registration"),
+        (status = 401, body = OAuthErrorOut, description = "`invalid_token`: unknown client or wrong token"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn read(state: web::Data<AppState>, req: HttpRequest, client_id: web::Path<String>) -> HttpResponse {
     let token = req
         .headers()
