@@ -20,11 +20,22 @@ pub(crate) fn db(e: DieselError) -> RepoError {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
             RepoError::Unavailable(e.into())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if info.message().contains("connection") => {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if lost_database(info.message()) => {
             RepoError::Unavailable(anyhow::anyhow!("{}", info.message()))
         }
         _ => RepoError::Unknown(e.into()),
     }
+}
+
+/// Whether a driver error means the database went away (a 503, not a 500): the connection was
+/// closed or reset ("error communicating with the server: Connection reset by peer"), the server
+/// is terminating or still recovering ("the database system is in recovery mode"). Case-blind:
+/// the OS part of the message is capitalised.
+fn lost_database(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    ["connection", "communicating with the server", "the database system is", "broken pipe", "terminating"]
+        .iter()
+        .any(|needle| m.contains(needle))
 }
 
 /// An error raised inside a transaction: either the port's own outcome or diesel's.
@@ -52,5 +63,26 @@ impl From<TxError> for RepoError {
             TxError::Repo(r) => r,
             TxError::Db(d) => db(d),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lost_database;
+
+    #[test]
+    fn a_lost_database_is_told_from_a_bug() {
+        for m in [
+            "connection closed",
+            "error communicating with the server: Connection reset by peer (os error 104)",
+            "error communicating with the server: Broken pipe (os error 32)",
+            "terminating connection due to administrator command",
+            "FATAL: the database system is in recovery mode",
+            "the database system is starting up",
+        ] {
+            assert!(lost_database(m), "{m}");
+        }
+        assert!(!lost_database("column \"x\" does not exist"));
+        assert!(!lost_database("invalid input syntax for type uuid"));
     }
 }
