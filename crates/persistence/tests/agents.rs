@@ -4,32 +4,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl;
 use scaikey_app::ports::AgentRepository;
-use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
+use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::AgentId;
-use scaikey_persistence::{Database, DbConfig};
+use scaikey_persistence::Database;
 use scaikey_testkit::TestDb;
 
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_900_000_000 + secs, 0).unwrap()
-}
+#[path = "support/db.rs"]
+mod db;
+use db::{at, audit};
 
-fn audit() -> AuditRecord {
-    AuditRecord::anonymous(&RequestMeta::default(), "agent.rotate_secret", "agent", AuditResult::Success)
+fn rotation() -> AuditRecord {
+    audit("agent.rotate_secret")
 }
 
 async fn setup() -> (TestDb, Database, AgentId) {
-    let t = TestDb::create().await.unwrap();
-    let db = Database::connect(&DbConfig {
-        url: t.url.clone(),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let (t, db) = db::fresh().await;
     let agent = AgentId::generate_from(ulid::Ulid::new());
     let uuid = uuid::Uuid::from(agent.ulid());
     let mut c = t.connect().await.unwrap();
@@ -46,15 +37,21 @@ async fn setup() -> (TestDb, Database, AgentId) {
 async fn the_client_id_is_given_once_and_kept() {
     let (t, db, agent) = setup().await;
     let repo = db.agents();
-    assert_eq!(repo.set_secret(agent, "ag_first", b"d1", at(0), &audit()).await.unwrap().as_deref(), Some("ag_first"));
-    assert_eq!(repo.set_secret(agent, "ag_second", b"d2", at(1), &audit()).await.unwrap().as_deref(), Some("ag_first"));
+    assert_eq!(
+        repo.set_secret(agent, "ag_first", b"d1", at(0), &rotation()).await.unwrap().as_deref(),
+        Some("ag_first")
+    );
+    assert_eq!(
+        repo.set_secret(agent, "ag_second", b"d2", at(1), &rotation()).await.unwrap().as_deref(),
+        Some("ag_first")
+    );
     let (found, digest) = repo.by_client_id("ag_first").await.unwrap().unwrap();
     assert_eq!((found.id, found.client_id.as_deref(), digest.as_deref()), (agent, Some("ag_first"), Some(&b"d2"[..])));
     assert!(repo.by_client_id("ag_second").await.unwrap().is_none());
     let mut c = t.connect().await.unwrap();
     diesel::sql_query("UPDATE agents SET deleted_at = now()").execute(&mut c).await.unwrap();
     assert!(repo.by_client_id("ag_first").await.unwrap().is_none());
-    assert_eq!(repo.set_secret(agent, "ag_x", b"d3", at(2), &audit()).await.unwrap(), None);
+    assert_eq!(repo.set_secret(agent, "ag_x", b"d3", at(2), &rotation()).await.unwrap(), None);
 }
 
 #[tokio::test]

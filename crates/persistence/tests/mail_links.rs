@@ -5,33 +5,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl;
 use scaikey_app::ports::mail::MailLinkRepository;
-use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::UserId;
 use scaikey_domain::mail_link::{Purpose, StoredLink};
-use scaikey_persistence::{Database, DbConfig};
+use scaikey_persistence::Database;
 use scaikey_testkit::TestDb;
 
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_900_000_000 + secs, 0).unwrap()
-}
-
-fn audit(action: &'static str) -> AuditRecord {
-    AuditRecord::anonymous(&RequestMeta::default(), action, "user", AuditResult::Success)
-}
+#[path = "support/db.rs"]
+mod db;
+use db::{at, audit};
 
 async fn setup() -> (TestDb, Database, UserId) {
-    let t = TestDb::create().await.unwrap();
-    let db = Database::connect(&DbConfig {
-        url: t.url.clone(),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+    let (t, db) = db::fresh().await;
     let user = UserId::generate_from(ulid::Ulid::new());
     let uuid = uuid::Uuid::from(user.ulid());
     let mut c = t.connect().await.unwrap();

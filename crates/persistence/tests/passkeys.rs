@@ -5,24 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::RunQueryDsl;
 use scaikey_app::ports::UserRepository;
 use scaikey_app::ports::passkeys::{ChallengePurpose, PasskeyRepository, StoredChallenge, StoredPasskey};
-use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::UserId;
-use scaikey_persistence::{Database, DbConfig};
 use scaikey_testkit::TestDb;
 
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_900_000_000 + secs, 0).unwrap()
-}
-
-fn audit(action: &'static str) -> AuditRecord {
-    AuditRecord::anonymous(&RequestMeta::default(), action, "user", AuditResult::Success)
-}
+#[path = "support/db.rs"]
+mod db;
+use db::{at, audit};
 
 async fn user(t: &TestDb, email: &str) -> UserId {
     let user = UserId::generate_from(ulid::Ulid::new());
@@ -48,20 +40,9 @@ fn key(name: &str, credential_id: &[u8]) -> StoredPasskey {
     }
 }
 
-async fn setup() -> (TestDb, Database) {
-    let t = TestDb::create().await.unwrap();
-    let db = Database::connect(&DbConfig {
-        url: t.url.clone(),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
-    (t, db)
-}
-
 #[tokio::test]
 async fn passkeys_keep_the_methods_in_step_and_belong_to_one_user() {
-    let (t, db) = setup().await;
+    let (t, db) = db::fresh().await;
     let (ana, bo) = (user(&t, "ana@x.test").await, user(&t, "bo@x.test").await);
     let repo = db.passkeys();
     let laptop = key("Laptop ☕", b"cred-1");
@@ -97,7 +78,7 @@ async fn passkeys_keep_the_methods_in_step_and_belong_to_one_user() {
 
 #[tokio::test]
 async fn a_challenge_is_taken_once_by_its_user_for_its_purpose() {
-    let (t, db) = setup().await;
+    let (t, db) = db::fresh().await;
     let (ana, bo) = (user(&t, "ana@x.test").await, user(&t, "bo@x.test").await);
     let repo = db.passkeys();
     let id = ulid::Ulid::new();
