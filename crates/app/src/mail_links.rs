@@ -27,6 +27,8 @@ use crate::revocation::RevocationList;
 /// What `/login/forgot` always answers, whether or not the address has an account.
 pub const FORGOT_ANSWER: &str =
     "If an account uses this address, a link to choose a new password is on its way. It works once.";
+/// What mail-sending operations answer while mail is off.
+pub const MAIL_OFF: &str = "ScaiKey cannot send e-mail: SCAIKEY_SMTP_URL is not configured";
 /// What a used, expired or unknown link shows.
 pub const LINK_INVALID: &str = "This link is invalid, has been used or has expired. Ask for a new one.";
 
@@ -89,9 +91,7 @@ impl MailLinkService {
     }
 
     fn mailer(&self) -> Result<&Arc<dyn Mailer>, AppError> {
-        self.mailer
-            .as_ref()
-            .ok_or_else(|| AppError::Conflict("ScaiKey cannot send e-mail: SCAIKEY_SMTP_URL is not configured".into()))
+        self.mailer.as_ref().ok_or_else(|| AppError::Conflict(MAIL_OFF.into()))
     }
 
     /// "Forgot password": mails a reset link to every active user with this address (an address
@@ -214,10 +214,7 @@ impl MailLinkService {
             Purpose::Reset => "auth.password_reset",
             Purpose::Invitation => "auth.invitation_accept",
         };
-        let audit = AuditRecord::by_user(user.user_id, meta, action, "user")
-            .resource(user.user_id)
-            .within(user.tenant_id, user.partner_id)
-            .details(json!({"email_verified": true}));
+        let audit = crate::mfa::by_user(&user, meta, action).details(json!({"email_verified": true}));
         let now = self.clock.now();
         let Some(ended) = self.links.redeem(&self.secrets.digest(token), &hash, now, &audit).await? else {
             return Ok(LinkOutcome::Invalid);

@@ -139,11 +139,7 @@ impl McpGate {
 
     /// Audits a tool call (`mcp.tool_call`, the caller as actor, the tool and its outcome).
     pub fn record(&self, caller: &McpCaller, tool: &str, result: AuditResult, meta: &RequestMeta, error: Option<&str>) {
-        let (tenant, partner) = match &caller.principal {
-            Principal::Agent(a) => (Some(a.tenant_id), a.partner_id),
-            Principal::User(u) => (u.tenant_id, u.partner_id),
-            Principal::Client(c) => (c.tenant_id, c.partner_id),
-        };
+        let (tenant, partner) = caller.principal.home();
         let mut details = json!({"tool": tool});
         if let Some(e) = error {
             details["error"] = json!(e);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use scaikey_domain::audit::{ActorType, AuditRecord, AuditResult, RequestMeta};
+use scaikey_domain::audit::{AuditRecord, RequestMeta};
 use scaikey_domain::id::UserId;
 use scaikey_domain::mfa::{self, Method, MfaPolicy, SecondFactor, Totp};
 use serde_json::json;
@@ -97,15 +97,14 @@ impl std::fmt::Debug for MfaService {
     }
 }
 
-/// An audit record of the user's own change to their factors.
-fn by_user(user: &LoginCandidate, meta: &RequestMeta, action: &'static str) -> AuditRecord {
-    AuditRecord {
-        actor_type: ActorType::User,
-        actor_id: Some(user.user_id.to_string()),
-        ..AuditRecord::anonymous(meta, action, "user", AuditResult::Success)
-    }
-    .resource(user.user_id)
-    .within(user.tenant_id, user.partner_id)
+/// What removing a factor answers while the tenant requires one and it is the last.
+pub const LAST_FACTOR: &str = "Your organisation requires a second factor; add another one first.";
+
+/// An audit record of the user's own change to their account (factors, password by link).
+pub(crate) fn by_user(user: &LoginCandidate, meta: &RequestMeta, action: &'static str) -> AuditRecord {
+    AuditRecord::by_user(user.user_id, meta, action, "user")
+        .resource(user.user_id)
+        .within(user.tenant_id, user.partner_id)
 }
 
 fn aad(prefix: &str, user: UserId) -> Vec<u8> {
@@ -236,12 +235,9 @@ impl MfaService {
     /// Removes the authenticator app and its recovery codes (audited as `user.mfa_remove`);
     /// refused while the tenant requires a second factor and it is the only one.
     pub async fn remove_totp(&self, user: &LoginCandidate, meta: &RequestMeta) -> Result<bool, AppError> {
-        let policy = MfaPolicy::of(&user.tenant_settings);
-        let others = user.mfa_methods.iter().any(|m| *m != Method::Totp);
-        if policy.required && !others {
-            return Err(AppError::Conflict(
-                "Your organisation requires a second factor; add another one first.".into(),
-            ));
+        let left: Vec<Method> = user.mfa_methods.iter().copied().filter(|m| *m != Method::Totp).collect();
+        if !mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
+            return Err(AppError::Conflict(LAST_FACTOR.into()));
         }
         let audit = by_user(user, meta, "user.mfa_remove").details(json!({"method": Method::Totp.as_str()}));
         Ok(self.repo.remove_totp(user.user_id, self.clock.now(), &audit).await?)

@@ -185,13 +185,7 @@ impl OAuthService {
         resources: &[&str],
         meta: &RequestMeta,
     ) -> Result<ClientToken, OAuthError> {
-        let found = agents.repo.by_client_id(client_id).await.map_err(|e| match e {
-            crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-            other => {
-                tracing::error!(error = %other, "agent lookup failed");
-                OAuthError::ServerError
-            }
-        })?;
+        let found = agents.repo.by_client_id(client_id).await.map_err(repo_error)?;
         let Some((agent, Some(digest))) = found else { return Err(OAuthError::InvalidClient) };
         if !self.secrets.verify(secret, &digest)
             || agent.status != Status::Active
@@ -385,6 +379,21 @@ impl OAuthService {
     }
 }
 
+/// A failure of the token endpoint's own (logged; the client sees `server_error`).
+pub(crate) fn server_error(e: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %e, "token endpoint failure");
+    OAuthError::ServerError
+}
+
+/// A storage failure at the token endpoint: `temporarily_unavailable` when the database is
+/// gone, else `server_error` (logged).
+pub(crate) fn repo_error(e: crate::error::RepoError) -> OAuthError {
+    match e {
+        crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+        other => server_error(other),
+    }
+}
+
 /// Authenticates a client at the token endpoint: a confidential client by its secret; a public
 /// client (no secret stored) only when `secret` is `None` and it is allowed for the grant (the
 /// caller decides: the code and refresh grants, where PKCE and the token binding prove it).
@@ -395,13 +404,7 @@ pub(crate) async fn authenticate_client(
     client_id: &str,
     secret: Option<&str>,
 ) -> Result<ApplicationWithDigest, OAuthError> {
-    let found = apps.by_client_id(client_id).await.map_err(|e| {
-        tracing::error!(error = %e, "client lookup failed");
-        match e {
-            crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-            _ => OAuthError::ServerError,
-        }
-    })?;
+    let found = apps.by_client_id(client_id).await.map_err(repo_error)?;
     let Some(found) = found else {
         tracing::info!(client_id, reason = "unknown client", "token refused");
         return Err(OAuthError::InvalidClient);

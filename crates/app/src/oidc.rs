@@ -29,7 +29,7 @@ use ulid::Ulid;
 
 use crate::auth::{AuthService, LoginRequest};
 use crate::error::AppError;
-use crate::oauth::{OAuthError, authenticate_client};
+use crate::oauth::{OAuthError, authenticate_client, repo_error, server_error};
 use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
 use crate::ports::{
     AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
@@ -322,18 +322,6 @@ pub struct OidcService {
 impl std::fmt::Debug for OidcService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OidcService").field("settings", &self.settings).finish_non_exhaustive()
-    }
-}
-
-fn server_error(e: impl std::fmt::Display) -> OAuthError {
-    tracing::error!(error = %e, "token endpoint failure");
-    OAuthError::ServerError
-}
-
-fn repo_error(e: crate::error::RepoError) -> OAuthError {
-    match e {
-        crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-        other => server_error(other),
     }
 }
 
@@ -1290,17 +1278,16 @@ impl OidcService {
         let inactive = Introspection::default();
         if let Ok(t) = self.codec.verify_any_audience(token) {
             let revoked = self.revocations.refuses(&t);
-            let (issued_to, sub, tenant, sid) = match &t.principal {
-                Principal::User(u) => {
-                    (t.client_id.clone(), u.user_id.to_string(), u.tenant_id, Some(u.session_id.to_string()))
-                }
-                Principal::Client(c) => (Some(c.client_id.clone()), c.client_id.clone(), c.tenant_id, None),
-                Principal::Agent(a) => (Some(a.client_id.clone()), a.client_id.clone(), Some(a.tenant_id), None),
+            let (issued_to, sub, tenant) = (t.issued_to(), t.subject(), t.principal.home().0);
+            let sid = match &t.principal {
+                Principal::User(u) => Some(u.session_id.to_string()),
+                Principal::Client(_) | Principal::Agent(_) => None,
             };
-            let meant = issued_to.as_deref() == Some(client_id)
-                || t.audience == app.client_id
-                || app.allowed_resources.contains(&t.audience);
-            if !meant {
+            let by = scaikey_domain::delegation::Exchanger {
+                client_id: &app.client_id,
+                allowed_resources: &app.allowed_resources,
+            };
+            if !scaikey_domain::delegation::meant_for(issued_to.as_deref(), &t.audience, by) {
                 self.audit_grant(
                     app,
                     meta,

@@ -231,6 +231,29 @@ pub struct AccessToken {
     pub act: Option<scaikey_domain::delegation::Actor>,
 }
 
+impl AccessToken {
+    /// The token's subject (`sub`): the user's ID, or the client ID of an application or agent.
+    #[must_use]
+    pub fn subject(&self) -> String {
+        match &self.principal {
+            Principal::User(u) => u.user_id.to_string(),
+            Principal::Client(c) => c.client_id.clone(),
+            Principal::Agent(a) => a.client_id.clone(),
+        }
+    }
+
+    /// The OAuth client it was issued to: the application a user signed in to (none for
+    /// ScaiKey's own login), or the client itself.
+    #[must_use]
+    pub fn issued_to(&self) -> Option<String> {
+        match &self.principal {
+            Principal::User(_) => self.client_id.clone(),
+            Principal::Client(c) => Some(c.client_id.clone()),
+            Principal::Agent(a) => Some(a.client_id.clone()),
+        }
+    }
+}
+
 /// Why a bearer token is refused (all 401); the text is safe to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRejection {

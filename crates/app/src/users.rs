@@ -138,7 +138,7 @@ impl UserService {
                 return Err(AppError::field(FieldError::new(
                     "password",
                     "missing",
-                    "Field required: without a password the user is invited by e-mail, and ScaiKey                      cannot send e-mail (SCAIKEY_SMTP_URL is not configured)",
+                    "Field required: without a password the user is invited by e-mail, and ScaiKey cannot send e-mail (SCAIKEY_SMTP_URL is not configured)",
                 )));
             }
             None => None,
@@ -179,7 +179,7 @@ impl UserService {
     pub async fn invite(&self, ctx: &RequestContext, id: UserId) -> Result<(), AppError> {
         let u = self.manageable(ctx, id).await?;
         let Some(links) = self.mail() else {
-            return Err(AppError::Conflict("ScaiKey cannot send e-mail: SCAIKEY_SMTP_URL is not configured".into()));
+            return Err(AppError::Conflict(crate::mail_links::MAIL_OFF.into()));
         };
         if u.status != scaikey_domain::status::Status::Active {
             return Err(AppError::Conflict("The user is suspended".into()));

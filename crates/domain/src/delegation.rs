@@ -72,9 +72,10 @@ pub struct Exchanger<'a> {
     pub allowed_resources: &'a [String],
 }
 
-/// Whether a subject token may be exchanged by `by`: it was issued to that client, or its
-/// audience is the client (its `client_id`) or one of the client's resources. A token meant for
-/// someone else is refused, so nobody can turn a token they intercepted into one of their own.
+/// Whether a token is meant for `by` (to exchange it, or to introspect it): it was issued to
+/// that client, or its audience is the client (its `client_id`) or one of the client's
+/// resources. A token meant for someone else is refused, so nobody can turn a token they
+/// intercepted into one of their own, or learn what it holds.
 #[must_use]
 pub fn meant_for(issued_to: Option<&str>, audience: &str, by: Exchanger<'_>) -> bool {
     issued_to == Some(by.client_id) || audience == by.client_id || by.allowed_resources.iter().any(|r| r == audience)

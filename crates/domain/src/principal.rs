@@ -97,6 +97,17 @@ impl Principal {
         }
     }
 
+    /// Where the caller lives: its tenant and that tenant's partner (or, for a PARTNER
+    /// application, its partner); `(None, None)` at platform level.
+    #[must_use]
+    pub fn home(&self) -> (Option<TenantId>, Option<PartnerId>) {
+        match self {
+            Principal::User(u) => (u.tenant_id, u.partner_id),
+            Principal::Client(c) => (c.tenant_id, c.partner_id),
+            Principal::Agent(a) => (Some(a.tenant_id), a.partner_id),
+        }
+    }
+
     /// A stable text for audit and logs: `usr_…` or the application's `app_…`.
     #[must_use]
     pub fn actor_id(&self) -> String {

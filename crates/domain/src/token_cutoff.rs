@@ -125,11 +125,11 @@ pub fn partner_cut(before: &Partner, changes: &PartnerChanges) -> Option<Cut> {
 /// The owners a principal's token speaks for.
 #[must_use]
 pub fn owners(principal: &Principal) -> Vec<TokenOwner> {
-    let (user, tenant, partner) = match principal {
-        Principal::User(u) => (Some(u.user_id), u.tenant_id, u.partner_id),
-        Principal::Client(c) => (None, c.tenant_id, c.partner_id),
-        Principal::Agent(a) => (None, Some(a.tenant_id), a.partner_id),
+    let user = match principal {
+        Principal::User(u) => Some(u.user_id),
+        Principal::Client(_) | Principal::Agent(_) => None,
     };
+    let (tenant, partner) = principal.home();
     user.map(TokenOwner::User)
         .into_iter()
         .chain(tenant.map(TokenOwner::Tenant))

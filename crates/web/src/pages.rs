@@ -320,8 +320,13 @@ pub async fn authorize_post(body: web::Bytes) -> HttpResponse {
     }
 }
 
+/// The query parameter `name` (none when the query is malformed or holds NUL).
+pub(crate) fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    decode_pairs(req.query_string().as_bytes())?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
 fn interaction_param(req: &HttpRequest) -> Option<String> {
-    decode_pairs(req.query_string().as_bytes())?.into_iter().find(|(k, _)| k == "interaction").map(|(_, v)| v)
+    query_param(req, "interaction")
 }
 
 /// `GET /login?interaction=…`.

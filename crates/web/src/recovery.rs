@@ -11,7 +11,9 @@ use scaikey_app::mail_links::{FORGOT_ANSWER, LINK_INVALID, LinkOutcome};
 use scaikey_domain::mail_link::Purpose;
 
 use crate::WebState;
-use crate::pages::{Inline, csrf_token, error_page, form_value, html, internal, meta, posted_form, with_cookie};
+use crate::pages::{
+    Inline, csrf_token, error_page, form_value, html, internal, meta, posted_form, query_param, with_cookie,
+};
 
 #[derive(Template)]
 #[template(path = "forgot.html")]
@@ -41,14 +43,6 @@ fn interaction(raw: Option<&str>) -> Option<&str> {
     })
 }
 
-fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
 fn forgot_html(req: &HttpRequest, state: &WebState, interaction: Option<&str>, done: Option<&str>) -> HttpResponse {
     let (csrf, new_cookie) = csrf_token(req);
     let back = match interaction {
@@ -61,7 +55,7 @@ fn forgot_html(req: &HttpRequest, state: &WebState, interaction: Option<&str>, d
 
 /// `GET /login/forgot[?interaction=…]`.
 pub async fn forgot_page(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let i = query_value(&req, "interaction");
+    let i = query_param(&req, "interaction");
     forgot_html(&req, &state, interaction(i.as_deref()), None)
 }
 
@@ -95,7 +89,7 @@ fn invalid(req: &HttpRequest) -> HttpResponse {
 
 /// `GET /login/reset?token=…`: the form, when the link can still be used (this does not use it).
 pub async fn reset_page(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let Some(token) = query_value(&req, "token") else { return invalid(&req) };
+    let Some(token) = query_param(&req, "token") else { return invalid(&req) };
     match state.links.open(&token).await {
         Ok(Some(purpose)) => reset_html(
             &req,

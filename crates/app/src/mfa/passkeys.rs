@@ -96,6 +96,11 @@ impl MfaService {
         Ok((c.expires_at > self.clock.now()).then_some(c.state))
     }
 
+    /// The stored credentials of the user's passkeys, for a sign-in ceremony.
+    async fn credentials(&self, p: &Passkeys, user: UserId) -> Result<Vec<String>, AppError> {
+        Ok(p.repo.passkeys(user).await?.into_iter().map(|k| k.credential).collect())
+    }
+
     /// Begins adding a passkey for `user` (`Conflict` when the tenant does not offer passkeys or
     /// this server cannot use them).
     pub async fn begin_passkey(&self, user: &LoginCandidate, display: &str) -> Result<PasskeyPrompt, AppError> {
@@ -152,7 +157,7 @@ impl MfaService {
     /// A sign-in ceremony over the user's passkeys, or `None` when the user has none.
     pub async fn passkey_prompt(&self, user: UserId) -> Result<Option<PasskeyPrompt>, AppError> {
         let Some(p) = self.passkeys.as_ref() else { return Ok(None) };
-        let keys: Vec<String> = p.repo.passkeys(user).await?.into_iter().map(|k| k.credential).collect();
+        let keys = self.credentials(p, user).await?;
         if keys.is_empty() {
             return Ok(None);
         }
@@ -175,7 +180,7 @@ impl MfaService {
         let ok = match self.take(p, user, ChallengePurpose::Authenticate, challenge).await? {
             None => false,
             Some(state) => {
-                let keys: Vec<String> = p.repo.passkeys(user).await?.into_iter().map(|k| k.credential).collect();
+                let keys = self.credentials(p, user).await?;
                 match p.rp.finish_authentication(response, &state, &keys) {
                     Ok(a) => {
                         p.repo.used(user, &a.credential_id, a.updated, self.clock.now()).await?;
@@ -224,9 +229,7 @@ impl MfaService {
             left.push(Method::Webauthn);
         }
         if !mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
-            return Err(AppError::Conflict(
-                "Your organisation requires a second factor; add another one first.".into(),
-            ));
+            return Err(AppError::Conflict(super::LAST_FACTOR.into()));
         }
         let audit = by_user(user, meta, "user.mfa_remove")
             .details(json!({"method": Method::Webauthn.as_str(), "name": key.name}));

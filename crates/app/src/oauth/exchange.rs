@@ -8,7 +8,6 @@ use chrono::Duration;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::delegation::{self, ACCESS_TOKEN_TYPE, Actor, Exchanger, TOKEN_EXCHANGE};
 use scaikey_domain::oauth_scope;
-use scaikey_domain::principal::Principal;
 use serde_json::json;
 
 use super::{ClientToken, OAuthError, OAuthService, authenticate_client};
@@ -31,15 +30,6 @@ pub struct ExchangeRequest<'a> {
     pub scope: Option<&'a str>,
     /// `resource` and `audience` values (RFC 8693 §2.1: both name the target).
     pub targets: &'a [&'a str],
-}
-
-/// The subject (`sub`) a token speaks for, and the client it was issued to.
-fn subject_of(t: &AccessToken) -> (String, Option<String>) {
-    match &t.principal {
-        Principal::User(u) => (u.user_id.to_string(), t.client_id.clone()),
-        Principal::Client(c) => (c.client_id.clone(), Some(c.client_id.clone())),
-        Principal::Agent(a) => (a.client_id.clone(), Some(a.client_id.clone())),
-    }
 }
 
 impl OAuthService {
@@ -82,7 +72,7 @@ impl OAuthService {
             return Err(OAuthError::InvalidRequest(format!("subject_token_type must be {ACCESS_TOKEN_TYPE}")));
         }
         let subject = self.verified(req.subject_token, "subject_token")?;
-        let (sub, issued_to) = subject_of(&subject);
+        let (sub, issued_to) = (subject.subject(), subject.issued_to());
         let by = Exchanger { client_id: &app.client_id, allowed_resources: &app.allowed_resources };
         if !delegation::meant_for(issued_to.as_deref(), &subject.audience, by) {
             return Err(OAuthError::InvalidGrant("The subject_token is not meant for this client".into()));
@@ -93,8 +83,7 @@ impl OAuthService {
                     return Err(OAuthError::InvalidRequest(format!("actor_token_type must be {ACCESS_TOKEN_TYPE}")));
                 }
                 let a = self.verified(token, "actor_token")?;
-                let (actor_sub, actor_client) = subject_of(&a);
-                Actor::new(&actor_sub, actor_client.as_deref())
+                Actor::new(&a.subject(), a.issued_to().as_deref())
             }
             None => Actor::new(&app.client_id, Some(&app.client_id)),
         };
