@@ -17,13 +17,27 @@ pub(crate) fn db(e: DieselError) -> RepoError {
                 RepoError::Unknown(e.into())
             }
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
-            RepoError::Unavailable(e.into())
-        }
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) if lost_database(info.message()) => {
-            RepoError::Unavailable(anyhow::anyhow!("{}", info.message()))
-        }
+        _ if lost(&e) => RepoError::Unavailable(anyhow::anyhow!("{e}")),
         _ => RepoError::Unknown(e.into()),
+    }
+}
+
+/// Whether diesel's error means the connection or the server went away. A connection-level
+/// failure without an SQLSTATE (closed socket, reset, timeout) comes from diesel-async as
+/// `UnableToSendCommand`; a server that is terminating or recovering as `Unknown` with its
+/// message; a commit whose rollback also failed carries both.
+fn lost(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
+            true
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown | DatabaseErrorKind::UnableToSendCommand, info) => {
+            lost_database(info.message())
+        }
+        DieselError::RollbackErrorOnCommit { rollback_error, commit_error } => {
+            lost(rollback_error) || lost(commit_error)
+        }
+        _ => false,
     }
 }
 
@@ -33,7 +47,7 @@ pub(crate) fn db(e: DieselError) -> RepoError {
 /// the OS part of the message is capitalised.
 fn lost_database(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    ["connection", "communicating with the server", "the database system is", "broken pipe", "terminating"]
+    ["connection", "communicating with the server", "the database system is", "broken pipe", "terminating", "timeout"]
         .iter()
         .any(|needle| m.contains(needle))
 }
@@ -68,7 +82,28 @@ impl From<TxError> for RepoError {
 
 #[cfg(test)]
 mod tests {
-    use super::lost_database;
+    use super::{db, lost_database};
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    use scaikey_app::RepoError;
+
+    fn unsent(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, Box::new(message.to_string()))
+    }
+
+    /// What diesel-async reports when the socket dies mid-request (the crash test's 500s).
+    #[test]
+    fn a_connection_failure_without_sqlstate_is_unavailable() {
+        assert!(matches!(db(unsent("connection closed")), RepoError::Unavailable(_)));
+        assert!(matches!(db(unsent("timeout waiting for server")), RepoError::Unavailable(_)));
+        let commit = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(unsent("connection closed")),
+            commit_error: Box::new(unsent("error communicating with the server: Broken pipe (os error 32)")),
+        };
+        assert!(matches!(db(commit), RepoError::Unavailable(_)));
+        // Too many bind parameters is also "unable to send", and a bug.
+        assert!(matches!(db(unsent("too many bind parameters: 70000")), RepoError::Unknown(_)));
+        assert!(matches!(db(DieselError::NotFound), RepoError::Unknown(_)));
+    }
 
     #[test]
     fn a_lost_database_is_told_from_a_bug() {
