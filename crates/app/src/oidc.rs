@@ -1479,7 +1479,7 @@ fn profile(u: &SignInUser, groups: Vec<String>) -> Profile {
         subject: u.user_id.to_string(),
         tenant_id: u.tenant_id.map(|t| t.to_string()),
         email: u.email.clone(),
-        email_verified: false,
+        email_verified: u.email_verified,
         given_name: u.first_name.clone(),
         family_name: u.last_name.clone(),
         display_name: u.display_name.clone(),

@@ -339,6 +339,7 @@ impl GrantRepository for PgGrants {
             Option<String>,
             Option<Uuid>,
             Option<String>,
+            bool,
         );
         let row: Option<Row> = users::table
             .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
@@ -356,26 +357,30 @@ impl GrantRepository for PgGrants {
                 tenants::status.nullable(),
                 tenants::partner_id.nullable(),
                 partners::status.nullable(),
+                users::email_verified,
             ))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        Ok(row.map(|(id, tenant, email, first, last, display, roles, status, t_status, partner, p_status)| {
-            SignInUser {
-                user_id: UserId::from_uuid(id),
-                tenant_id: tenant.map(TenantId::from_uuid),
-                partner_id: partner.map(PartnerId::from_uuid),
-                email,
-                first_name: first,
-                last_name: last,
-                display_name: display,
-                roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
-                user_active: status == "active",
-                tenant_active: t_status.as_deref().is_none_or(|s| s == "active"),
-                partner_active: p_status.as_deref().is_none_or(|s| s == "active"),
-            }
-        }))
+        Ok(row.map(
+            |(id, tenant, email, first, last, display, roles, status, t_status, partner, p_status, verified)| {
+                SignInUser {
+                    user_id: UserId::from_uuid(id),
+                    tenant_id: tenant.map(TenantId::from_uuid),
+                    partner_id: partner.map(PartnerId::from_uuid),
+                    email_verified: verified,
+                    email,
+                    first_name: first,
+                    last_name: last,
+                    display_name: display,
+                    roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
+                    user_active: status == "active",
+                    tenant_active: t_status.as_deref().is_none_or(|s| s == "active"),
+                    partner_active: p_status.as_deref().is_none_or(|s| s == "active"),
+                }
+            },
+        ))
     }
 
     async fn is_effective_user(&self, app: ApplicationId, user: UserId) -> Result<bool, RepoError> {

@@ -144,6 +144,7 @@ async fn losing_the_redemption_race_counts_as_a_reuse() {
             tenant_id: web_app().tenant_id,
             partner_id: None,
             email: "a@b.example".into(),
+            email_verified: false,
             first_name: None,
             last_name: None,
             display_name: None,

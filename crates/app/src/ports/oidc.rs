@@ -154,6 +154,8 @@ pub struct SignInUser {
     pub partner_id: Option<PartnerId>,
     /// E-mail.
     pub email: String,
+    /// Whether the user proved the e-mail (a mailed link, or a provider that vouched for it).
+    pub email_verified: bool,
     /// Given name.
     pub first_name: Option<String>,
     /// Family name.
