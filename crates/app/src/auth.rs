@@ -323,12 +323,32 @@ impl AuthService {
 
     /// Stores a session with its `auth.login` audit record.
     pub async fn open(&self, user: &LoginCandidate, session: &NewSession, meta: &RequestMeta) -> Result<(), AppError> {
+        self.open_via(user, session, meta, None).await
+    }
+
+    /// [`Self::open`] for a sign-in through identity provider `idp` when given (contract §11:
+    /// audited as `auth.login` with the IdP).
+    pub async fn open_via(
+        &self,
+        user: &LoginCandidate,
+        session: &NewSession,
+        meta: &RequestMeta,
+        idp: Option<scaikey_domain::id::IdentityProviderId>,
+    ) -> Result<(), AppError> {
         let principal = principal_of(user, session.id);
-        let method = if session.cookie_hmac.is_some() { "hosted_login" } else { "password" };
+        let method = match (idp, session.cookie_hmac.is_some()) {
+            (Some(_), _) => "federated",
+            (None, true) => "hosted_login",
+            (None, false) => "password",
+        };
+        let mut details = json!({"method": method, "amr": session.amr});
+        if let Some(i) = idp {
+            details["idp_id"] = json!(i.to_string());
+        }
         let audit = AuditRecord::success(&principal, meta, "auth.login", "session")
             .resource(session.id)
             .within(user.tenant_id, user.partner_id)
-            .details(json!({"method": method, "amr": session.amr}));
+            .details(details);
         Ok(self.repo.open_session(session, &audit).await?)
     }
 

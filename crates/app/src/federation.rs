@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Owner, Reach, Target, can, reach};
 use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::federated;
 use scaikey_domain::federation::{self as fed, Agent, IdentityProvider, Protocol};
 use scaikey_domain::id::{AgentId, IdentityProviderId, TenantId};
 use scaikey_domain::status::Status;
@@ -48,6 +49,10 @@ pub struct IdpInput {
     pub sso_url: Option<Option<String>>,
     /// `certificate`.
     pub certificate: Option<Option<String>>,
+    /// `jit_provisioning`.
+    pub jit_provisioning: Option<bool>,
+    /// `attribute_mapping` (`null` clears it).
+    pub attribute_mapping: Option<Option<serde_json::Value>>,
 }
 
 /// Raw agent fields.
@@ -100,16 +105,22 @@ fn idp_fields(
     input: &IdpInput,
     protocol: Protocol,
     creating: bool,
+    loopback_allowed: bool,
 ) -> Result<(IdpFields, Option<Option<String>>), ValidationErrors> {
     let mut errs = ValidationErrors::new();
     let name = input.name.as_deref().and_then(|n| errs.take(v::text("name", n, v::MAX_NAME_LEN)));
     if creating && input.name.is_none() {
         errs.push(FieldError::missing("name"));
     }
-    let issuer = opt_field(&mut errs, &input.issuer, |s| fed::https_url("issuer", s));
+    let issuer = opt_field(&mut errs, &input.issuer, |s| federated::upstream_url("issuer", s, loopback_allowed));
     let client_id = opt_field(&mut errs, &input.client_id, |s| fed::ident("client_id", s));
     let entity_id = opt_field(&mut errs, &input.entity_id, |s| fed::ident("entity_id", s));
-    let sso_url = opt_field(&mut errs, &input.sso_url, |s| fed::https_url("sso_url", s));
+    let sso_url = opt_field(&mut errs, &input.sso_url, |s| federated::upstream_url("sso_url", s, loopback_allowed));
+    let attribute_mapping = match &input.attribute_mapping {
+        None => None,
+        Some(None) => Some(Default::default()),
+        Some(Some(m)) => errs.take(federated::attribute_mapping(m)),
+    };
     let certificate = opt_field(&mut errs, &input.certificate, |s| fed::certificate("certificate", s));
     let secret = match &input.client_secret {
         Some(Some(s)) if s.is_empty() || s.len() > MAX_SECRET_LEN => {
@@ -175,6 +186,8 @@ fn idp_fields(
             entity_id,
             sso_url,
             certificate,
+            jit_provisioning: input.jit_provisioning.or(creating.then_some(true)),
+            attribute_mapping: attribute_mapping.or(creating.then(Default::default)),
         },
         secret,
     ))
@@ -188,6 +201,8 @@ pub struct IdpService {
     sealer: Arc<dyn SecretSealer>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// Outside production, issuers and SSO URLs may be http on a loopback host (contract §11).
+    loopback_allowed: bool,
 }
 
 impl std::fmt::Debug for IdpService {
@@ -207,7 +222,15 @@ impl IdpService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { repo, tenants, sealer, clock, ids }
+        Self { repo, tenants, sealer, clock, ids, loopback_allowed: false }
+    }
+
+    /// Accepts http issuers and SSO URLs on loopback hosts (outside production: tests and
+    /// local setups federate to a provider on the same machine).
+    #[must_use]
+    pub fn with_loopback_upstreams(mut self, allowed: bool) -> Self {
+        self.loopback_allowed = allowed;
+        self
     }
 
     fn seal(
@@ -228,7 +251,7 @@ impl IdpService {
             Some(p) => v::one_of("protocol", p, &Protocol::ALL, Protocol::as_str).map_err(AppError::field)?,
             None => return Err(AppError::field(FieldError::missing("protocol"))),
         };
-        let (mut fields, secret) = idp_fields(&input, protocol, true)?;
+        let (mut fields, secret) = idp_fields(&input, protocol, true, self.loopback_allowed)?;
         let tenant_id = target_tenant(r, input.tenant_id.as_deref())?;
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = IdentityProviderId::generate_from(self.ids.next());
@@ -283,7 +306,7 @@ impl IdpService {
             return Err(AppError::field(FieldError::new(f, "value_error", "This field cannot change after creation")));
         }
         let existing = self.visible(ctx, id, Action::Write).await?;
-        let (mut fields, secret) = idp_fields(&input, existing.protocol, false)?;
+        let (mut fields, secret) = idp_fields(&input, existing.protocol, false, self.loopback_allowed)?;
         fields.client_secret_enc = self.seal(secret, id)?;
         if fields == IdpFields::default() {
             return Ok(existing);

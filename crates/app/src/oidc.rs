@@ -99,6 +99,8 @@ pub struct LoginView {
     pub retry_after: Option<i64>,
     /// The application's tenant's look (TENANT applications).
     pub branding: scaikey_domain::tenant::PageBranding,
+    /// The tenant's enabled identity providers, one button each: (ID, name).
+    pub identity_providers: Vec<(String, String)>,
 }
 
 /// Where a browser goes once its second step is passed.
@@ -218,6 +220,14 @@ pub enum Outcome {
     Consent(ConsentView),
     /// Back to the client.
     Reply(Reply),
+    /// To the tenant's identity provider (contract §11): set the browser-binding cookie to
+    /// `binding`, then go to `url`.
+    Upstream {
+        /// The upstream authorization URL.
+        url: String,
+        /// The value of the cookie that binds the callback to this browser.
+        binding: String,
+    },
 }
 
 /// The result of a login form.
@@ -317,6 +327,8 @@ pub struct OidcService {
     settings: OidcSettings,
     /// CORS answers per origin, with when they were looked up.
     origins: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
+    /// Sign-in through tenants' identity providers, when wired.
+    federation: Option<federated::Federation>,
 }
 
 impl std::fmt::Debug for OidcService {
@@ -368,7 +380,15 @@ impl OidcService {
             ids,
             settings,
             origins: std::sync::Mutex::default(),
+            federation: None,
         }
+    }
+
+    /// Adds sign-in through tenants' identity providers (contract §11).
+    #[must_use]
+    pub fn with_federation(mut self, federation: federated::Federation) -> Self {
+        self.federation = Some(federation);
+        self
     }
 
     /// The issuer.
@@ -476,7 +496,11 @@ impl OidcService {
         );
         match step {
             Err(silent) => Ok(self.reply_error(&req.reply, silent.code(), "The user must interact")),
-            Ok(Step::Login) => Ok(Outcome::Login(self.login_view(&app, &req, &i, None).await?)),
+            Ok(Step::Login) => match i.params.iter().find(|(k, _)| k == "idp") {
+                // `idp=idp_…` goes straight to that identity provider.
+                Some((_, idp)) => self.to_upstream(&app, &req, &i, idp, meta).await,
+                None => Ok(Outcome::Login(self.login_view(&app, &req, &i, None).await?)),
+            },
             Ok(Step::Consent) => Ok(Outcome::Consent(ConsentView {
                 interaction: self.seal(&i)?,
                 client_name: app.name.clone(),
@@ -520,7 +544,9 @@ impl OidcService {
                 .unwrap_or_default(),
             None => scaikey_domain::tenant::PageBranding::default(),
         };
+        let identity_providers = self.buttons(app, req).await?;
         Ok(LoginView {
+            identity_providers,
             branding,
             interaction: self.seal(i)?,
             client_name: app.name.clone(),
@@ -878,9 +904,20 @@ impl OidcService {
         meta: &RequestMeta,
         amr: Vec<String>,
     ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
+        self.open_browser_session_via(user, meta, amr, None).await
+    }
+
+    /// [`Self::open_browser_session`], for a sign-in through identity provider `idp` when given.
+    pub(crate) async fn open_browser_session_via(
+        &self,
+        user: &crate::ports::LoginCandidate,
+        meta: &RequestMeta,
+        amr: Vec<String>,
+        idp: Option<scaikey_domain::id::IdentityProviderId>,
+    ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
         let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
         let session = self.auth.new_session(user, meta, Some(cookie_hmac), self.clock.now(), amr);
-        self.auth.open(user, &session, meta).await?;
+        self.auth.open_via(user, &session, meta, idp).await?;
         Ok((SessionCookie { session_id: session.id, secret }, session.expires_at))
     }
 
@@ -1188,13 +1225,7 @@ impl OidcService {
         now: DateTime<Utc>,
     ) -> Result<String, OAuthError> {
         let mut c: Map<String, Value> = claims::user_claims(scopes, profile);
-        let authn = if amr.iter().any(|a| a == "hwk") {
-            claims::Authentication::PasswordAndKey
-        } else if amr.iter().any(|a| a == "otp") {
-            claims::Authentication::PasswordAndOtp
-        } else {
-            claims::Authentication::Password
-        };
+        let authn = claims::Authentication::of_session(amr);
         c.insert("aud".into(), json!(app.client_id));
         c.insert("azp".into(), json!(app.client_id));
         c.insert("iat".into(), json!(now.timestamp()));
@@ -1494,3 +1525,5 @@ fn expired() -> Outcome {
 
 #[cfg(test)]
 mod tests;
+
+pub mod federated;

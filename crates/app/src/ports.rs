@@ -1,6 +1,7 @@
 //! Port traits: what the services need from the outside world. Adapters implement them
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
+pub mod federation;
 pub mod keys;
 pub mod mail;
 pub mod mfa;
@@ -1109,6 +1110,10 @@ pub struct IdpFields {
     pub sso_url: Option<Option<String>>,
     /// SAML certificate.
     pub certificate: Option<Option<String>>,
+    /// Create users on first sign-in.
+    pub jit_provisioning: Option<bool>,
+    /// `custom_attributes` key → upstream claim.
+    pub attribute_mapping: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Agent fields to store or change (`None`: unchanged on update).
@@ -1178,6 +1183,10 @@ pub trait IdpRepository: Send + Sync {
     ) -> Result<Option<IdentityProvider>, RepoError>;
     /// Soft-deletes.
     async fn delete(&self, id: IdentityProviderId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
+    /// The sealed OIDC client secret of a live one (`None`: none stored or not found).
+    async fn sealed_secret(&self, id: IdentityProviderId) -> Result<Option<Vec<u8>>, RepoError>;
+    /// The tenant's live, enabled ones, by name (the login page's buttons).
+    async fn enabled_of(&self, tenant: TenantId) -> Result<Vec<IdentityProvider>, RepoError>;
 }
 
 /// An agent and its secret's digest (none before the first rotation).

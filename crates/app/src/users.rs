@@ -40,6 +40,7 @@ pub struct UserService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     invitations: Option<Arc<crate::mail_links::MailLinkService>>,
+    federation: Option<Arc<dyn crate::ports::federation::FederationRepository>>,
 }
 
 impl std::fmt::Debug for UserService {
@@ -62,7 +63,43 @@ impl UserService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { users, tenants, hasher, revocations, clock, ids, invitations: None }
+        Self { users, tenants, hasher, revocations, clock, ids, invitations: None, federation: None }
+    }
+
+    /// Lets admins read and remove users' linked upstream identities (contract §11).
+    #[must_use]
+    pub fn with_federation(mut self, store: Arc<dyn crate::ports::federation::FederationRepository>) -> Self {
+        self.federation = Some(store);
+        self
+    }
+
+    /// The user's linked upstream identities, oldest first.
+    pub async fn identities(
+        &self,
+        ctx: &RequestContext,
+        id: UserId,
+    ) -> Result<Vec<crate::ports::federation::FederatedLink>, AppError> {
+        let u = self.visible(ctx, id, Action::Read).await?;
+        match &self.federation {
+            Some(f) => Ok(f.links_of(u.id).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes the user's link to identity provider `idp`: the next sign-in through it links
+    /// by e-mail or provisions again, as a first one does.
+    pub async fn unlink(
+        &self,
+        ctx: &RequestContext,
+        id: UserId,
+        idp: scaikey_domain::id::IdentityProviderId,
+    ) -> Result<(), AppError> {
+        const LINK: &str = "Linked identity";
+        let u = self.manageable(ctx, id).await?;
+        let Some(f) = &self.federation else { return Err(AppError::NotFound(LINK)) };
+        let audit =
+            Self::audit(ctx, &u, "user.unlink_identity").details(serde_json::json!({"idp_id": idp.to_string()}));
+        if f.unlink(id, idp, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(LINK)) }
     }
 
     /// Lets the service mail invitations to users created without a password (contract §10).

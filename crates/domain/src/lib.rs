@@ -35,6 +35,7 @@ pub mod audit;
 pub mod client_ip;
 pub mod dcr;
 pub mod delegation;
+pub mod federated;
 pub mod federation;
 pub mod group;
 pub mod id;

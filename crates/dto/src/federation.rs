@@ -42,15 +42,28 @@ pub struct IdentityProviderOut {
     pub sso_url: Option<String>,
     /// SAML signing certificate (PEM).
     pub certificate: Option<String>,
+    /// Create a user on the first sign-in of someone with no account (default true).
+    pub jit_provisioning: bool,
+    /// `custom_attributes` key → upstream claim (OIDC) or attribute (SAML) copied on each sign-in.
+    #[schema(value_type = Object)]
+    pub attribute_mapping: std::collections::BTreeMap<String, String>,
+    /// The URL to register at the provider: the OIDC callback or the SAML ACS (read-only).
+    #[schema(format = "uri")]
+    pub redirect_uri: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<IdentityProvider> for IdentityProviderOut {
-    fn from(i: IdentityProvider) -> Self {
+impl IdentityProviderOut {
+    /// The wire form of `i`, its `redirect_uri` under `issuer`.
+    #[must_use]
+    pub fn new(i: IdentityProvider, issuer: &str) -> Self {
         IdentityProviderOut {
+            redirect_uri: scaikey_domain::federated::callback_url(issuer, i.id, i.protocol),
+            jit_provisioning: i.jit_provisioning,
+            attribute_mapping: i.attribute_mapping,
             id: i.id.to_string(),
             tenant_id: i.tenant_id.to_string(),
             name: i.name,
@@ -119,6 +132,12 @@ pub struct IdentityProviderWrite {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(max_length = 16384)]
     pub certificate: Option<Option<String>>,
+    /// Create a user on the first sign-in of someone with no account (default true).
+    pub jit_provisioning: Option<bool>,
+    /// `custom_attributes` key → upstream claim name, copied on each sign-in (`null` clears).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub attribute_mapping: Option<Option<serde_json::Value>>,
 }
 
 impl IdentityProviderWrite {
@@ -137,6 +156,8 @@ impl IdentityProviderWrite {
             entity_id: self.entity_id,
             sso_url: self.sso_url,
             certificate: self.certificate,
+            jit_provisioning: self.jit_provisioning,
+            attribute_mapping: self.attribute_mapping,
         }
     }
 }
@@ -243,4 +264,42 @@ impl AgentWrite {
             status: self.status,
         }
     }
+}
+
+/// An upstream identity linked to a user (contract §11).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedIdentityOut {
+    /// The identity provider.
+    #[schema(value_type = s::IdentityProviderId)]
+    pub idp_id: String,
+    /// Its name.
+    pub idp_name: String,
+    /// The upstream subject (`sub` or NameID).
+    pub subject: String,
+    /// The e-mail the provider asserted last.
+    pub email: Option<String>,
+    /// When it was linked.
+    pub created_at: DateTime<Utc>,
+    /// Its last sign-in.
+    pub last_login_at: DateTime<Utc>,
+}
+
+impl From<scaikey_app::ports::federation::FederatedLink> for LinkedIdentityOut {
+    fn from(l: scaikey_app::ports::federation::FederatedLink) -> Self {
+        LinkedIdentityOut {
+            idp_id: l.idp_id.to_string(),
+            idp_name: l.idp_name,
+            subject: l.subject,
+            email: l.email,
+            created_at: l.created_at,
+            last_login_at: l.last_login_at,
+        }
+    }
+}
+
+/// The user's linked identities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedIdentityList {
+    /// Oldest first.
+    pub items: Vec<LinkedIdentityOut>,
 }

@@ -144,6 +144,12 @@ impl Database {
         crate::federation::PgIdps(self.clone())
     }
 
+    /// Started federated sign-ins and linked identities.
+    #[must_use]
+    pub fn federation(&self) -> crate::federated::PgFederation {
+        crate::federated::PgFederation(self.clone())
+    }
+
     /// Agent repository.
     pub fn agents(&self) -> crate::federation::PgAgents {
         crate::federation::PgAgents(self.clone())

@@ -45,6 +45,15 @@ struct IdpRow {
     certificate: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    jit_provisioning: bool,
+    attribute_mapping: serde_json::Value,
+}
+
+/// The stored mapping; entries that are not strings (none are written) are left out.
+fn mapping_of(v: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    v.as_object()
+        .map(|o| o.iter().filter_map(|(k, c)| Some((k.clone(), c.as_str()?.to_string()))).collect())
+        .unwrap_or_default()
 }
 
 fn to_idp(r: IdpRow, partner: Option<Uuid>) -> IdentityProvider {
@@ -62,6 +71,8 @@ fn to_idp(r: IdpRow, partner: Option<Uuid>) -> IdentityProvider {
         entity_id: r.entity_id,
         sso_url: r.sso_url,
         certificate: r.certificate,
+        jit_provisioning: r.jit_provisioning,
+        attribute_mapping: mapping_of(&r.attribute_mapping),
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
@@ -79,7 +90,13 @@ struct IdpChangeset<'a> {
     entity_id: Option<Option<&'a str>>,
     sso_url: Option<Option<&'a str>>,
     certificate: Option<Option<&'a str>>,
+    jit_provisioning: Option<bool>,
+    attribute_mapping: Option<serde_json::Value>,
     updated_at: DateTime<Utc>,
+}
+
+fn mapping_json(m: &std::collections::BTreeMap<String, String>) -> serde_json::Value {
+    serde_json::Value::Object(m.iter().map(|(k, c)| (k.clone(), serde_json::Value::String(c.clone()))).collect())
 }
 
 fn idp_changes(f: &IdpFields, now: DateTime<Utc>) -> IdpChangeset<'_> {
@@ -93,6 +110,8 @@ fn idp_changes(f: &IdpFields, now: DateTime<Utc>) -> IdpChangeset<'_> {
         entity_id: f.entity_id.as_ref().map(Option::as_deref),
         sso_url: f.sso_url.as_ref().map(Option::as_deref),
         certificate: f.certificate.as_ref().map(Option::as_deref),
+        jit_provisioning: f.jit_provisioning,
+        attribute_mapping: f.attribute_mapping.as_ref().map(mapping_json),
         updated_at: now,
     }
 }
@@ -143,6 +162,8 @@ impl IdpRepository for PgIdps {
                         idp::entity_id.eq(f.entity_id.clone().flatten()),
                         idp::sso_url.eq(f.sso_url.clone().flatten()),
                         idp::certificate.eq(f.certificate.clone().flatten()),
+                        idp::jit_provisioning.eq(f.jit_provisioning.unwrap_or(true)),
+                        idp::attribute_mapping.eq(f.attribute_mapping.as_ref().map(mapping_json).unwrap_or_default()),
                         idp::created_at.eq(now),
                         idp::updated_at.eq(now),
                     ))
@@ -245,6 +266,32 @@ impl IdpRepository for PgIdps {
             })
             .await?;
         Ok(done)
+    }
+
+    async fn sealed_secret(&self, id: IdentityProviderId) -> Result<Option<Vec<u8>>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let found: Option<Option<Vec<u8>>> = idp::table
+            .filter(idp::id.eq(id.uuid()).and(idp::deleted_at.is_null()))
+            .select(idp::client_secret_enc)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(found.flatten())
+    }
+
+    async fn enabled_of(&self, tenant: TenantId) -> Result<Vec<IdentityProvider>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let rows: Vec<(IdpRow, Option<Uuid>)> = idp::table
+            .inner_join(tenants::table)
+            .filter(idp::tenant_id.eq(tenant.uuid()).and(idp::deleted_at.is_null()).and(idp::enabled.eq(true)))
+            .order((idp::name.asc(), idp::id.asc()))
+            .limit(50)
+            .select((IdpRow::as_select(), tenants::partner_id))
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(rows.into_iter().map(|(r, p)| to_idp(r, p)).collect())
     }
 }
 

@@ -13,6 +13,7 @@ mod auth;
 mod cutoffs;
 mod db;
 mod error;
+mod federated;
 mod federation;
 mod grants;
 mod groups;

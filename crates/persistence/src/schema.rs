@@ -282,6 +282,31 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        jit_provisioning -> Bool,
+        attribute_mapping -> Jsonb,
+    }
+}
+
+diesel::table! {
+    federated_identities (idp_id, subject) {
+        idp_id -> Uuid,
+        subject -> Text,
+        user_id -> Uuid,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_login_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    federation_states (state_hmac) {
+        state_hmac -> Bytea,
+        idp_id -> Uuid,
+        binding_hmac -> Bytea,
+        nonce -> Text,
+        code_verifier -> Text,
+        interaction -> Text,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -418,3 +443,9 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::joinable!(federated_identities -> users (user_id));
+diesel::joinable!(federated_identities -> identity_providers (idp_id));
+diesel::allow_tables_to_appear_in_same_query!(federated_identities, users);
+diesel::allow_tables_to_appear_in_same_query!(federated_identities, identity_providers);
+diesel::allow_tables_to_appear_in_same_query!(federated_identities, tenants);

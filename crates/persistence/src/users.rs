@@ -376,57 +376,7 @@ impl UserRepository for PgUsers {
         let mut conn = self.0.conn().await?;
         let (row, partner) = conn
             .transaction::<_, TxError, _>(async |c| {
-                let mut partner = None;
-                if let Some(t) = u.tenant_id {
-                    // Lock the tenant so concurrent creates count each other.
-                    let found: Option<Option<Uuid>> = tenants::table
-                        .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
-                        .select(tenants::partner_id)
-                        .for_update()
-                        .first(c)
-                        .await
-                        .optional()?;
-                    let Some(p) = found else { return Err(RepoError::MissingReference("tenant_id").into()) };
-                    partner = p;
-                    if let Some(p) = p {
-                        let limit: Option<i32> = partners::table
-                            .filter(partners::id.eq(p))
-                            .select(partners::max_users_per_tenant)
-                            .first(c)
-                            .await?;
-                        if limit.is_some() {
-                            // The trigger-kept count: every create holds the tenant row lock
-                            // taken above, and other writes only lower it, so no race admits
-                            // one user too many.
-                            let n: i64 = user_counts::table
-                                .filter(user_counts::tenant_key.eq(t.uuid()))
-                                .select(user_counts::live)
-                                .first(c)
-                                .await
-                                .optional()?
-                                .unwrap_or(0);
-                            admit_one("max_users_per_tenant", limit, n).map_err(RepoError::from)?;
-                        }
-                    }
-                }
-                let row = diesel::insert_into(users::table)
-                    .values((
-                        users::id.eq(id.uuid()),
-                        users::tenant_id.eq(u.tenant_id.map(AsUuid::uuid)),
-                        users::email.eq(&u.email),
-                        users::password_hash.eq(&u.password_hash),
-                        users::first_name.eq(&u.first_name),
-                        users::last_name.eq(&u.last_name),
-                        users::display_name.eq(&u.display_name),
-                        users::status.eq(u.status.as_str()),
-                        users::roles.eq(role_names(u.roles)),
-                        users::custom_attributes.eq(&u.custom_attributes),
-                        users::created_at.eq(now),
-                        users::updated_at.eq(now),
-                    ))
-                    .returning(UserRow::as_returning())
-                    .get_result(c)
-                    .await?;
+                let (row, partner) = insert_user(c, id, u, now).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok((row, partner))
             })
@@ -601,4 +551,63 @@ impl UserRepository for PgUsers {
             .await?;
         Ok(out)
     }
+}
+
+/// Inserts a user in its transaction `c`, holding the tenant row lock while the partner's
+/// `max_users_per_tenant` is checked (admin creates and federated first sign-ins alike).
+pub(crate) async fn insert_user(
+    c: &mut diesel_async::AsyncPgConnection,
+    id: UserId,
+    u: &UserRecord,
+    now: DateTime<Utc>,
+) -> Result<(UserRow, Option<Uuid>), TxError> {
+    let mut partner = None;
+    if let Some(t) = u.tenant_id {
+        // Lock the tenant so concurrent creates count each other.
+        let found: Option<Option<Uuid>> = tenants::table
+            .filter(tenants::id.eq(t.uuid()).and(tenants::deleted_at.is_null()))
+            .select(tenants::partner_id)
+            .for_update()
+            .first(c)
+            .await
+            .optional()?;
+        let Some(p) = found else { return Err(RepoError::MissingReference("tenant_id").into()) };
+        partner = p;
+        if let Some(p) = p {
+            let limit: Option<i32> =
+                partners::table.filter(partners::id.eq(p)).select(partners::max_users_per_tenant).first(c).await?;
+            if limit.is_some() {
+                // The trigger-kept count: every create holds the tenant row lock
+                // taken above, and other writes only lower it, so no race admits
+                // one user too many.
+                let n: i64 = user_counts::table
+                    .filter(user_counts::tenant_key.eq(t.uuid()))
+                    .select(user_counts::live)
+                    .first(c)
+                    .await
+                    .optional()?
+                    .unwrap_or(0);
+                admit_one("max_users_per_tenant", limit, n).map_err(RepoError::from)?;
+            }
+        }
+    }
+    let row = diesel::insert_into(users::table)
+        .values((
+            users::id.eq(id.uuid()),
+            users::tenant_id.eq(u.tenant_id.map(AsUuid::uuid)),
+            users::email.eq(&u.email),
+            users::password_hash.eq(&u.password_hash),
+            users::first_name.eq(&u.first_name),
+            users::last_name.eq(&u.last_name),
+            users::display_name.eq(&u.display_name),
+            users::status.eq(u.status.as_str()),
+            users::roles.eq(role_names(u.roles)),
+            users::custom_attributes.eq(&u.custom_attributes),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(c)
+        .await?;
+    Ok((row, partner))
 }

@@ -485,26 +485,36 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         mcp_resource,
     ));
     spawn_issued_tokens_flush(oauth.clone(), refusals.clone());
-    let oidc = Arc::new(OidcService::new(
-        apps.clone(),
-        Arc::new(db.grants()),
-        sessions.clone(),
-        tenants.clone(),
-        auth.clone(),
-        secrets.clone(),
-        master.clone(),
-        codec.clone(),
-        revocations.clone(),
-        audit_sink.clone(),
-        clock.clone(),
-        ids.clone(),
-        OidcSettings {
-            issuer: issuer.clone(),
-            interaction_ttl: chrono::Duration::minutes(15),
-            refresh_ttl: chrono::Duration::seconds(scaikey_domain::oidc::grant::DEFAULT_REFRESH_TTL_SECONDS),
-            refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
-        },
-    ));
+    let idps: Arc<dyn scaikey_app::ports::IdpRepository> = Arc::new(db.identity_providers());
+    let federation_store: Arc<dyn scaikey_app::ports::federation::FederationRepository> = Arc::new(db.federation());
+    let federation = scaikey_app::oidc::federated::Federation {
+        idps: idps.clone(),
+        store: federation_store.clone(),
+        upstream: Arc::new(scaikey_upstream::OidcUpstreams::new(std::time::Duration::from_secs(10))?),
+    };
+    let oidc = Arc::new(
+        OidcService::new(
+            apps.clone(),
+            Arc::new(db.grants()),
+            sessions.clone(),
+            tenants.clone(),
+            auth.clone(),
+            secrets.clone(),
+            master.clone(),
+            codec.clone(),
+            revocations.clone(),
+            audit_sink.clone(),
+            clock.clone(),
+            ids.clone(),
+            OidcSettings {
+                issuer: issuer.clone(),
+                interaction_ttl: chrono::Duration::minutes(15),
+                refresh_ttl: chrono::Duration::seconds(scaikey_domain::oidc::grant::DEFAULT_REFRESH_TTL_SECONDS),
+                refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
+            },
+        )
+        .with_federation(federation),
+    );
     let hsts = issuer.starts_with("https://");
     let account = Arc::new(scaikey_app::account::AccountService::new(
         oidc.clone(),
@@ -545,13 +555,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         ),
         oauth: oauth.clone(),
         audit: Arc::new(AuditService::new(Arc::new(db.audit()), clock.clone())),
-        identity_providers: IdpService::new(
-            Arc::new(db.identity_providers()),
-            tenants.clone(),
-            master.clone(),
-            clock.clone(),
-            ids.clone(),
-        ),
+        identity_providers: IdpService::new(idps, tenants.clone(), master.clone(), clock.clone(), ids.clone())
+            .with_loopback_upstreams(settings.env != Environment::Production),
         agents: AgentService::new(agents_repo, tenants.clone(), clock.clone(), ids.clone())
             .with_secrets(secrets.clone()),
         audit_sink,
@@ -567,7 +572,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         )
-        .with_invitations(mail_links),
+        .with_invitations(mail_links)
+        .with_federation(federation_store),
         groups: GroupService::new(groups, tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
         signing_alg: codec.algorithm(),

@@ -14,6 +14,7 @@
 //! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`.
 
 mod account;
+mod federation;
 mod pages;
 mod recovery;
 mod second_factor;
@@ -55,6 +56,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/login").route(web::get().to(pages::login_page)).route(web::post().to(pages::login_submit)))
     .route("/login/second-factor", web::post().to(second_factor::submit))
+    .route("/login/idp", web::post().to(federation::start))
+    .route("/oauth/callback/{idp_id}", web::get().to(federation::callback))
     .service(
         web::resource("/login/forgot")
             .route(web::get().to(recovery::forgot_page))

@@ -41,6 +41,7 @@ pub(crate) struct LoginPage<'a> {
     tenant: &'a str,
     ask_tenant: bool,
     error: Option<&'a str>,
+    identity_providers: &'a [(String, String)],
 }
 
 impl<'a> LoginPage<'a> {
@@ -60,6 +61,7 @@ impl<'a> LoginPage<'a> {
             tenant,
             ask_tenant: true,
             error,
+            identity_providers: &[],
         }
     }
 }
@@ -231,9 +233,11 @@ fn reply(r: &Reply) -> HttpResponse {
     }
 }
 
-/// Renders an outcome: the next page or the reply to the client.
-fn outcome(o: Outcome) -> HttpResponse {
+/// Renders an outcome: the next page, the reply to the client, or the trip to an identity
+/// provider (`secure`: cookies set on the way are `Secure`).
+pub(crate) fn outcome(o: Outcome, secure: bool) -> HttpResponse {
     match o {
+        Outcome::Upstream { url, binding } => crate::federation::to_upstream(&url, &binding, secure),
         Outcome::ErrorPage(m) => error_page(StatusCode::BAD_REQUEST, &m),
         Outcome::Login(v) => see_other(&format!("/login?{}", query(&[("interaction", &v.interaction)]))),
         Outcome::Consent(v) => see_other(&format!("/consent?{}", query(&[("interaction", &v.interaction)]))),
@@ -245,7 +249,13 @@ fn query(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, status: StatusCode) -> HttpResponse {
+pub(crate) fn login_html(
+    req: &HttpRequest,
+    v: &LoginView,
+    email: &str,
+    tenant: &str,
+    status: StatusCode,
+) -> HttpResponse {
     let (csrf, new_cookie) = csrf_token(req);
     let nonce = random_token();
     let b = &v.branding;
@@ -263,6 +273,7 @@ fn login_html(req: &HttpRequest, v: &LoginView, email: &str, tenant: &str, statu
         tenant: if tenant.is_empty() { v.tenant_hint.as_deref().unwrap_or_default() } else { tenant },
         ask_tenant: v.ask_tenant,
         error: v.error.as_deref(),
+        identity_providers: &v.identity_providers,
     };
     let inline = if b.primary_color.is_some() { Inline::Style(&nonce) } else { Inline::No };
     with_cookie(html(status, &page, inline), new_cookie)
@@ -275,7 +286,7 @@ fn consent_html(req: &HttpRequest, v: &ConsentView) -> HttpResponse {
 }
 
 /// Decoded `name=value` pairs; `None` when malformed or holding NUL (no stored text can).
-fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn decode_pairs(raw: &[u8]) -> Option<Vec<(String, String)>> {
     let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).ok()?;
     (!pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0'))).then_some(pairs)
 }
@@ -303,7 +314,7 @@ pub async fn authorize(state: web::Data<WebState>, req: HttpRequest) -> HttpResp
         return error_page(StatusCode::BAD_REQUEST, "The authorization request is malformed.");
     };
     match state.oidc.authorize(Params::new(pairs), session_cookie(&req).as_ref(), &meta(&req)).await {
-        Ok(o) => outcome(o),
+        Ok(o) => outcome(o, state.secure_cookies),
         Err(e) => internal(&e),
     }
 }
@@ -336,7 +347,7 @@ pub async fn login_page(state: web::Data<WebState>, req: HttpRequest) -> HttpRes
     };
     match state.oidc.resume(&i, session_cookie(&req).as_ref(), &meta(&req)).await {
         Ok(Outcome::Login(v)) => login_html(&req, &v, "", "", StatusCode::OK),
-        Ok(o) => outcome(o),
+        Ok(o) => outcome(o, state.secure_cookies),
         Err(e) => internal(&e),
     }
 }
@@ -355,7 +366,7 @@ pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: we
     let tenant = form_value(&form, "tenant").unwrap_or_default();
     match state.oidc.login(i, email, password, Some(tenant), &meta(&req)).await {
         Ok(LoginResult::SignedIn { cookie, expires_at, next }) => {
-            signed_in(outcome(next), &cookie, expires_at, state.secure_cookies)
+            signed_in(outcome(next, state.secure_cookies), &cookie, expires_at, state.secure_cookies)
         }
         Ok(LoginResult::Again(v)) => crate::second_factor::throttled(
             login_html(&req, &v, email, tenant, StatusCode::UNAUTHORIZED),
@@ -364,7 +375,7 @@ pub async fn login_submit(state: web::Data<WebState>, req: HttpRequest, body: we
         Ok(LoginResult::SecondStep(v)) => {
             crate::second_factor::step_html(&req, &v, "/login/second-factor", StatusCode::OK)
         }
-        Ok(LoginResult::Done(o)) => outcome(o),
+        Ok(LoginResult::Done(o)) => outcome(o, state.secure_cookies),
         Err(e) => internal(&e),
     }
 }
@@ -397,7 +408,7 @@ pub async fn consent_page(state: web::Data<WebState>, req: HttpRequest) -> HttpR
     };
     match state.oidc.resume(&i, session_cookie(&req).as_ref(), &meta(&req)).await {
         Ok(Outcome::Consent(v)) => consent_html(&req, &v),
-        Ok(o) => outcome(o),
+        Ok(o) => outcome(o, state.secure_cookies),
         Err(e) => internal(&e),
     }
 }
@@ -413,7 +424,7 @@ pub async fn consent_submit(state: web::Data<WebState>, req: HttpRequest, body: 
     };
     let approve = form_value(&form, "decision") == Some("allow");
     match state.oidc.consent(i, session_cookie(&req).as_ref(), approve, &meta(&req)).await {
-        Ok(o) => outcome(o),
+        Ok(o) => outcome(o, state.secure_cookies),
         Err(e) => internal(&e),
     }
 }
@@ -495,6 +506,7 @@ mod tests {
             tenant: "",
             ask_tenant: true,
             error: Some("Invalid credentials"),
+            identity_providers: &[],
         }
         .render()
         .unwrap_or_default();
@@ -527,10 +539,16 @@ mod tests {
             tenant: "",
             ask_tenant: false,
             error: None,
+            identity_providers: &[("idp_1".into(), "Acme <Entra>".into())],
         }
         .render()
         .unwrap_or_default();
         assert!(branded.contains(r#"<style nonce="sn">:root { --primary: #0a7cff; }</style>"#), "{branded}");
+        assert!(branded.contains(r#"<form method="post" action="/login/idp" class="idp">"#), "{branded}");
+        assert!(
+            branded.contains(r#"name="idp_id" value="idp_1""#) && branded.contains("Sign in with Acme &#60;Entra&#62;")
+        );
+        assert!(!html.contains("/login/idp"), "no buttons without identity providers");
         assert!(branded.contains(r#"<img class="logo" src="https://cdn.acme.example/l.png" alt="Acme">"#));
         assert!(branded.contains("Sign in to Acme") && !branded.contains(r#"name="tenant""#));
     }

@@ -94,9 +94,30 @@ pub enum Authentication {
     PasswordAndOtp,
     /// A password and a hardware-bound key (passkey).
     PasswordAndKey,
+    /// A tenant's identity provider authenticated the person (contract §11). Its own `amr` is
+    /// not copied: a provider a tenant admin configured must not raise what ScaiKey claims.
+    Federated,
 }
 
 impl Authentication {
+    /// The `amr` value of a federated session.
+    pub const FEDERATED_AMR: &'static str = "fed";
+
+    /// How a session with these stored `amr` values authenticated.
+    #[must_use]
+    pub fn of_session(amr: &[String]) -> Authentication {
+        let has = |v: &str| amr.iter().any(|a| a == v);
+        if has(Self::FEDERATED_AMR) {
+            Authentication::Federated
+        } else if has("hwk") {
+            Authentication::PasswordAndKey
+        } else if has("otp") {
+            Authentication::PasswordAndOtp
+        } else {
+            Authentication::Password
+        }
+    }
+
     /// The `amr` values.
     #[must_use]
     pub fn amr(self) -> &'static [&'static str] {
@@ -104,6 +125,7 @@ impl Authentication {
             Authentication::Password => &["pwd"],
             Authentication::PasswordAndOtp => &["pwd", "otp", "mfa"],
             Authentication::PasswordAndKey => &["pwd", "hwk", "mfa"],
+            Authentication::Federated => &["fed"],
         }
     }
 
@@ -111,8 +133,10 @@ impl Authentication {
     #[must_use]
     pub fn acr(self) -> &'static str {
         match self {
-            Authentication::Password => "urn:scaikey:acr:pwd",
-            _ => "urn:scaikey:acr:mfa",
+            // A federated sign-in is of the single-factor level: what the upstream checked is
+            // not known (contract §10 names two levels).
+            Authentication::Password | Authentication::Federated => "urn:scaikey:acr:pwd",
+            Authentication::PasswordAndOtp | Authentication::PasswordAndKey => "urn:scaikey:acr:mfa",
         }
     }
 }
@@ -177,5 +201,11 @@ mod tests {
         assert_eq!(Authentication::Password.acr(), "urn:scaikey:acr:pwd");
         assert_eq!(Authentication::PasswordAndKey.amr(), ["pwd", "hwk", "mfa"]);
         assert_eq!(Authentication::PasswordAndOtp.acr(), "urn:scaikey:acr:mfa");
+        let of = |v: &[&str]| Authentication::of_session(&v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>());
+        assert_eq!(of(&["pwd"]), Authentication::Password);
+        assert_eq!(of(&["pwd", "otp"]), Authentication::PasswordAndOtp);
+        assert_eq!(of(&["pwd", "hwk"]), Authentication::PasswordAndKey);
+        assert_eq!(of(&["fed"]), Authentication::Federated);
+        assert_eq!((of(&["fed"]).amr(), of(&["fed"]).acr()), (&["fed"][..], "urn:scaikey:acr:pwd"));
     }
 }

@@ -31,7 +31,7 @@ pub async fn idp_list(state: web::Data<AppState>, auth: Authenticated, req: Http
     let filter = IdpFilter { search: q.text("search"), tenant_id: q.id::<TenantId>("tenant_id") };
     q.finish()?;
     let result = state.identity_providers.list(&auth.0, &filter, page.unwrap_or_default()).await?;
-    Ok(HttpResponse::Ok().json(ListOut::from_page(result, IdentityProviderOut::from)))
+    Ok(HttpResponse::Ok().json(ListOut::from_page(result, |i| IdentityProviderOut::new(i, &state.issuer))))
 }
 
 /// Create an identity provider.
@@ -47,8 +47,10 @@ pub async fn idp_create(
     auth: Authenticated,
     body: JsonBody<IdentityProviderWrite>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created()
-        .json(IdentityProviderOut::from(state.identity_providers.create(&auth.0, body.0.into_input()).await?)))
+    Ok(HttpResponse::Created().json(IdentityProviderOut::new(
+        state.identity_providers.create(&auth.0, body.0.into_input()).await?,
+        &state.issuer,
+    )))
 }
 
 /// Get an identity provider.
@@ -65,7 +67,8 @@ pub async fn idp_get(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id: IdentityProviderId = path_id(&id, "Identity provider")?;
-    Ok(HttpResponse::Ok().json(IdentityProviderOut::from(state.identity_providers.get(&auth.0, id).await?)))
+    Ok(HttpResponse::Ok()
+        .json(IdentityProviderOut::new(state.identity_providers.get(&auth.0, id).await?, &state.issuer)))
 }
 
 /// Update an identity provider.
@@ -84,8 +87,10 @@ pub async fn idp_update(
     body: JsonBody<IdentityProviderWrite>,
 ) -> ApiResult<HttpResponse> {
     let id: IdentityProviderId = path_id(&id, "Identity provider")?;
-    Ok(HttpResponse::Ok()
-        .json(IdentityProviderOut::from(state.identity_providers.update(&auth.0, id, body.0.into_input()).await?)))
+    Ok(HttpResponse::Ok().json(IdentityProviderOut::new(
+        state.identity_providers.update(&auth.0, id, body.0.into_input()).await?,
+        &state.issuer,
+    )))
 }
 
 /// Delete an identity provider.

@@ -84,6 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/users/{id}/reset-password").route(web::post().to(users::reset_password)))
         .service(web::resource("/users/{id}/mfa/disable").route(web::post().to(users::disable_mfa)))
         .service(web::resource("/users/{id}/invite").route(web::post().to(users::invite)))
+        .service(web::resource("/users/{id}/identities").route(web::get().to(users::identities)))
+        .service(web::resource("/users/{id}/identities/{idp_id}").route(web::delete().to(users::unlink)))
         .service(web::resource("/groups").route(web::get().to(groups::list)).route(web::post().to(groups::create)))
         .service(
             web::resource("/groups/{id}")

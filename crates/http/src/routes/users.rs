@@ -158,6 +158,44 @@ pub async fn invite(state: web::Data<AppState>, auth: Authenticated, id: web::Pa
     Ok(HttpResponse::Accepted().finish())
 }
 
+/// List a user's linked identities.
+#[utoipa::path(
+    get, path = "/api/v1/admin/users/{user_id}/identities", tag = "Users", operation_id = "list_user_identities",
+    description = "The upstream identities (identity provider and its subject) linked to the user by federated sign-in (contract §11), oldest first.",
+    params(("user_id" = s::UserId, Path, description = "The user")),
+    responses((status = 200, body = crate::dto::federation::LinkedIdentityList, description = "The user's linked identities")),
+    security(("bearer" = []))
+)]
+pub async fn identities(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id: UserId = path_id(&id, R)?;
+    let items = state.users.identities(&auth.0, id).await?.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(crate::dto::federation::LinkedIdentityList { items }))
+}
+
+/// Remove a user's linked identity.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/users/{user_id}/identities/{idp_id}", tag = "Users", operation_id = "unlink_user_identity",
+    description = "Remove the link between the user and their identity at this identity provider. The next sign-in through it links by verified e-mail or provisions again, as a first sign-in does.",
+    params(("user_id" = s::UserId, Path, description = "The user"), ("idp_id" = s::IdentityProviderId, Path, description = "The identity provider")),
+    responses((status = 204, description = "Unlinked"), (status = 404, body = ErrorDetail, description = "No such user or link")),
+    security(("bearer" = []))
+)]
+pub async fn unlink(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (user, idp) = path.into_inner();
+    let id: UserId = path_id(&user, R)?;
+    let idp: scaikey_domain::id::IdentityProviderId = path_id(&idp, "Linked identity")?;
+    state.users.unlink(&auth.0, id, idp).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Disable a user's MFA.
 #[utoipa::path(
     post, path = "/api/v1/admin/users/{user_id}/mfa/disable", tag = "Users", operation_id = "disable_user_mfa",

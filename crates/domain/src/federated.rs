@@ -1,0 +1,305 @@
+//! Federated sign-in (contract §11): where an upstream provider sends the browser back, which
+//! upstream addresses are allowed, how an upstream identity finds its ScaiKey user, and which of
+//! its claims are copied onto that user on each sign-in.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::federation::Protocol;
+use crate::id::{IdentityProviderId, UserId};
+use crate::validation::{self as v, FieldError};
+
+/// Most entries of an IdP's `attribute_mapping`.
+pub const MAX_MAPPED_ATTRIBUTES: usize = 50;
+/// Longest upstream value copied into `custom_attributes` (longer ones are left out).
+pub const MAX_MAPPED_VALUE_BYTES: usize = 4 * 1024;
+
+/// The URL an admin registers upstream: the OIDC callback, or the SAML assertion consumer.
+///
+/// ```
+/// use scaikey_domain::federated::callback_url;
+/// use scaikey_domain::federation::Protocol;
+/// let idp = "idp_01HZY3K7Q8W9E2R4T6Y8V0A2B4".parse().unwrap();
+/// assert_eq!(
+///     callback_url("https://id.example.com/", idp, Protocol::Oidc),
+///     "https://id.example.com/oauth/callback/idp_01HZY3K7Q8W9E2R4T6Y8V0A2B4"
+/// );
+/// ```
+#[must_use]
+pub fn callback_url(issuer: &str, idp: IdentityProviderId, protocol: Protocol) -> String {
+    let base = issuer.trim_end_matches('/');
+    match protocol {
+        Protocol::Oidc => format!("{base}/oauth/callback/{idp}"),
+        Protocol::Saml => format!("{base}/saml/{idp}/acs"),
+    }
+}
+
+/// Whether `host` is a loopback name or address.
+fn loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    }
+}
+
+/// An upstream address (OIDC `issuer`, SAML `sso_url`): an absolute https URL, or, when
+/// `loopback_allowed` (outside production), an http URL on a loopback host, so tests and local
+/// setups federate to a provider on the same machine.
+///
+/// ```
+/// use scaikey_domain::federated::upstream_url;
+/// assert!(upstream_url("issuer", "https://login.example.com", false).is_ok());
+/// assert!(upstream_url("issuer", "http://127.0.0.1:8080", true).is_ok());
+/// assert!(upstream_url("issuer", "http://127.0.0.1:8080", false).is_err());
+/// assert!(upstream_url("issuer", "http://example.com", true).is_err());
+/// ```
+pub fn upstream_url(field: &str, value: &str, loopback_allowed: bool) -> Result<String, FieldError> {
+    let v = value.trim();
+    let message = if loopback_allowed {
+        "Input should be an absolute https URL (or http on a loopback host)"
+    } else {
+        "Input should be an absolute https URL"
+    };
+    let bad = || FieldError::new(field, "url_scheme", message);
+    if v.len() > crate::application::MAX_URI_LEN || v.contains(":///") || v.chars().any(char::is_whitespace) {
+        return Err(bad());
+    }
+    let u = url::Url::parse(v).map_err(|_| bad())?;
+    let Some(host) = u.host() else { return Err(bad()) };
+    let scheme_ok = u.scheme() == "https" || (u.scheme() == "http" && loopback_allowed && loopback(&host));
+    if !scheme_ok || u.fragment().is_some() || !u.username().is_empty() || u.password().is_some() {
+        return Err(bad());
+    }
+    Ok(v.to_string())
+}
+
+/// An IdP's `attribute_mapping`: an object from a `custom_attributes` key to the name of the
+/// upstream claim (OIDC) or attribute (SAML) whose value it receives on each sign-in.
+pub fn attribute_mapping(value: &Value) -> Result<BTreeMap<String, String>, FieldError> {
+    let field = "attribute_mapping";
+    let Some(obj) = value.as_object() else {
+        return Err(FieldError::new(field, "dict_type", "Input should be an object of attribute: claim names"));
+    };
+    if obj.len() > MAX_MAPPED_ATTRIBUTES {
+        return Err(FieldError::new(field, "too_long", format!("At most {MAX_MAPPED_ATTRIBUTES} entries")));
+    }
+    let mut out = BTreeMap::new();
+    for (k, c) in obj {
+        let key = v::text(field, k, v::MAX_NAME_LEN)
+            .map_err(|_| FieldError::at(&[field, k], "value_error", "Attribute names are 1-255 characters"))?;
+        let claim = c
+            .as_str()
+            .and_then(|c| v::text(field, c, v::MAX_NAME_LEN).ok())
+            .ok_or_else(|| FieldError::at(&[field, k], "string_type", "The claim name must be a non-empty string"))?;
+        out.insert(key, claim);
+    }
+    Ok(out)
+}
+
+/// What an upstream provider proved about the person, after every check of its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamIdentity {
+    /// The upstream `sub` (OIDC) or persistent NameID (SAML).
+    pub subject: String,
+    /// The e-mail it asserts.
+    pub email: Option<String>,
+    /// Whether it says the e-mail is verified (SAML asserts only verified addresses).
+    pub email_verified: bool,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Every claim or attribute, for `attribute_mapping`.
+    pub claims: Map<String, Value>,
+}
+
+/// Why a federated sign-in was refused after the upstream answered (audited as the reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// Neither a link nor an e-mail to link or create by.
+    NoEmail,
+    /// A user has the e-mail, but the upstream does not vouch for it.
+    EmailNotVerified,
+    /// No user has the e-mail and the IdP does not create users.
+    NotProvisioned,
+}
+
+impl LinkRefusal {
+    /// The audit reason.
+    #[must_use]
+    pub const fn reason(self) -> &'static str {
+        match self {
+            LinkRefusal::NoEmail => "upstream gave no e-mail",
+            LinkRefusal::EmailNotVerified => "upstream e-mail not verified",
+            LinkRefusal::NotProvisioned => "no account and provisioning is off",
+        }
+    }
+
+    /// What the person is told.
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            LinkRefusal::NoEmail => {
+                "Your identity provider did not share an e-mail address, so no account can be found."
+            }
+            LinkRefusal::EmailNotVerified => {
+                "Your identity provider did not confirm your e-mail address, so it cannot be linked to your account."
+            }
+            LinkRefusal::NotProvisioned => {
+                "There is no account for you in this organisation. Ask an administrator to create one."
+            }
+        }
+    }
+}
+
+/// Which user an upstream identity signs in as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The identity is linked already.
+    Linked(UserId),
+    /// First sign-in: link to the tenant's user with the same (verified) e-mail.
+    ByEmail(UserId),
+    /// First sign-in: create the user (`jit_provisioning`).
+    Create,
+}
+
+/// Decides the user of a sign-in (contract §11): the existing link, else the tenant's user with
+/// the same e-mail when the upstream verified it, else a new user when the IdP provisions.
+///
+/// ```
+/// use scaikey_domain::federated::{link, Link, LinkRefusal, UpstreamIdentity};
+/// let who = UpstreamIdentity {
+///     subject: "248289761001".into(), email: Some("jane@example.com".into()), email_verified: false,
+///     given_name: None, family_name: None, claims: Default::default(),
+/// };
+/// assert_eq!(link(None, None, &who, true), Ok(Link::Create));
+/// assert_eq!(link(None, None, &who, false), Err(LinkRefusal::NotProvisioned));
+/// ```
+pub fn link(
+    linked: Option<UserId>,
+    same_email: Option<UserId>,
+    who: &UpstreamIdentity,
+    jit_provisioning: bool,
+) -> Result<Link, LinkRefusal> {
+    if let Some(u) = linked {
+        return Ok(Link::Linked(u));
+    }
+    if who.email.as_deref().is_none_or(str::is_empty) {
+        return Err(LinkRefusal::NoEmail);
+    }
+    match same_email {
+        Some(u) if who.email_verified => Ok(Link::ByEmail(u)),
+        Some(_) => Err(LinkRefusal::EmailNotVerified),
+        None if jit_provisioning => Ok(Link::Create),
+        None => Err(LinkRefusal::NotProvisioned),
+    }
+}
+
+/// The `custom_attributes` entries `mapping` takes from the upstream claims: strings, numbers,
+/// booleans and lists of them, each at most [`MAX_MAPPED_VALUE_BYTES`]; claims the upstream did
+/// not send are left as they are.
+#[must_use]
+pub fn mapped_attributes(mapping: &BTreeMap<String, String>, claims: &Map<String, Value>) -> Map<String, Value> {
+    let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+    mapping
+        .iter()
+        .filter_map(|(attr, claim)| {
+            let v = claims.get(claim)?;
+            let fits = scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar));
+            (fits && v.to_string().len() <= MAX_MAPPED_VALUE_BYTES && !v.to_string().contains("\\u0000"))
+                .then(|| (attr.clone(), v.clone()))
+        })
+        .collect()
+}
+
+/// An upstream text value fit to store as a name or e-mail: trimmed, not empty, without NUL
+/// or other control characters, at most `max` bytes.
+#[must_use]
+pub fn clean_text(value: Option<&str>, max: usize) -> Option<String> {
+    let t = value?.trim();
+    (!t.is_empty() && t.len() <= max && !t.chars().any(char::is_control)).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn who(email: Option<&str>, verified: bool) -> UpstreamIdentity {
+        UpstreamIdentity {
+            subject: "s".into(),
+            email: email.map(String::from),
+            email_verified: verified,
+            given_name: None,
+            family_name: None,
+            claims: Map::new(),
+        }
+    }
+
+    fn user(n: u64) -> UserId {
+        UserId::generate_from(ulid::Ulid::from_parts(n, 1))
+    }
+
+    #[test]
+    fn an_existing_link_wins_over_everything() {
+        assert_eq!(link(Some(user(1)), Some(user(2)), &who(None, false), false), Ok(Link::Linked(user(1))));
+    }
+
+    #[test]
+    fn first_sign_in_links_only_a_verified_email() {
+        let w = who(Some("a@example.com"), true);
+        assert_eq!(link(None, Some(user(2)), &w, false), Ok(Link::ByEmail(user(2))));
+        let unverified = who(Some("a@example.com"), false);
+        assert_eq!(link(None, Some(user(2)), &unverified, true), Err(LinkRefusal::EmailNotVerified));
+        assert_eq!(link(None, None, &who(None, true), true), Err(LinkRefusal::NoEmail));
+        assert_eq!(link(None, None, &who(Some(""), true), true), Err(LinkRefusal::NoEmail));
+        assert_eq!(link(None, None, &w, true), Ok(Link::Create));
+        assert_eq!(link(None, None, &w, false), Err(LinkRefusal::NotProvisioned));
+    }
+
+    #[test]
+    fn upstream_urls() {
+        for ok in ["https://login.example.com", "https://login.example.com/tenant/v2.0"] {
+            assert!(upstream_url("issuer", ok, false).is_ok(), "{ok}");
+        }
+        for local in ["http://127.0.0.1:9000", "http://localhost:9000/realms/x", "http://[::1]:8080"] {
+            assert!(upstream_url("issuer", local, true).is_ok(), "{local}");
+            assert!(upstream_url("issuer", local, false).is_err(), "{local}");
+        }
+        for bad in [
+            "http://example.com",
+            "http://127.0.0.2.example.com",
+            "ftp://127.0.0.1",
+            "https://u:p@example.com",
+            "https://example.com/#x",
+            "example.com",
+            "https:///x",
+            "https://exa mple.com",
+        ] {
+            assert!(upstream_url("issuer", bad, true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mapping_is_checked_and_applied() {
+        let m = attribute_mapping(&json!({"department": "dept", "groups": "groups"})).unwrap();
+        assert!(attribute_mapping(&json!(["dept"])).is_err());
+        assert!(attribute_mapping(&json!({"department": 5})).is_err());
+        assert!(attribute_mapping(&json!({"": "dept"})).is_err());
+        let claims = json!({"dept": "R&D ✓", "groups": ["a", "b"], "other": 1}).as_object().cloned().unwrap();
+        assert_eq!(Value::Object(mapped_attributes(&m, &claims)), json!({"department": "R&D ✓", "groups": ["a", "b"]}));
+        let nested = json!({"dept": {"x": 1}, "groups": "x\u{0}y"}).as_object().cloned().unwrap();
+        assert!(mapped_attributes(&m, &nested).is_empty());
+    }
+
+    #[test]
+    fn upstream_text_is_cleaned() {
+        assert_eq!(clean_text(Some("  Jane "), 10).as_deref(), Some("Jane"));
+        assert_eq!(clean_text(Some("a\u{0}b"), 10), None);
+        assert_eq!(clean_text(Some(""), 10), None);
+        assert_eq!(clean_text(Some("toolongvalue"), 5), None);
+    }
+}
