@@ -50,9 +50,10 @@ impl End {
 
 struct Fixture {
     down: TestApp,
-    up: TestApp,
+    /// The upstream ScaiKey, when the upstream is one.
+    up: Option<TestApp>,
     down_admin: ApiClient,
-    up_admin: ApiClient,
+    up_admin: Option<ApiClient>,
     rp: Rp,
     idp: String,
     tenant: String,
@@ -151,12 +152,14 @@ impl Fixture {
             .await
             .unwrap();
         assert_eq!((r.status, r.body["client_secret_set"].clone()), (200, json!(true)), "{}", r.body);
-        Fixture { idp: idp.id(), down, up, down_admin, up_admin, rp, tenant, up_tenant }
+        Fixture { idp: idp.id(), down, up: Some(up), down_admin, up_admin: Some(up_admin), rp, tenant, up_tenant }
     }
 
     async fn upstream_user(&self, email: &str, first: &str, last: &str) -> String {
         let r = self
             .up_admin
+            .as_ref()
+            .unwrap()
             .post(
                 "/api/v1/admin/users",
                 json!({"email": email, "password": "Upstream-Passw0rd!", "tenant_id": self.up_tenant,
@@ -200,9 +203,10 @@ impl Fixture {
 
     /// The person at the upstream: its login page, then back to the downstream callback.
     async fn upstream_login(&self, upstream: &str, email: &str) -> String {
-        assert!(upstream.starts_with(&format!("{}/oauth/authorize?", self.up.issuer)), "{upstream}");
-        let mut ub = Browser::new(&self.up.base_url).unwrap();
-        let (status, html) = follow(&mut ub, &self.up.base_url, upstream.to_string()).await.unwrap_err();
+        let up = self.up.as_ref().unwrap();
+        assert!(upstream.starts_with(&format!("{}/oauth/authorize?", up.issuer)), "{upstream}");
+        let mut ub = Browser::new(&up.base_url).unwrap();
+        let (status, html) = follow(&mut ub, &up.base_url, upstream.to_string()).await.unwrap_err();
         assert_eq!(status, 200, "{html}");
         let (interaction, csrf) = (field(&html, "interaction").unwrap(), field(&html, "csrf").unwrap());
         let form = [
@@ -216,7 +220,7 @@ impl Fixture {
         if next.starts_with(&self.down.base_url) {
             return next;
         }
-        follow(&mut ub, &self.up.base_url, next).await.unwrap()
+        follow(&mut ub, &up.base_url, next).await.unwrap()
     }
 
     /// The upstream's redirect back, in `b`.
@@ -394,7 +398,7 @@ async fn linking_provisioning_and_refusals() {
     assert_eq!(links.body["items"], json!([]));
 
     // Verified upstream: linked to her account (case-blind e-mail), which gets the names.
-    verify_upstream_email(&f.up, &up_carol).await;
+    verify_upstream_email(f.up.as_ref().unwrap(), &up_carol).await;
     let (_, end) =
         f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "carol@corp.example").await;
     let claims = f.redeem(end.code()).await;
@@ -496,4 +500,129 @@ async fn an_unreachable_or_misconfigured_upstream_ends_on_an_error_page() {
     }
     let r = b.get("/oauth/callback/not-an-idp?state=x").await.unwrap();
     assert_eq!(r.status(), 400);
+}
+
+/// node oidc-provider on a free port, stopped when dropped.
+struct NodeProvider {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl Drop for NodeProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_provider(client_id: &str, secret: &str, redirect_uri: &str) -> NodeProvider {
+    use std::io::BufRead;
+    let modules = scaikey_testkit::tools::node_modules().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut child = std::process::Command::new("node")
+        .arg(scaikey_testkit::tools::node_scripts_dir().join("upstream_provider.mjs"))
+        .args([port.as_str(), client_id, secret, redirect_uri])
+        .env("NODE_PATH", &modules)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // Keep reading: a closed pipe would make its next write (EPIPE) end the process.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let issuer =
+        line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("oidc-provider said {line:?}")).to_string();
+    NodeProvider { child, issuer }
+}
+
+/// The `action` of the page's (first) form.
+fn form_action(html: &str) -> String {
+    let start = html.find("action=\"").unwrap() + "action=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&").replace("&#x2F;", "/")
+}
+
+#[tokio::test]
+async fn federates_to_node_oidc_provider() {
+    let down = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let admin = down.super_admin().await.unwrap();
+    let tenant = admin.post("/api/v1/admin/tenants", json!({"name": "Orbit"})).await.unwrap().id();
+    let app = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Orbit", "application_type": "WEB", "scope": "TENANT", "tenant_id": tenant,
+                   "redirect_uris": [RP_REDIRECT], "allowed_scopes": ["openid", "email", "profile"]}),
+        )
+        .await
+        .unwrap();
+    let rp = Rp {
+        client_id: app.body["client_id"].as_str().unwrap().into(),
+        client_secret: app.body["client_secret"].as_str().unwrap().into(),
+    };
+    // Registered first, so its callback URL can be given to the provider.
+    let idp = admin
+        .post(
+            "/api/v1/admin/identity-providers",
+            json!({"name": "Orbit IdP", "protocol": "OIDC", "tenant_id": tenant, "issuer": "http://localhost:1",
+                   "client_id": "scaikey-orbit", "client_secret": "orbit-secret-0123456789",
+                   "attribute_mapping": {"department": "department"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(idp.status, 201, "{}", idp.body);
+    let op = node_provider("scaikey-orbit", "orbit-secret-0123456789", idp.body["redirect_uri"].as_str().unwrap());
+    let r = admin
+        .patch(&format!("/api/v1/admin/identity-providers/{}", idp.id()), json!({"issuer": op.issuer}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let f = Fixture {
+        idp: idp.id(),
+        tenant,
+        rp,
+        down,
+        down_admin: admin,
+        up: None,
+        up_admin: None,
+        up_tenant: String::new(),
+    };
+    let mut b = Browser::new(&f.down.base_url).unwrap();
+    let upstream = follow(&mut b, &f.down.base_url, authorize_url(&f, &[("idp", f.idp.as_str())])).await.unwrap();
+    assert!(upstream.starts_with(&format!("{}/auth?", op.issuer)), "{upstream}");
+    assert!(upstream.contains("code_challenge_method=S256") && upstream.contains("nonce="), "{upstream}");
+
+    // oidc-provider's own pages: its login form (any name), then its consent form.
+    let mut ub = Browser::new(&op.issuer).unwrap();
+    let mut url = upstream;
+    let callback = loop {
+        match follow(&mut ub, &op.issuer, url.clone()).await {
+            Ok(back) => break back,
+            Err((200, html)) => {
+                let action = form_action(&html);
+                let r = if html.contains(r#"name="prompt" value="login""#) {
+                    ub.post(&action, &[("prompt", "login"), ("login", "olga@orbit.example"), ("password", "any")]).await
+                } else {
+                    assert!(html.contains(r#"name="prompt" value="consent""#), "{html}");
+                    ub.post(&action, &[("prompt", "consent")]).await
+                }
+                .unwrap();
+                url = location(&r).unwrap();
+            }
+            Err((s, html)) => panic!("oidc-provider answered {s}: {html}"),
+        }
+    };
+    assert!(callback.starts_with(&format!("{}/oauth/callback/{}", f.down.issuer, f.idp)), "{callback}");
+    assert!(callback.contains("iss="), "RFC 9207 iss from oidc-provider: {callback}");
+    let end = f.callback(&mut b, &callback).await;
+    let claims = f.redeem(end.code()).await;
+    // The profile came from its userinfo endpoint (its ID token holds only `sub`).
+    assert_eq!(
+        (claims["email"].as_str(), claims["email_verified"].as_bool(), claims["family_name"].as_str()),
+        (Some("olga@orbit.example"), Some(true), Some("Provider"))
+    );
+    let users = f.users_named("olga@orbit.example").await;
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["custom_attributes"], json!({"department": "R&D"}));
 }

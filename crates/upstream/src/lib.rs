@@ -44,6 +44,15 @@ const ALGORITHMS: [CoreJwsSigningAlgorithm; 9] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
+/// The claims of a userinfo answer beyond the standard ones (for `attribute_mapping`).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+struct OtherClaims {
+    #[serde(flatten)]
+    all: Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for OtherClaims {}
+
 /// Upstream OpenID Connect providers, with a discovery cache.
 pub struct OidcUpstreams {
     http: reqwest::Client,
@@ -178,7 +187,7 @@ impl UpstreamOidc for OidcUpstreams {
         nonce: &str,
     ) -> Result<UpstreamIdentity, UpstreamError> {
         let m = self.metadata(&c.issuer, false).await?;
-        let response = with_client!(m, c, |client| {
+        let response = with_client!(m.clone(), c, |client| {
             client
                 .exchange_code(AuthorizationCode::new(code.to_string()))
                 .map_err(|e| UpstreamError::Refused(format!("token endpoint: {e}")))?
@@ -191,7 +200,7 @@ impl UpstreamOidc for OidcUpstreams {
                     other => UpstreamError::Refused(format!("token endpoint: {other}")),
                 })?
         });
-        use openidconnect::TokenResponse;
+        use openidconnect::{OAuth2TokenResponse, TokenResponse};
         let token = response.id_token().ok_or_else(|| UpstreamError::Invalid("no ID token".into()))?.clone();
         let nonce = Nonce::new(nonce.to_string());
         let verify =
@@ -201,7 +210,7 @@ impl UpstreamOidc for OidcUpstreams {
                     Ok(token.claims(&verifier, &nonce).map(|claims| identity(&token, claims)))
                 })
             };
-        let first = verify(self.metadata(&c.issuer, false).await?)?;
+        let first = verify(m.clone())?;
         let outcome = match first {
             // A key the cached JWKS does not hold: the upstream rotated; fetch again, once.
             Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
@@ -209,6 +218,35 @@ impl UpstreamOidc for OidcUpstreams {
             }
             other => other,
         };
-        outcome.map_err(|e| UpstreamError::Invalid(format!("ID token: {e}")))
+        let mut who = outcome.map_err(|e| UpstreamError::Invalid(format!("ID token: {e}")))?;
+        // A conformant provider may keep the profile out of the ID token and serve it at
+        // userinfo (node oidc-provider does by default): ask there for what is missing.
+        if who.email.is_none() && m.userinfo_endpoint().is_some() {
+            let subject = openidconnect::SubjectIdentifier::new(who.subject.clone());
+            let access = response.access_token().clone();
+            let info: openidconnect::UserInfoClaims<OtherClaims, openidconnect::core::CoreGenderClaim> =
+                with_client!(m, c, |client| {
+                    client
+                        .user_info(access, Some(subject))
+                        .map_err(|e| UpstreamError::Refused(format!("userinfo: {e}")))?
+                        .request_async(&self.http)
+                        .await
+                        .map_err(|e| UpstreamError::Refused(format!("userinfo: {e}")))?
+                });
+            who.email = info.email().map(|e| e.as_str().to_string());
+            who.email_verified = info.email_verified().unwrap_or(false);
+            if who.given_name.is_none() {
+                who.given_name = info.given_name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string());
+            }
+            if who.family_name.is_none() {
+                who.family_name = info.family_name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string());
+            }
+            if let Ok(Value::Object(all)) = serde_json::to_value(&info) {
+                for (k, v) in all {
+                    who.claims.entry(k).or_insert(v);
+                }
+            }
+        }
+        Ok(who)
     }
 }
