@@ -626,3 +626,41 @@ async fn federates_to_node_oidc_provider() {
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["custom_attributes"], json!({"department": "R&D"}));
 }
+
+#[tokio::test]
+async fn a_stock_relying_party_signs_in_through_the_federation() {
+    let f = Fixture::new().await;
+    f.upstream_user("erin@corp.example", "Erin", "Wu").await;
+    let args = [
+        f.down.issuer.clone(),
+        f.rp.client_id.clone(),
+        f.rp.client_secret.clone(),
+        RP_REDIRECT.to_string(),
+        f.idp.clone(),
+        "erin@corp.example".to_string(),
+        "Upstream-Passw0rd!".to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        scaikey_testkit::tools::run_python_script("federated_rp.py", &a, &[])
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let out: Value = serde_json::from_str(out.trim()).unwrap();
+    let up_host = f.up.as_ref().unwrap().issuer.trim_start_matches("http://").to_string();
+    assert!(out["hosts"].as_array().unwrap().contains(&json!(up_host)), "went through the upstream: {out}");
+    assert_eq!(
+        (out["state_echoed"].as_bool(), out["callback_iss"].as_str()),
+        (Some(true), Some(f.down.issuer.as_str())),
+        "{out}"
+    );
+    let claims = &out["id_token"];
+    assert_eq!(
+        (claims["email"].as_str(), claims["tenant_id"].as_str(), claims["amr"].clone()),
+        (Some("erin@corp.example"), Some(f.tenant.as_str()), json!(["fed"])),
+        "{out}"
+    );
+    assert_eq!(out["userinfo"]["given_name"], json!("Erin"), "{out}");
+    assert_eq!(out["userinfo"]["sub"], claims["sub"]);
+}
