@@ -664,3 +664,46 @@ async fn a_stock_relying_party_signs_in_through_the_federation() {
     assert_eq!(out["userinfo"]["given_name"], json!("Erin"), "{out}");
     assert_eq!(out["userinfo"]["sub"], claims["sub"]);
 }
+
+#[tokio::test]
+async fn who_may_sign_in_is_decided_before_anything_is_written() {
+    let f = Fixture::new().await;
+    f.upstream_user("frank@corp.example", "Frank", "Li").await;
+    let app_id = {
+        let r = f.down_admin.get(&format!("/api/v1/admin/applications?search={}", "Acme%20Portal")).await.unwrap();
+        r.body["items"][0]["id"].as_str().unwrap().to_string()
+    };
+    // Only assigned users: a new person gets access_denied at the client and no account.
+    let r = f
+        .down_admin
+        .patch(&format!("/api/v1/admin/applications/{app_id}"), json!({"assignment_required": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, end) =
+        f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "frank@corp.example").await;
+    match end {
+        End::Client(p) => assert_eq!((p["error"].as_str(), p["state"].as_str()), ("access_denied", "rp-state")),
+        other => panic!("{other:?}"),
+    }
+    assert!(f.users_named("frank@corp.example").await.is_empty(), "nothing created");
+    assert!(logins_failed(&f, "not assigned").await);
+
+    // Open again: Frank is created; then suspended, his next federated sign-in is refused.
+    let r = f
+        .down_admin
+        .patch(&format!("/api/v1/admin/applications/{app_id}"), json!({"assignment_required": false}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let (_, end) =
+        f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "frank@corp.example").await;
+    let frank = f.redeem(end.code()).await["sub"].as_str().unwrap().to_string();
+    let r = f.down_admin.patch(&format!("/api/v1/admin/users/{frank}"), json!({"status": "suspended"})).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, end) =
+        f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "frank@corp.example").await;
+    let (status, html) = end.page();
+    assert!(status == 400 && html.contains("Your account cannot sign in"), "{status}: {html}");
+    assert!(logins_failed(&f, "may not sign in").await);
+}
