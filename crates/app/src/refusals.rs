@@ -20,7 +20,7 @@ use crate::ports::AuditSink;
 use crate::sync::lock;
 
 /// The refusals aggregated (when their actor is anonymous and the result is not a success).
-pub const AGGREGATED: [&str; 2] = ["auth.token_refused", "auth.token"];
+pub const AGGREGATED: [&str; 3] = ["auth.token_refused", "auth.token", crate::oidc::federated::CALLBACK_REFUSED];
 /// Most distinct (action, reason, IP) keys per window.
 pub const MAX_KEYS: usize = 10_000;
 

@@ -10,6 +10,11 @@ use crate::federation::Protocol;
 use crate::id::{IdentityProviderId, UserId};
 use crate::validation::{self as v, FieldError};
 
+/// Most federated sign-ins one client IP may start a minute: each stores a row until its
+/// callback or its expiry, and asks the upstream's discovery (cached), so starting them costs
+/// more than sending the request.
+pub const MAX_STARTS_PER_MINUTE: i64 = 30;
+
 /// Most entries of an IdP's `attribute_mapping`.
 pub const MAX_MAPPED_ATTRIBUTES: usize = 50;
 /// Longest upstream value copied into `custom_attributes` (longer ones are left out).

@@ -41,10 +41,27 @@ struct StateRow {
 
 #[async_trait]
 impl FederationRepository for PgFederation {
-    async fn insert_state(&self, s: &NewFederationState, now: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn insert_state(
+        &self,
+        s: &NewFederationState,
+        ip: Option<String>,
+        per_minute: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         // Abandoned sign-ins (the person never came back) go as new ones start.
         diesel::delete(fs::table.filter(fs::expires_at.lt(now))).execute(&mut conn).await.map_err(db)?;
+        // Approximate under races (concurrent starts may each see the count below the bound),
+        // which is what a flood bound needs.
+        let recent: i64 = fs::table
+            .filter(fs::ip.is_not_distinct_from(&ip).and(fs::created_at.gt(now - chrono::Duration::minutes(1))))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        if recent >= per_minute {
+            return Ok(false);
+        }
         diesel::insert_into(fs::table)
             .values((
                 fs::state_hmac.eq(&s.state_hmac),
@@ -53,12 +70,14 @@ impl FederationRepository for PgFederation {
                 fs::nonce.eq(&s.nonce),
                 fs::code_verifier.eq(&s.code_verifier),
                 fs::interaction.eq(&s.interaction),
+                fs::ip.eq(&ip),
+                fs::created_at.eq(now),
                 fs::expires_at.eq(s.expires_at),
             ))
             .execute(&mut conn)
             .await
             .map_err(db)?;
-        Ok(())
+        Ok(true)
     }
 
     async fn take_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError> {

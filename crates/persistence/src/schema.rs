@@ -306,6 +306,8 @@ diesel::table! {
         nonce -> Text,
         code_verifier -> Text,
         interaction -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamptz,
         expires_at -> Timestamptz,
     }
 }

@@ -76,7 +76,7 @@ async fn a_started_sign_in_is_taken_once() {
     let (t, db) = db::fresh().await;
     let w = world(&t, 10).await;
     let repo = db.federation();
-    repo.insert_state(&started(w.idp, b"state-1", 600), at(0)).await.unwrap();
+    assert!(repo.insert_state(&started(w.idp, b"state-1", 600), ip(), 30, at(0)).await.unwrap());
     let racers: Vec<_> = (0..8)
         .map(|_| {
             let repo = repo.clone();
@@ -92,12 +92,12 @@ async fn a_started_sign_in_is_taken_once() {
     }
     assert_eq!(taken, 1, "exactly one callback gets the sign-in");
     // Expired: never answered (and gone).
-    repo.insert_state(&started(w.idp, b"state-2", 10), at(0)).await.unwrap();
+    assert!(repo.insert_state(&started(w.idp, b"state-2", 10), ip(), 30, at(0)).await.unwrap());
     assert!(repo.take_state(b"state-2", at(11)).await.unwrap().is_none());
     assert!(repo.take_state(b"unknown", at(0)).await.unwrap().is_none());
     // Abandoned sign-ins go when new ones start.
-    repo.insert_state(&started(w.idp, b"state-3", 10), at(0)).await.unwrap();
-    repo.insert_state(&started(w.idp, b"state-4", 100), at(50)).await.unwrap();
+    assert!(repo.insert_state(&started(w.idp, b"state-3", 10), ip(), 30, at(0)).await.unwrap());
+    assert!(repo.insert_state(&started(w.idp, b"state-4", 100), ip(), 30, at(50)).await.unwrap());
     let mut c = t.connect().await.unwrap();
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -106,6 +106,19 @@ async fn a_started_sign_in_is_taken_once() {
     }
     let n: N = diesel::sql_query("SELECT count(*) AS n FROM federation_states").get_result(&mut c).await.unwrap();
     assert_eq!(n.n, 1);
+
+    // One address starts at most `per_minute` a minute; others are not held back.
+    for i in 0..3 {
+        assert!(repo.insert_state(&started(w.idp, format!("b-{i}").as_bytes(), 600), ip(), 4, at(60)).await.unwrap());
+    }
+    assert!(!repo.insert_state(&started(w.idp, b"b-3", 600), ip(), 4, at(61)).await.unwrap(), "the fifth in a minute");
+    assert!(repo.insert_state(&started(w.idp, b"other", 600), Some("198.51.100.9".into()), 4, at(61)).await.unwrap());
+    assert!(repo.insert_state(&started(w.idp, b"b-4", 600), ip(), 4, at(125)).await.unwrap(), "a minute later");
+    assert!(repo.take_state(b"b-3", at(62)).await.unwrap().is_none(), "the refused one was not stored");
+}
+
+fn ip() -> Option<String> {
+    Some("203.0.113.7".into())
 }
 
 #[tokio::test]

@@ -319,7 +319,9 @@ async fn a_tenant_signs_in_through_its_upstream_provider() {
     // The callback replayed: the state was taken; an error page, nothing new.
     let replayed = f.callback(&mut b, &callback).await;
     assert_eq!(replayed.page().0, 400, "{replayed:?}");
-    assert!(logins_failed(&f, "unknown, used or expired state").await);
+    assert!(
+        f.audited("auth.federation_callback", |e| e["details"]["reason"] == "unknown, used or expired state").await
+    );
 
     // Second sign-in, straight through `idp=` and `prompt=login`: the same user, through the link.
     let mut b2 = Browser::new(&f.down.base_url).unwrap();
@@ -706,4 +708,16 @@ async fn who_may_sign_in_is_decided_before_anything_is_written() {
     let (status, html) = end.page();
     assert!(status == 400 && html.contains("Your account cannot sign in"), "{status}: {html}");
     assert!(logins_failed(&f, "may not sign in").await);
+
+    // One address starts a bounded number of sign-ins a minute (each stores a row).
+    let mut started = 0;
+    let refused = loop {
+        let mut b = Browser::new(&f.down.base_url).unwrap();
+        match follow(&mut b, &f.down.base_url, authorize_url(&f, &[("idp", f.idp.as_str())])).await {
+            Ok(_) => started += 1,
+            Err((status, html)) => break (status, html),
+        }
+        assert!(started <= 30, "never bounded");
+    };
+    assert!(started >= 25 && refused.1.contains("Too many sign-ins were started"), "{started}: {refused:?}");
 }

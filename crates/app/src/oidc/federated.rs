@@ -27,6 +27,9 @@ use crate::ports::federation::{
     FederatedSignIn, FederationRepository, LinkTarget, NewFederationState, UpstreamClient, UpstreamOidc,
 };
 
+/// The audit action of callbacks that belong to no started sign-in.
+pub const CALLBACK_REFUSED: &str = "auth.federation_callback";
+
 /// Shown when the button or `idp=` names no usable identity provider.
 const UNAVAILABLE: &str = "That sign-in option is not available.";
 /// Shown when a callback fails a check that says nothing useful to the person.
@@ -171,7 +174,11 @@ impl OidcService {
             interaction: self.seal(i)?,
             expires_at: now + self.settings.interaction_ttl,
         };
-        f.store.insert_state(&started, now).await?;
+        if !f.store.insert_state(&started, meta.ip.clone(), federated::MAX_STARTS_PER_MINUTE, now).await? {
+            self.federation_refused(meta, Some(&idp), "too many sign-ins started from this address");
+            let text = "Too many sign-ins were started from your network. Wait a minute and try again.";
+            return Ok(Outcome::ErrorPage(text.into()));
+        }
         Ok(Outcome::Upstream { url, binding })
     }
 
@@ -192,6 +199,15 @@ impl OidcService {
             scopes: idp.scopes.clone(),
             redirect_uri: federated::callback_url(&self.settings.issuer, idp.id, Protocol::Oidc),
         })
+    }
+
+    /// Audits a callback that belongs to no started sign-in (no, unknown, used or expired
+    /// `state`): anyone can send those, so they are aggregated per reason and client IP
+    /// ([`crate::refusals`]).
+    fn callback_refused(&self, meta: &RequestMeta, reason: &str) {
+        let rec = AuditRecord::anonymous(meta, CALLBACK_REFUSED, "session", AuditResult::Failure)
+            .details(json!({"method": "federated", "reason": reason}));
+        self.audit.submit(rec, self.clock.now());
     }
 
     /// Audits a refused federated sign-in.
@@ -216,12 +232,12 @@ impl OidcService {
         let Some(f) = self.federation() else { return failed(NOT_COMPLETED) };
         let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let (Ok(idp_id), Some(state)) = (idp.parse::<IdentityProviderId>(), get("state")) else {
-            self.federation_refused(meta, None, "callback without state");
+            self.callback_refused(meta, "callback without state");
             return failed(NOT_COMPLETED);
         };
         let now = self.clock.now();
         let Some(started) = f.store.take_state(&self.secrets.digest(state), now).await? else {
-            self.federation_refused(meta, None, "unknown, used or expired state");
+            self.callback_refused(meta, "unknown, used or expired state");
             return failed(NOT_COMPLETED);
         };
         let found = f.idps.get(idp_id).await?;

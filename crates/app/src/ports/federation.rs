@@ -170,8 +170,15 @@ pub struct FederatedLink {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait FederationRepository: Send + Sync {
-    /// Stores a started sign-in, and forgets those expired before `now`.
-    async fn insert_state(&self, state: &NewFederationState, now: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Stores a started sign-in unless `ip` started `per_minute` or more in the minute before
+    /// `now` (`false`, nothing stored), and forgets those expired before `now`.
+    async fn insert_state(
+        &self,
+        state: &NewFederationState,
+        ip: Option<String>,
+        per_minute: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 
     /// Takes the started sign-in with this `state` hash: deleted by the same statement that
     /// reads it, so a replayed callback finds nothing. `None` when unknown, taken or expired.

@@ -20,7 +20,8 @@ CREATE TABLE federated_identities (
 
 -- A sign-in sent upstream and not yet back: found by the keyed hash of its `state`, taken once,
 -- bound to the browser that started it (keyed hash of a cookie), carrying the PKCE verifier,
--- the nonce and the sealed authorization request to resume.
+-- the nonce and the sealed authorization request to resume. The client IP and start time bound
+-- how many sign-ins one address may start a minute.
 CREATE TABLE federation_states (
     state_hmac    bytea PRIMARY KEY,
     idp_id        uuid        NOT NULL,
@@ -28,6 +29,9 @@ CREATE TABLE federation_states (
     nonce         text        NOT NULL,
     code_verifier text        NOT NULL,
     interaction   text        NOT NULL,
+    ip            text,
+    created_at    timestamptz NOT NULL,
     expires_at    timestamptz NOT NULL
 );
 CREATE INDEX federation_states_expiry ON federation_states (expires_at);
+CREATE INDEX federation_states_ip_recent ON federation_states (ip, created_at);
