@@ -13,6 +13,7 @@
 
 mod docs;
 mod pg;
+mod system;
 
 use std::process::{Command, ExitCode};
 
@@ -20,6 +21,11 @@ use anyhow::{Context, bail};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let needs_build = matches!(args.first().map(String::as_str), Some("serve" | "test" | "ci" | "docs" | "bench"));
+    if needs_build && let Err(e) = system::ensure() {
+        eprintln!("xtask: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(args.iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),

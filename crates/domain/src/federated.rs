@@ -120,6 +120,106 @@ pub struct UpstreamIdentity {
     pub claims: Map<String, Value>,
 }
 
+/// The SAML NameID format of e-mail addresses.
+pub const EMAIL_NAME_ID: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+/// The NameID format ScaiKey asks for: a stable, opaque identifier per SP.
+pub const PERSISTENT_NAME_ID: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+/// Clock skew allowed on SAML time conditions (contract §11).
+pub const SAML_CLOCK_SKEW_SECONDS: i64 = 120;
+
+/// Attribute names (`Name` or `FriendlyName`, compared case-blind) meaning the e-mail, the
+/// given name and the family name: the common short names, the X.500/LDAP OIDs and the
+/// claim URIs of ADFS and Entra ID.
+const EMAIL_ATTRIBUTES: [&str; 6] = [
+    "email",
+    "mail",
+    "emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "urn:oid:1.2.840.113549.1.9.1",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+];
+const GIVEN_NAME_ATTRIBUTES: [&str; 5] = [
+    "givenname",
+    "given_name",
+    "firstname",
+    "urn:oid:2.5.4.42",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+];
+const FAMILY_NAME_ATTRIBUTES: [&str; 6] = [
+    "sn",
+    "surname",
+    "family_name",
+    "lastname",
+    "urn:oid:2.5.4.4",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+];
+
+/// One attribute of a verified SAML assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlAttribute {
+    /// `Name`.
+    pub name: Option<String>,
+    /// `FriendlyName`.
+    pub friendly_name: Option<String>,
+    /// Its values, as text.
+    pub values: Vec<String>,
+}
+
+impl SamlAttribute {
+    fn is_one_of(&self, names: &[&str]) -> bool {
+        [&self.name, &self.friendly_name].into_iter().flatten().any(|n| names.iter().any(|w| n.eq_ignore_ascii_case(w)))
+    }
+}
+
+/// The identity a verified SAML assertion proves (contract §11): the subject is the NameID;
+/// the e-mail is the NameID when its format is `emailAddress`, else the first `email`/`mail`
+/// attribute; the IdP vouches for its directory's addresses, so the e-mail counts as verified.
+/// Every attribute is a claim under its `Name` and its `FriendlyName` (one value: a string;
+/// several: a list), for `attribute_mapping`.
+///
+/// ```
+/// use scaikey_domain::federated::{saml_identity, SamlAttribute, PERSISTENT_NAME_ID};
+/// let mail = SamlAttribute { name: Some("urn:oid:0.9.2342.19200300.100.1.3".into()),
+///     friendly_name: Some("mail".into()), values: vec!["kim@corp.example".into()] };
+/// let who = saml_identity("a1b2c3", Some(PERSISTENT_NAME_ID), &[mail]);
+/// assert_eq!((who.subject.as_str(), who.email.as_deref()), ("a1b2c3", Some("kim@corp.example")));
+/// assert_eq!(who.claims["mail"], "kim@corp.example");
+/// ```
+#[must_use]
+pub fn saml_identity(name_id: &str, name_id_format: Option<&str>, attributes: &[SamlAttribute]) -> UpstreamIdentity {
+    let first = |names: &[&str]| {
+        attributes.iter().filter(|a| a.is_one_of(names)).flat_map(|a| a.values.first()).next().cloned()
+    };
+    let email =
+        if name_id_format == Some(EMAIL_NAME_ID) { Some(name_id.to_string()) } else { first(&EMAIL_ATTRIBUTES) };
+    let mut claims = Map::new();
+    for a in attributes {
+        let value = match a.values.as_slice() {
+            [one] => Value::String(one.clone()),
+            many => Value::Array(many.iter().cloned().map(Value::String).collect()),
+        };
+        for key in [&a.name, &a.friendly_name].into_iter().flatten() {
+            claims.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    UpstreamIdentity {
+        subject: name_id.to_string(),
+        email_verified: email.is_some(),
+        email,
+        given_name: first(&GIVEN_NAME_ATTRIBUTES),
+        family_name: first(&FAMILY_NAME_ATTRIBUTES),
+        claims,
+    }
+}
+
+/// ScaiKey's SAML service provider for IdP `idp`: its entity ID (the metadata URL) and its
+/// assertion consumer service.
+#[must_use]
+pub fn saml_service_provider(issuer: &str, idp: IdentityProviderId) -> (String, String) {
+    let base = issuer.trim_end_matches('/');
+    (format!("{base}/saml/{idp}/metadata"), callback_url(issuer, idp, Protocol::Saml))
+}
+
 /// Why a federated sign-in was refused after the upstream answered (audited as the reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkRefusal {
@@ -298,6 +398,35 @@ mod tests {
         assert_eq!(Value::Object(mapped_attributes(&m, &claims)), json!({"department": "R&D ✓", "groups": ["a", "b"]}));
         let nested = json!({"dept": {"x": 1}, "groups": "x\u{0}y"}).as_object().cloned().unwrap();
         assert!(mapped_attributes(&m, &nested).is_empty());
+    }
+
+    #[test]
+    fn saml_identities() {
+        let attr = |name: &str, friendly: Option<&str>, values: &[&str]| SamlAttribute {
+            name: Some(name.into()),
+            friendly_name: friendly.map(String::from),
+            values: values.iter().map(|v| (*v).to_string()).collect(),
+        };
+        let by_name_id = saml_identity("kim@corp.example", Some(EMAIL_NAME_ID), &[attr("mail", None, &["other@x"])]);
+        assert_eq!((by_name_id.email.as_deref(), by_name_id.email_verified), (Some("kim@corp.example"), true));
+        let adfs = [
+            attr("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", None, &["Kim@Corp.example"]),
+            attr("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", None, &["Kim"]),
+            attr("urn:oid:2.5.4.4", Some("sn"), &["Lee"]),
+            attr("groups", None, &["a", "b"]),
+        ];
+        let who = saml_identity("opaque-1", Some(PERSISTENT_NAME_ID), &adfs);
+        assert_eq!(
+            (who.email.as_deref(), who.given_name.as_deref(), who.family_name.as_deref()),
+            (Some("Kim@Corp.example"), Some("Kim"), Some("Lee"))
+        );
+        assert_eq!((who.claims["sn"].clone(), who.claims["groups"].clone()), (json!("Lee"), json!(["a", "b"])));
+        let none = saml_identity("opaque-2", Some(PERSISTENT_NAME_ID), &[attr("dept", None, &["R&D"])]);
+        assert_eq!((none.email, none.email_verified), (None, false));
+        let idp = IdentityProviderId::generate_from(ulid::Ulid::from_parts(1, 2));
+        let (entity, acs) = saml_service_provider("https://id.example.com/", idp);
+        assert_eq!(entity, format!("https://id.example.com/saml/{idp}/metadata"));
+        assert_eq!(acs, format!("https://id.example.com/saml/{idp}/acs"));
     }
 
     #[test]

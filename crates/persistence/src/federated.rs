@@ -11,6 +11,7 @@ use scaikey_app::ports::federation::{
     FederatedLink, FederatedSignIn, FederationRepository, LinkTarget, NewFederationState, TenantStanding,
 };
 use scaikey_domain::audit::AuditRecord;
+use scaikey_domain::federated::UpstreamIdentity;
 use scaikey_domain::id::{IdentityProviderId, PartnerId, TenantId, UserId};
 use scaikey_domain::role::Roles;
 use scaikey_domain::status::Status;
@@ -19,7 +20,8 @@ use uuid::Uuid;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::schema::{
-    federated_identities as fi, federation_states as fs, identity_providers as idp, partners, tenants, users,
+    federated_identities as fi, federation_states as fs, identity_providers as idp, partners, saml_assertions as sa,
+    tenants, users,
 };
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -37,6 +39,44 @@ struct StateRow {
     code_verifier: String,
     interaction: String,
     expires_at: DateTime<Utc>,
+    identity: Option<serde_json::Value>,
+}
+
+/// The stored form of a verified identity (`federation_states.identity`).
+fn identity_json(who: &UpstreamIdentity) -> serde_json::Value {
+    serde_json::json!({
+        "subject": who.subject,
+        "email": who.email,
+        "email_verified": who.email_verified,
+        "given_name": who.given_name,
+        "family_name": who.family_name,
+        "claims": who.claims,
+    })
+}
+
+fn identity_of(v: &serde_json::Value) -> Option<UpstreamIdentity> {
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    Some(UpstreamIdentity {
+        subject: text("subject")?,
+        email: text("email"),
+        email_verified: v.get("email_verified").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        claims: v.get("claims").and_then(serde_json::Value::as_object).cloned().unwrap_or_default(),
+    })
+}
+
+fn to_state(r: StateRow) -> NewFederationState {
+    NewFederationState {
+        state_hmac: r.state_hmac,
+        idp_id: IdentityProviderId::from_uuid(r.idp_id),
+        binding_hmac: r.binding_hmac,
+        nonce: r.nonce,
+        code_verifier: r.code_verifier,
+        interaction: r.interaction,
+        expires_at: r.expires_at,
+        identity: r.identity.as_ref().and_then(identity_of),
+    }
 }
 
 #[async_trait]
@@ -89,15 +129,54 @@ impl FederationRepository for PgFederation {
             .await
             .optional()
             .map_err(db)?;
-        Ok(row.filter(|r| r.expires_at > now).map(|r| NewFederationState {
-            state_hmac: r.state_hmac,
-            idp_id: IdentityProviderId::from_uuid(r.idp_id),
-            binding_hmac: r.binding_hmac,
-            nonce: r.nonce,
-            code_verifier: r.code_verifier,
-            interaction: r.interaction,
-            expires_at: r.expires_at,
-        }))
+        Ok(row.filter(|r| r.expires_at > now).map(to_state))
+    }
+
+    async fn peek_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let row: Option<StateRow> = fs::table
+            .filter(fs::state_hmac.eq(state_hmac).and(fs::expires_at.gt(now)).and(fs::identity.is_null()))
+            .select(StateRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db)?;
+        Ok(row.map(to_state))
+    }
+
+    async fn attach_identity(
+        &self,
+        state_hmac: &[u8],
+        identity: &UpstreamIdentity,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let n = diesel::update(
+            fs::table.filter(fs::state_hmac.eq(state_hmac).and(fs::expires_at.gt(now)).and(fs::identity.is_null())),
+        )
+        .set(fs::identity.eq(identity_json(identity)))
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    async fn first_use_of_assertion(
+        &self,
+        idp_id: IdentityProviderId,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.0.conn().await?;
+        diesel::delete(sa::table.filter(sa::expires_at.lt(now))).execute(&mut conn).await.map_err(db)?;
+        let n = diesel::insert_into(sa::table)
+            .values((sa::idp_id.eq(idp_id.uuid()), sa::assertion_id.eq(assertion_id), sa::expires_at.eq(expires_at)))
+            .on_conflict_do_nothing()
+            .execute(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(n == 1)
     }
 
     async fn linked_user(&self, idp_id: IdentityProviderId, subject: &str) -> Result<Option<UserId>, RepoError> {

@@ -309,6 +309,15 @@ diesel::table! {
         ip -> Nullable<Text>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        identity -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    saml_assertions (idp_id, assertion_id) {
+        idp_id -> Uuid,
+        assertion_id -> Text,
+        expires_at -> Timestamptz,
     }
 }
 

@@ -54,6 +54,7 @@ fn started(idp: IdentityProviderId, state: &[u8], expires: i64) -> NewFederation
         code_verifier: "v".into(),
         interaction: "sealed".into(),
         expires_at: at(expires),
+        identity: None,
     }
 }
 
@@ -115,6 +116,29 @@ async fn a_started_sign_in_is_taken_once() {
     assert!(repo.insert_state(&started(w.idp, b"other", 600), Some("198.51.100.9".into()), 4, at(61)).await.unwrap());
     assert!(repo.insert_state(&started(w.idp, b"b-4", 600), ip(), 4, at(125)).await.unwrap(), "a minute later");
     assert!(repo.take_state(b"b-3", at(62)).await.unwrap().is_none(), "the refused one was not stored");
+}
+
+#[tokio::test]
+async fn a_saml_answer_is_attached_once_and_an_assertion_accepted_once() {
+    let (t, db) = db::fresh().await;
+    let w = world(&t, 10).await;
+    let repo = db.federation();
+    assert!(repo.insert_state(&started(w.idp, b"relay", 600), ip(), 30, at(0)).await.unwrap());
+    assert_eq!(repo.peek_state(b"relay", at(1)).await.unwrap().map(|s| s.nonce), Some("n".into()));
+    let who = scaikey_domain::federated::saml_identity("kim-1", None, &[]);
+    assert!(repo.attach_identity(b"relay", &who, at(2)).await.unwrap());
+    assert!(!repo.attach_identity(b"relay", &who, at(2)).await.unwrap(), "answered once");
+    assert!(repo.peek_state(b"relay", at(3)).await.unwrap().is_none(), "an answered sign-in is not answered again");
+    let taken = repo.take_state(b"relay", at(4)).await.unwrap().unwrap();
+    assert_eq!(taken.identity.map(|i| i.subject), Some("kim-1".into()));
+    assert!(!repo.attach_identity(b"relay", &who, at(5)).await.unwrap(), "gone");
+
+    assert!(repo.first_use_of_assertion(w.idp, "_a1", at(100), at(0)).await.unwrap());
+    assert!(!repo.first_use_of_assertion(w.idp, "_a1", at(100), at(1)).await.unwrap(), "a replay");
+    let other = IdentityProviderId::generate_from(ulid::Ulid::new());
+    assert!(repo.first_use_of_assertion(other, "_a1", at(100), at(1)).await.unwrap(), "IDs are per IdP");
+    // Forgotten once expired (its assertion can no longer be accepted anyway).
+    assert!(repo.first_use_of_assertion(w.idp, "_a1", at(300), at(200)).await.unwrap());
 }
 
 fn ip() -> Option<String> {

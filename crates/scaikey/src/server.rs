@@ -491,6 +491,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         idps: idps.clone(),
         store: federation_store.clone(),
         upstream: Arc::new(scaikey_upstream::OidcUpstreams::new(std::time::Duration::from_secs(10))?),
+        saml: Some(Arc::new(scaikey_saml::SamaelServiceProviders::new())),
     };
     let oidc = Arc::new(
         OidcService::new(

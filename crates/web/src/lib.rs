@@ -58,6 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/login/second-factor", web::post().to(second_factor::submit))
     .route("/login/idp", web::post().to(federation::start))
     .route("/oauth/callback/{idp_id}", web::get().to(federation::callback))
+    .route("/saml/{idp_id}/metadata", web::get().to(federation::saml_metadata))
+    .route("/saml/{idp_id}/acs", web::post().to(federation::saml_acs))
+    .route("/saml/{idp_id}/continue", web::get().to(federation::saml_continue))
     .service(
         web::resource("/login/forgot")
             .route(web::get().to(recovery::forgot_page))

@@ -44,6 +44,18 @@ pub struct Federation {
     pub store: Arc<dyn FederationRepository>,
     /// Upstream OpenID Connect providers.
     pub upstream: Arc<dyn UpstreamOidc>,
+    /// The SAML service provider, when this build has one.
+    pub saml: Option<Arc<dyn crate::ports::federation::SamlServiceProviders>>,
+}
+
+impl Federation {
+    /// Whether sign-in through providers of `protocol` is available.
+    fn offers(&self, protocol: Protocol) -> bool {
+        match protocol {
+            Protocol::Oidc => true,
+            Protocol::Saml => self.saml.is_some(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Federation {
@@ -72,6 +84,10 @@ pub enum CallbackResult {
 fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(64).collect()
 }
+
+mod saml;
+
+pub use saml::AcsResult;
 
 fn failed(message: &str) -> Result<CallbackResult, AppError> {
     Ok(CallbackResult::Done(Outcome::ErrorPage(message.to_string())))
@@ -117,7 +133,7 @@ impl OidcService {
             .enabled_of(tenant)
             .await?
             .into_iter()
-            .filter(|i| i.protocol == Protocol::Oidc)
+            .filter(|i| f.offers(i.protocol))
             .map(|i| (i.id.to_string(), i.name))
             .collect())
     }
@@ -144,7 +160,7 @@ impl OidcService {
         meta: &RequestMeta,
     ) -> Result<Outcome, AppError> {
         let usable = match (self.federation(), idp.parse::<IdentityProviderId>()) {
-            (Some(f), Ok(id)) => match f.idps.get(id).await?.filter(|p| p.enabled && p.protocol == Protocol::Oidc) {
+            (Some(f), Ok(id)) => match f.idps.get(id).await?.filter(|p| p.enabled && f.offers(p.protocol)) {
                 Some(p) if self.admits_tenant(f, app, p.tenant_id).await? => Some((f, p)),
                 _ => None,
             },
@@ -153,12 +169,21 @@ impl OidcService {
         let Some((f, idp)) = usable else {
             return Ok(Outcome::Login(self.login_view(app, req, i, Some(UNAVAILABLE.into())).await?));
         };
-        let client = self.upstream_client(f, &idp).await?;
         let generate = || self.secrets.generate().map_err(AppError::Internal);
         let ((state, state_hmac), (binding, binding_hmac)) = (generate()?, generate()?);
-        let (nonce, code_verifier) = (generate()?.0, generate()?.0);
-        let url = match f.upstream.authorization_url(&client, &state, &nonce, &code_verifier).await {
-            Ok(url) => url,
+        let started = match idp.protocol {
+            Protocol::Oidc => {
+                let client = self.upstream_client(f, &idp).await?;
+                let (nonce, code_verifier) = (generate()?.0, generate()?.0);
+                f.upstream
+                    .authorization_url(&client, &state, &nonce, &code_verifier)
+                    .await
+                    .map(|url| (url, nonce, code_verifier))
+            }
+            Protocol::Saml => self.saml_request(f, &idp, &state).await?,
+        };
+        let (url, nonce, code_verifier) = match started {
+            Ok(started) => started,
             Err(e) => {
                 self.federation_refused(meta, Some(&idp), &e.to_string());
                 return Ok(Outcome::ErrorPage(format!("{} cannot be reached right now. Try again later.", idp.name)));
@@ -173,6 +198,7 @@ impl OidcService {
             code_verifier,
             interaction: self.seal(i)?,
             expires_at: now + self.settings.interaction_ttl,
+            identity: None,
         };
         if !f.store.insert_state(&started, meta.ip.clone(), federated::MAX_STARTS_PER_MINUTE, now).await? {
             self.federation_refused(meta, Some(&idp), "too many sign-ins started from this address");
@@ -241,7 +267,8 @@ impl OidcService {
             return failed(NOT_COMPLETED);
         };
         let found = f.idps.get(idp_id).await?;
-        let Some(idp) = found.filter(|p| p.enabled && p.protocol == Protocol::Oidc && p.id == started.idp_id) else {
+        let ours = |p: &IdentityProvider| p.enabled && p.protocol == Protocol::Oidc && p.id == started.idp_id;
+        let Some(idp) = found.filter(|p| ours(p) && started.identity.is_none()) else {
             self.federation_refused(meta, None, "identity provider disabled, deleted or not the one started");
             return failed(NOT_COMPLETED);
         };

@@ -78,6 +78,67 @@ pub trait UpstreamOidc: Send + Sync {
     ) -> Result<UpstreamIdentity, UpstreamError>;
 }
 
+/// ScaiKey's SAML service provider for one IdP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlServiceProvider {
+    /// Its entity ID (the metadata URL, `{issuer}/saml/{idp_id}/metadata`).
+    pub entity_id: String,
+    /// Its assertion consumer service (`{issuer}/saml/{idp_id}/acs`).
+    pub acs_url: String,
+}
+
+/// A SAML identity provider as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlIdp {
+    /// Its entity ID (the `Issuer` of its responses).
+    pub entity_id: String,
+    /// Its single sign-on URL (HTTP-Redirect binding).
+    pub sso_url: String,
+    /// Its signing certificate (PEM).
+    pub certificate: String,
+}
+
+/// A verified SAML assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlAssertion {
+    /// What it proves.
+    pub identity: UpstreamIdentity,
+    /// Its `ID` (accepted once).
+    pub id: String,
+    /// Until when it is valid (how long its ID is remembered).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A SAML 2.0 service provider (SP-initiated, HTTP-Redirect AuthnRequest, HTTP-POST response).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SamlServiceProviders: Send + Sync {
+    /// The redirect-binding URL of an AuthnRequest with this `ID` asking for a persistent
+    /// NameID, carrying `relay_state`.
+    async fn authn_request_url(
+        &self,
+        sp: &SamlServiceProvider,
+        idp: &SamlIdp,
+        request_id: &str,
+        relay_state: &str,
+    ) -> Result<String, UpstreamError>;
+
+    /// Verifies a POSTed `SAMLResponse` (base64) answering request `request_id`: the XML
+    /// signature (of the response or of the assertion; unsigned never) against the IdP's
+    /// certificate, only what the signature covers, issuer, audience, recipient and
+    /// destination, `InResponseTo`, time conditions within the allowed skew, a success status.
+    async fn verify(
+        &self,
+        sp: &SamlServiceProvider,
+        idp: &SamlIdp,
+        saml_response: &str,
+        request_id: &str,
+    ) -> Result<SamlAssertion, UpstreamError>;
+
+    /// The SP's metadata document.
+    fn metadata(&self, sp: &SamlServiceProvider) -> Result<String, UpstreamError>;
+}
+
 /// A sign-in sent upstream, to store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewFederationState {
@@ -87,14 +148,16 @@ pub struct NewFederationState {
     pub idp_id: IdentityProviderId,
     /// Keyed hash of the browser-binding cookie.
     pub binding_hmac: Vec<u8>,
-    /// The nonce sent upstream.
+    /// The nonce sent upstream (OIDC), or the AuthnRequest's `ID` (SAML).
     pub nonce: String,
-    /// The PKCE verifier.
+    /// The PKCE verifier (OIDC; empty for SAML).
     pub code_verifier: String,
     /// The sealed authorization request to resume.
     pub interaction: String,
     /// When it stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// The verified identity, once a SAML response was accepted for it (none when stored).
+    pub identity: Option<UpstreamIdentity>,
 }
 
 impl std::fmt::Debug for NewFederationState {
@@ -183,6 +246,29 @@ pub trait FederationRepository: Send + Sync {
     /// Takes the started sign-in with this `state` hash: deleted by the same statement that
     /// reads it, so a replayed callback finds nothing. `None` when unknown, taken or expired.
     async fn take_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError>;
+
+    /// The started sign-in with this `state` hash, without taking it (the SAML ACS reads the
+    /// request ID it must answer). `None` when unknown, taken, expired or answered already.
+    async fn peek_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError>;
+
+    /// Attaches the verified identity to the started sign-in, once: `false` when it is gone,
+    /// expired or has one already.
+    async fn attach_identity(
+        &self,
+        state_hmac: &[u8],
+        identity: &UpstreamIdentity,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
+
+    /// Records that IdP `idp` issued assertion `assertion_id`, valid until `expires_at`, and
+    /// forgets those expired before `now`: `false` when it was seen already (a replay).
+    async fn first_use_of_assertion(
+        &self,
+        idp: IdentityProviderId,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError>;
 
     /// The live user linked to (`idp`, `subject`).
     async fn linked_user(&self, idp: IdentityProviderId, subject: &str) -> Result<Option<UserId>, RepoError>;

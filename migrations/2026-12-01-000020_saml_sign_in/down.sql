@@ -1,0 +1,2 @@
+DROP TABLE saml_assertions;
+ALTER TABLE federation_states DROP COLUMN identity;
