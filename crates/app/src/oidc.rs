@@ -329,6 +329,8 @@ pub struct OidcService {
     origins: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
     /// Sign-in through tenants' identity providers, when wired.
     federation: Option<federated::Federation>,
+    /// Client ID metadata documents, when `SCAIKEY_CIMD=on`.
+    cimd: Option<Arc<crate::registrations::cimd::CimdClients>>,
 }
 
 impl std::fmt::Debug for OidcService {
@@ -381,7 +383,34 @@ impl OidcService {
             settings,
             origins: std::sync::Mutex::default(),
             federation: None,
+            cimd: None,
         }
+    }
+
+    /// Accepts client ID metadata documents (contract §12, `SCAIKEY_CIMD=on`).
+    #[must_use]
+    pub fn with_cimd(mut self, cimd: Arc<crate::registrations::cimd::CimdClients>) -> Self {
+        self.cimd = Some(cimd);
+        self
+    }
+
+    /// For a `client_id` that is a metadata document URL no application has yet: registers
+    /// it (or reads its registration's state); the error page when it cannot be used yet.
+    async fn document_client(&self, params: &Params, meta: &RequestMeta) -> Result<Option<Outcome>, AppError> {
+        use crate::registrations::cimd::CimdOutcome;
+        let Some(cimd) = &self.cimd else { return Ok(None) };
+        let Ok(client_id) = authorize::client_id(params) else { return Ok(None) };
+        if !cimd.handles(client_id) || self.client(client_id).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(match cimd.resolve(client_id, meta).await? {
+            CimdOutcome::Ready => None,
+            CimdOutcome::Pending => Some(Outcome::ErrorPage(
+                "This application is registered and waits for an administrator's approval. Try again once it is approved."
+                    .into(),
+            )),
+            CimdOutcome::Refused(text) => Some(Outcome::ErrorPage(text)),
+        })
     }
 
     /// Adds sign-in through tenants' identity providers (contract §11).
@@ -435,6 +464,9 @@ impl OidcService {
         cookie: Option<&SessionCookie>,
         meta: &RequestMeta,
     ) -> Result<Outcome, AppError> {
+        if let Some(page) = self.document_client(&params, meta).await? {
+            return Ok(page);
+        }
         let i = Interaction { params: params.pairs().to_vec(), started_at: self.clock.now() };
         self.advance(i, cookie, false, meta).await
     }

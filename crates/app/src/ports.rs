@@ -1,6 +1,7 @@
 //! Port traits: what the services need from the outside world. Adapters implement them
 //! (`scaikey-persistence`, `scaikey-crypto`); tests use the `mockall` mocks generated here.
 
+pub mod cimd;
 pub mod federation;
 pub mod keys;
 pub mod mail;

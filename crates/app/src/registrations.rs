@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+pub mod cimd;
 mod dynamic;
-pub use dynamic::{DcrError, DcrSettings, RegisteredClient};
+pub use dynamic::{DcrError, DcrSettings, RegisteredClient, Source};
 
 use chrono::Duration;
 use scaikey_domain::access::{Action, Denial, Target, can, reach};

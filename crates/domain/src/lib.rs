@@ -32,6 +32,7 @@
 pub mod access;
 pub mod application;
 pub mod audit;
+pub mod cimd;
 pub mod client_ip;
 pub mod dcr;
 pub mod delegation;

@@ -493,29 +493,44 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         upstream: Arc::new(scaikey_upstream::OidcUpstreams::new(std::time::Duration::from_secs(10))?),
         saml: Some(Arc::new(scaikey_saml::SamaelServiceProviders::new())),
     };
-    let oidc = Arc::new(
-        OidcService::new(
-            apps.clone(),
-            Arc::new(db.grants()),
-            sessions.clone(),
-            tenants.clone(),
-            auth.clone(),
-            secrets.clone(),
-            master.clone(),
-            codec.clone(),
-            revocations.clone(),
-            audit_sink.clone(),
+    let dcr = scaikey_app::registrations::DcrSettings {
+        policy: scaikey_domain::dcr::DcrPolicy::parse(&settings.dcr_policy)
+            .unwrap_or(scaikey_domain::dcr::DcrPolicy::Approve),
+        mcp_resource: format!("{}/mcp", issuer.trim_end_matches('/')),
+        endpoint: format!("{}/oauth/register", issuer.trim_end_matches('/')),
+        cimd: settings.cimd == "on",
+    };
+    let mut oidc = OidcService::new(
+        apps.clone(),
+        Arc::new(db.grants()),
+        sessions.clone(),
+        tenants.clone(),
+        auth.clone(),
+        secrets.clone(),
+        master.clone(),
+        codec.clone(),
+        revocations.clone(),
+        audit_sink.clone(),
+        clock.clone(),
+        ids.clone(),
+        OidcSettings {
+            issuer: issuer.clone(),
+            interaction_ttl: chrono::Duration::minutes(15),
+            refresh_ttl: chrono::Duration::seconds(scaikey_domain::oidc::grant::DEFAULT_REFRESH_TTL_SECONDS),
+            refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
+        },
+    )
+    .with_federation(federation);
+    if dcr.cimd {
+        oidc = oidc.with_cimd(Arc::new(scaikey_app::registrations::cimd::CimdClients::new(
+            Arc::new(registrations.clone()),
+            Arc::new(scaikey_upstream::documents::HttpDocuments::new()?),
+            dcr.clone(),
+            settings.env != Environment::Production,
             clock.clone(),
-            ids.clone(),
-            OidcSettings {
-                issuer: issuer.clone(),
-                interaction_ttl: chrono::Duration::minutes(15),
-                refresh_ttl: chrono::Duration::seconds(scaikey_domain::oidc::grant::DEFAULT_REFRESH_TTL_SECONDS),
-                refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
-            },
-        )
-        .with_federation(federation),
-    );
+        )));
+    }
+    let oidc = Arc::new(oidc);
     let hsts = issuer.starts_with("https://");
     let account = Arc::new(scaikey_app::account::AccountService::new(
         oidc.clone(),
@@ -536,12 +551,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         secure_cookies: hsts,
         trusted_proxies: trusted_proxies.clone(),
     });
-    let dcr = scaikey_app::registrations::DcrSettings {
-        policy: scaikey_domain::dcr::DcrPolicy::parse(&settings.dcr_policy)
-            .unwrap_or(scaikey_domain::dcr::DcrPolicy::Approve),
-        mcp_resource: format!("{}/mcp", issuer.trim_end_matches('/')),
-        endpoint: format!("{}/oauth/register", issuer.trim_end_matches('/')),
-    };
     let state = AppState {
         oidc,
         applications: ApplicationService::new(

@@ -88,6 +88,9 @@ pub struct Settings {
     /// Dynamic client registration: `approve` (every registration waits for an admin) or
     /// `auto` (clients asking only for sign-in scopes and the MCP resource are approved at once).
     pub dcr_policy: String,
+    /// Client ID metadata documents: `on` accepts an https URL as `client_id` (the document it
+    /// names describes the client), `off` (default) does not.
+    pub cimd: String,
     /// `tracing` filter, e.g. `info,scaikey=debug`.
     pub log: String,
     /// `text` or `json` logs.
@@ -153,6 +156,7 @@ impl Settings {
             .set_default("trusted_proxies", "")?
             .set_default("reset_link_minutes", scaikey_domain::mail_link::DEFAULT_RESET_MINUTES)?
             .set_default("dcr_policy", "approve")?
+            .set_default("cimd", "off")?
             .set_default("log", "info")?
             .set_default("log_format", "text")?;
         if let Some(f) = file {
@@ -189,6 +193,9 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("SCAIKEY_TRUSTED_PROXIES: {e}"))?;
         if scaikey_domain::dcr::DcrPolicy::parse(&self.dcr_policy).is_none() {
             bail!("SCAIKEY_DCR_POLICY must be approve or auto, got {:?}", self.dcr_policy);
+        }
+        if !matches!(self.cimd.as_str(), "on" | "off") {
+            bail!("SCAIKEY_CIMD must be on or off, got {:?}", self.cimd);
         }
         if self.reset_link_minutes == 0 {
             bail!("SCAIKEY_RESET_LINK_MINUTES must be at least 1");

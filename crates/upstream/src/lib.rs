@@ -1,6 +1,8 @@
 //! # scaikey-upstream
 //!
-//! ScaiKey's outbound adapter to tenants' upstream OpenID Connect providers (contract §11): it
+//! ScaiKey's outbound HTTP adapter to what lives on other servers: tenants' upstream OpenID
+//! Connect providers (contract §11) and client ID metadata documents ([`documents`], contract
+//! §12). For the providers it
 //! implements [`scaikey_app::ports::federation::UpstreamOidc`] with the `openidconnect` crate
 //! over `reqwest` (rustls, no redirects followed, bounded timeouts). Discovery documents and
 //! their JWKS are cached per issuer and fetched again when an ID token names a key the cached
@@ -10,6 +12,8 @@
 //!
 //! May depend on `scaikey-app` (the port), `scaikey-domain` (its types), openidconnect,
 //! reqwest and tokio; never on another adapter.
+
+pub mod documents;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -26,6 +26,17 @@ pub struct DcrSettings {
     pub mcp_resource: String,
     /// `{issuer}/oauth/register` (the base of `registration_client_uri`).
     pub endpoint: String,
+    /// `SCAIKEY_CIMD=on`: URL client IDs name client metadata documents.
+    pub cimd: bool,
+}
+
+/// Where a dynamically registered client's metadata came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An RFC 7591 registration: ScaiKey chooses the client ID.
+    Registration,
+    /// A client ID metadata document: its URL is the client ID.
+    Document(String),
 }
 
 /// Why a registration is refused.
@@ -80,6 +91,19 @@ impl RegistrationService {
         settings: &DcrSettings,
     ) -> Result<RegisteredClient, DcrError> {
         let m = ClientMetadata::read(body).map_err(|e| DcrError::InvalidMetadata("invalid_client_metadata", e))?;
+        self.register(m, Source::Registration, meta, settings).await
+    }
+
+    /// Registers a client from its metadata (a registration's, or a metadata document's) as a
+    /// registration request, approved at once when the policy says so. The per-IP limit counts
+    /// both kinds.
+    pub(crate) async fn register(
+        &self,
+        m: ClientMetadata,
+        source: Source,
+        meta: &RequestMeta,
+        settings: &DcrSettings,
+    ) -> Result<RegisteredClient, DcrError> {
         let now = self.clock.now();
         if let Some(ip) = meta.ip.as_deref() {
             let recent = self
@@ -114,7 +138,10 @@ impl RegistrationService {
             scope: Some(scope.into()),
             tenant_id,
             name: Some(m.client_name.clone()),
-            description: Some("Registered through dynamic client registration (RFC 7591)".into()),
+            description: Some(match &source {
+                Source::Registration => "Registered through dynamic client registration (RFC 7591)".into(),
+                Source::Document(_) => "Registered from its client ID metadata document".into(),
+            }),
             application_type: Some(m.application_type.into()),
             redirect_uris: Some(m.redirect_uris.clone()),
             requested_scopes: Some(m.scopes.clone()),
@@ -156,8 +183,15 @@ impl RegistrationService {
             Some(t) => self.tenants.get(t).await.map_err(AppError::from)?.and_then(|x| x.partner_id),
             None => None,
         };
-        let client_id = new_client_id(self.ids.as_ref());
+        let client_id = match &source {
+            Source::Registration => new_client_id(self.ids.as_ref()),
+            Source::Document(url) => url.clone(),
+        };
+        // A document client gets no registration access token (nothing to read it with): the
+        // digest stored is of a token nobody is given.
         let (token, digest) = self.secrets.generate().map_err(AppError::Internal)?;
+        let token = (source == Source::Registration).then_some(token);
+        let created_by = if source == Source::Registration { "dcr" } else { "cimd" };
         let id = RegistrationRequestId::generate_from(self.ids.next());
         let record = RegistrationRecord {
             scope: level,
@@ -170,14 +204,14 @@ impl RegistrationService {
             contact_name,
             organization_name,
             website_url,
-            created_by: "dcr".into(),
+            created_by: created_by.into(),
             expires_at: now + self.ttl,
             dynamic: Some(DynamicClient { client_id: client_id.clone(), token_digest: digest, ip: meta.ip.clone() }),
         };
         let audit = AuditRecord::anonymous(meta, "registration.create", "registration_request", AuditResult::Success)
             .resource(id)
             .within(tenant, partner)
-            .details(json!({"dynamic": true, "client_id": client_id}));
+            .details(json!({"dynamic": true, "client_id": client_id, "source": created_by}));
         let mut request = self.repo.insert(id, &record, now, &audit).await.map_err(AppError::from)?;
         if settings.policy.approves_at_once(
             &request.settings.allowed_scopes,
@@ -195,7 +229,7 @@ impl RegistrationService {
             request,
             registration_client_uri: format!("{}/{client_id}", settings.endpoint),
             client_id,
-            registration_access_token: Some(token),
+            registration_access_token: token,
         })
     }
 

@@ -70,6 +70,7 @@ fn metadata(state: &AppState) -> serde_json::Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "jwks_uri": format!("{iss}/.well-known/jwks.json"),
         "registration_endpoint": format!("{iss}/oauth/register"),
+        "client_id_metadata_document_supported": state.dcr.cimd,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
