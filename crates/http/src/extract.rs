@@ -49,11 +49,7 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .ok_or(ApiError::Token("Not authenticated"))?
         .to_str()
         .map_err(|_| ApiError::Token("Invalid authorization header"))?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::Token("Invalid authorization header"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Token("Invalid authorization header"));
-    }
-    Ok(token.trim())
+    scaikey_verifier::bearer_token(Some(value)).map_err(|_| ApiError::Token("Invalid authorization header"))
 }
 
 impl FromRequest for Authenticated {

@@ -158,13 +158,9 @@ async fn post(state: web::Data<McpState>, req: HttpRequest, body: web::Bytes) ->
     if !origin_ok(&req, &state.issuer) {
         return HttpResponse::Forbidden().json(json!({"detail": "Origin not allowed"}));
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    let Some(token) = token else { return unauthorized(&state, None) };
+    // RFC 6750's scheme is case-blind; one parser for every adapter (the verifier's).
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let Ok(token) = scaikey_verifier::bearer_token(header) else { return unauthorized(&state, None) };
     let caller = match state.gate.authenticate(token).await {
         Ok(Ok(c)) => c,
         Ok(Err(r)) => return unauthorized(&state, Some(&r.to_string())),

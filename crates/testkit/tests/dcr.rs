@@ -181,3 +181,20 @@ async fn the_auto_policy_approves_sign_in_clients_at_once() {
         .unwrap();
     assert_eq!(r.body["scope"], "TENANT", "{}", r.body);
 }
+
+/// An issuer with a path (behind a proxy): the metadata also answers at RFC 8414's
+/// path-inserted well-known forms MCP clients try, and only for that path.
+#[tokio::test]
+async fn metadata_at_the_path_inserted_well_known_forms() {
+    let app = TestApp::spawn_discoverable(&[("SCAIKEY_ISSUER", "https://id.example.com/acme")]).await.unwrap();
+    for path in ["/.well-known/oauth-authorization-server/acme", "/.well-known/openid-configuration/acme"] {
+        let r = app.anonymous().get(path).await.unwrap();
+        assert_eq!((r.status, r.body["issuer"].as_str()), (200, Some("https://id.example.com/acme")), "{path}");
+        assert_eq!(r.body["authorization_endpoint"], "https://id.example.com/acme/oauth/authorize");
+    }
+    for path in ["/.well-known/oauth-authorization-server/other", "/.well-known/openid-configuration/acme/x"] {
+        assert_eq!(app.anonymous().get(path).await.unwrap().status, 404, "{path}");
+    }
+    let plain = TestApp::spawn().await.unwrap();
+    assert_eq!(plain.anonymous().get("/.well-known/oauth-authorization-server/acme").await.unwrap().status, 404);
+}

@@ -165,6 +165,17 @@ async fn an_agent_uses_its_tools_within_its_tenant_through_the_official_sdk() {
     }
     assert!(ev.body["items"].as_array().unwrap().iter().all(|e| e["tenant_id"] == acme.as_str()));
 
+    // The scheme is case-blind (RFC 6750 §2.1), as on the admin API.
+    let r = reqwest::Client::new()
+        .post(format!("{}/mcp", app.base_url))
+        .header("Authorization", format!("BEARER {token}"))
+        .header("Accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 9, "method": "ping"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
     // Suspension takes effect at once, on the token the agent holds and at the token endpoint.
     let s = admin.patch(&format!("/api/v1/admin/agents/{agent_id}"), json!({"status": "suspended"})).await.unwrap();
     assert_eq!(s.status, 200, "{}", s.body);

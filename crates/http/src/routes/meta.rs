@@ -53,6 +53,20 @@ pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpRe
     discovery(state).await
 }
 
+/// The path-inserted forms of the metadata (RFC 8414 §3.1: `/.well-known/oauth-authorization-server/{path}`,
+/// and `/.well-known/openid-configuration/{path}` as the MCP authorization spec also tries) for
+/// an issuer with a path, e.g. `https://id.example.com/acme` behind a proxy that forwards
+/// `/.well-known/…` to ScaiKey; any other path is a 404.
+pub async fn path_inserted_metadata(state: web::Data<AppState>, tail: web::Path<String>) -> HttpResponse {
+    let issuer_path =
+        url::Url::parse(&state.issuer).map(|u| u.path().trim_matches('/').to_string()).unwrap_or_default();
+    if !issuer_path.is_empty() && tail.trim_matches('/') == issuer_path {
+        discovery(state).await
+    } else {
+        HttpResponse::NotFound().json(json!({"detail": "Not Found"}))
+    }
+}
+
 fn metadata(state: &AppState) -> serde_json::Value {
     use scaikey_domain::oauth_scope::{ADMIN_SCOPES, OIDC_SCOPES};
     let iss = state.issuer.trim_end_matches('/');

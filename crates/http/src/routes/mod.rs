@@ -163,6 +163,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(meta::authorization_server_metadata))
             .route(public_preflight()),
     )
+    .service(
+        web::resource([
+            "/.well-known/oauth-authorization-server/{tail:.+}",
+            "/.well-known/openid-configuration/{tail:.+}",
+        ])
+        .route(web::get().to(meta::path_inserted_metadata))
+        .route(public_preflight()),
+    )
     .route("/openapi.json", web::get().to(meta::openapi_json))
     .default_service(web::to(not_found));
 }
