@@ -91,7 +91,7 @@ impl std::fmt::Debug for AuthService {
 }
 
 /// The user a session speaks for.
-fn principal_of(user: &LoginCandidate, session: SessionId) -> Principal {
+pub(crate) fn principal_of(user: &LoginCandidate, session: SessionId) -> Principal {
     Principal::User(UserPrincipal {
         user_id: user.user_id,
         session_id: session,

@@ -14,6 +14,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod client_cache;
+pub mod console;
 pub mod context;
 pub mod error;
 pub mod federation;

@@ -446,6 +446,16 @@ impl OidcService {
         Ok(self.apps.by_client_id(client_id).await?.map(|a| a.0.clone()))
     }
 
+    /// The live session `id` (not expired, not revoked, in the revocation list or not), whoever
+    /// asks: for the console, whose own sealed cookie names it.
+    pub(crate) async fn live_session(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<crate::ports::oidc::BrowserSession>, AppError> {
+        let s = self.grants.browser_session(id, self.clock.now()).await?;
+        Ok(s.filter(|s| s.live && !self.revocations.is_revoked(s.id)))
+    }
+
     /// The browser's live session, if its cookie proves one.
     pub(crate) async fn browser(
         &self,

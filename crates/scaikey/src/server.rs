@@ -544,13 +544,21 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         clock.clone(),
     ));
     let trusted_proxies = settings.trusted_proxies();
-    let web_state = web::Data::new(WebState {
-        oidc: oidc.clone(),
-        account,
-        links: mail_links.clone(),
-        secure_cookies: hsts,
-        trusted_proxies: trusted_proxies.clone(),
-    });
+    // The console's first-party client; an issuer neither https nor loopback gets no console.
+    let console = match scaikey_app::console::ConsoleService::ensure_client(apps.as_ref(), ids.as_ref(), &issuer).await
+    {
+        Ok(()) => Some(Arc::new(scaikey_app::console::ConsoleService::new(
+            oidc.clone(),
+            auth.clone(),
+            codec.clone(),
+            master.clone(),
+        ))),
+        Err(scaikey_app::AppError::Invalid(e)) => {
+            tracing::warn!(issuer = %issuer, errors = ?e.errors(), "no console: its callback under this issuer is not a valid redirect URI");
+            None
+        }
+        Err(e) => return Err(anyhow::anyhow!("creating the console's client: {e}")),
+    };
     let state = AppState {
         oidc,
         applications: ApplicationService::new(
@@ -582,7 +590,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             clock.clone(),
             ids.clone(),
         )
-        .with_invitations(mail_links)
+        .with_invitations(mail_links.clone())
         .with_federation(federation_store),
         groups: GroupService::new(groups, tenants, clock.clone(), ids),
         sessions: SessionService::new(sessions, users, revocations, clock),
@@ -596,6 +604,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         expose_openapi: settings.env != Environment::Production,
         trusted_proxies,
     };
+    let web_state = web::Data::new(WebState {
+        oidc: state.oidc.clone(),
+        account,
+        links: mail_links.clone(),
+        secure_cookies: hsts,
+        trusted_proxies: state.trusted_proxies.clone(),
+        console,
+        audit: state.audit.clone(),
+        partners: state.partners.clone(),
+        tenants: state.tenants.clone(),
+        users: state.users.clone(),
+    });
     let mcp_state = web::Data::new(scaikey_mcp::McpState {
         gate: mcp_gate,
         services: scaikey_mcp::Services {

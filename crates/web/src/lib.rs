@@ -14,6 +14,7 @@
 //! `Referrer-Policy: no-referrer`, `Cache-Control: no-store`.
 
 mod account;
+mod console;
 mod federation;
 mod pages;
 mod recovery;
@@ -39,6 +40,16 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: scaikey_domain::client_ip::TrustedProxies,
+    /// The console's sign-in (`None`: no console on this server).
+    pub console: Option<Arc<scaikey_app::console::ConsoleService>>,
+    /// Dashboard counts and activity.
+    pub audit: Arc<scaikey_app::audit::AuditService>,
+    /// Partners.
+    pub partners: scaikey_app::partners::PartnerService,
+    /// Tenants.
+    pub tenants: scaikey_app::tenants::TenantService,
+    /// Users.
+    pub users: scaikey_app::users::UserService,
 }
 
 impl std::fmt::Debug for WebState {
@@ -89,6 +100,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/account/mfa/passkey", web::post().to(account::passkey_begin))
     .route("/account/mfa/passkey/confirm", web::post().to(account::passkey_confirm))
     .route("/account/mfa/passkey/remove", web::post().to(account::passkey_remove))
+    .route("/console", web::get().to(console::dashboard))
+    .route("/console/login", web::get().to(console::login))
+    .route("/console/callback", web::get().to(console::callback))
+    .route("/console/logout", web::post().to(console::logout))
+    .route("/console/partners", web::get().to(console::partners))
+    .route("/console/tenants", web::get().to(console::tenants))
+    .route("/console/users", web::get().to(console::users))
+    .route("/assets/console.css", web::get().to(console::stylesheet))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet))
     .route("/assets/passkey.js", web::get().to(pages::passkey_script));
 }
