@@ -19,6 +19,9 @@ pub const MAX_STARTS_PER_MINUTE: i64 = 30;
 pub const MAX_MAPPED_ATTRIBUTES: usize = 50;
 /// Longest upstream value copied into `custom_attributes` (longer ones are left out).
 pub const MAX_MAPPED_VALUE_BYTES: usize = 4 * 1024;
+/// Most bytes one sign-in copies into `custom_attributes` in all (entries past it are left
+/// out), so the mapped keys never grow the document past what an admin could write.
+pub const MAX_MAPPED_TOTAL_BYTES: usize = 16 * 1024;
 
 /// The URL an admin registers upstream: the OIDC callback, or the SAML assertion consumer.
 ///
@@ -229,6 +232,18 @@ pub enum LinkRefusal {
     EmailNotVerified,
     /// No user has the e-mail and the IdP does not create users.
     NotProvisioned,
+    /// The user with the e-mail holds admin roles: linking it automatically would let whoever
+    /// configures an IdP (a tenant admin) sign in as an admin above them.
+    AdminAccount,
+}
+
+/// The tenant's user with the upstream's e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailMatch {
+    /// The user.
+    pub user: UserId,
+    /// It holds admin roles.
+    pub admin: bool,
 }
 
 impl LinkRefusal {
@@ -239,6 +254,7 @@ impl LinkRefusal {
             LinkRefusal::NoEmail => "upstream gave no e-mail",
             LinkRefusal::EmailNotVerified => "upstream e-mail not verified",
             LinkRefusal::NotProvisioned => "no account and provisioning is off",
+            LinkRefusal::AdminAccount => "the account with this e-mail holds admin roles",
         }
     }
 
@@ -254,6 +270,9 @@ impl LinkRefusal {
             }
             LinkRefusal::NotProvisioned => {
                 "There is no account for you in this organisation. Ask an administrator to create one."
+            }
+            LinkRefusal::AdminAccount => {
+                "Your administrator account cannot be linked to an identity provider automatically. Sign in with your password."
             }
         }
     }
@@ -271,7 +290,8 @@ pub enum Link {
 }
 
 /// Decides the user of a sign-in (contract §11): the existing link, else the tenant's user with
-/// the same e-mail when the upstream verified it, else a new user when the IdP provisions.
+/// the same e-mail when the upstream verified it and the user holds no admin role, else a new
+/// user when the IdP provisions.
 ///
 /// ```
 /// use scaikey_domain::federated::{link, Link, LinkRefusal, UpstreamIdentity};
@@ -284,7 +304,7 @@ pub enum Link {
 /// ```
 pub fn link(
     linked: Option<UserId>,
-    same_email: Option<UserId>,
+    same_email: Option<EmailMatch>,
     who: &UpstreamIdentity,
     jit_provisioning: bool,
 ) -> Result<Link, LinkRefusal> {
@@ -295,7 +315,8 @@ pub fn link(
         return Err(LinkRefusal::NoEmail);
     }
     match same_email {
-        Some(u) if who.email_verified => Ok(Link::ByEmail(u)),
+        Some(m) if m.admin => Err(LinkRefusal::AdminAccount),
+        Some(m) if who.email_verified => Ok(Link::ByEmail(m.user)),
         Some(_) => Err(LinkRefusal::EmailNotVerified),
         None if jit_provisioning => Ok(Link::Create),
         None => Err(LinkRefusal::NotProvisioned),
@@ -308,15 +329,22 @@ pub fn link(
 #[must_use]
 pub fn mapped_attributes(mapping: &BTreeMap<String, String>, claims: &Map<String, Value>) -> Map<String, Value> {
     let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
-    mapping
-        .iter()
-        .filter_map(|(attr, claim)| {
-            let v = claims.get(claim)?;
-            let fits = scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar));
-            (fits && v.to_string().len() <= MAX_MAPPED_VALUE_BYTES && !v.to_string().contains("\\u0000"))
-                .then(|| (attr.clone(), v.clone()))
-        })
-        .collect()
+    let mut total = 0;
+    let mut out = Map::new();
+    for (attr, claim) in mapping {
+        let Some(v) = claims.get(claim) else { continue };
+        let text = v.to_string();
+        let fits = scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar));
+        if !fits || text.len() > MAX_MAPPED_VALUE_BYTES || text.contains("\\u0000") {
+            continue;
+        }
+        total += attr.len() + text.len();
+        if total > MAX_MAPPED_TOTAL_BYTES {
+            break;
+        }
+        out.insert(attr.clone(), v.clone());
+    }
+    out
 }
 
 /// An upstream text value fit to store as a name or e-mail: trimmed, not empty, without NUL
@@ -348,17 +376,23 @@ mod tests {
         UserId::generate_from(ulid::Ulid::from_parts(n, 1))
     }
 
-    #[test]
-    fn an_existing_link_wins_over_everything() {
-        assert_eq!(link(Some(user(1)), Some(user(2)), &who(None, false), false), Ok(Link::Linked(user(1))));
+    fn member(n: u64) -> Option<EmailMatch> {
+        Some(EmailMatch { user: user(n), admin: false })
     }
 
     #[test]
-    fn first_sign_in_links_only_a_verified_email() {
+    fn an_existing_link_wins_over_everything() {
+        assert_eq!(link(Some(user(1)), member(2), &who(None, false), false), Ok(Link::Linked(user(1))));
+    }
+
+    #[test]
+    fn first_sign_in_links_only_a_verified_email_of_a_user_without_admin_roles() {
         let w = who(Some("a@example.com"), true);
-        assert_eq!(link(None, Some(user(2)), &w, false), Ok(Link::ByEmail(user(2))));
+        assert_eq!(link(None, member(2), &w, false), Ok(Link::ByEmail(user(2))));
         let unverified = who(Some("a@example.com"), false);
-        assert_eq!(link(None, Some(user(2)), &unverified, true), Err(LinkRefusal::EmailNotVerified));
+        assert_eq!(link(None, member(2), &unverified, true), Err(LinkRefusal::EmailNotVerified));
+        let admin = Some(EmailMatch { user: user(3), admin: true });
+        assert_eq!(link(None, admin, &w, true), Err(LinkRefusal::AdminAccount));
         assert_eq!(link(None, None, &who(None, true), true), Err(LinkRefusal::NoEmail));
         assert_eq!(link(None, None, &who(Some(""), true), true), Err(LinkRefusal::NoEmail));
         assert_eq!(link(None, None, &w, true), Ok(Link::Create));
@@ -398,6 +432,14 @@ mod tests {
         assert_eq!(Value::Object(mapped_attributes(&m, &claims)), json!({"department": "R&D ✓", "groups": ["a", "b"]}));
         let nested = json!({"dept": {"x": 1}, "groups": "x\u{0}y"}).as_object().cloned().unwrap();
         assert!(mapped_attributes(&m, &nested).is_empty());
+        // Many large values: copied up to the total bound only.
+        let many: BTreeMap<String, String> = (0..10).map(|i| (format!("a{i}"), format!("c{i}"))).collect();
+        let big: Map<String, Value> = (0..10).map(|i| (format!("c{i}"), json!("v".repeat(3000)))).collect();
+        let copied = mapped_attributes(&many, &big);
+        assert!(
+            copied.len() == MAX_MAPPED_TOTAL_BYTES / 3010
+                && Value::Object(copied).to_string().len() <= MAX_MAPPED_TOTAL_BYTES + 100
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub(crate) fn db(e: DieselError) -> RepoError {
                 RepoError::Duplicate("email")
             } else if c.contains("name") {
                 RepoError::Duplicate("name")
+            } else if c.contains("client_id") {
+                RepoError::Duplicate("client_id")
             } else {
                 RepoError::Unknown(e.into())
             }

@@ -11,7 +11,7 @@ use scaikey_app::ports::federation::{
     FederatedLink, FederatedSignIn, FederationRepository, LinkTarget, NewFederationState, TenantStanding,
 };
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::federated::UpstreamIdentity;
+use scaikey_domain::federated::{EmailMatch, UpstreamIdentity};
 use scaikey_domain::id::{IdentityProviderId, PartnerId, TenantId, UserId};
 use scaikey_domain::role::Roles;
 use scaikey_domain::status::Status;
@@ -122,20 +122,28 @@ impl FederationRepository for PgFederation {
 
     async fn take_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError> {
         let mut conn = self.0.conn().await?;
-        // DELETE … RETURNING: of two callbacks with one state, exactly one gets the row.
-        let row: Option<StateRow> = diesel::delete(fs::table.filter(fs::state_hmac.eq(state_hmac)))
-            .returning(StateRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(db)?;
+        // A compare-and-set on `used_at`: of two callbacks with one state, exactly one gets it.
+        let row: Option<StateRow> =
+            diesel::update(fs::table.filter(fs::state_hmac.eq(state_hmac).and(fs::used_at.is_null())))
+                .set(fs::used_at.eq(now))
+                .returning(StateRow::as_returning())
+                .get_result(&mut conn)
+                .await
+                .optional()
+                .map_err(db)?;
         Ok(row.filter(|r| r.expires_at > now).map(to_state))
     }
 
     async fn peek_state(&self, state_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<NewFederationState>, RepoError> {
         let mut conn = self.0.conn().await?;
         let row: Option<StateRow> = fs::table
-            .filter(fs::state_hmac.eq(state_hmac).and(fs::expires_at.gt(now)).and(fs::identity.is_null()))
+            .filter(
+                fs::state_hmac
+                    .eq(state_hmac)
+                    .and(fs::expires_at.gt(now))
+                    .and(fs::identity.is_null())
+                    .and(fs::used_at.is_null()),
+            )
             .select(StateRow::as_select())
             .first(&mut conn)
             .await
@@ -152,7 +160,13 @@ impl FederationRepository for PgFederation {
     ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
         let n = diesel::update(
-            fs::table.filter(fs::state_hmac.eq(state_hmac).and(fs::expires_at.gt(now)).and(fs::identity.is_null())),
+            fs::table.filter(
+                fs::state_hmac
+                    .eq(state_hmac)
+                    .and(fs::expires_at.gt(now))
+                    .and(fs::identity.is_null())
+                    .and(fs::used_at.is_null()),
+            ),
         )
         .set(fs::identity.eq(identity_json(identity)))
         .execute(&mut conn)
@@ -210,9 +224,9 @@ impl FederationRepository for PgFederation {
         }))
     }
 
-    async fn user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<UserId>, RepoError> {
+    async fn user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<EmailMatch>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let found: Option<Uuid> = users::table
+        let found: Option<(Uuid, Vec<String>)> = users::table
             .filter(
                 users::tenant_id.eq(tenant.uuid()).and(users::deleted_at.is_null()).and(
                     diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
@@ -220,12 +234,12 @@ impl FederationRepository for PgFederation {
                         .sql(")"),
                 ),
             )
-            .select(users::id)
+            .select((users::id, users::roles))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        Ok(found.map(UserId::from_uuid))
+        Ok(found.map(|(id, roles)| EmailMatch { user: UserId::from_uuid(id), admin: !roles.is_empty() }))
     }
 
     async fn sign_in(
@@ -265,6 +279,18 @@ impl FederationRepository for PgFederation {
                         .await?;
                     }
                     LinkTarget::Existing(_) | LinkTarget::Create(_) => {
+                        // A link of a deleted user leads nowhere: the person links afresh.
+                        let dead = users::table.filter(users::deleted_at.is_not_null()).select(users::id);
+                        diesel::delete(
+                            fi::table.filter(
+                                fi::idp_id
+                                    .eq(s.idp_id.uuid())
+                                    .and(fi::subject.eq(&s.subject))
+                                    .and(fi::user_id.eq_any(dead)),
+                            ),
+                        )
+                        .execute(c)
+                        .await?;
                         let n = diesel::insert_into(fi::table)
                             .values((
                                 fi::idp_id.eq(s.idp_id.uuid()),
@@ -314,7 +340,19 @@ impl FederationRepository for PgFederation {
                         s.first_name.as_ref().map(|n| users::first_name.eq(n)),
                         s.last_name.as_ref().map(|n| users::last_name.eq(n)),
                         s.email.as_ref().filter(|_| email_free).map(|e| users::email.eq(e)),
-                        s.email_verified.then_some(users::email_verified.eq(true)),
+                        // Verified only for the address stored: a new address is as verified as
+                        // the upstream says; the same one stays verified once it was.
+                        s.email.as_ref().filter(|_| email_free).map(|e| {
+                            users::email_verified.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                                "CASE WHEN lower(users.email) = lower(",
+                            )
+                            .bind::<diesel::sql_types::Text, _>(e.clone())
+                            .sql(") THEN users.email_verified OR ")
+                            .bind::<diesel::sql_types::Bool, _>(s.email_verified)
+                            .sql(" ELSE ")
+                            .bind::<diesel::sql_types::Bool, _>(s.email_verified)
+                            .sql(" END"))
+                        }),
                         users::custom_attributes
                             .eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>("custom_attributes || ")
                                 .bind::<diesel::sql_types::Jsonb, _>(attributes)),

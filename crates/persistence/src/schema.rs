@@ -310,6 +310,7 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         identity -> Nullable<Jsonb>,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 

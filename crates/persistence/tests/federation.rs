@@ -106,7 +106,7 @@ async fn a_started_sign_in_is_taken_once() {
         n: i64,
     }
     let n: N = diesel::sql_query("SELECT count(*) AS n FROM federation_states").get_result(&mut c).await.unwrap();
-    assert_eq!(n.n, 1);
+    assert_eq!(n.n, 2, "state-1 (used, not expired) and state-4");
 
     // One address starts at most `per_minute` a minute; others are not held back.
     for i in 0..3 {
@@ -150,7 +150,8 @@ async fn first_sign_ins_create_or_link_and_later_ones_update() {
     let (t, db) = db::fresh().await;
     let w = world(&t, 2).await;
     let repo = db.federation();
-    assert_eq!(repo.user_by_email(w.tenant, "ANN@corp.EXAMPLE").await.unwrap(), Some(w.ann));
+    let found = repo.user_by_email(w.tenant, "ANN@corp.EXAMPLE").await.unwrap().unwrap();
+    assert_eq!((found.user, found.admin), (w.ann, false));
     let standing = repo.tenant_standing(w.tenant).await.unwrap().unwrap();
     assert!(standing.tenant_active && standing.partner_active && standing.partner_id.is_some());
 
@@ -215,4 +216,33 @@ async fn first_sign_ins_create_or_link_and_later_ones_update() {
     )
     .await;
     assert!(!repo.tenant_standing(w.tenant).await.unwrap().unwrap().partner_active);
+}
+
+#[tokio::test]
+async fn a_changed_email_is_as_verified_as_the_upstream_says_and_a_deleted_users_link_is_taken_over() {
+    let (t, db) = db::fresh().await;
+    let w = world(&t, 10).await;
+    let repo = db.federation();
+    let zoe = UserId::generate_from(ulid::Ulid::new());
+    repo.sign_in(&sign_in(&w, "sub-zoe", LinkTarget::Create(zoe), "zoe@corp.example"), at(1), None).await.unwrap();
+    assert!(db.users().get(zoe).await.unwrap().unwrap().email_verified);
+    // A new address the upstream does not vouch for: stored, not verified.
+    let mut moved = sign_in(&w, "sub-zoe", LinkTarget::Linked(zoe), "zoe.new@corp.example");
+    moved.email_verified = false;
+    repo.sign_in(&moved, at(2), None).await.unwrap();
+    let u = db.users().get(zoe).await.unwrap().unwrap();
+    assert_eq!((u.email.as_str(), u.email_verified), ("zoe.new@corp.example", false));
+    // The same address, now vouched for: verified; and it stays so when a later answer is silent.
+    repo.sign_in(&sign_in(&w, "sub-zoe", LinkTarget::Linked(zoe), "ZOE.NEW@corp.example"), at(3), None).await.unwrap();
+    assert!(db.users().get(zoe).await.unwrap().unwrap().email_verified);
+    repo.sign_in(&moved, at(4), None).await.unwrap();
+    assert!(db.users().get(zoe).await.unwrap().unwrap().email_verified);
+    // Zoe deleted: the person's next first sign-in creates a user and takes the link over.
+    sql(&t, &format!("UPDATE users SET deleted_at = now() WHERE id = '{}'", uuid::Uuid::from(zoe.ulid()))).await;
+    let again = UserId::generate_from(ulid::Ulid::new());
+    let got = repo
+        .sign_in(&sign_in(&w, "sub-zoe", LinkTarget::Create(again), "zoe@corp.example"), at(5), None)
+        .await
+        .unwrap();
+    assert_eq!((got, repo.linked_user(w.idp, "sub-zoe").await.unwrap()), (again, Some(again)));
 }

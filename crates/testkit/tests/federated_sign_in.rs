@@ -409,6 +409,24 @@ async fn linking_provisioning_and_refusals() {
     assert_eq!((user.body["first_name"].as_str(), user.body["email_verified"].as_bool()), (Some("Carol"), Some(true)));
     assert!(f.audited("user.link_identity", |e| e["resource_id"] == json!(carol)).await);
 
+    // A downstream admin with the same verified e-mail is never linked automatically: whoever
+    // configures an IdP (a tenant admin) must not sign in as the admins above them.
+    let r = f
+        .down_admin
+        .post(
+            "/api/v1/admin/users",
+            json!({"email": "boss@corp.example", "password": "Boss-Passw0rd!1", "roles": ["tenant_admin"], "tenant_id": f.tenant}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let up_boss = f.upstream_user("boss@corp.example", "Bo", "Ss").await;
+    verify_upstream_email(f.up.as_ref().unwrap(), &up_boss).await;
+    let (_, end) =
+        f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "boss@corp.example").await;
+    assert!(end.page().1.contains("administrator account cannot be linked"), "{end:?}");
+    assert!(logins_failed(&f, "holds admin roles").await);
+
     // Unlinked by an admin: the link is gone (the next sign-in links again by e-mail).
     let r = f.down_admin.delete(&format!("/api/v1/admin/users/{carol}/identities/{}", f.idp)).await.unwrap();
     assert_eq!(r.status, 204, "{}", r.body);

@@ -171,31 +171,19 @@ impl OidcService {
         };
         let generate = || self.secrets.generate().map_err(AppError::Internal);
         let ((state, state_hmac), (binding, binding_hmac)) = (generate()?, generate()?);
-        let started = match idp.protocol {
-            Protocol::Oidc => {
-                let client = self.upstream_client(f, &idp).await?;
-                let (nonce, code_verifier) = (generate()?.0, generate()?.0);
-                f.upstream
-                    .authorization_url(&client, &state, &nonce, &code_verifier)
-                    .await
-                    .map(|url| (url, nonce, code_verifier))
-            }
-            Protocol::Saml => self.saml_request(f, &idp, &state).await?,
+        // OIDC: a nonce and a PKCE verifier; SAML: the AuthnRequest's ID, kept as the nonce.
+        let (nonce, code_verifier) = match idp.protocol {
+            Protocol::Oidc => (generate()?.0, generate()?.0),
+            Protocol::Saml => (self.saml_request_id()?, String::new()),
         };
-        let (url, nonce, code_verifier) = match started {
-            Ok(started) => started,
-            Err(e) => {
-                self.federation_refused(meta, Some(&idp), &e.to_string());
-                return Ok(Outcome::ErrorPage(format!("{} cannot be reached right now. Try again later.", idp.name)));
-            }
-        };
+        // Stored (and counted against the address's bound) before anything goes upstream.
         let now = self.clock.now();
         let started = NewFederationState {
             state_hmac,
             idp_id: idp.id,
             binding_hmac,
-            nonce,
-            code_verifier,
+            nonce: nonce.clone(),
+            code_verifier: code_verifier.clone(),
             interaction: self.seal(i)?,
             expires_at: now + self.settings.interaction_ttl,
             identity: None,
@@ -205,6 +193,20 @@ impl OidcService {
             let text = "Too many sign-ins were started from your network. Wait a minute and try again.";
             return Ok(Outcome::ErrorPage(text.into()));
         }
+        let url = match idp.protocol {
+            Protocol::Oidc => {
+                let client = self.upstream_client(f, &idp).await?;
+                f.upstream.authorization_url(&client, &state, &nonce, &code_verifier).await
+            }
+            Protocol::Saml => self.saml_request(f, &idp, &nonce, &state).await,
+        };
+        let url = match url {
+            Ok(url) => url,
+            Err(e) => {
+                self.federation_refused(meta, Some(&idp), &e.to_string());
+                return Ok(Outcome::ErrorPage(format!("{} cannot be reached right now. Try again later.", idp.name)));
+            }
+        };
         Ok(Outcome::Upstream { url, binding })
     }
 

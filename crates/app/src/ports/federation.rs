@@ -277,8 +277,12 @@ pub trait FederationRepository: Send + Sync {
     /// them before a user is created); `None` when the tenant is gone.
     async fn tenant_standing(&self, tenant: TenantId) -> Result<Option<TenantStanding>, RepoError>;
 
-    /// The live user of `tenant` with this e-mail (case-blind).
-    async fn user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<UserId>, RepoError>;
+    /// The live user of `tenant` with this e-mail (case-blind), and whether it holds roles.
+    async fn user_by_email(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Option<scaikey_domain::federated::EmailMatch>, RepoError>;
 
     /// In one transaction: creates the user when the target says so (partner limits apply:
     /// `LimitReached`; an e-mail taken meanwhile: `Duplicate("email")`), links the identity

@@ -125,6 +125,14 @@ impl CimdClients {
             Err(DcrError::RateLimited) => Ok(CimdOutcome::Refused(
                 "Too many applications were registered from your network. Try again later.".into(),
             )),
+            // Another request registered the same document meanwhile: its registration decides.
+            Err(DcrError::Failed(AppError::Conflict(_))) => {
+                match self.registrations.repo.by_dynamic_client_id(client_id).await? {
+                    Some((request, _)) if request.status == RegistrationStatus::Approved => Ok(CimdOutcome::Ready),
+                    Some(_) => Ok(CimdOutcome::Pending),
+                    None => Ok(CimdOutcome::Refused("The application could not be registered. Try again.".into())),
+                }
+            }
             Err(DcrError::Failed(e)) => Err(e),
         }
     }

@@ -46,22 +46,22 @@ impl OidcService {
         SamlServiceProvider { entity_id, acs_url }
     }
 
-    /// The AuthnRequest of a started sign-in: its redirect URL, its `ID` (kept where an OIDC
-    /// sign-in keeps its nonce) and no PKCE verifier.
+    /// A new AuthnRequest `ID`: an XML ID starts with a letter or `_`; 160 random bits.
+    pub(super) fn saml_request_id(&self) -> Result<String, AppError> {
+        Ok(format!("_{}", hex(&self.secrets.random_bytes(20).map_err(AppError::Internal)?)))
+    }
+
+    /// The redirect URL of the AuthnRequest `request_id` of a started sign-in.
     pub(super) async fn saml_request(
         &self,
         f: &Federation,
         idp: &IdentityProvider,
+        request_id: &str,
         relay_state: &str,
-    ) -> Result<Result<(String, String, String), UpstreamError>, AppError> {
-        let Some(saml) = &f.saml else { return Ok(Err(UpstreamError::Refused("SAML is not available".into()))) };
-        // An XML ID starts with a letter or `_`; 160 random bits.
-        let request_id = format!("_{}", hex(&self.secrets.random_bytes(20).map_err(AppError::Internal)?));
+    ) -> Result<String, UpstreamError> {
+        let Some(saml) = &f.saml else { return Err(UpstreamError::Refused("SAML is not available".into())) };
         let sp = self.service_provider(idp.id);
-        Ok(saml
-            .authn_request_url(&sp, &settings(idp), &request_id, relay_state)
-            .await
-            .map(|url| (url, request_id, String::new())))
+        saml.authn_request_url(&sp, &settings(idp), request_id, relay_state).await
     }
 
     /// The enabled SAML IdP `idp` names, when SAML is available.

@@ -1,2 +1,3 @@
 DROP TABLE saml_assertions;
+ALTER TABLE federation_states DROP COLUMN used_at;
 ALTER TABLE federation_states DROP COLUMN identity;
