@@ -46,7 +46,8 @@ pub fn document_url(client_id: &str, loopback_allowed: bool) -> Option<url::Url>
         url::Host::Ipv4(a) => a.is_loopback(),
         url::Host::Ipv6(a) => a.is_loopback(),
     };
-    let scheme_ok = u.scheme() == "https" || (u.scheme() == "http" && loopback && loopback_allowed);
+    let scheme_ok = (u.scheme() == "https" && crate::federated::fetchable(&u, !loopback_allowed))
+        || (u.scheme() == "http" && loopback && loopback_allowed);
     // The URL as given must be the URL parsed: a normalised form (dot segments, case) would be
     // a second name for the same client.
     let exact = u.as_str() == client_id;

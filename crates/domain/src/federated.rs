@@ -52,6 +52,66 @@ fn loopback(host: &url::Host<&str>) -> bool {
     }
 }
 
+/// Whether ScaiKey may connect to `ip` for an upstream (discovery, keys, tokens, userinfo, client
+/// metadata documents) in production: a public unicast address, never loopback, private,
+/// shared (CGNAT), link-local (cloud metadata), unique-local, documentation, benchmarking,
+/// multicast or reserved space. Outside production every address is allowed (loopback tests).
+///
+/// ```
+/// use scaikey_domain::federated::is_public;
+/// assert!(is_public("93.184.216.34".parse().unwrap()));
+/// assert!(!is_public("169.254.169.254".parse().unwrap()));
+/// assert!(!is_public("::ffff:10.0.0.1".parse().unwrap()));
+/// ```
+#[must_use]
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let v4 = |a: std::net::Ipv4Addr| {
+        let [x, y, ..] = a.octets();
+        !(a.is_private()
+            || a.is_loopback()
+            || a.is_link_local()
+            || a.is_unspecified()
+            || a.is_broadcast()
+            || a.is_documentation()
+            || a.is_multicast()
+            || x == 0
+            || (x == 100 && (64..128).contains(&y))
+            || (x == 198 && (18..20).contains(&y))
+            || x >= 240)
+    };
+    match ip {
+        IpAddr::V4(a) => v4(a),
+        IpAddr::V6(a) => {
+            if let Some(m) = a.to_ipv4_mapped() {
+                return v4(m);
+            }
+            let first = a.segments()[0];
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && a.segments()[1] == 0x0db8))
+        }
+    }
+}
+
+/// Whether `url` may be fetched server-side: outside production anything; in production a
+/// host that is a name (checked again once resolved) or a public address.
+#[must_use]
+pub fn fetchable(url: &url::Url, public_only: bool) -> bool {
+    if !public_only {
+        return true;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(a)) => is_public(a.into()),
+        Some(url::Host::Ipv6(a)) => is_public(a.into()),
+        None => false,
+    }
+}
+
 /// An upstream address (OIDC `issuer`, SAML `sso_url`): an absolute https URL, or, when
 /// `loopback_allowed` (outside production), an http URL on a loopback host, so tests and local
 /// setups federate to a provider on the same machine.
@@ -77,7 +137,12 @@ pub fn upstream_url(field: &str, value: &str, loopback_allowed: bool) -> Result<
     let u = url::Url::parse(v).map_err(|_| bad())?;
     let Some(host) = u.host() else { return Err(bad()) };
     let scheme_ok = u.scheme() == "https" || (u.scheme() == "http" && loopback_allowed && loopback(&host));
-    if !scheme_ok || u.fragment().is_some() || !u.username().is_empty() || u.password().is_some() {
+    if !scheme_ok
+        || u.fragment().is_some()
+        || !u.username().is_empty()
+        || u.password().is_some()
+        || !fetchable(&u, !loopback_allowed)
+    {
         return Err(bad());
     }
     Ok(v.to_string())
@@ -397,6 +462,36 @@ mod tests {
         assert_eq!(link(None, None, &who(Some(""), true), true), Err(LinkRefusal::NoEmail));
         assert_eq!(link(None, None, &w, true), Ok(Link::Create));
         assert_eq!(link(None, None, &w, false), Err(LinkRefusal::NotProvisioned));
+    }
+
+    #[test]
+    fn only_public_addresses_in_production() {
+        for private in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "2001:db8::1",
+            "198.18.0.1",
+            "240.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(!fetchable(&u("https://10.0.0.5:8443/x"), true) && fetchable(&u("https://10.0.0.5:8443/x"), false));
+        assert!(!fetchable(&u("https://localhost/x"), true) && fetchable(&u("https://login.example.com/x"), true));
+        assert!(upstream_url("issuer", "https://10.0.0.5", false).is_err());
+        assert!(upstream_url("issuer", "https://[::1]:8443", false).is_err());
     }
 
     #[test]

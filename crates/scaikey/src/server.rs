@@ -490,7 +490,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let federation = scaikey_app::oidc::federated::Federation {
         idps: idps.clone(),
         store: federation_store.clone(),
-        upstream: Arc::new(scaikey_upstream::OidcUpstreams::new(std::time::Duration::from_secs(10))?),
+        upstream: Arc::new(scaikey_upstream::OidcUpstreams::new(
+            std::time::Duration::from_secs(10),
+            settings.env == Environment::Production,
+        )?),
         saml: Some(Arc::new(scaikey_saml::SamaelServiceProviders::new())),
     };
     let dcr = scaikey_app::registrations::DcrSettings {
@@ -524,7 +527,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     if dcr.cimd {
         oidc = oidc.with_cimd(Arc::new(scaikey_app::registrations::cimd::CimdClients::new(
             Arc::new(registrations.clone()),
-            Arc::new(scaikey_upstream::documents::HttpDocuments::new()?),
+            Arc::new(scaikey_upstream::documents::HttpDocuments::new(settings.env == Environment::Production)?),
             dcr.clone(),
             settings.env != Environment::Production,
             clock.clone(),

@@ -11,28 +11,26 @@ use scaikey_domain::cimd::{FETCH_TIMEOUT_SECONDS, MAX_DOCUMENT_BYTES};
 #[derive(Debug, Clone)]
 pub struct HttpDocuments {
     http: reqwest::Client,
+    public_only: bool,
 }
 
 impl HttpDocuments {
-    /// The fetcher.
+    /// The fetcher; with `public_only` (production) it reaches public addresses only.
     ///
     /// # Errors
     /// When the TLS stack cannot be set up.
-    pub fn new() -> Result<Self, reqwest::Error> {
-        let timeout = Duration::from_secs(FETCH_TIMEOUT_SECONDS);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .user_agent(concat!("ScaiKey/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { http })
+    pub fn new(public_only: bool) -> Result<Self, reqwest::Error> {
+        let http = crate::guard::client(Duration::from_secs(FETCH_TIMEOUT_SECONDS), public_only)?;
+        Ok(Self { http, public_only })
     }
 }
 
 #[async_trait]
 impl ClientMetadataFetcher for HttpDocuments {
     async fn fetch(&self, url: &str) -> Result<FetchedDocument, String> {
+        if !crate::guard::allowed(url, self.public_only) {
+            return Err("it is not at an address ScaiKey connects to".into());
+        }
         let mut r =
             self.http.get(url).header(reqwest::header::ACCEPT, "application/json").send().await.map_err(|e| {
                 if e.is_timeout() {

@@ -14,6 +14,7 @@
 //! reqwest and tokio; never on another adapter.
 
 pub mod documents;
+mod guard;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,7 +60,7 @@ impl openidconnect::AdditionalClaims for OtherClaims {}
 
 /// Upstream OpenID Connect providers, with a discovery cache.
 pub struct OidcUpstreams {
-    http: reqwest::Client,
+    http: guard::Guarded,
     cache: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
 
@@ -70,18 +71,13 @@ impl std::fmt::Debug for OidcUpstreams {
 }
 
 impl OidcUpstreams {
-    /// A client whose every upstream request (discovery, JWKS, token) ends within `timeout`.
+    /// A client whose every upstream request (discovery, JWKS, token, userinfo) ends within
+    /// `timeout` and, with `public_only` (production), reaches public addresses only.
     ///
     /// # Errors
     /// When the TLS stack cannot be set up.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            // A redirect could lead a server-side request anywhere (SSRF); providers answer directly.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .user_agent(concat!("ScaiKey/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+    pub fn new(timeout: Duration, public_only: bool) -> Result<Self, reqwest::Error> {
+        let http = guard::Guarded { http: guard::client(timeout, public_only)?, public_only };
         Ok(Self { http, cache: Mutex::default() })
     }
 

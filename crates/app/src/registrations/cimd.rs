@@ -23,6 +23,9 @@ use crate::sync::lock;
 
 /// Most refusals remembered (oldest forgotten past this).
 const MAX_REMEMBERED: usize = 10_000;
+/// Most documents one client IP makes this process fetch a minute (an unknown URL costs an
+/// outbound request, so it is bounded before the registration limit could count it).
+const FETCHES_PER_MINUTE: u32 = 30;
 
 /// What became of a document client ID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub struct CimdClients {
     loopback_allowed: bool,
     clock: Arc<dyn Clock>,
     refused: Mutex<HashMap<String, (DateTime<Utc>, String)>>,
+    /// Fetches per client IP in the current minute.
+    fetches: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
 }
 
 impl std::fmt::Debug for CimdClients {
@@ -60,7 +65,29 @@ impl CimdClients {
         loopback_allowed: bool,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { registrations, fetcher, settings, loopback_allowed, clock, refused: Mutex::default() }
+        Self {
+            registrations,
+            fetcher,
+            settings,
+            loopback_allowed,
+            clock,
+            refused: Mutex::default(),
+            fetches: Mutex::default(),
+        }
+    }
+
+    /// Counts a fetch for `ip`; `false` past the minute's bound.
+    fn may_fetch(&self, ip: Option<&str>, now: DateTime<Utc>) -> bool {
+        let mut m = lock(&self.fetches);
+        if m.len() >= MAX_REMEMBERED {
+            m.retain(|_, (start, _)| now - *start < Duration::minutes(1));
+        }
+        let e = m.entry(ip.unwrap_or_default().to_string()).or_insert((now, 0));
+        if now - e.0 >= Duration::minutes(1) {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= FETCHES_PER_MINUTE
     }
 
     /// Whether `client_id` is a document URL.
@@ -95,14 +122,23 @@ impl CimdClients {
         {
             return Ok(CimdOutcome::Refused(text));
         }
+        if !self.may_fetch(meta.ip.as_deref(), now) {
+            return Ok(CimdOutcome::Refused(
+                "Too many applications were registered from your network. Try again later.".into(),
+            ));
+        }
         let doc = match self.fetcher.fetch(client_id).await {
             Ok(d) => d,
             Err(e) => {
-                return Ok(self.refuse(
-                    client_id,
-                    format!("The application's metadata document could not be read: {e}"),
-                    None,
-                ));
+                // In production the reason stays in the log: what a fetch met must not make
+                // ScaiKey a scanner of other hosts.
+                tracing::info!(client_id, reason = %e, "client metadata document not read");
+                let text = if self.loopback_allowed {
+                    format!("The application's metadata document could not be read: {e}")
+                } else {
+                    "The application's metadata document could not be read.".to_string()
+                };
+                return Ok(self.refuse(client_id, text, None));
             }
         };
         let cache = doc.cache_control.as_deref();
