@@ -618,6 +618,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         partners: state.partners.clone(),
         tenants: state.tenants.clone(),
         users: state.users.clone(),
+        registrations: state.registrations.clone(),
     });
     let mcp_state = web::Data::new(scaikey_mcp::McpState {
         gate: mcp_gate,

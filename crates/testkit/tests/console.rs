@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scaikey_testkit::signin::{Browser, field, location};
 use scaikey_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use serde_json::json;
@@ -132,7 +134,7 @@ async fn admins_sign_in_to_the_console_and_see_their_reach() {
         assert!(r.status < 300, "{}", r.body);
     }
     let r = tb.get("/console").await.unwrap();
-    assert_eq!(location(&r).unwrap(), "/console/login", "a revoked session is a signed-out console");
+    assert_eq!(location(&r).unwrap(), "/console/login?next=%2Fconsole", "a revoked session is a signed-out console");
 
     // Sign-out needs the CSRF token; with it, the SSO session ends too.
     let mut sb = Browser::new(&app.base_url).unwrap();
@@ -146,7 +148,7 @@ async fn admins_sign_in_to_the_console_and_see_their_reach() {
     let r = sb.get(&to).await.unwrap();
     assert_eq!(location(&r).unwrap(), format!("{}/console", app.issuer));
     let r = sb.get("/console").await.unwrap();
-    assert_eq!(location(&r).unwrap(), "/console/login");
+    assert_eq!(location(&r).unwrap(), "/console/login?next=%2Fconsole");
     let r = sb.get("/console/login").await.unwrap();
     assert!(location(&r).unwrap().starts_with("/oauth/authorize?"), "signing in again goes through the provider");
 }
@@ -156,8 +158,14 @@ async fn a_forged_console_cookie_or_callback_gets_nothing() {
     let app = TestApp::spawn_discoverable(&[]).await.unwrap();
     let mut b = Browser::new(&app.base_url).unwrap();
     b.cookies.insert("scaikey_console".into(), "ses_01HZY3K7Q8W9E2R4T6Y8V0A2B4~usr_01HZY3K7Q8W9E2R4T6Y8V0A2B4".into());
-    let r = b.get("/console/users").await.unwrap();
-    assert_eq!(location(&r).unwrap(), "/console/login");
+    let r = b.get("/console/users?search=a").await.unwrap();
+    assert_eq!(location(&r).unwrap(), "/console/login?next=%2Fconsole%2Fusers%3Fsearch%3Da");
+    // Back only to a console page, never elsewhere.
+    let r = b.get("/console/login?next=https://evil.example/").await.unwrap();
+    assert!(location(&r).unwrap().starts_with("/oauth/authorize?"));
+    let login = b.cookies["scaikey_console_login"].clone();
+    let next = URL_SAFE_NO_PAD.decode(login.rsplit('~').next().unwrap()).unwrap();
+    assert_eq!(next, b"/console");
     for q in ["", "?code=x&state=y"] {
         let r = b.get(&format!("/console/callback{q}")).await.unwrap();
         assert_eq!(r.status(), 400, "{q}");
@@ -170,4 +178,84 @@ async fn a_forged_console_cookie_or_callback_gets_nothing() {
     let fixed = TestApp::spawn().await.unwrap();
     let r = reqwest::get(format!("{}/console", fixed.base_url)).await.unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn registration_requests_are_approved_and_rejected_in_the_console_and_the_audit_log_filters() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let mk = |name: &str| json!({"scope": "GLOBAL", "name": name, "application_type": "SERVICE", "contact_email": "dev@acme.example"});
+    let payroll = admin.post("/api/v1/admin/registration-requests", mk("Payroll sync")).await.unwrap().id();
+    let crm = admin.post("/api/v1/admin/registration-requests", mk("CRM <bridge>")).await.unwrap().id();
+    let mut b = Browser::new(&app.base_url).unwrap();
+    let (status, _, html) = open(&mut b, "/console/registrations", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(status == 200 && html.contains("Payroll sync") && html.contains("CRM &#60;bridge&#62;"), "{html}");
+    let csrf = field(&html, "csrf").unwrap();
+
+    // Without the CSRF token: refused, nothing changed.
+    let r = b.post(&format!("/console/registrations/{crm}/reject"), &[("reason", "no")]).await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A rejection needs a reason: the API's message beside the field, nothing changed.
+    let r = b
+        .post(&format!("/console/registrations/{crm}/reject"), &[("csrf", csrf.as_str()), ("reason", "  ")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("A rejection needs a non-empty reason"));
+    assert_eq!(
+        admin.get(&format!("/api/v1/admin/registration-requests/{crm}")).await.unwrap().body["status"],
+        "PENDING"
+    );
+    let r = b
+        .post(
+            &format!("/console/registrations/{crm}/reject"),
+            &[("csrf", csrf.as_str()), ("reason", "Duplicate of CRM v2 ✓")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(location(&r).unwrap(), "/console/registrations?done=rejected");
+    let got = admin.get(&format!("/api/v1/admin/registration-requests/{crm}")).await.unwrap().body;
+    assert_eq!(
+        (got["status"].as_str(), got["rejection_reason"].as_str()),
+        (Some("REJECTED"), Some("Duplicate of CRM v2 ✓"))
+    );
+
+    // Approval with notes: the client's credentials once, the same as the API would give.
+    let r = b
+        .post(
+            &format!("/console/registrations/{payroll}/approve"),
+            &[("csrf", csrf.as_str()), ("notes", "Checked with finance")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let got = admin.get(&format!("/api/v1/admin/registration-requests/{payroll}")).await.unwrap().body;
+    assert_eq!(
+        (got["status"].as_str(), got["review_notes"].as_str()),
+        (Some("APPROVED"), Some("Checked with finance"))
+    );
+    let app_id = got["application_id"].as_str().unwrap();
+    let client_id = admin.get(&format!("/api/v1/admin/applications/{app_id}")).await.unwrap().body["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(page.contains(&client_id) && page.contains(r#"id="client_secret""#), "{page}");
+    let secret = {
+        let start = page.find(r#"id="client_secret"><code>"#).unwrap() + r#"id="client_secret"><code>"#.len();
+        page[start..start + page[start..].find('<').unwrap()].to_string()
+    };
+    let t = app.token_request(Some((&client_id, &secret)), &[("grant_type", "client_credentials")]).await.unwrap();
+    assert_eq!(t.status, 200, "the secret shown works: {}", t.body);
+    // Approving again: the state machine's conflict, on the page.
+    let r = b.post(&format!("/console/registrations/{payroll}/approve"), &[("csrf", csrf.as_str())]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, _, approved) = open(&mut b, "/console/registrations?status=APPROVED", "", "").await;
+    assert!(approved.contains("Payroll sync") && !approved.contains("CRM"), "{approved}");
+
+    // The audit log, filtered.
+    let (_, _, log) = open(&mut b, "/console/audit?action=registration.reject", "", "").await;
+    assert!(log.contains("1 in all") && log.contains(&format!("registration_request {crm}")), "{log}");
+    let (_, _, failures) = open(&mut b, "/console/audit?result=failure", "", "").await;
+    assert!(!failures.contains("registration.approve"), "{failures}");
 }

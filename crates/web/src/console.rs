@@ -83,14 +83,21 @@ async fn admin(
         return Err(error_page(StatusCode::NOT_FOUND, "The console is not available on this server."));
     };
     let session = req.cookie(SESSION).and_then(|c| console.open(c.value()));
-    let Some(session) = session else { return Err(see_other("/console/login")) };
+    let sign_in = || {
+        let here = match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{q}", req.path()),
+        };
+        see_other(&format!("/console/login?{}", serde_urlencoded::to_string([("next", here)]).unwrap_or_default()))
+    };
+    let Some(session) = session else { return Err(sign_in()) };
     match console.context(session, &meta(req)).await {
         Ok(Some(ctx)) => {
             let partners = reach(&ctx.principal, Action::Read).is_ok_and(|r| r == Reach::Platform);
             let (csrf, new_cookie) = csrf_token(req);
             Ok((ctx, Nav { partners, csrf }, new_cookie))
         }
-        Ok(None) => Err(see_other("/console/login")),
+        Ok(None) => Err(sign_in()),
         Err(AppError::Denied(..)) => Err(error_page(StatusCode::FORBIDDEN, "Only administrators may use the console.")),
         Err(e) => Err(internal(&e)),
     }
@@ -108,8 +115,19 @@ fn refused(e: &AppError) -> HttpResponse {
     }
 }
 
-/// `GET /console/login`: to the authorization endpoint as the console's client.
-pub async fn login(state: web::Data<WebState>) -> HttpResponse {
+/// Where a sign-in may return to: a console page (never another site).
+fn console_path(next: Option<String>) -> String {
+    next.filter(|n| {
+        (n == PATH || n.starts_with("/console/") || n.starts_with("/console?"))
+            && !n.contains("//")
+            && !n.contains('\\')
+    })
+    .unwrap_or_else(|| PATH.to_string())
+}
+
+/// `GET /console/login?next=…`: to the authorization endpoint as the console's client; back
+/// to `next` (a console page) once signed in.
+pub async fn login(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
     let Some(console) = &state.console else {
         return error_page(StatusCode::NOT_FOUND, "The console is not available on this server.");
     };
@@ -125,7 +143,8 @@ pub async fn login(state: web::Data<WebState>) -> HttpResponse {
         ("code_challenge_method", "S256"),
     ])
     .unwrap_or_default();
-    let mut c = cookie(LOGIN, format!("{st}~{verifier}"), state.secure_cookies);
+    let next = console_path(query_param(&req, "next"));
+    let mut c = cookie(LOGIN, format!("{st}~{verifier}~{}", URL_SAFE_NO_PAD.encode(next)), state.secure_cookies);
     c.set_max_age(Duration::minutes(15));
     with_cookie(see_other(&format!("/oauth/authorize?{q}")), Some(c))
 }
@@ -139,9 +158,12 @@ pub async fn callback(state: web::Data<WebState>, req: HttpRequest) -> HttpRespo
     let (Some(started), Some(code), Some(st)) = (started, query_param(&req, "code"), query_param(&req, "state")) else {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in could not be completed. Open the console again.");
     };
-    let Some((expected, verifier)) = started.split_once('~') else {
+    let mut parts = started.splitn(3, '~');
+    let (Some(expected), Some(verifier)) = (parts.next(), parts.next()) else {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in could not be completed. Open the console again.");
     };
+    let next =
+        console_path(parts.next().and_then(|n| URL_SAFE_NO_PAD.decode(n).ok()).and_then(|n| String::from_utf8(n).ok()));
     if expected != st {
         return error_page(StatusCode::BAD_REQUEST, "The sign-in could not be completed. Open the console again.");
     }
@@ -154,7 +176,7 @@ pub async fn callback(state: web::Data<WebState>, req: HttpRequest) -> HttpRespo
         Ok(v) => v,
         Err(e) => return internal(&e),
     };
-    let mut r = see_other(PATH);
+    let mut r = see_other(&next);
     let _ = r.add_cookie(&cookie(SESSION, sealed, state.secure_cookies));
     let _ = r.add_cookie(&removal(LOGIN));
     r
@@ -346,6 +368,235 @@ pub async fn users(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
         ),
         Err(e) => refused(&e),
     }
+}
+
+/// One registration request as the queue shows it.
+struct RequestRow {
+    id: String,
+    name: String,
+    scope: &'static str,
+    status: &'static str,
+    contact: String,
+    description: Option<String>,
+    pending: bool,
+    notes_error: Option<String>,
+    reason_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_registrations.html")]
+struct RegistrationsPage<'a> {
+    nav: &'a Nav,
+    statuses: &'a [(&'a str, &'a str)],
+    status: &'a str,
+    message: Option<&'a str>,
+    total: i64,
+    rows: Vec<RequestRow>,
+}
+
+#[derive(Template)]
+#[template(path = "console_approved.html")]
+struct ApprovedPage<'a> {
+    nav: &'a Nav,
+    name: &'a str,
+    client_id: &'a str,
+    client_secret: Option<&'a str>,
+}
+
+const STATUSES: [(&str, &str); 5] = [
+    ("PENDING", "Pending"),
+    ("APPROVED", "Approved"),
+    ("REJECTED", "Rejected"),
+    ("EXPIRED", "Expired"),
+    ("CANCELLED", "Cancelled"),
+];
+
+/// The queue of `status`, with `message` on top and a field error beside request `failed`.
+async fn queue(
+    state: &WebState,
+    ctx: &RequestContext,
+    nav: &Nav,
+    status: &str,
+    message: Option<&str>,
+    failed: Option<(&str, &scaikey_domain::validation::FieldError)>,
+) -> HttpResponse {
+    let filter = scaikey_app::ports::RegistrationFilter {
+        status: scaikey_domain::registration::RegistrationStatus::parse(status),
+        ..scaikey_app::ports::RegistrationFilter::default()
+    };
+    let Ok(page) = PageRequest::new(Some(1), Some(100)) else { return bad_page() };
+    let found = match state.registrations.list(ctx, &filter, page).await {
+        Ok(f) => f,
+        Err(e) => return refused(&e),
+    };
+    let total = found.total;
+    let rows = found
+        .items
+        .into_iter()
+        .map(|r| {
+            let id = r.id.to_string();
+            let error_of = |field: &str| {
+                failed
+                    .filter(|(fid, e)| *fid == id && e.loc.first().is_some_and(|l| l == field))
+                    .map(|(_, e)| e.msg.clone())
+            };
+            RequestRow {
+                notes_error: error_of("notes"),
+                reason_error: error_of("reason"),
+                name: r.name,
+                scope: r.scope.as_str(),
+                status: r.status.as_str(),
+                contact: r.contact_email,
+                description: r.description,
+                pending: r.status == scaikey_domain::registration::RegistrationStatus::Pending,
+                id,
+            }
+        })
+        .collect();
+    let page = RegistrationsPage { nav, statuses: &STATUSES, status, message, total, rows };
+    let code = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    html(code, &page, Inline::No)
+}
+
+/// `GET /console/registrations?status=…` (pending by default).
+pub async fn registrations(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let status = query_param(&req, "status").filter(|s| STATUSES.iter().any(|(v, _)| v == s));
+    let message = query_param(&req, "done").and_then(|d| match d.as_str() {
+        "rejected" => Some("The request was rejected."),
+        _ => None,
+    });
+    with_cookie(queue(&state, &ctx, &nav, status.as_deref().unwrap_or("PENDING"), message, None).await, c)
+}
+
+/// `POST /console/registrations/{id}/{approve|reject}`: the review, with the API's field names
+/// (`notes`, `reason`) and messages.
+pub async fn review(
+    state: web::Data<WebState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
+    };
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (raw_id, verb) = path.into_inner();
+    let Ok(id) = raw_id.parse::<scaikey_domain::id::RegistrationRequestId>() else {
+        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+    };
+    let field = |name: &str| crate::pages::form_value(&form, name);
+    let outcome = match verb.as_str() {
+        "approve" => match state.registrations.approve(&ctx, id, field("notes").filter(|n| !n.trim().is_empty())).await
+        {
+            Ok(a) => {
+                let page = ApprovedPage {
+                    nav: &nav,
+                    name: &a.app.name,
+                    client_id: &a.app.client_id,
+                    client_secret: a.client_secret.as_deref(),
+                };
+                return with_cookie(html(StatusCode::OK, &page, Inline::No), c);
+            }
+            Err(e) => e,
+        },
+        "reject" => match state.registrations.reject(&ctx, id, field("reason")).await {
+            Ok(_) => return see_other("/console/registrations?done=rejected"),
+            Err(e) => e,
+        },
+        _ => return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach."),
+    };
+    match &outcome {
+        AppError::Invalid(errs) => match errs.errors().first() {
+            Some(first) => {
+                with_cookie(queue(&state, &ctx, &nav, "PENDING", None, Some((raw_id.as_str(), first))).await, c)
+            }
+            None => refused(&outcome),
+        },
+        AppError::Conflict(m) => with_cookie(queue(&state, &ctx, &nav, "PENDING", Some(m), None).await, c),
+        other => refused(other),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_audit.html")]
+struct AuditPage<'a> {
+    nav: &'a Nav,
+    action: &'a str,
+    result: &'a str,
+    results: &'a [(&'a str, &'a str)],
+    rows: Vec<[String; 6]>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /console/audit?action=&result=&page=`.
+pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    const RESULTS: [(&str, &str); 4] =
+        [("", "Any"), ("success", "Success"), ("failure", "Failure"), ("denied", "Denied")];
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some((_, page)) = list_query(&req) else { return bad_page() };
+    let action = query_param(&req, "action").map(|a| a.trim().to_string()).unwrap_or_default();
+    let result = query_param(&req, "result").filter(|r| RESULTS.iter().any(|(v, _)| v == r)).unwrap_or_default();
+    let filter = scaikey_app::ports::AuditFilter {
+        action: Some(action.clone()).filter(|a| !a.is_empty()),
+        result: scaikey_domain::audit::AuditResult::parse(&result),
+        ..scaikey_app::ports::AuditFilter::default()
+    };
+    let found = match state.audit.list(&ctx, &filter, page).await {
+        Ok(f) => f,
+        Err(e) => return refused(&e),
+    };
+    let (n, pages, total) = (i64::from(found.request.page()), found.total_pages(), found.total);
+    let link = |p: i64| {
+        let q = serde_urlencoded::to_string([
+            ("action", action.as_str()),
+            ("result", result.as_str()),
+            ("page", &p.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("/console/audit?{q}")
+    };
+    let rows = found
+        .items
+        .into_iter()
+        .map(|e| {
+            [
+                e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.action,
+                e.actor_id.unwrap_or_else(|| e.actor_type.as_str().to_string()),
+                format!("{} {}", e.resource_type, e.resource_id.unwrap_or_default()).trim().to_string(),
+                e.result.as_str().to_string(),
+                e.ip.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let page = AuditPage {
+        nav: &nav,
+        action: &action,
+        result: &result,
+        results: &RESULTS,
+        rows,
+        total,
+        page: n,
+        pages,
+        prev: (n > 1).then(|| link(n - 1)),
+        next: (n < pages).then(|| link(n + 1)),
+    };
+    with_cookie(html(StatusCode::OK, &page, Inline::No), c)
 }
 
 /// `GET /assets/console.css`.

@@ -50,6 +50,8 @@ pub struct WebState {
     pub tenants: scaikey_app::tenants::TenantService,
     /// Users.
     pub users: scaikey_app::users::UserService,
+    /// Registration requests.
+    pub registrations: scaikey_app::registrations::RegistrationService,
 }
 
 impl std::fmt::Debug for WebState {
@@ -107,6 +109,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/console/partners", web::get().to(console::partners))
     .route("/console/tenants", web::get().to(console::tenants))
     .route("/console/users", web::get().to(console::users))
+    .route("/console/registrations", web::get().to(console::registrations))
+    .route("/console/registrations/{id}/{verb}", web::post().to(console::review))
+    .route("/console/audit", web::get().to(console::audit))
     .route("/assets/console.css", web::get().to(console::stylesheet))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet))
     .route("/assets/passkey.js", web::get().to(pages::passkey_script));
