@@ -619,6 +619,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         tenants: state.tenants.clone(),
         users: state.users.clone(),
         registrations: state.registrations.clone(),
+        sessions: state.sessions.clone(),
+        identity_providers: state.identity_providers.clone(),
     });
     let mcp_state = web::Data::new(scaikey_mcp::McpState {
         gate: mcp_gate,

@@ -259,3 +259,46 @@ async fn registration_requests_are_approved_and_rejected_in_the_console_and_the_
     let (_, _, failures) = open(&mut b, "/console/audit?result=failure", "", "").await;
     assert!(!failures.contains("registration.approve"), "{failures}");
 }
+
+#[tokio::test]
+async fn sessions_are_revoked_with_a_confirmation_and_identity_providers_show_their_callback() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let tenant = admin.post("/api/v1/admin/tenants", json!({"name": "Acme"})).await.unwrap().id();
+    let idp = admin
+        .post(
+            "/api/v1/admin/identity-providers",
+            json!({"name": "Acme Entra", "protocol": "OIDC", "tenant_id": tenant, "issuer": "https://login.microsoftonline.com/acme/v2.0", "client_id": "c"}),
+        )
+        .await
+        .unwrap()
+        .id();
+    // Someone else's session to revoke.
+    let other = app.user_with_roles("ops@scaikey.test", &["super_admin"], None).await.unwrap();
+    let mut b = Browser::new(&app.base_url).unwrap();
+    let (status, _, html) = open(&mut b, "/console/identity-providers", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(status == 200 && html.contains(&format!("{}/oauth/callback/{idp}", app.issuer)), "{html}");
+    let (_, _, html) = open(&mut b, "/console/sessions", "", "").await;
+    let csrf = field(&html, "csrf").unwrap();
+    let sessions = admin.get("/api/v1/admin/sessions?per_page=100").await.unwrap().body;
+    let ops_user = admin.get("/api/v1/admin/users?search=ops%40").await.unwrap().body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let target = sessions["items"].as_array().unwrap().iter().find(|s| s["user_id"] == json!(ops_user)).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&format!(r#"<tr id="{target}">"#)), "{html}");
+    let r = b.post(&format!("/console/sessions/{target}/revoke"), &[("csrf", csrf.as_str())]).await.unwrap();
+    assert_eq!(r.status(), 400, "not confirmed");
+    assert!(other.get("/api/v1/admin/tenants").await.unwrap().status == 200);
+    let r = b
+        .post(&format!("/console/sessions/{target}/revoke"), &[("csrf", csrf.as_str()), ("confirm", "yes")])
+        .await
+        .unwrap();
+    assert_eq!(location(&r).unwrap(), "/console/sessions?done=revoked");
+    assert_eq!(other.get("/api/v1/admin/tenants").await.unwrap().status, 401, "its token is refused at once");
+    let (_, _, html) = open(&mut b, "/console/sessions?done=revoked", "", "").await;
+    assert!(html.contains("The session was revoked.") && !html.contains(&format!(r#"<tr id="{target}">"#)));
+}

@@ -599,6 +599,134 @@ pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
     with_cookie(html(StatusCode::OK, &page, Inline::No), c)
 }
 
+struct SessionRow {
+    id: String,
+    user: String,
+    created: String,
+    seen: String,
+    ip: String,
+    agent: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_sessions.html")]
+struct SessionsPage<'a> {
+    nav: &'a Nav,
+    message: Option<&'a str>,
+    rows: Vec<SessionRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /console/sessions`: the active sessions within reach, each revocable.
+pub async fn sessions(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some((_, page)) = list_query(&req) else { return bad_page() };
+    let filter = scaikey_app::ports::SessionFilter::default();
+    let found = match state.sessions.list(&ctx, &filter, page).await {
+        Ok(f) => f,
+        Err(e) => return refused(&e),
+    };
+    let (n, pages, total) = (i64::from(found.request.page()), found.total_pages(), found.total);
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    let rows = found
+        .items
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id.to_string(),
+            user: s.user_id.to_string(),
+            created: time(s.created_at),
+            seen: time(s.last_seen_at),
+            ip: s.ip.unwrap_or_default(),
+            agent: s.user_agent.unwrap_or_default().chars().take(60).collect(),
+        })
+        .collect();
+    let message = query_param(&req, "done").filter(|d| d == "revoked").map(|_| "The session was revoked.");
+    let page = SessionsPage {
+        nav: &nav,
+        message,
+        rows,
+        total,
+        page: n,
+        pages,
+        prev: (n > 1).then(|| page_link("/console/sessions", "", n - 1)),
+        next: (n < pages).then(|| page_link("/console/sessions", "", n + 1)),
+    };
+    with_cookie(html(StatusCode::OK, &page, Inline::No), c)
+}
+
+/// `POST /console/sessions/{id}/revoke` (confirmed with `confirm=yes`).
+pub async fn revoke_session(
+    state: web::Data<WebState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return error_page(status, message),
+    };
+    let (ctx, _, _) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if crate::pages::form_value(&form, "confirm") != Some("yes") {
+        return error_page(StatusCode::BAD_REQUEST, "Confirm the revocation: tick the box beside the button.");
+    }
+    let Ok(id) = id.parse::<scaikey_domain::id::SessionId>() else {
+        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+    };
+    match state.sessions.revoke(&ctx, id).await {
+        Ok(_) => see_other("/console/sessions?done=revoked"),
+        Err(e) => refused(&e),
+    }
+}
+
+/// `GET /console/identity-providers`: each with the callback URL to register upstream.
+pub async fn identity_providers(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some((search, page)) = list_query(&req) else { return bad_page() };
+    let filter = scaikey_app::ports::IdpFilter {
+        search: Some(search.clone()).filter(|s| !s.is_empty()),
+        ..scaikey_app::ports::IdpFilter::default()
+    };
+    let issuer = state.oidc.issuer().to_string();
+    match state.identity_providers.list(&ctx, &filter, page).await {
+        Ok(found) => with_cookie(
+            list_html(
+                &nav,
+                (
+                    "Identity providers",
+                    "/console/identity-providers",
+                    &["Name", "Protocol", "Tenant", "Enabled", "Callback URL to register upstream"],
+                ),
+                &search,
+                found,
+                |i| {
+                    vec![
+                        i.name,
+                        i.protocol.as_str().into(),
+                        i.tenant_id.to_string(),
+                        if i.enabled { "yes" } else { "no" }.into(),
+                        scaikey_domain::federated::callback_url(&issuer, i.id, i.protocol),
+                    ]
+                },
+            ),
+            c,
+        ),
+        Err(e) => refused(&e),
+    }
+}
+
 /// `GET /assets/console.css`.
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()

@@ -52,6 +52,10 @@ pub struct WebState {
     pub users: scaikey_app::users::UserService,
     /// Registration requests.
     pub registrations: scaikey_app::registrations::RegistrationService,
+    /// Sessions.
+    pub sessions: scaikey_app::sessions::SessionService,
+    /// Identity providers.
+    pub identity_providers: scaikey_app::federation::IdpService,
 }
 
 impl std::fmt::Debug for WebState {
@@ -112,6 +116,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/console/registrations", web::get().to(console::registrations))
     .route("/console/registrations/{id}/{verb}", web::post().to(console::review))
     .route("/console/audit", web::get().to(console::audit))
+    .route("/console/sessions", web::get().to(console::sessions))
+    .route("/console/sessions/{id}/revoke", web::post().to(console::revoke_session))
+    .route("/console/identity-providers", web::get().to(console::identity_providers))
     .route("/assets/console.css", web::get().to(console::stylesheet))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet))
     .route("/assets/passkey.js", web::get().to(pages::passkey_script));
