@@ -98,6 +98,27 @@ impl AuditService {
         Ok(s)
     }
 
+    /// Sign-ins and tokens issued per hour over the last 24 hours within reach, oldest first,
+    /// one entry per hour (zeros included).
+    pub async fn last_day(&self, ctx: &RequestContext) -> Result<Vec<crate::ports::HourlyCount>, AppError> {
+        use chrono::{DurationRound, TimeDelta};
+        let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
+        let now = self.clock.now();
+        let this_hour = now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now);
+        let first = this_hour - TimeDelta::hours(23);
+        let found = self.repo.hourly(r, first).await?;
+        Ok((0..24)
+            .map(|h| {
+                let hour = first + TimeDelta::hours(h);
+                found.iter().find(|c| c.hour == hour).copied().unwrap_or(crate::ports::HourlyCount {
+                    hour,
+                    sign_ins: 0,
+                    tokens: 0,
+                })
+            })
+            .collect())
+    }
+
     /// The newest events within reach.
     pub async fn activity(&self, ctx: &RequestContext) -> Result<Vec<AuditEvent>, AppError> {
         let r: Reach = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;

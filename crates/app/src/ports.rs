@@ -1057,6 +1057,17 @@ pub struct Stats {
     pub estimated: bool,
 }
 
+/// One hour of sign-ins and token issuance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourlyCount {
+    /// The hour's start.
+    pub hour: DateTime<Utc>,
+    /// Successful sign-ins.
+    pub sign_ins: i64,
+    /// Tokens issued.
+    pub tokens: i64,
+}
+
 /// Audit and dashboard reads.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -1070,6 +1081,10 @@ pub trait AuditRepository: Send + Sync {
     /// Counts within `reach` at `now`. Platform-wide counts of tables larger than
     /// `exact_below` rows MAY be planner estimates (then `estimated` is set).
     async fn stats(&self, reach: Reach, now: DateTime<Utc>, exact_below: i64) -> Result<Stats, RepoError>;
+    /// Successful sign-ins (`auth.login`) and tokens issued (`auth.token`, summing each
+    /// tally's `tokens`) per hour since `since`, within reach, read through the
+    /// `(action, id)` index (IDs are time-ordered). Hours without any are left out.
+    async fn hourly(&self, reach: Reach, since: DateTime<Utc>) -> Result<Vec<HourlyCount>, RepoError>;
 }
 
 // ---------------------------------------------------------------------------------------------

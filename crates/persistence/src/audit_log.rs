@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
-use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, Stats};
+use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, HourlyCount, Stats};
 use scaikey_domain::access::Reach;
 use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{AuditEventId, PartnerId, TenantId};
@@ -176,6 +176,60 @@ impl AuditRepository for PgAudit {
             .await
             .map_err(db)?;
         Ok(Page { items: rows.into_iter().map(to_event).collect(), request: page, total })
+    }
+
+    async fn hourly(&self, reach: Reach, since: DateTime<Utc>) -> Result<Vec<HourlyCount>, RepoError> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+            hour: DateTime<Utc>,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            action: String,
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        // Audit IDs are ULIDs stored as UUIDs: the smallest ID of `since` bounds the index scan.
+        let millis = u64::try_from(since.timestamp_millis()).unwrap_or(0);
+        let lower = uuid::Uuid::from(ulid::Ulid::from_parts(millis, 0));
+        let (tenant, partner) = match reach {
+            Reach::Platform => (None, None),
+            Reach::Partner(p) => (None, Some(p.uuid())),
+            Reach::Tenant { tenant, .. } => (Some(tenant.uuid()), None),
+        };
+        let mut conn = self.0.conn().await?;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT date_trunc('hour', occurred_at) AS hour, action,
+                    sum(CASE WHEN action = 'auth.token' THEN COALESCE((details->>'tokens')::bigint, 1) ELSE 1 END)::bigint AS n
+             FROM audit_events
+             WHERE action IN ('auth.login', 'auth.token') AND result = 'success' AND id >= $1 AND occurred_at >= $2
+               AND ($3::uuid IS NULL OR tenant_id = $3)
+               AND ($4::uuid IS NULL OR partner_id = $4 OR tenant_id IN (SELECT id FROM tenants WHERE partner_id = $4))
+             GROUP BY 1, 2",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(lower)
+        .bind::<diesel::sql_types::Timestamptz, _>(since)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(tenant)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(partner)
+        .load(&mut conn)
+        .await
+        .map_err(db)?;
+        let mut out: Vec<HourlyCount> = Vec::new();
+        for r in rows {
+            let i = match out.iter().position(|c| c.hour == r.hour) {
+                Some(i) => i,
+                None => {
+                    out.push(HourlyCount { hour: r.hour, sign_ins: 0, tokens: 0 });
+                    out.len() - 1
+                }
+            };
+            if r.action == "auth.login" {
+                out[i].sign_ins += r.n;
+            } else {
+                out[i].tokens += r.n;
+            }
+        }
+        out.sort_by_key(|c| c.hour);
+        Ok(out)
     }
 
     async fn get(&self, id: AuditEventId) -> Result<Option<AuditEvent>, RepoError> {

@@ -302,3 +302,44 @@ async fn sessions_are_revoked_with_a_confirmation_and_identity_providers_show_th
     let (_, _, html) = open(&mut b, "/console/sessions?done=revoked", "", "").await;
     assert!(html.contains("The session was revoked.") && !html.contains(&format!(r#"<tr id="{target}">"#)));
 }
+
+#[tokio::test]
+async fn the_dashboard_charts_the_last_day_of_sign_ins_and_tokens() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let svc = admin
+        .post("/api/v1/admin/applications", json!({"name": "ops-bot", "application_type": "SERVICE", "scope": "GLOBAL", "allowed_scopes": ["admin:read"]}))
+        .await
+        .unwrap();
+    let (id, secret) =
+        (svc.body["client_id"].as_str().unwrap().to_string(), svc.body["client_secret"].as_str().unwrap().to_string());
+    for _ in 0..3 {
+        let t = app.token_request(Some((&id, &secret)), &[("grant_type", "client_credentials")]).await.unwrap();
+        assert_eq!(t.status, 200);
+    }
+    let mut b = Browser::new(&app.base_url).unwrap();
+    // The token tally is written each second; the page reads what is stored.
+    let mut last = String::new();
+    for _ in 0..30 {
+        let (_, _, html) = open(&mut b, "/console", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        last = html;
+        let day = &last[last.find(r#"id="day""#).unwrap()..];
+        let day = &day[..day.find("</table>").unwrap()];
+        let rows: Vec<&str> = day.split("<tr>").skip(2).collect();
+        assert_eq!(rows.len(), 24, "one row an hour");
+        let now = rows[23];
+        let cells: Vec<i64> = now.split("<td>").skip(2).filter_map(|c| c.split('<').next()?.parse().ok()).collect();
+        if cells.len() == 2 && cells[0] >= 1 && cells[1] >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(last.contains(r#"src="/console/activity.svg""#), "{last}");
+    let r = b.get("/console/activity.svg").await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let svg = r.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Sign-ins") && svg.contains("Tokens issued"), "{svg}");
+    // Without a console session: the sign-in, not the chart.
+    let r = Browser::new(&app.base_url).unwrap().get("/console/activity.svg").await.unwrap();
+    assert!(location(&r).unwrap().starts_with("/console/login"));
+}

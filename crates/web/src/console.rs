@@ -45,6 +45,7 @@ struct DashboardPage<'a> {
     stats: Vec<(&'static str, &'static str, i64)>,
     estimated: bool,
     activity: Vec<[String; 4]>,
+    day: Vec<(String, i64, i64)>,
 }
 
 #[derive(Template)]
@@ -206,10 +207,11 @@ pub async fn dashboard(state: web::Data<WebState>, req: HttpRequest) -> HttpResp
         Ok(a) => a,
         Err(r) => return r,
     };
-    let (stats, activity) = match (state.audit.stats(&ctx).await, state.audit.activity(&ctx).await) {
-        (Ok(s), Ok(a)) => (s, a),
-        (Err(e), _) | (_, Err(e)) => return refused(&e),
-    };
+    let (stats, activity, day) =
+        match (state.audit.stats(&ctx).await, state.audit.activity(&ctx).await, state.audit.last_day(&ctx).await) {
+            (Ok(s), Ok(a), Ok(d)) => (s, a, d),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refused(&e),
+        };
     let page = DashboardPage {
         nav: &nav,
         stats: vec![
@@ -224,6 +226,7 @@ pub async fn dashboard(state: web::Data<WebState>, req: HttpRequest) -> HttpResp
         .filter(|(_, id, _)| nav.partners || *id != "partners")
         .collect(),
         estimated: stats.estimated,
+        day: day.iter().map(|c| (c.hour.format("%H:00").to_string(), c.sign_ins, c.tokens)).collect(),
         activity: activity
             .into_iter()
             .map(|e| {
@@ -724,6 +727,76 @@ pub async fn identity_providers(state: web::Data<WebState>, req: HttpRequest) ->
             c,
         ),
         Err(e) => refused(&e),
+    }
+}
+
+/// The last 24 hours as an SVG line chart (plotters): sign-ins and tokens issued per hour.
+fn day_chart(counts: &[scaikey_app::ports::HourlyCount]) -> Result<String, String> {
+    use plotters::prelude::*;
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (720, 260)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let max = counts.iter().map(|c| c.sign_ins.max(c.tokens)).max().unwrap_or(0).max(1);
+        let last = i32::try_from(counts.len()).unwrap_or(24) - 1;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0i32..last.max(1), 0i64..max + max / 10 + 1)
+            .map_err(|e| err(&e))?;
+        let label = |i: &i32| {
+            usize::try_from(*i)
+                .ok()
+                .and_then(|i| counts.get(i))
+                .map(|c| c.hour.format("%H:00").to_string())
+                .unwrap_or_default()
+        };
+        chart.configure_mesh().x_labels(12).x_label_formatter(&label).draw().map_err(|e| err(&e))?;
+        let series = |pick: fn(&scaikey_app::ports::HourlyCount) -> i64| {
+            counts.iter().enumerate().map(move |(i, c)| (i32::try_from(i).unwrap_or(0), pick(c)))
+        };
+        chart
+            .draw_series(LineSeries::new(series(|c| c.sign_ins), BLUE.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label("Sign-ins")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+        chart
+            .draw_series(LineSeries::new(series(|c| c.tokens), RED.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label("Tokens issued")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+        chart.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|e| err(&e))?;
+        root.present().map_err(|e| err(&e))?;
+    }
+    Ok(svg)
+}
+
+/// `GET /console/activity.svg`: the dashboard's chart, for the admin's reach.
+pub async fn activity_chart(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let (ctx, _, _) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let counts = match state.audit.last_day(&ctx).await {
+        Ok(c) => c,
+        Err(e) => return refused(&e),
+    };
+    match day_chart(&counts) {
+        Ok(svg) => HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "image/svg+xml"))
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .insert_header((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((
+                actix_web::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ))
+            .body(svg),
+        Err(e) => {
+            tracing::error!(error = %e, "chart failed");
+            HttpResponse::InternalServerError().finish()
+        }
     }
 }
 

@@ -116,6 +116,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/console/registrations", web::get().to(console::registrations))
     .route("/console/registrations/{id}/{verb}", web::post().to(console::review))
     .route("/console/audit", web::get().to(console::audit))
+    .route("/console/activity.svg", web::get().to(console::activity_chart))
     .route("/console/sessions", web::get().to(console::sessions))
     .route("/console/sessions/{id}/revoke", web::post().to(console::revoke_session))
     .route("/console/identity-providers", web::get().to(console::identity_providers))
