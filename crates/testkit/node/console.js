@@ -1,0 +1,84 @@
+// The web console as an admin uses it: node console.js '<config JSON>' (built by
+// crates/testkit/tests/console_browser.rs). The config holds base_url, email, password, the
+// tenant admin's email and password, and screenshots {dashboard, tenants, registrations, phone}.
+// Prints one JSON line: what each page showed (title, sections, stats, whether the chart image
+// loaded, console errors — a CSP violation is one), the approval's outcome and the tenant admin's
+// navigation.
+'use strict';
+
+const { launch, screenshot, run } = require('./browser');
+
+run(async () => {
+  const cfg = JSON.parse(process.argv[2] || 'null');
+  if (!cfg || !cfg.base_url) throw new Error("usage: console.js '<config JSON>'");
+  const browser = await launch();
+  const out = { browser: browser.version() };
+
+  async function signedIn(email, password, viewport) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !(m.location().url || '').endsWith('/favicon.ico')) errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${cfg.base_url}/console`, { waitUntil: 'load' });
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', password);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/console'), page.click('button[type=submit]')]);
+    await page.waitForLoadState('load');
+    return { context, page, errors };
+  }
+
+  const nav = async (page) => (await page.locator('header nav a').allInnerTexts()).map((t) => t.trim());
+
+  // The super admin at 1280 px.
+  const admin = await signedIn(cfg.email, cfg.password, { width: 1280, height: 900 });
+  const { page } = admin;
+  const chart = page.locator('figure.chart img');
+  await chart.evaluate((img) => (img.complete ? null : new Promise((r) => img.addEventListener('load', r))));
+  out.dashboard = {
+    title: await page.title(),
+    nav: await nav(page),
+    tenants: Number((await page.locator('#stat-tenants').innerText()).trim()),
+    chart_width: await chart.evaluate((img) => img.naturalWidth),
+  };
+  await screenshot(page, cfg.screenshots.dashboard);
+  await page.goto(`${cfg.base_url}/console/tenants`, { waitUntil: 'load' });
+  out.tenants = { rows: await page.locator('table.list tbody tr').count() };
+  await screenshot(page, cfg.screenshots.tenants);
+  await page.fill('input[name=search]', 'acme');
+  await Promise.all([page.waitForURL((u) => u.search.includes('search=acme')), page.press('input[name=search]', 'Enter')]);
+  out.tenants.searched = await page.locator('table.list tbody tr').count();
+
+  // The registration queue: approve with notes, by keyboard-usable form controls.
+  await page.goto(`${cfg.base_url}/console/registrations`, { waitUntil: 'load' });
+  await screenshot(page, cfg.screenshots.registrations);
+  const first = page.locator('article.request').first();
+  await first.locator('input[name=notes]').fill('Checked in the browser');
+  await Promise.all([page.waitForLoadState('load'), first.locator('button', { hasText: 'Approve' }).click()]);
+  await page.waitForSelector('#client_id');
+  out.approve = {
+    h1: (await page.locator('h1').innerText()).trim(),
+    client_id: (await page.locator('#client_id').innerText()).trim(),
+    secret_shown: (await page.locator('#client_secret').count()) === 1,
+  };
+  out.admin_errors = admin.errors;
+
+  // A phone: the same dashboard, nothing wider than the screen.
+  const phone = await signedIn(cfg.email, cfg.password, { width: 390, height: 844 });
+  out.phone = {
+    overflow: await phone.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1),
+  };
+  await screenshot(phone.page, cfg.screenshots.phone);
+
+  // A tenant admin: no partners section.
+  const ta = await signedIn(cfg.tenant_admin_email, cfg.tenant_admin_password, { width: 1280, height: 900 });
+  out.tenant_admin = { nav: await nav(ta.page) };
+  const partners = await ta.page.goto(`${cfg.base_url}/console/partners`, { waitUntil: 'load' });
+  out.tenant_admin.partners_status = partners.status();
+  out.tenant_admin_errors = ta.errors.filter((e) => !e.includes('403'));
+
+  await browser.close();
+  return out;
+});
