@@ -399,7 +399,8 @@ pub fn mapped_attributes(mapping: &BTreeMap<String, String>, claims: &Map<String
     for (attr, claim) in mapping {
         let Some(v) = claims.get(claim) else { continue };
         let text = v.to_string();
-        let fits = scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar));
+        let fits = (scalar(v) || v.as_array().is_some_and(|a| a.iter().all(scalar)))
+            && crate::validation::storable_document("custom_attributes", v).is_ok();
         if !fits || text.len() > MAX_MAPPED_VALUE_BYTES || text.contains("\\u0000") {
             continue;
         }

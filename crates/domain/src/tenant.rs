@@ -116,6 +116,7 @@ fn document(field: &str, value: Option<Value>) -> Result<Value, ValidationErrors
             format!("Document must be at most {MAX_JSON_DOCUMENT_BYTES} bytes"),
         )));
     }
+    v::storable_document(field, &value).map_err(ValidationErrors::single)?;
     if field == "settings" {
         validate_settings(&value)?;
     }

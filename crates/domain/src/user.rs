@@ -145,6 +145,7 @@ fn attributes(value: Option<Value>) -> Result<Value, FieldError> {
     if !value.is_object() {
         return Err(FieldError::new("custom_attributes", "dict_type", "Input should be an object"));
     }
+    v::storable_document("custom_attributes", &value)?;
     if value.to_string().len() > MAX_JSON_DOCUMENT_BYTES {
         return Err(FieldError::new(
             "custom_attributes",

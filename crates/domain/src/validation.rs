@@ -132,6 +132,37 @@ pub fn storable(loc: &[&str], s: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Largest magnitude of a number in a stored JSON document. PostgreSQL keeps any numeric, but
+/// writes numbers near `f64::MAX` back as 309 plain digits that no longer read as a JSON
+/// double: a tenant stored with one could not be read (a 500 the fuzzer found).
+pub const MAX_STORED_NUMBER: f64 = 1e300;
+
+/// A JSON number that survives storage and reading back (see [`MAX_STORED_NUMBER`]).
+///
+/// ```
+/// use scaikey_domain::validation::storable_number;
+/// assert!(storable_number(&["branding", "x"], &serde_json::Number::from_f64(1e300).unwrap()).is_ok());
+/// assert!(storable_number(&["branding", "x"], &serde_json::Number::from_f64(1.7976931348623155e308).unwrap()).is_err());
+/// assert!(storable_number(&["n"], &serde_json::Number::from(u64::MAX)).is_ok());
+/// ```
+pub fn storable_number(loc: &[&str], n: &serde_json::Number) -> Result<(), FieldError> {
+    if n.as_f64().is_some_and(|x| !x.is_finite() || x.abs() > MAX_STORED_NUMBER) {
+        return Err(FieldError::at(loc, "number_too_large", "Numbers must be at most 1e300 in magnitude"));
+    }
+    Ok(())
+}
+
+/// The first number in a JSON document that would not survive storage ([`storable_number`]),
+/// reported under `field`.
+pub fn storable_document(field: &str, value: &serde_json::Value) -> Result<(), FieldError> {
+    match value {
+        serde_json::Value::Number(n) => storable_number(&[field], n),
+        serde_json::Value::Array(items) => items.iter().try_for_each(|i| storable_document(field, i)),
+        serde_json::Value::Object(m) => m.values().try_for_each(|i| storable_document(field, i)),
+        _ => Ok(()),
+    }
+}
+
 /// A required one-line text: trimmed, non-empty, at most `max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();

@@ -114,13 +114,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ValidationErrors::single(FieldError::at(&[], "dict_type", "Input should be a JSON object")),
         ));
     }
-    // `\u0000` is valid JSON but no text column can hold it: refuse every such string or key,
-    // at its path, before anything is parsed into a type (cheap: only bodies with the escape).
-    if bytes.windows(6).any(|w| w == br"\u0000")
+    // `\u0000` is valid JSON but no text column can hold it, and numbers near `f64::MAX` come
+    // back from PostgreSQL unreadable: refuse each such value or key, at its path, before
+    // anything is parsed into a type (cheap: only bodies that may hold one are walked).
+    if (bytes.windows(6).any(|w| w == br"\u0000") || may_hold_huge_number(bytes))
         && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
     {
         let mut errs = ValidationErrors::new();
-        nul_strings(&v, &mut Vec::new(), &mut errs);
+        unstorable(&v, &mut Vec::new(), &mut errs);
         errs.into_result().map_err(|e| ApiError::Invalid("body", e))?;
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -155,16 +156,42 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// `true` when any string or object key in `v` holds NUL (no stored text can).
+/// `true` when any string or object key in `v` holds NUL (no stored text can), or a number is
+/// too large to read back.
 #[must_use]
 pub fn contains_nul(v: &serde_json::Value) -> bool {
     let mut errs = ValidationErrors::new();
-    nul_strings(v, &mut Vec::new(), &mut errs);
+    unstorable(v, &mut Vec::new(), &mut errs);
     !errs.is_empty()
 }
 
-/// Records every string or object key holding NUL, at its path.
-fn nul_strings(v: &serde_json::Value, path: &mut Vec<String>, errs: &mut ValidationErrors) {
+/// Whether a body may hold a number beyond [`scaikey_domain::validation::MAX_STORED_NUMBER`]: an
+/// exponent of three digits, or a run of 300 digits.
+fn may_hold_huge_number(bytes: &[u8]) -> bool {
+    let mut run = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 300 {
+                return true;
+            }
+            continue;
+        }
+        run = 0;
+        if matches!(b, b'e' | b'E') && i > 0 && bytes[i - 1].is_ascii_digit() {
+            let rest = &bytes[i + 1..];
+            let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+            if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Records every string or object key holding NUL, and every number too large to read back,
+/// at its path.
+fn unstorable(v: &serde_json::Value, path: &mut Vec<String>, errs: &mut ValidationErrors) {
     fn loc(path: &[String]) -> Vec<&str> {
         path.iter().map(String::as_str).collect()
     }
@@ -172,10 +199,13 @@ fn nul_strings(v: &serde_json::Value, path: &mut Vec<String>, errs: &mut Validat
         serde_json::Value::String(s) => {
             errs.take(scaikey_domain::validation::storable(&loc(path), s));
         }
+        serde_json::Value::Number(n) => {
+            errs.take(scaikey_domain::validation::storable_number(&loc(path), n));
+        }
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(i.to_string());
-                nul_strings(item, path, errs);
+                unstorable(item, path, errs);
                 path.pop();
             }
         }
@@ -183,7 +213,7 @@ fn nul_strings(v: &serde_json::Value, path: &mut Vec<String>, errs: &mut Validat
             for (k, item) in fields {
                 path.push(k.clone());
                 if errs.take(scaikey_domain::validation::storable(&loc(path), k)).is_some() {
-                    nul_strings(item, path, errs);
+                    unstorable(item, path, errs);
                 }
                 path.pop();
             }
@@ -426,5 +456,7 @@ mod tests {
         );
         // An escaped backslash before u0000 is plain text.
         assert!(parse_json::<serde_json::Value>(br#"{"name": "a\\u0000b"}"#).is_ok());
+        // Numbers PostgreSQL would write back unreadably are refused at their path too.
+        assert_eq!(all(br#"{"branding": {"x": [1, 1.7976931348623155e308]}, "ok": 1e300}"#), ["branding.x.1"]);
     }
 }

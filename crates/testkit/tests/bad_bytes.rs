@@ -113,3 +113,20 @@ async fn nul_bytes_never_reach_the_database() {
     let ok = admin.post("/api/v1/admin/partners", json!({"name": "a\\u0000b"})).await.unwrap();
     assert_eq!(ok.status, 201, "{}", ok.body);
 }
+
+/// Numbers near `f64::MAX` come back from PostgreSQL as 309 plain digits no JSON double reads:
+/// refused at their path (422) instead of stored and then failing every read (the fuzzer's
+/// 500 on `POST /tenants`).
+#[tokio::test]
+async fn numbers_that_could_not_be_read_back_are_refused() {
+    let app = scaikey_testkit::TestApp::spawn().await.unwrap();
+    let admin = app.super_admin().await.unwrap();
+    let huge = r#"{"name": "Huge", "branding": {"x": [1, 1.7976931348623155e308]}}"#;
+    let r = admin.raw(reqwest::Method::POST, "/api/v1/admin/tenants", Some(huge.as_bytes().to_vec())).await.unwrap();
+    assert_eq!((r.status, r.first_loc()), (422, "body.branding.x.1".to_string()), "{}", r.body);
+    let ok = r#"{"name": "Big", "branding": {"x": 1e300}, "settings": {"n": -4.8e-123}}"#;
+    let r = admin.raw(reqwest::Method::POST, "/api/v1/admin/tenants", Some(ok.as_bytes().to_vec())).await.unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.id();
+    assert_eq!(admin.get(&format!("/api/v1/admin/tenants/{id}")).await.unwrap().status, 200);
+}
