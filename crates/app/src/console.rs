@@ -66,18 +66,13 @@ impl ConsoleService {
     /// The console cookie's value for `s`: sealed under the master key, so it cannot be made
     /// for someone else's session.
     pub fn seal(&self, s: ConsoleSession) -> Result<String, AppError> {
-        use base64::Engine;
-        let plain = format!("{}~{}", s.session_id, s.user_id);
-        let blob = self.sealer.seal(plain.as_bytes(), COOKIE_AAD).map_err(AppError::Internal)?;
-        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(blob))
+        crate::sealed::seal(self.sealer.as_ref(), format!("{}~{}", s.session_id, s.user_id).as_bytes(), COOKIE_AAD)
     }
 
     /// Opens a console cookie; `None` when tampered with or foreign.
     #[must_use]
     pub fn open(&self, value: &str) -> Option<ConsoleSession> {
-        use base64::Engine;
-        let blob = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
-        let plain = String::from_utf8(self.sealer.open(&blob, COOKIE_AAD).ok()?).ok()?;
+        let plain = String::from_utf8(crate::sealed::open(self.sealer.as_ref(), value, COOKIE_AAD)?).ok()?;
         let (session, user) = plain.split_once('~')?;
         Some(ConsoleSession { session_id: session.parse().ok()?, user_id: user.parse().ok()? })
     }

@@ -31,6 +31,7 @@ pub mod ports;
 pub mod refusals;
 pub mod registrations;
 pub mod revocation;
+mod sealed;
 pub mod sessions;
 mod sync;
 pub mod tenants;

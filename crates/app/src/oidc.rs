@@ -9,8 +9,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
@@ -428,14 +426,12 @@ impl OidcService {
 
     fn seal(&self, i: &Interaction) -> Result<String, AppError> {
         let body = json!({"p": i.params, "t": i.started_at.timestamp()});
-        let blob = self.sealer.seal(body.to_string().as_bytes(), INTERACTION_AAD).map_err(AppError::Internal)?;
-        Ok(URL_SAFE_NO_PAD.encode(blob))
+        crate::sealed::seal(self.sealer.as_ref(), body.to_string().as_bytes(), INTERACTION_AAD)
     }
 
     /// Opens a sealed interaction; `None` when tampered with, foreign or expired.
     fn open(&self, sealed: &str) -> Option<Interaction> {
-        let blob = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        let plain = self.sealer.open(&blob, INTERACTION_AAD).ok()?;
+        let plain = crate::sealed::open(self.sealer.as_ref(), sealed, INTERACTION_AAD)?;
         let v: Value = serde_json::from_slice(&plain).ok()?;
         let params: Vec<(String, String)> = serde_json::from_value(v.get("p")?.clone()).ok()?;
         let started_at = DateTime::from_timestamp(v.get("t")?.as_i64()?, 0)?;
@@ -737,15 +733,13 @@ impl OidcService {
             After::Account => "",
         };
         let body = json!({"u": p.user_id.to_string(), "e": p.email, "a": after, "s": p.setup, "k": p.enrol_passkey, "t": p.at.timestamp()});
-        let blob = self.sealer.seal(body.to_string().as_bytes(), PENDING_AAD).map_err(AppError::Internal)?;
-        Ok(URL_SAFE_NO_PAD.encode(blob))
+        crate::sealed::seal(self.sealer.as_ref(), body.to_string().as_bytes(), PENDING_AAD)
     }
 
     /// Opens a sealed pending login; `None` when tampered with, foreign or older than the
     /// interaction lifetime.
     fn open_pending(&self, sealed: &str) -> Option<PendingLogin> {
-        let blob = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        let plain = self.sealer.open(&blob, PENDING_AAD).ok()?;
+        let plain = crate::sealed::open(self.sealer.as_ref(), sealed, PENDING_AAD)?;
         let v: Value = serde_json::from_slice(&plain).ok()?;
         let at = DateTime::from_timestamp(v.get("t")?.as_i64()?, 0)?;
         let after = match v.get("a")?.as_str()? {
