@@ -63,14 +63,7 @@ pub async fn callback(state: web::Data<WebState>, req: HttpRequest, idp: web::Pa
     };
     let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_string());
     let secure = state.secure_cookies;
-    let r = match state.oidc.upstream_callback(&idp, &pairs, binding.as_deref(), &meta(&req)).await {
-        Ok(CallbackResult::SignedIn { cookie, expires_at, next }) => {
-            signed_in(outcome(next, secure), &cookie, expires_at, secure)
-        }
-        Ok(CallbackResult::Done(o)) => outcome(o, secure),
-        Err(e) => internal(&e),
-    };
-    without_binding(r)
+    finished(state.oidc.upstream_callback(&idp, &pairs, binding.as_deref(), &meta(&req)).await, secure)
 }
 
 /// `GET /saml/{idp_id}/metadata`: the SP metadata to import at the IdP.
@@ -115,14 +108,19 @@ pub async fn saml_continue(state: web::Data<WebState>, req: HttpRequest, idp: we
     let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_string());
     let secure = state.secure_cookies;
     let handle = form_value(&pairs, "h");
-    let r = match state.oidc.saml_continue(&idp, handle, binding.as_deref(), &meta(&req)).await {
+    finished(state.oidc.saml_continue(&idp, handle, binding.as_deref(), &meta(&req)).await, secure)
+}
+
+/// The end of a federated sign-in (OIDC callback or SAML continue): signed in and on, or the
+/// page; the binding cookie goes either way (the sign-in it bound is used up).
+fn finished(result: Result<CallbackResult, scaikey_app::AppError>, secure: bool) -> HttpResponse {
+    without_binding(match result {
         Ok(CallbackResult::SignedIn { cookie, expires_at, next }) => {
             signed_in(outcome(next, secure), &cookie, expires_at, secure)
         }
         Ok(CallbackResult::Done(o)) => outcome(o, secure),
         Err(e) => internal(&e),
-    };
-    without_binding(r)
+    })
 }
 
 fn without_binding(mut r: HttpResponse) -> HttpResponse {

@@ -274,14 +274,9 @@ impl OidcService {
             self.federation_refused(meta, None, "identity provider disabled, deleted or not the one started");
             return failed(NOT_COMPLETED);
         };
-        if !binding.is_some_and(|b| self.secrets.verify(b, &started.binding_hmac)) {
-            self.federation_refused(meta, Some(&idp), "callback in another browser");
-            return failed(NOT_COMPLETED);
-        }
-        let Some(i) = self.open(&started.interaction) else { return Ok(CallbackResult::Done(expired())) };
-        let (app, req) = match self.recheck(&i).await? {
-            Ok(checked) => checked,
-            Err(page) => return Ok(CallbackResult::Done(page)),
+        let (app, req, i) = match self.resume_started(&started, &idp, binding, meta).await? {
+            Ok(resumed) => resumed,
+            Err(answer) => return Ok(answer),
         };
         if let Some(error) = get("error") {
             self.federation_refused(meta, Some(&idp), &format!("upstream error: {}", printable(error)));
@@ -310,6 +305,27 @@ impl OidcService {
             }
         };
         self.finish_federated(f, &app, &req, i, &idp, who, meta).await
+    }
+
+    /// A started sign-in coming back: refused unless in the browser that started it (its
+    /// binding cookie), else its authorization request opened and re-checked (`Err` is what the
+    /// browser gets instead).
+    pub(super) async fn resume_started(
+        &self,
+        started: &NewFederationState,
+        idp: &IdentityProvider,
+        binding: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<Result<(Application, AuthorizationRequest, Interaction), CallbackResult>, AppError> {
+        if !binding.is_some_and(|b| self.secrets.verify(b, &started.binding_hmac)) {
+            self.federation_refused(meta, Some(idp), "callback in another browser");
+            return failed(NOT_COMPLETED).map(Err);
+        }
+        let Some(i) = self.open(&started.interaction) else { return Ok(Err(CallbackResult::Done(expired()))) };
+        Ok(match self.recheck(&i).await? {
+            Ok((app, req)) => Ok((app, req, i)),
+            Err(page) => Err(CallbackResult::Done(page)),
+        })
     }
 
     /// Links or provisions the user of a verified upstream identity, then signs in.

@@ -16,7 +16,7 @@ use scaikey_domain::id::IdentityProviderId;
 
 use super::{CallbackResult, Federation, NOT_COMPLETED, failed};
 use crate::error::AppError;
-use crate::oidc::{OidcService, expired};
+use crate::oidc::OidcService;
 use crate::ports::federation::{SamlIdp, SamlServiceProvider, UpstreamError};
 
 /// What the ACS answers.
@@ -160,18 +160,13 @@ impl OidcService {
             self.callback_refused(meta, "unknown, used or expired state");
             return failed(NOT_COMPLETED);
         };
-        let Some(identity) = started.identity.filter(|_| started.idp_id == idp.id) else {
+        let Some(identity) = started.identity.clone().filter(|_| started.idp_id == idp.id) else {
             self.federation_refused(meta, Some(&idp), "continue before a verified response");
             return failed(NOT_COMPLETED);
         };
-        if !binding.is_some_and(|b| self.secrets.verify(b, &started.binding_hmac)) {
-            self.federation_refused(meta, Some(&idp), "callback in another browser");
-            return failed(NOT_COMPLETED);
-        }
-        let Some(i) = self.open(&started.interaction) else { return Ok(CallbackResult::Done(expired())) };
-        let (app, req) = match self.recheck(&i).await? {
-            Ok(checked) => checked,
-            Err(page) => return Ok(CallbackResult::Done(page)),
+        let (app, req, i) = match self.resume_started(&started, &idp, binding, meta).await? {
+            Ok(resumed) => resumed,
+            Err(answer) => return Ok(answer),
         };
         self.finish_federated(f, &app, &req, i, &idp, identity, meta).await
     }
