@@ -57,11 +57,7 @@ struct ListPage<'a> {
     search: &'a str,
     columns: &'a [&'a str],
     rows: Vec<Vec<String>>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
@@ -256,6 +252,25 @@ fn bad_page() -> HttpResponse {
     error_page(StatusCode::BAD_REQUEST, "The page number is not valid.")
 }
 
+/// Where a list page stands among its pages, with the links to its neighbours.
+struct Pager {
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+impl Pager {
+    /// The pager of `found`; `link(n)` is the URL of page `n`.
+    fn of<T>(found: &Page<T>, link: impl Fn(i64) -> String) -> Pager {
+        let (page, pages) = (i64::from(found.request.page()), found.total_pages());
+        let prev = (page > 1).then(|| link(page - 1));
+        let next = (page < pages).then(|| link(page + 1));
+        Pager { total: found.total, page, pages, prev, next }
+    }
+}
+
 fn page_link(path: &str, search: &str, page: i64) -> String {
     let q = serde_urlencoded::to_string([("search", search), ("page", &page.to_string())]).unwrap_or_default();
     format!("{path}?{q}")
@@ -268,11 +283,9 @@ fn list_html<T>(
     found: Page<T>,
     row: impl Fn(T) -> Vec<String>,
 ) -> HttpResponse {
-    let (page, pages, total) = (i64::from(found.request.page()), found.total_pages(), found.total);
-    let prev = (page > 1).then(|| page_link(path, search, page - 1));
-    let next = (page < pages).then(|| page_link(path, search, page + 1));
+    let pager = Pager::of(&found, |n| page_link(path, search, n));
     let rows = found.items.into_iter().map(row).collect();
-    let list = ListPage { nav, title, path, search, columns, rows, total, page, pages, prev, next };
+    let list = ListPage { nav, title, path, search, columns, rows, pager };
     html(StatusCode::OK, &list, Inline::No)
 }
 
@@ -536,11 +549,7 @@ struct AuditPage<'a> {
     result: &'a str,
     results: &'a [(&'a str, &'a str)],
     rows: Vec<[String; 6]>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 /// `GET /console/audit?action=&result=&page=`.
@@ -563,8 +572,7 @@ pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
         Ok(f) => f,
         Err(e) => return refused(&e),
     };
-    let (n, pages, total) = (i64::from(found.request.page()), found.total_pages(), found.total);
-    let link = |p: i64| {
+    let pager = Pager::of(&found, |p: i64| {
         let q = serde_urlencoded::to_string([
             ("action", action.as_str()),
             ("result", result.as_str()),
@@ -572,7 +580,7 @@ pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
         ])
         .unwrap_or_default();
         format!("/console/audit?{q}")
-    };
+    });
     let rows = found
         .items
         .into_iter()
@@ -587,18 +595,7 @@ pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
             ]
         })
         .collect();
-    let page = AuditPage {
-        nav: &nav,
-        action: &action,
-        result: &result,
-        results: &RESULTS,
-        rows,
-        total,
-        page: n,
-        pages,
-        prev: (n > 1).then(|| link(n - 1)),
-        next: (n < pages).then(|| link(n + 1)),
-    };
+    let page = AuditPage { nav: &nav, action: &action, result: &result, results: &RESULTS, rows, pager };
     with_cookie(html(StatusCode::OK, &page, Inline::No), c)
 }
 
@@ -617,11 +614,7 @@ struct SessionsPage<'a> {
     nav: &'a Nav,
     message: Option<&'a str>,
     rows: Vec<SessionRow>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 /// `GET /console/sessions`: the active sessions within reach, each revocable.
@@ -636,7 +629,7 @@ pub async fn sessions(state: web::Data<WebState>, req: HttpRequest) -> HttpRespo
         Ok(f) => f,
         Err(e) => return refused(&e),
     };
-    let (n, pages, total) = (i64::from(found.request.page()), found.total_pages(), found.total);
+    let pager = Pager::of(&found, |n| page_link("/console/sessions", "", n));
     let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let rows = found
         .items
@@ -651,16 +644,7 @@ pub async fn sessions(state: web::Data<WebState>, req: HttpRequest) -> HttpRespo
         })
         .collect();
     let message = query_param(&req, "done").filter(|d| d == "revoked").map(|_| "The session was revoked.");
-    let page = SessionsPage {
-        nav: &nav,
-        message,
-        rows,
-        total,
-        page: n,
-        pages,
-        prev: (n > 1).then(|| page_link("/console/sessions", "", n - 1)),
-        next: (n < pages).then(|| page_link("/console/sessions", "", n + 1)),
-    };
+    let page = SessionsPage { nav: &nav, message, rows, pager };
     with_cookie(html(StatusCode::OK, &page, Inline::No), c)
 }
 
