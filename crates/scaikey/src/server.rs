@@ -621,6 +621,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         registrations: state.registrations.clone(),
         sessions: state.sessions.clone(),
         identity_providers: state.identity_providers.clone(),
+        groups: state.groups.clone(),
+        applications: state.applications.clone(),
+        agents: state.agents.clone(),
     });
     let mcp_state = web::Data::new(scaikey_mcp::McpState {
         gate: mcp_gate,

@@ -93,6 +93,44 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Follows `url` until a page answers, signing in as `email` once when the hosted login
+    /// shows (the console's own sign-in): the page's status, final URL and HTML.
+    pub async fn open(&mut self, url: &str, email: &str, password: &str) -> anyhow::Result<(u16, String, String)> {
+        let mut url = url.to_string();
+        let mut signed_in = false;
+        for _ in 0..12 {
+            let r = self.get(&url).await?;
+            if r.status().is_redirection() {
+                url = location(&r)?;
+                continue;
+            }
+            let status = r.status().as_u16();
+            let html = r.text().await?;
+            if status == 200
+                && html.contains(r#"name="password""#)
+                && html.contains(r#"name="interaction""#)
+                && !signed_in
+            {
+                signed_in = true;
+                let interaction = field(&html, "interaction").context("no interaction")?;
+                let csrf = field(&html, "csrf").context("no CSRF token")?;
+                let form = [
+                    ("interaction", interaction.as_str()),
+                    ("csrf", csrf.as_str()),
+                    ("email", email),
+                    ("password", password),
+                ];
+                let r = self.post("/login", &form).await?;
+                url = location(&r).with_context(|| format!("the login was refused for {email}"))?;
+                continue;
+            }
+            return Ok((status, url, html));
+        }
+        bail!("too many redirects from {url}")
+    }
+}
+
 /// The `Location` of a redirect.
 pub fn location(r: &reqwest::Response) -> anyhow::Result<String> {
     Ok(r.headers()

@@ -12,35 +12,8 @@ use scaikey_testkit::signin::{Browser, field, location};
 use scaikey_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
 use serde_json::json;
 
-/// Follows `url` in `b`, signing in as `email` when the login page shows, until a page of
-/// the console (or an error page) answers: its status, final path and HTML.
 async fn open(b: &mut Browser, url: &str, email: &str, password: &str) -> (u16, String, String) {
-    let mut url = url.to_string();
-    let mut signed_in = false;
-    for _ in 0..12 {
-        let r = b.get(&url).await.unwrap();
-        if r.status().is_redirection() {
-            url = location(&r).unwrap();
-            continue;
-        }
-        let status = r.status().as_u16();
-        let html = r.text().await.unwrap();
-        if status == 200 && html.contains(r#"name="password""#) && !signed_in {
-            signed_in = true;
-            let form = [
-                ("interaction", field(&html, "interaction").unwrap()),
-                ("csrf", field(&html, "csrf").unwrap()),
-                ("email", email.to_string()),
-                ("password", password.to_string()),
-            ];
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let r = b.post("/login", &form).await.unwrap();
-            url = location(&r).unwrap_or_else(|_| panic!("the login was refused for {email}"));
-            continue;
-        }
-        return (status, url, html);
-    }
-    panic!("too many redirects from {url}");
+    b.open(url, email, password).await.unwrap()
 }
 
 fn stat(html: &str, id: &str) -> i64 {
@@ -276,7 +249,8 @@ async fn sessions_are_revoked_with_a_confirmation_and_identity_providers_show_th
     // Someone else's session to revoke.
     let other = app.user_with_roles("ops@scaikey.test", &["super_admin"], None).await.unwrap();
     let mut b = Browser::new(&app.base_url).unwrap();
-    let (status, _, html) = open(&mut b, "/console/identity-providers", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, _, html) =
+        open(&mut b, &format!("/console/identity-providers/{idp}"), ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert!(status == 200 && html.contains(&format!("{}/oauth/callback/{idp}", app.issuer)), "{html}");
     let (_, _, html) = open(&mut b, "/console/sessions", "", "").await;
     let csrf = field(&html, "csrf").unwrap();

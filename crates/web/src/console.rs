@@ -19,6 +19,13 @@ use scaikey_app::context::RequestContext;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_domain::access::{Action, Reach, reach};
 
+mod applications;
+mod directory;
+mod federation;
+mod forms;
+mod groups;
+mod resource;
+
 use crate::WebState;
 use crate::pages::{
     Inline, csrf_token, error_page, html, internal, meta, posted_form, query_param, random_token, see_other,
@@ -46,18 +53,6 @@ struct DashboardPage<'a> {
     estimated: bool,
     activity: Vec<[String; 4]>,
     day: Vec<(String, i64, i64)>,
-}
-
-#[derive(Template)]
-#[template(path = "console_list.html")]
-struct ListPage<'a> {
-    nav: &'a Nav,
-    title: &'a str,
-    path: &'a str,
-    search: &'a str,
-    columns: &'a [&'a str],
-    rows: Vec<Vec<String>>,
-    pager: Pager,
 }
 
 fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
@@ -276,116 +271,6 @@ fn page_link(path: &str, search: &str, page: i64) -> String {
     format!("{path}?{q}")
 }
 
-fn list_html<T>(
-    nav: &Nav,
-    (title, path, columns): (&str, &str, &[&str]),
-    search: &str,
-    found: Page<T>,
-    row: impl Fn(T) -> Vec<String>,
-) -> HttpResponse {
-    let pager = Pager::of(&found, |n| page_link(path, search, n));
-    let rows = found.items.into_iter().map(row).collect();
-    let list = ListPage { nav, title, path, search, columns, rows, pager };
-    html(StatusCode::OK, &list, Inline::No)
-}
-
-fn opt(v: Option<String>) -> String {
-    v.unwrap_or_default()
-}
-
-/// `GET /console/partners` (platform admins).
-pub async fn partners(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let (ctx, nav, c) = match admin(&state, &req).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some((search, page)) = list_query(&req) else { return bad_page() };
-    let filter =
-        scaikey_app::ports::PartnerFilter { search: Some(search.clone()).filter(|s| !s.is_empty()), status: None };
-    match state.partners.list(&ctx, &filter, page).await {
-        Ok(found) => with_cookie(
-            list_html(
-                &nav,
-                ("Partners", "/console/partners", &["Name", "Slug", "Status", "Contact"]),
-                &search,
-                found,
-                |p| vec![p.name, p.slug, p.status.as_str().into(), opt(p.contact_email)],
-            ),
-            c,
-        ),
-        Err(e) => refused(&e),
-    }
-}
-
-/// `GET /console/tenants`.
-pub async fn tenants(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let (ctx, nav, c) = match admin(&state, &req).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some((search, page)) = list_query(&req) else { return bad_page() };
-    let filter = scaikey_app::ports::TenantFilter {
-        search: Some(search.clone()).filter(|s| !s.is_empty()),
-        ..scaikey_app::ports::TenantFilter::default()
-    };
-    match state.tenants.list(&ctx, &filter, page).await {
-        Ok(found) => with_cookie(
-            list_html(
-                &nav,
-                ("Tenants", "/console/tenants", &["Name", "Slug", "Status", "Partner"]),
-                &search,
-                found,
-                |t| {
-                    vec![
-                        t.name,
-                        t.slug,
-                        t.status.as_str().into(),
-                        t.partner_id.map(|p| p.to_string()).unwrap_or_default(),
-                    ]
-                },
-            ),
-            c,
-        ),
-        Err(e) => refused(&e),
-    }
-}
-
-/// `GET /console/users`.
-pub async fn users(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let (ctx, nav, c) = match admin(&state, &req).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some((search, page)) = list_query(&req) else { return bad_page() };
-    let filter = scaikey_app::ports::UserFilter {
-        search: Some(search.clone()).filter(|s| !s.is_empty()),
-        ..scaikey_app::ports::UserFilter::default()
-    };
-    match state.users.list(&ctx, &filter, page).await {
-        Ok(found) => with_cookie(
-            list_html(
-                &nav,
-                ("Users", "/console/users", &["E-mail", "Name", "Tenant", "Roles", "Status"]),
-                &search,
-                found,
-                |u| {
-                    let name = [u.first_name, u.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                    let roles = u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
-                    vec![
-                        u.email,
-                        name,
-                        u.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
-                        roles,
-                        u.status.as_str().into(),
-                    ]
-                },
-            ),
-            c,
-        ),
-        Err(e) => refused(&e),
-    }
-}
-
 /// One registration request as the queue shows it.
 struct RequestRow {
     id: String,
@@ -548,7 +433,7 @@ struct AuditPage<'a> {
     action: &'a str,
     result: &'a str,
     results: &'a [(&'a str, &'a str)],
-    rows: Vec<[String; 6]>,
+    rows: Vec<(String, [String; 6])>,
     pager: Pager,
 }
 
@@ -585,14 +470,17 @@ pub async fn audit(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse
         .items
         .into_iter()
         .map(|e| {
-            [
-                e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                e.action,
-                e.actor_id.unwrap_or_else(|| e.actor_type.as_str().to_string()),
-                format!("{} {}", e.resource_type, e.resource_id.unwrap_or_default()).trim().to_string(),
-                e.result.as_str().to_string(),
-                e.ip.unwrap_or_default(),
-            ]
+            (
+                e.id.to_string(),
+                [
+                    e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    e.action,
+                    e.actor_id.unwrap_or_else(|| e.actor_type.as_str().to_string()),
+                    format!("{} {}", e.resource_type, e.resource_id.unwrap_or_default()).trim().to_string(),
+                    e.result.as_str().to_string(),
+                    e.ip.unwrap_or_default(),
+                ],
+            )
         })
         .collect();
     let page = AuditPage { nav: &nav, action: &action, result: &result, results: &RESULTS, rows, pager };
@@ -675,45 +563,6 @@ pub async fn revoke_session(
     }
 }
 
-/// `GET /console/identity-providers`: each with the callback URL to register upstream.
-pub async fn identity_providers(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
-    let (ctx, nav, c) = match admin(&state, &req).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some((search, page)) = list_query(&req) else { return bad_page() };
-    let filter = scaikey_app::ports::IdpFilter {
-        search: Some(search.clone()).filter(|s| !s.is_empty()),
-        ..scaikey_app::ports::IdpFilter::default()
-    };
-    let issuer = state.oidc.issuer().to_string();
-    match state.identity_providers.list(&ctx, &filter, page).await {
-        Ok(found) => with_cookie(
-            list_html(
-                &nav,
-                (
-                    "Identity providers",
-                    "/console/identity-providers",
-                    &["Name", "Protocol", "Tenant", "Enabled", "Callback URL to register upstream"],
-                ),
-                &search,
-                found,
-                |i| {
-                    vec![
-                        i.name,
-                        i.protocol.as_str().into(),
-                        i.tenant_id.to_string(),
-                        if i.enabled { "yes" } else { "no" }.into(),
-                        scaikey_domain::federated::callback_url(&issuer, i.id, i.protocol),
-                    ]
-                },
-            ),
-            c,
-        ),
-        Err(e) => refused(&e),
-    }
-}
-
 /// The last 24 hours as an SVG line chart (plotters): sign-ins and tokens issued per hour.
 fn day_chart(counts: &[scaikey_app::ports::HourlyCount]) -> Result<String, String> {
     use plotters::prelude::*;
@@ -782,6 +631,132 @@ pub async fn activity_chart(state: web::Data<WebState>, req: HttpRequest) -> Htt
             HttpResponse::InternalServerError().finish()
         }
     }
+}
+
+/// `GET /console/audit/{id}`: one event with its details.
+pub async fn audit_event(state: web::Data<WebState>, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let (ctx, nav, c) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<scaikey_domain::id::AuditEventId>() else {
+        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+    };
+    let e = match state.audit.get(&ctx, id).await {
+        Ok(e) => e,
+        Err(e) => return refused(&e),
+    };
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
+    let d = resource::Detail {
+        title: format!("{} · {}", e.action, e.result.as_str()),
+        back: "/console/audit".into(),
+        back_label: "Audit log".into(),
+        message: None,
+        error: None,
+        edit: None,
+        facts: vec![
+            ("ID", e.id.to_string()),
+            ("When", e.occurred_at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()),
+            ("Action", e.action),
+            ("Result", e.result.as_str().into()),
+            ("Actor", format!("{} {}", e.actor_type.as_str(), e.actor_id.unwrap_or_default()).trim().to_string()),
+            ("Resource", format!("{} {}", e.resource_type, e.resource_id.unwrap_or_default()).trim().to_string()),
+            ("Tenant", or_dash(e.tenant_id.map(|t| t.to_string()))),
+            ("Partner", or_dash(e.partner_id.map(|p| p.to_string()))),
+            ("IP", or_dash(e.ip)),
+            ("Browser", or_dash(e.user_agent)),
+            ("Details", serde_json::to_string_pretty(&e.details).unwrap_or_default()),
+        ],
+        sections: Vec::new(),
+        actions: Vec::new(),
+    };
+    with_cookie(html(StatusCode::OK, &resource::DetailPage { nav: &nav, d }, Inline::No), c)
+}
+
+/// A preview page the console's own tenant form may frame (every other page refuses frames).
+fn framable(mut r: HttpResponse) -> HttpResponse {
+    use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue, X_FRAME_OPTIONS};
+    let csp = r
+        .headers()
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
+    if let Some(csp) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+    }
+    r.headers_mut().insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    r
+}
+
+/// The login page as `branding` would show it; only what the hosted pages would show of it
+/// ([`PageBranding::from_document`](scaikey_domain::tenant::PageBranding::from_document)).
+fn preview_page(branding: &serde_json::Value) -> HttpResponse {
+    let b = scaikey_domain::tenant::PageBranding::from_document(branding);
+    let nonce = random_token();
+    let page = crate::pages::LoginPage::preview(&b, &nonce);
+    let inline = if b.primary_color.is_some() { Inline::Style(&nonce) } else { Inline::No };
+    framable(html(StatusCode::OK, &page, inline))
+}
+
+/// `POST /console/tenants/preview`: the preview of the form's `branding` as typed.
+pub async fn preview_posted(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let form = match posted_form(&req, &body) {
+        Ok(f) => f,
+        Err((status, message)) => return framable(error_page(status, message)),
+    };
+    if let Err(r) = admin(&state, &req).await {
+        return framable(r);
+    }
+    let mut errs = scaikey_domain::validation::ValidationErrors::new();
+    match forms::Posted(&form).json("branding", &mut errs) {
+        Some(doc) => preview_page(&doc.unwrap_or_default()),
+        None => framable(error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The branding is not valid JSON yet; the preview follows once it is.",
+        )),
+    }
+}
+
+/// `GET /console/tenants/preview` (a new tenant) and `GET /console/tenants/{id}/preview`.
+pub async fn preview_stored(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
+    let (ctx, _, _) = match admin(&state, &req).await {
+        Ok(a) => a,
+        Err(r) => return framable(r),
+    };
+    let Some(raw) = req.match_info().get("id") else { return preview_page(&serde_json::Value::Null) };
+    let Ok(id) = raw.parse::<scaikey_domain::id::TenantId>() else {
+        return framable(error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach."));
+    };
+    match state.tenants.get(&ctx, id).await {
+        Ok(t) => preview_page(&t.branding),
+        Err(e) => framable(refused(&e)),
+    }
+}
+
+/// The console's one script: the tenant form's live preview (the page works without it).
+pub const CONSOLE_SCRIPT: &str = include_str!("../templates/console.js");
+
+/// `GET /assets/console.js`.
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(CONSOLE_SCRIPT)
+}
+
+/// Registers the console's resource pages (after the fixed paths they would otherwise shadow).
+pub(crate) fn resources(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/tenants/preview", web::get().to(preview_stored))
+        .route("/console/tenants/preview", web::post().to(preview_posted))
+        .route("/console/tenants/{id}/preview", web::get().to(preview_stored))
+        .route("/console/audit/{id}", web::get().to(audit_event));
+    resource::routes::<directory::Partners>(cfg);
+    resource::routes::<directory::Tenants>(cfg);
+    resource::routes::<directory::Users>(cfg);
+    resource::routes::<groups::Groups>(cfg);
+    resource::routes::<applications::Applications>(cfg);
+    resource::routes::<federation::IdentityProviders>(cfg);
+    resource::routes::<federation::Agents>(cfg);
 }
 
 /// `GET /assets/console.css`.

@@ -56,6 +56,12 @@ pub struct WebState {
     pub sessions: scaikey_app::sessions::SessionService,
     /// Identity providers.
     pub identity_providers: scaikey_app::federation::IdpService,
+    /// Groups.
+    pub groups: scaikey_app::groups::GroupService,
+    /// Applications.
+    pub applications: scaikey_app::applications::ApplicationService,
+    /// MCP agents.
+    pub agents: scaikey_app::federation::AgentService,
 }
 
 impl std::fmt::Debug for WebState {
@@ -110,17 +116,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/console/login", web::get().to(console::login))
     .route("/console/callback", web::get().to(console::callback))
     .route("/console/logout", web::post().to(console::logout))
-    .route("/console/partners", web::get().to(console::partners))
-    .route("/console/tenants", web::get().to(console::tenants))
-    .route("/console/users", web::get().to(console::users))
     .route("/console/registrations", web::get().to(console::registrations))
     .route("/console/registrations/{id}/{verb}", web::post().to(console::review))
     .route("/console/audit", web::get().to(console::audit))
     .route("/console/activity.svg", web::get().to(console::activity_chart))
     .route("/console/sessions", web::get().to(console::sessions))
     .route("/console/sessions/{id}/revoke", web::post().to(console::revoke_session))
-    .route("/console/identity-providers", web::get().to(console::identity_providers))
     .route("/assets/console.css", web::get().to(console::stylesheet))
+    .route("/assets/console.js", web::get().to(console::script))
     .route("/assets/scaikey.css", web::get().to(pages::stylesheet))
     .route("/assets/passkey.js", web::get().to(pages::passkey_script));
+    console::resources(cfg);
 }

@@ -66,6 +66,28 @@ impl<'a> LoginPage<'a> {
     }
 }
 
+impl<'a> LoginPage<'a> {
+    /// The console's preview of a tenant's login page with `b`: nothing to sign in to.
+    pub(crate) fn preview(b: &'a scaikey_domain::tenant::PageBranding, nonce: &'a str) -> Self {
+        LoginPage {
+            action: "/console/tenants",
+            display_name: b.display_name.as_deref(),
+            brand_name: b.display_name.as_deref().unwrap_or("ScaiKey"),
+            logo_url: b.logo_url.as_deref(),
+            primary_color: b.primary_color.as_deref(),
+            style_nonce: nonce,
+            client_name: "your application",
+            interaction: None,
+            csrf: "",
+            email: "",
+            tenant: "",
+            ask_tenant: false,
+            error: None,
+            identity_providers: &[],
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
@@ -128,6 +150,8 @@ pub(crate) enum Inline<'a> {
     Style(&'a str),
     /// The passkey script (`/assets/passkey.js`, served from this origin).
     PasskeyScript,
+    /// The console's tenant form: its script (`/assets/console.js`) and the framed preview.
+    Preview,
 }
 
 /// The page headers of §9, with a CSP that allows at most the page's one inline element.
@@ -137,6 +161,7 @@ pub(crate) fn page(status: StatusCode, html: String, inline: Inline<'_>) -> Http
         Inline::Script(n) => (format!("script-src 'nonce-{n}'; "), String::new()),
         Inline::Style(n) => (String::new(), format!(" 'nonce-{n}'")),
         Inline::PasskeyScript => ("script-src 'self'; ".to_string(), String::new()),
+        Inline::Preview => ("script-src 'self'; frame-src 'self'; ".to_string(), String::new()),
     };
     let csp = format!(
         "default-src 'none'; {script}style-src 'self'{style}; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'"
