@@ -1,6 +1,7 @@
 // The web console as an admin uses it: node console.js '<config JSON>' (built by
 // crates/testkit/tests/console_browser.rs). The config holds base_url, email, password, the
-// tenant admin's email and password, and screenshots {dashboard, tenants, registrations, phone}.
+// tenant admin's email and password, a group with nested groups, and screenshots {dashboard,
+// tenants, registrations, phone, tenant_form, group}.
 // Prints one JSON line: what each page showed (title, sections, stats, whether the chart image
 // loaded, console errors — a CSP violation is one), the approval's outcome and the tenant admin's
 // navigation.
@@ -63,6 +64,48 @@ run(async () => {
     client_id: (await page.locator('#client_id').innerText()).trim(),
     secret_shown: (await page.locator('#client_secret').count()) === 1,
   };
+  // A tenant through its forms: the branding's live preview (console.js) in the frame, then
+  // created, changed and deleted (confirmed), each answered with its message.
+  await page.goto(`${cfg.base_url}/console/tenants/new`, { waitUntil: 'load' });
+  await page.fill('#name', 'Stark Industries');
+  await page.fill('#branding', '{"display_name": "Stark sign-in", "primary_color": "#b00020"}');
+  const preview = page.frameLocator('iframe[name=preview]');
+  await preview.locator('h1', { hasText: 'Stark sign-in' }).waitFor({ timeout: 15000 });
+  out.tenant = {
+    preview_h1: (await preview.locator('h1').innerText()).trim(),
+    preview_button: await preview.locator('button[type=submit]').evaluate((b) => getComputedStyle(b).backgroundColor),
+  };
+  await screenshot(page, cfg.screenshots.tenant_form);
+  const notice = async () => (await page.locator('.notice').innerText()).trim();
+  await Promise.all([
+    page.waitForURL((u) => u.search.includes('done=created')),
+    page.getByRole('button', { name: 'Create', exact: true }).click(),
+  ]);
+  out.tenant.created = await notice();
+  out.tenant.id = new URL(page.url()).pathname.split('/').pop();
+  await Promise.all([page.waitForURL((u) => u.pathname.endsWith('/edit')), page.click('a.button:has-text("Edit")')]);
+  await page.fill('#name', 'Stark Industries Ltd');
+  await Promise.all([
+    page.waitForURL((u) => u.search.includes('done=saved')),
+    page.getByRole('button', { name: 'Save changes' }).click(),
+  ]);
+  out.tenant.saved = await notice();
+  out.tenant.h1 = (await page.locator('h1').innerText()).trim();
+  await page.check('section.action input[name=confirm]');
+  await Promise.all([
+    page.waitForURL((u) => u.search.includes('done=deleted')),
+    page.locator('section.action button', { hasText: 'Delete' }).click(),
+  ]);
+  out.tenant.deleted = await notice();
+
+  // A group's nesting as a tree.
+  await page.goto(`${cfg.base_url}/console/groups/${cfg.group}`, { waitUntil: 'load' });
+  out.group = {
+    nested: await page.locator('#nested td a').allInnerTexts(),
+    indented: await page.locator('#nested td.depth-2').count(),
+    members: await page.locator('#members tbody tr').count(),
+  };
+  await screenshot(page, cfg.screenshots.group);
   out.admin_errors = admin.errors;
 
   // A phone: the same dashboard, nothing wider than the screen.

@@ -1,6 +1,8 @@
 //! The web console in a real headless Chromium (`node/console.js`): sign-in through the hosted
 //! login, the dashboard with its chart, a searched list, an approval through the queue's form,
-//! a phone-sized screen, and a tenant admin without the partners section. No console error (a
+//! a tenant created, changed and deleted through its forms with the branding's live preview, a
+//! group's nesting as a tree, a phone-sized screen, and a tenant admin without the partners
+//! section. No console error (a
 //! CSP violation would be one). The screenshots in `docs/screenshots/console-*.png` come from
 //! here.
 
@@ -43,11 +45,31 @@ async fn an_admin_uses_the_console_in_a_browser() {
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
-    let shots = ["dashboard", "tenants", "registrations", "phone"].map(shot);
+    let mut parent = None;
+    let mut top = String::new();
+    for name in ["Engineering", "Platform", "On-call", "Databases"] {
+        let g = admin.post("/api/v1/admin/groups", json!({"name": name, "tenant_id": acme})).await.unwrap().id();
+        match &parent {
+            Some(p) => {
+                let r = admin
+                    .post(&format!("/api/v1/admin/groups/{p}/nested"), json!({"child_group_id": g}))
+                    .await
+                    .unwrap();
+                assert!(r.status < 300, "{}", r.body);
+            }
+            None => top = g.clone(),
+        }
+        parent = Some(g);
+    }
+    let ta_id = admin.get("/api/v1/admin/users?search=ta%40acme").await.unwrap().body["items"][0]["id"].clone();
+    let r = admin.post(&format!("/api/v1/admin/groups/{top}/members"), json!({"user_id": ta_id})).await.unwrap();
+    assert!(r.status < 300, "{}", r.body);
+    let shots = ["dashboard", "tenants", "registrations", "phone", "tenant-form", "group"].map(shot);
     let cfg = json!({
         "base_url": app.base_url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
         "tenant_admin_email": "ta@acme.example", "tenant_admin_password": "Tenant-Admin-Pw1",
-        "screenshots": {"dashboard": shots[0], "tenants": shots[1], "registrations": shots[2], "phone": shots[3]},
+        "group": top,
+        "screenshots": {"dashboard": shots[0], "tenants": shots[1], "registrations": shots[2], "phone": shots[3], "tenant_form": shots[4], "group": shots[5]},
     });
     let out = tokio::task::spawn_blocking(move || tools::run_node_script("console.js", &[&cfg.to_string()], &[]))
         .await
@@ -63,6 +85,18 @@ async fn an_admin_uses_the_console_in_a_browser() {
     assert_eq!(out["approve"]["secret_shown"], true);
     let req = admin.get("/api/v1/admin/registration-requests?status=APPROVED").await.unwrap().body;
     assert_eq!(req["items"][0]["review_notes"], "Checked in the browser", "{req}");
+    assert_eq!(out["tenant"]["preview_h1"], "Sign in to Stark sign-in", "the live preview followed the typing: {out}");
+    assert_eq!(out["tenant"]["preview_button"], "rgb(176, 0, 32)", "in the tenant's colour: {out}");
+    assert_eq!(out["tenant"]["created"], "Tenant created.");
+    assert_eq!(
+        (out["tenant"]["saved"].as_str(), out["tenant"]["h1"].as_str()),
+        (Some("The changes were saved."), Some("Stark Industries Ltd"))
+    );
+    assert_eq!(out["tenant"]["deleted"], "The tenant was deleted.");
+    let gone = admin.get(&format!("/api/v1/admin/tenants/{}", out["tenant"]["id"].as_str().unwrap())).await.unwrap();
+    assert_eq!(gone.status, 404, "deleted through the form: {out}");
+    assert_eq!(out["group"]["nested"], json!(["Platform", "On-call", "Databases"]), "{out}");
+    assert_eq!((out["group"]["indented"].as_i64(), out["group"]["members"].as_i64()), (Some(1), Some(1)), "{out}");
     assert_eq!(out["admin_errors"], json!([]), "no console error (CSP): {out}");
     assert_eq!(out["phone"]["overflow"], false, "the dashboard fits a phone: {out}");
     assert!(!out["tenant_admin"]["nav"].as_array().unwrap().contains(&json!("Partners")), "{out}");
