@@ -98,6 +98,19 @@ run(async () => {
   ]);
   out.tenant.deleted = await notice();
 
+  // Every section of the navigation, and the first detail page of each list.
+  out.pages = {};
+  for (const href of await page.locator('header nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    const r = await page.goto(`${cfg.base_url}${href}`, { waitUntil: 'load' });
+    const entry = { status: r.status(), h1: (await page.locator('h1').innerText()).trim() };
+    const first = page.locator('table.list tbody tr td a').first();
+    if (href !== '/console' && (await first.count()) === 1) {
+      await Promise.all([page.waitForLoadState('load'), first.click()]);
+      entry.detail = (await page.locator('h1').innerText()).trim();
+    }
+    out.pages[href] = entry;
+  }
+
   // A group's nesting as a tree.
   await page.goto(`${cfg.base_url}/console/groups/${cfg.group}`, { waitUntil: 'load' });
   out.group = {

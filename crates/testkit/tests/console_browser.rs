@@ -97,6 +97,13 @@ async fn an_admin_uses_the_console_in_a_browser() {
     assert_eq!(gone.status, 404, "deleted through the form: {out}");
     assert_eq!(out["group"]["nested"], json!(["Platform", "On-call", "Databases"]), "{out}");
     assert_eq!((out["group"]["indented"].as_i64(), out["group"]["members"].as_i64()), (Some(1), Some(1)), "{out}");
+    let pages = out["pages"].as_object().unwrap();
+    assert_eq!(pages.len(), 11, "{out}");
+    for (href, p) in pages {
+        assert_eq!(p["status"], 200, "{href}: {out}");
+    }
+    assert_eq!(pages["/console/groups"]["detail"], "Databases", "newest first, a detail page opened: {out}");
+    assert!(pages["/console/audit"]["detail"].as_str().is_some_and(|h| h.contains(" · ")), "{out}");
     assert_eq!(out["admin_errors"], json!([]), "no console error (CSP): {out}");
     assert_eq!(out["phone"]["overflow"], false, "the dashboard fits a phone: {out}");
     assert!(!out["tenant_admin"]["nav"].as_array().unwrap().contains(&json!("Partners")), "{out}");
