@@ -349,7 +349,9 @@ impl AuthService {
             .resource(session.id)
             .within(user.tenant_id, user.partner_id)
             .details(details);
-        Ok(self.repo.open_session(session, &audit).await?)
+        self.repo.open_session(session, &audit).await?;
+        self.audit.written(&audit);
+        Ok(())
     }
 
     /// Verifies a bearer token and returns who it speaks for. A token of a revoked session, a
@@ -406,6 +408,8 @@ mod tests {
     fn sink() -> Arc<dyn AuditSink> {
         let mut s = crate::ports::MockAuditSink::new();
         s.expect_submit().returning(|_, _| ());
+        // Only a session's own record is noted as written (for the metrics), after it is stored.
+        s.expect_written().withf(|r| r.action == "auth.login" && r.result == AuditResult::Success).returning(|_| ());
         Arc::new(s)
     }
 

@@ -1015,6 +1015,10 @@ use scaikey_domain::id::AuditEventId;
 pub trait AuditSink: Send + Sync {
     /// Queues a record stamped `at`.
     fn submit(&self, record: AuditRecord, at: DateTime<Utc>);
+
+    /// Notes a record already written in its change's own transaction (a successful login),
+    /// so the sinks that count events see it too; nothing is queued.
+    fn written(&self, _record: &AuditRecord) {}
 }
 
 /// Filters of the audit list.

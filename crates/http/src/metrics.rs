@@ -186,4 +186,9 @@ impl AuditSink for CountingSink {
         self.metrics.audited(&record);
         self.inner.submit(record, at);
     }
+
+    fn written(&self, record: &AuditRecord) {
+        self.metrics.audited(record);
+        self.inner.written(record);
+    }
 }

@@ -286,6 +286,8 @@ async fn metrics_count_requests_by_route_and_audited_events_and_are_guarded() {
         r#"scaikey_http_requests_total{method="GET",route="/api/v1/admin/tenants",status="200"} 3"#,
         r#"route="/api/v1/admin/tenants/{id}",status="200"} 1"#,
         r#"scaikey_audit_events_total{action="auth.login",result="failure"} 1"#,
+        // The admin's own sign-in, written with its session rather than queued.
+        r#"scaikey_audit_events_total{action="auth.login",result="success"} 1"#,
         r#"scaikey_audit_events_total{action="auth.token_refused",result="denied"} 1"#,
         "scaikey_http_request_duration_seconds_bucket",
         "scaikey_db_pool_connections_max 4",
