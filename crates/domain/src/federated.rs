@@ -293,7 +293,7 @@ pub fn saml_service_provider(issuer: &str, idp: IdentityProviderId) -> (String, 
 pub enum LinkRefusal {
     /// Neither a link nor an e-mail to link or create by.
     NoEmail,
-    /// A user has the e-mail, but the upstream does not vouch for it.
+    /// The upstream does not vouch for the e-mail: neither linked nor provisioned by it.
     EmailNotVerified,
     /// No user has the e-mail and the IdP does not create users.
     NotProvisioned,
@@ -331,7 +331,7 @@ impl LinkRefusal {
                 "Your identity provider did not share an e-mail address, so no account can be found."
             }
             LinkRefusal::EmailNotVerified => {
-                "Your identity provider did not confirm your e-mail address, so it cannot be linked to your account."
+                "Your identity provider did not confirm your e-mail address, so ScaiKey cannot sign you in with it. Confirm it there, then try again."
             }
             LinkRefusal::NotProvisioned => {
                 "There is no account for you in this organisation. Ask an administrator to create one."
@@ -356,16 +356,18 @@ pub enum Link {
 
 /// Decides the user of a sign-in (contract §11): the existing link, else the tenant's user with
 /// the same e-mail when the upstream verified it and the user holds no admin role, else a new
-/// user when the IdP provisions.
+/// user when the IdP provisions and the upstream verified the e-mail.
 ///
 /// ```
 /// use scaikey_domain::federated::{link, Link, LinkRefusal, UpstreamIdentity};
 /// let who = UpstreamIdentity {
-///     subject: "248289761001".into(), email: Some("jane@example.com".into()), email_verified: false,
+///     subject: "248289761001".into(), email: Some("jane@example.com".into()), email_verified: true,
 ///     given_name: None, family_name: None, claims: Default::default(),
 /// };
 /// assert_eq!(link(None, None, &who, true), Ok(Link::Create));
 /// assert_eq!(link(None, None, &who, false), Err(LinkRefusal::NotProvisioned));
+/// let unverified = UpstreamIdentity { email_verified: false, ..who };
+/// assert_eq!(link(None, None, &unverified, true), Err(LinkRefusal::EmailNotVerified));
 /// ```
 pub fn link(
     linked: Option<UserId>,
@@ -383,7 +385,10 @@ pub fn link(
         Some(m) if m.admin => Err(LinkRefusal::AdminAccount),
         Some(m) if who.email_verified => Ok(Link::ByEmail(m.user)),
         Some(_) => Err(LinkRefusal::EmailNotVerified),
-        None if jit_provisioning => Ok(Link::Create),
+        // An account is made only for an address the upstream vouches for: one made from an
+        // unverified address would be linked to its real owner's later verified sign-in.
+        None if jit_provisioning && who.email_verified => Ok(Link::Create),
+        None if jit_provisioning => Err(LinkRefusal::EmailNotVerified),
         None => Err(LinkRefusal::NotProvisioned),
     }
 }
@@ -463,6 +468,8 @@ mod tests {
         assert_eq!(link(None, None, &who(Some(""), true), true), Err(LinkRefusal::NoEmail));
         assert_eq!(link(None, None, &w, true), Ok(Link::Create));
         assert_eq!(link(None, None, &w, false), Err(LinkRefusal::NotProvisioned));
+        assert_eq!(link(None, None, &unverified, true), Err(LinkRefusal::EmailNotVerified), "never provisioned");
+        assert_eq!(link(None, None, &unverified, false), Err(LinkRefusal::NotProvisioned));
     }
 
     #[test]

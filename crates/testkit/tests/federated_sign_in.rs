@@ -155,7 +155,14 @@ impl Fixture {
         Fixture { idp: idp.id(), down, up: Some(up), down_admin, up_admin: Some(up_admin), rp, tenant, up_tenant }
     }
 
+    /// An upstream user whose e-mail the upstream has verified.
     async fn upstream_user(&self, email: &str, first: &str, last: &str) -> String {
+        let id = self.upstream_user_unverified(email, first, last).await;
+        verify_upstream_email(self.up.as_ref().unwrap(), &id).await;
+        id
+    }
+
+    async fn upstream_user_unverified(&self, email: &str, first: &str, last: &str) -> String {
         let r = self
             .up_admin
             .as_ref()
@@ -298,8 +305,8 @@ async fn a_tenant_signs_in_through_its_upstream_provider() {
     assert_eq!(users[0]["last_name"], json!("Ng"));
     assert_eq!(users[0]["password_set"], json!(false), "a federated user has no password");
     assert_eq!(users[0]["custom_attributes"], json!({"upstream_tenant": f.up_tenant, "Ünïcode ✓": "Alice Ng"}));
-    assert_eq!(users[0]["email_verified"], json!(false), "the upstream did not verify it");
-    assert_eq!(claims["email_verified"], json!(false));
+    assert_eq!(users[0]["email_verified"], json!(true), "as verified as the upstream says");
+    assert_eq!(claims["email_verified"], json!(true));
     let links = f.down_admin.get(&format!("/api/v1/admin/users/{alice}/identities")).await.unwrap();
     assert_eq!(links.status, 200, "{}", links.body);
     assert_eq!(
@@ -388,7 +395,7 @@ async fn linking_provisioning_and_refusals() {
         .await
         .unwrap()
         .id();
-    let up_carol = f.upstream_user("carol@corp.example", "Carol", "Diaz").await;
+    let up_carol = f.upstream_user_unverified("carol@corp.example", "Carol", "Diaz").await;
 
     // Unverified upstream e-mail: never linked to the existing account.
     let (_, end) =
@@ -398,6 +405,16 @@ async fn linking_provisioning_and_refusals() {
     assert!(logins_failed(&f, "upstream e-mail not verified").await);
     let links = f.down_admin.get(&format!("/api/v1/admin/users/{carol}/identities")).await.unwrap();
     assert_eq!(links.body["items"], json!([]));
+
+    // Nor is an account made from an unverified address: a hostile upstream account could
+    // claim one whose owner later signs in verified (and would be linked to it).
+    f.upstream_user_unverified("mallory@corp.example", "Mal", "Lory").await;
+    let (_, end) = f
+        .sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "mallory@corp.example")
+        .await;
+    let (status, html) = end.page();
+    assert!(status == 400 && html.contains("did not confirm your e-mail address"), "{status}: {html}");
+    assert!(f.users_named("mallory@corp.example").await.is_empty(), "nothing provisioned");
 
     // Verified upstream: linked to her account (case-blind e-mail), which gets the names.
     verify_upstream_email(f.up.as_ref().unwrap(), &up_carol).await;
@@ -420,8 +437,7 @@ async fn linking_provisioning_and_refusals() {
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
-    let up_boss = f.upstream_user("boss@corp.example", "Bo", "Ss").await;
-    verify_upstream_email(f.up.as_ref().unwrap(), &up_boss).await;
+    f.upstream_user("boss@corp.example", "Bo", "Ss").await;
     let (_, end) =
         f.sign_in(&mut Browser::new(&f.down.base_url).unwrap(), &[("idp", f.idp.as_str())], "boss@corp.example").await;
     assert!(end.page().1.contains("administrator account cannot be linked"), "{end:?}");
