@@ -30,9 +30,21 @@ impl Console {
         (status, html)
     }
 
-    /// Posts a form with the CSRF token.
+    /// Posts a form with the CSRF token; a save of an edit form (`/console/{kind}/{id}`) with
+    /// the `version` its edit page carries now, as a browser that just opened it would.
     async fn submit(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let version = match path.split('/').collect::<Vec<_>>()[..] {
+            ["", "console", _, id] if id != "preview" => {
+                let (status, html) = self.page(&format!("{path}/edit")).await;
+                assert_eq!(status, 200, "{html}");
+                field(&html, "version")
+            }
+            _ => None,
+        };
         let mut all = vec![("csrf", self.csrf.as_str())];
+        if let Some(v) = &version {
+            all.push(("version", v.as_str()));
+        }
         all.extend_from_slice(form);
         self.b.post(path, &all).await.unwrap()
     }
@@ -132,10 +144,27 @@ async fn every_resource_is_created_changed_and_deleted_through_the_forms() {
     .await;
     let p = api.get(&format!("/api/v1/admin/partners/{partner}")).await.unwrap().body;
     assert_eq!(p["status"], "suspended");
+    // A form opened before someone else's change cannot silently undo it.
+    let (_, html) = c.page(&format!("/console/partners/{partner}/edit")).await;
+    let opened = field(&html, "version").unwrap();
+    assert_eq!(
+        api.patch(&format!("/api/v1/admin/partners/{partner}"), json!({"status": "active"})).await.unwrap().status,
+        200
+    );
+    let stale = [
+        ("csrf", c.csrf.as_str()),
+        ("version", opened.as_str()),
+        ("name", "Nordwind"),
+        ("slug", slug.as_str()),
+        ("status", "suspended"),
+    ];
+    let (status, html) = body(c.b.post(&format!("/console/partners/{partner}"), &stale).await.unwrap()).await;
+    assert!(status == 409 && html.contains("changed by someone else"), "{status}: {html}");
+    assert_eq!(api.get(&format!("/api/v1/admin/partners/{partner}")).await.unwrap().body["status"], "active", "kept");
     assert_eq!((p["contact_email"].clone(), p["max_tenants"].clone()), (Value::Null, Value::Null), "empty clears");
     assert_eq!(p["max_users_per_tenant"], 50);
-    let r = c.submit(&format!("/console/partners/{partner}/delete"), &[]).await;
-    assert_eq!(r.status(), 400, "not confirmed");
+    let (status, html) = body(c.submit(&format!("/console/partners/{partner}/delete"), &[]).await).await;
+    assert!(status == 422 && html.contains("Tick the box beside the button"), "not confirmed: {status} {html}");
     assert_eq!(api.get(&format!("/api/v1/admin/partners/{partner}")).await.unwrap().status, 200);
     c.done(&format!("/console/partners/{partner}/delete"), &[("confirm", "yes")], "/console/partners?done=deleted")
         .await;
@@ -541,8 +570,9 @@ async fn a_tenant_admin_is_refused_what_their_reach_does_not_allow_and_forms_nee
         ("status", "active"),
         ("roles", "super_admin"),
     ];
-    let (status, _) = body(c.submit("/console/users", &form).await).await;
-    assert!(status == 403 || status == 422, "{status}");
+    let (status, html) = body(c.submit("/console/users", &form).await).await;
+    assert!(status == 403 && html.contains("Outside your reach"), "{status}: {html}");
+    assert!(html.contains(r#"value="new@acme.example""#), "the form is shown again as typed");
     assert_eq!(api.get("/api/v1/admin/users?search=new%40acme").await.unwrap().body["pagination"]["total"], 0);
     let mut form = form;
     form[4] = ("roles", "tenant_admin");

@@ -42,6 +42,8 @@ pub(crate) struct LoginPage<'a> {
     ask_tenant: bool,
     error: Option<&'a str>,
     identity_providers: &'a [(String, String)],
+    /// Focus the e-mail field (not in the console's preview frame, which may not take focus).
+    autofocus: bool,
 }
 
 impl<'a> LoginPage<'a> {
@@ -62,6 +64,7 @@ impl<'a> LoginPage<'a> {
             ask_tenant: true,
             error,
             identity_providers: &[],
+            autofocus: true,
         }
     }
 }
@@ -70,7 +73,8 @@ impl<'a> LoginPage<'a> {
     /// The console's preview of a tenant's login page with `b`: nothing to sign in to.
     pub(crate) fn preview(b: &'a scaikey_domain::tenant::PageBranding, nonce: &'a str) -> Self {
         LoginPage {
-            action: "/console/tenants",
+            // Goes nowhere: the frame is sandboxed (no forms) and the form has no CSRF token.
+            action: "#",
             display_name: b.display_name.as_deref(),
             brand_name: b.display_name.as_deref().unwrap_or("ScaiKey"),
             logo_url: b.logo_url.as_deref(),
@@ -84,6 +88,7 @@ impl<'a> LoginPage<'a> {
             ask_tenant: false,
             error: None,
             identity_providers: &[],
+            autofocus: false,
         }
     }
 }
@@ -299,6 +304,7 @@ pub(crate) fn login_html(
         ask_tenant: v.ask_tenant,
         error: v.error.as_deref(),
         identity_providers: &v.identity_providers,
+        autofocus: true,
     };
     let inline = if b.primary_color.is_some() { Inline::Style(&nonce) } else { Inline::No };
     with_cookie(html(status, &page, inline), new_cookie)
@@ -532,6 +538,7 @@ mod tests {
             ask_tenant: true,
             error: Some("Invalid credentials"),
             identity_providers: &[],
+            autofocus: true,
         }
         .render()
         .unwrap_or_default();
@@ -565,6 +572,7 @@ mod tests {
             ask_tenant: false,
             error: None,
             identity_providers: &[("idp_1".into(), "Acme <Entra>".into())],
+            autofocus: true,
         }
         .render()
         .unwrap_or_default();

@@ -101,7 +101,7 @@ impl Resource for Applications {
             Field::lines("allowed_resources", "Allowed resources", &list(|a| &a.allowed_resources))
                 .hint("Resource indicators (RFC 8707), one per line."),
             Field::choices("grant_types", "Grant types", GRANT_TYPES.iter().map(|g| (*g, *g)), &grants)
-                .hint("None ticked on create: the type's defaults."),
+                .hint(if a.is_none() { "None ticked: the type's defaults." } else { "None ticked: no grant at all." }),
             Field::number("token_lifetime", "Access token lifetime (seconds)", a.map(|a| a.token_lifetime)),
             Field::select(
                 "id_token_signed_response_alg",
@@ -119,7 +119,8 @@ impl Resource for Applications {
                 "May exchange tokens (RFC 8693)",
                 a.is_some_and(|a| a.token_exchange_allowed),
             ),
-            Field::check("first_party", "First party (no consent page)", a.is_some_and(|a| a.first_party)),
+            // Ticked for a new one, as the API's default.
+            Field::check("first_party", "First party (no consent page)", a.is_none_or(|a| a.first_party)),
             Field::select("status", "Status", statuses(), a.map_or("active", |a| a.status.as_str())),
         ]);
         fields
@@ -179,6 +180,10 @@ impl Resource for Applications {
 
     fn name(a: &Application) -> String {
         a.name.clone()
+    }
+
+    fn version(a: &Application) -> chrono::DateTime<chrono::Utc> {
+        a.updated_at
     }
 
     fn facts(a: &Application) -> Vec<(&'static str, String)> {

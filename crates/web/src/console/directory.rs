@@ -117,6 +117,10 @@ impl Resource for Partners {
         p.name.clone()
     }
 
+    fn version(p: &Partner) -> DateTime<Utc> {
+        p.updated_at
+    }
+
     fn facts(p: &Partner) -> Vec<(&'static str, String)> {
         let limit = |l: Option<i32>| l.map_or_else(|| "no limit".to_string(), |n| n.to_string());
         vec![
@@ -135,6 +139,7 @@ impl Resource for Partners {
     async fn extras(s: &WebState, ctx: &RequestContext, id: PartnerId, _: &Partner) -> Result<Extras, AppError> {
         let filter = TenantFilter { partner_id: Some(id), ..TenantFilter::default() };
         let tenants = s.tenants.list(ctx, &filter, PageRequest::new(Some(1), Some(100))?).await?;
+        let title = if tenants.total > 100 { "Tenants (the first 100)" } else { "Tenants" };
         let rows = tenants
             .items
             .into_iter()
@@ -146,7 +151,7 @@ impl Resource for Partners {
         Ok(Extras {
             sections: vec![Section {
                 id: "tenants",
-                title: "Tenants",
+                title,
                 columns: vec!["Name", "Slug"],
                 rows,
                 empty: "No tenants yet.",
@@ -247,6 +252,10 @@ impl Resource for Tenants {
 
     fn name(t: &Tenant) -> String {
         t.name.clone()
+    }
+
+    fn version(t: &Tenant) -> DateTime<Utc> {
+        t.updated_at
     }
 
     fn facts(t: &Tenant) -> Vec<(&'static str, String)> {
@@ -389,6 +398,10 @@ impl Resource for Users {
 
     fn name(u: &User) -> String {
         u.display_name.clone().unwrap_or_else(|| u.email.clone())
+    }
+
+    fn version(u: &User) -> DateTime<Utc> {
+        u.updated_at
     }
 
     fn facts(u: &User) -> Vec<(&'static str, String)> {

@@ -81,8 +81,9 @@ impl Resource for IdentityProviders {
                         "Stored sealed; never shown again."
                     },
                 ),
-                Field::lines("scopes", "Scopes (OIDC)", &i.map(|i| i.scopes.clone()).unwrap_or_default())
-                    .hint("One per line; openid, profile and email when left empty."),
+                Field::lines("scopes", "Scopes (OIDC)", &i.map(|i| i.scopes.clone()).unwrap_or_default()).hint(
+                    "One per line; openid, profile and email for a new provider when left empty, unchanged otherwise.",
+                ),
             ]);
         }
         if saml {
@@ -117,7 +118,8 @@ impl Resource for IdentityProviders {
             client_id: f.nullable("client_id"),
             // Empty keeps the stored secret: it is never written back into the page.
             client_secret: f.given("client_secret").map(Some),
-            scopes: f.lines("scopes").filter(|s| !s.is_empty() || !creating),
+            // Empty: the defaults on create, unchanged on edit.
+            scopes: f.lines("scopes").filter(|s| !s.is_empty()),
             entity_id: f.nullable("entity_id"),
             sso_url: f.nullable("sso_url"),
             certificate: f.nullable("certificate"),
@@ -157,6 +159,10 @@ impl Resource for IdentityProviders {
 
     fn name(i: &IdentityProvider) -> String {
         i.name.clone()
+    }
+
+    fn version(i: &IdentityProvider) -> chrono::DateTime<chrono::Utc> {
+        i.updated_at
     }
 
     fn facts(i: &IdentityProvider) -> Vec<(&'static str, String)> {
@@ -287,6 +293,10 @@ impl Resource for Agents {
 
     fn name(a: &Agent) -> String {
         a.name.clone()
+    }
+
+    fn version(a: &Agent) -> chrono::DateTime<chrono::Utc> {
+        a.updated_at
     }
 
     fn facts(a: &Agent) -> Vec<(&'static str, String)> {

@@ -122,6 +122,13 @@ impl Field {
         self
     }
 
+    /// The ids of the hint and the error that describe the control.
+    pub(crate) fn described_by(&self) -> String {
+        let hint = self.hint.map(|_| format!("{}-hint", self.id));
+        let error = self.error.as_ref().map(|_| format!("{}-error", self.id));
+        [hint, error].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+
     /// Shows what was posted again (never a password).
     fn refill(&mut self, posted: &Posted<'_>) {
         match self.kind {

@@ -96,6 +96,10 @@ impl Resource for Groups {
         d.group.name.clone()
     }
 
+    fn version(d: &GroupDetail) -> chrono::DateTime<chrono::Utc> {
+        d.group.updated_at
+    }
+
     fn facts(d: &GroupDetail) -> Vec<(&'static str, String)> {
         let g = &d.group;
         vec![

@@ -11,7 +11,7 @@ use scaikey_app::context::RequestContext;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_domain::validation::ValidationErrors;
 
-use super::forms::{Field, Posted, place, refill};
+use super::forms::{Field, Posted, refill};
 use super::{Nav, Pager, admin, bad_page, list_query, page_link, refused};
 use crate::WebState;
 use crate::pages::{Inline, error_page, html, posted_form, query_param, see_other, with_cookie};
@@ -176,6 +176,9 @@ pub(crate) trait Resource: 'static {
     async fn delete(s: &WebState, ctx: &RequestContext, id: Self::Id) -> Result<(), AppError>;
     /// The detail page's heading.
     fn name(item: &Self::Item) -> String;
+    /// When the item last changed: an edit form carries it, and a save over a newer change is
+    /// refused rather than silently undoing it.
+    fn version(item: &Self::Item) -> chrono::DateTime<chrono::Utc>;
     /// The detail page's facts.
     fn facts(item: &Self::Item) -> Vec<(&'static str, String)>;
     /// Tables and action forms of the detail page.
@@ -366,6 +369,13 @@ fn refused_form<R: Resource>(
             *r.status_mut() = StatusCode::CONFLICT;
             r
         }
+        AppError::Denied(scaikey_domain::access::Denial::Forbidden, what) => {
+            let _ = refill(&mut fields, posted, &[]);
+            let message = format!("Outside your reach: you may not make this change ({what}).");
+            let mut r = form_html::<R>(nav, id, fields, vec![message]);
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            r
+        }
         other => refused(other),
     }
 }
@@ -407,9 +417,22 @@ async fn edit_form<R: Resource>(state: web::Data<WebState>, req: HttpRequest, id
     };
     let Some(parsed) = parse_id::<R>(&id) else { return nothing_here() };
     match R::get(&state, &ctx, parsed).await {
-        Ok(item) => with_cookie(form_html::<R>(&nav, Some(&id), R::fields(Some(&item)), Vec::new()), c),
+        Ok(item) => with_cookie(form_html::<R>(&nav, Some(&id), edit_fields::<R>(&item), Vec::new()), c),
         Err(e) => refused(&e),
     }
+}
+
+const VERSION: &str = "version";
+
+fn version_of<R: Resource>(item: &R::Item) -> String {
+    R::version(item).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The edit form of `item`, carrying its version.
+fn edit_fields<R: Resource>(item: &R::Item) -> Vec<Field> {
+    let mut fields = R::fields(Some(item));
+    fields.push(Field::hidden(VERSION, version_of::<R>(item)));
+    fields
 }
 
 async fn update<R: Resource>(
@@ -432,13 +455,23 @@ async fn update<R: Resource>(
         Err(e) => return refused(&e),
     };
     let posted = Posted(&form);
+    if posted.value(VERSION) != Some(version_of::<R>(&item).as_str()) {
+        // Changed since the form was opened: show what is stored now rather than overwrite it.
+        let message = format!(
+            "This {} was changed by someone else since you opened the form. The form now shows the stored values: make your change again.",
+            R::ONE
+        );
+        let mut r = form_html::<R>(&nav, Some(&id), edit_fields::<R>(&item), vec![message]);
+        *r.status_mut() = StatusCode::CONFLICT;
+        return with_cookie(r, c);
+    }
     let outcome = match R::input(&posted, false) {
         Ok(input) => R::update(&state, &ctx, parsed, input).await,
         Err(errs) => Err(AppError::Invalid(errs)),
     };
     match outcome {
         Ok(()) => see_other(&format!("{}/{}?done=saved", R::PATH, id.as_str())),
-        Err(e) => with_cookie(refused_form::<R>(&nav, Some(&id), R::fields(Some(&item)), &posted, &e), c),
+        Err(e) => with_cookie(refused_form::<R>(&nav, Some(&id), edit_fields::<R>(&item), &posted, &e), c),
     }
 }
 
@@ -450,7 +483,7 @@ async fn detail<R: Resource>(
     nav: &Nav,
     raw: &str,
     message: Option<String>,
-    failed: Option<(&str, &AppError)>,
+    failed: Option<(&str, &AppError, &Posted<'_>)>,
 ) -> HttpResponse {
     let Some(id) = parse_id::<R>(raw) else { return nothing_here() };
     let item = match R::get(state, ctx, id).await {
@@ -468,7 +501,7 @@ async fn detail<R: Resource>(
         _ => "Deleting cannot be undone from the console.",
     }));
     let (mut error, mut status) = (None, StatusCode::OK);
-    if let Some((verb, e)) = failed {
+    if let Some((verb, e, posted)) = failed {
         status = match e {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::CONFLICT,
@@ -476,7 +509,7 @@ async fn detail<R: Resource>(
         match e {
             AppError::Invalid(errs) => {
                 let rest = match actions.iter_mut().find(|a| a.verb == verb) {
-                    Some(a) => place(&mut a.fields, errs.errors()),
+                    Some(a) => refill(&mut a.fields, posted, errs.errors()),
                     None => errs.errors().iter().map(|e| format!("{}: {}", e.loc.join("."), e.msg)).collect(),
                 };
                 error = Some(rest.join(" ")).filter(|m| !m.is_empty());
@@ -530,13 +563,14 @@ async fn act<R: Resource>(
     let Some(id) = parse_id::<R>(&raw) else { return nothing_here() };
     let posted = Posted(&form);
     if verb == "delete" {
-        if posted.value("confirm") != Some("yes") {
-            return error_page(StatusCode::BAD_REQUEST, "Confirm the deletion: tick the box beside the button.");
-        }
-        return match R::delete(&state, &ctx, id).await {
+        let outcome = match confirmed(&posted) {
+            Ok(()) => R::delete(&state, &ctx, id).await,
+            Err(e) => Err(e),
+        };
+        return match outcome {
             Ok(()) => see_other(&format!("{}?done=deleted", R::PATH)),
-            Err(e @ AppError::Conflict(_)) => {
-                with_cookie(detail::<R>(&state, &ctx, &nav, &raw, None, Some(("delete", &e))).await, c)
+            Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+                with_cookie(detail::<R>(&state, &ctx, &nav, &raw, None, Some(("delete", &e, &posted))).await, c)
             }
             Err(e) => refused(&e),
         };
@@ -545,7 +579,7 @@ async fn act<R: Resource>(
         Ok(Acted::Done(done)) => see_other(&format!("{}/{raw}?done={done}", R::PATH)),
         Ok(Acted::Shown(shown)) => with_cookie(shown_html(&nav, &shown), c),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            with_cookie(detail::<R>(&state, &ctx, &nav, &raw, None, Some((verb.as_str(), &e))).await, c)
+            with_cookie(detail::<R>(&state, &ctx, &nav, &raw, None, Some((verb.as_str(), &e, &posted))).await, c)
         }
         Err(e) => refused(&e),
     }
@@ -559,7 +593,7 @@ pub(crate) fn confirmed(form: &Posted<'_>) -> Result<(), AppError> {
         Err(AppError::field(scaikey_domain::validation::FieldError::new(
             "confirm",
             "missing",
-            "Tick the box to confirm",
+            "Tick the box beside the button to confirm",
         )))
     }
 }
