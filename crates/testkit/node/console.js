@@ -98,6 +98,38 @@ run(async () => {
   ]);
   out.tenant.deleted = await notice();
 
+  // A create, change and delete round trip for every other resource, as a person fills the
+  // forms: fields found by their API names, the confirmation ticked before the delete.
+  out.round_trips = {};
+  for (const r of cfg.round_trips) {
+    await page.goto(`${cfg.base_url}${r.path}/new`, { waitUntil: 'load' });
+    for (const [name, value] of Object.entries(r.fields)) {
+      const el = page.locator(`form.resource [name="${name}"]`).first();
+      const tag = await el.evaluate((e) => `${e.tagName}:${e.type}`);
+      if (tag.startsWith('SELECT')) await el.selectOption(value);
+      else if (tag.endsWith(':checkbox')) await page.locator(`form.resource [name="${name}"][value="${value}"]`).check();
+      else await el.fill(value);
+    }
+    await Promise.all([
+      page.waitForURL((u) => u.search.includes('done=created')),
+      page.getByRole('button', { name: 'Create', exact: true }).click(),
+    ]);
+    const trip = { created: await notice(), id: new URL(page.url()).pathname.split('/').pop() };
+    await Promise.all([page.waitForURL((u) => u.pathname.endsWith('/edit')), page.click('a.button:has-text("Edit")')]);
+    await page.fill('form.resource [name="name"], form.resource [name="email"]', r.renamed);
+    await Promise.all([
+      page.waitForURL((u) => u.search.includes('done=saved')),
+      page.getByRole('button', { name: 'Save changes' }).click(),
+    ]);
+    trip.saved = await notice();
+    trip.h1 = (await page.locator('h1').innerText()).trim();
+    const del = page.locator('section.action').filter({ has: page.locator('button', { hasText: 'Delete' }) });
+    await del.locator('input[name=confirm]').check();
+    await Promise.all([page.waitForURL((u) => u.search.includes('done=deleted')), del.locator('button').click()]);
+    trip.deleted = await notice();
+    out.round_trips[r.path] = trip;
+  }
+
   // Every section of the navigation, and the first detail page of each list.
   out.pages = {};
   for (const href of await page.locator('header nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {

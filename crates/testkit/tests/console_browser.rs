@@ -1,6 +1,7 @@
 //! The web console in a real headless Chromium (`node/console.js`): sign-in through the hosted
 //! login, the dashboard with its chart, a searched list, an approval through the queue's form,
-//! a tenant created, changed and deleted through its forms with the branding's live preview, a
+//! a tenant created, changed and deleted through its forms with the branding's live preview, the
+//! same round trip for partners, users, groups, applications, identity providers and agents, a
 //! group's nesting as a tree, a phone-sized screen, and a tenant admin without the partners
 //! section. No console error (a
 //! CSP violation would be one). The screenshots in `docs/screenshots/console-*.png` come from
@@ -69,6 +70,18 @@ async fn an_admin_uses_the_console_in_a_browser() {
         "base_url": app.base_url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
         "tenant_admin_email": "ta@acme.example", "tenant_admin_password": "Tenant-Admin-Pw1",
         "group": top,
+        "round_trips": [
+            {"path": "/console/partners", "fields": {"name": "Wayne Enterprises"}, "renamed": "Wayne Ent."},
+            {"path": "/console/users", "renamed": "dr.pym@acme.example",
+             "fields": {"email": "hank.pym@acme.example", "tenant_id": acme, "password": "Ant-Man-Passw0rd!", "roles": "tenant_admin"}},
+            {"path": "/console/groups", "fields": {"name": "Skunkworks", "tenant_id": acme}, "renamed": "Skunk works"},
+            {"path": "/console/applications", "renamed": "Storefront SPA v2",
+             "fields": {"name": "Storefront SPA", "application_type": "SPA", "tenant_id": acme, "redirect_uris": "https://shop.acme.example/callback"}},
+            {"path": "/console/identity-providers", "renamed": "Acme Okta",
+             "fields": {"name": "Okta", "tenant_id": acme, "issuer": "https://acme.okta.com", "client_id": "scaikey"}},
+            {"path": "/console/agents", "renamed": "Support bot v2",
+             "fields": {"name": "Support bot", "tenant_id": acme, "allowed_tools": "list_users\nget_user"}},
+        ],
         "screenshots": {"dashboard": shots[0], "tenants": shots[1], "registrations": shots[2], "phone": shots[3], "tenant_form": shots[4], "group": shots[5]},
     });
     let out = tokio::task::spawn_blocking(move || tools::run_node_script("console.js", &[&cfg.to_string()], &[]))
@@ -97,6 +110,22 @@ async fn an_admin_uses_the_console_in_a_browser() {
     assert_eq!(gone.status, 404, "deleted through the form: {out}");
     assert_eq!(out["group"]["nested"], json!(["Platform", "On-call", "Databases"]), "{out}");
     assert_eq!((out["group"]["indented"].as_i64(), out["group"]["members"].as_i64()), (Some(1), Some(1)), "{out}");
+    let trips = out["round_trips"].as_object().unwrap();
+    assert_eq!(trips.len(), 6, "{out}");
+    for (path, t) in trips {
+        let one = path.trim_start_matches("/console/").trim_end_matches('s').replace('-', " ");
+        let created = format!("{}{} created.", one[..1].to_uppercase(), &one[1..]);
+        assert_eq!(
+            (t["created"].as_str(), t["saved"].as_str()),
+            (Some(created.as_str()), Some("The changes were saved.")),
+            "{path}: {out}"
+        );
+        assert_eq!(t["deleted"].as_str(), Some(format!("The {one} was deleted.").as_str()), "{path}: {out}");
+        let api = format!("/api/v1/admin/{}/{}", path.trim_start_matches("/console/"), t["id"].as_str().unwrap());
+        assert_eq!(admin.get(&api).await.unwrap().status, 404, "{path} deleted through the form");
+    }
+    assert_eq!(trips["/console/users"]["h1"], "dr.pym@acme.example", "{out}");
+    assert_eq!(trips["/console/agents"]["h1"], "Support bot v2", "{out}");
     let pages = out["pages"].as_object().unwrap();
     assert_eq!(pages.len(), 11, "{out}");
     for (href, p) in pages {
