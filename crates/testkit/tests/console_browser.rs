@@ -3,9 +3,8 @@
 //! a tenant created, changed and deleted through its forms with the branding's live preview, the
 //! same round trip for partners, users, groups, applications, identity providers and agents, a
 //! group's nesting as a tree, a phone-sized screen, and a tenant admin without the partners
-//! section. No console error (a
-//! CSP violation would be one). The screenshots in `docs/screenshots/console-*.png` come from
-//! here.
+//! section. No console error (a CSP violation would be one). The screenshots in
+//! `docs/screenshots/console-*.png` come from here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 

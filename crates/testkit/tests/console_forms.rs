@@ -327,6 +327,7 @@ async fn every_resource_is_created_changed_and_deleted_through_the_forms() {
         .find(&format!(r#"<td class="depth-1"><a href="/console/groups/{g3}">On-call</a>"#))
         .expect("the grandchild, indented");
     assert!(platform < oncall);
+    assert!(html.contains(r#"aria-label="Un-nest Platform""#), "a row's form names its row: {html}");
     let detail = api.get(&format!("/api/v1/admin/groups/{g3}")).await.unwrap().body;
     assert_eq!(detail["members"][0]["user_id"], json!(user), "{detail}");
     c.done(
