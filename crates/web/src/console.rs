@@ -95,12 +95,27 @@ async fn admin(
     }
 }
 
+/// The 404 page for what is not there or not within reach (the two look alike).
+fn nothing_here() -> HttpResponse {
+    error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.")
+}
+
+/// A posted console form (its CSRF token checked first) and the signed-in admin, or the
+/// response to send instead.
+async fn admin_form(
+    state: &WebState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Vec<(String, String)>, RequestContext, Nav, Option<Cookie<'static>>), HttpResponse> {
+    let form = posted_form(req, body).map_err(|(status, message)| error_page(status, message))?;
+    let (ctx, nav, c) = admin(state, req).await?;
+    Ok((form, ctx, nav, c))
+}
+
 /// Renders a service error on a console page: 403/404 pages for what the reach refuses.
 fn refused(e: &AppError) -> HttpResponse {
     match e {
-        AppError::Denied(scaikey_domain::access::Denial::NotFound, _) | AppError::NotFound(_) => {
-            error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.")
-        }
+        AppError::Denied(scaikey_domain::access::Denial::NotFound, _) | AppError::NotFound(_) => nothing_here(),
         AppError::Denied(..) => error_page(StatusCode::FORBIDDEN, "This page is outside your reach."),
         AppError::Invalid(_) => error_page(StatusCode::BAD_REQUEST, "The page or search is not valid."),
         other => internal(other),
@@ -381,17 +396,13 @@ pub async fn review(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return error_page(status, message),
-    };
-    let (ctx, nav, c) = match admin(&state, &req).await {
+    let (form, ctx, nav, c) = match admin_form(&state, &req, &body).await {
         Ok(a) => a,
         Err(r) => return r,
     };
     let (raw_id, verb) = path.into_inner();
     let Ok(id) = raw_id.parse::<scaikey_domain::id::RegistrationRequestId>() else {
-        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+        return nothing_here();
     };
     let field = |name: &str| crate::pages::form_value(&form, name);
     let outcome = match verb.as_str() {
@@ -412,7 +423,7 @@ pub async fn review(
             Ok(_) => return see_other("/console/registrations?done=rejected"),
             Err(e) => e,
         },
-        _ => return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach."),
+        _ => return nothing_here(),
     };
     match &outcome {
         AppError::Invalid(errs) => match errs.errors().first() {
@@ -543,11 +554,7 @@ pub async fn revoke_session(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return error_page(status, message),
-    };
-    let (ctx, _, _) = match admin(&state, &req).await {
+    let (form, ctx, _, _) = match admin_form(&state, &req, &body).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -555,7 +562,7 @@ pub async fn revoke_session(
         return error_page(StatusCode::BAD_REQUEST, "Confirm the revocation: tick the box beside the button.");
     }
     let Ok(id) = id.parse::<scaikey_domain::id::SessionId>() else {
-        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+        return nothing_here();
     };
     match state.sessions.revoke(&ctx, id).await {
         Ok(_) => see_other("/console/sessions?done=revoked"),
@@ -640,13 +647,13 @@ pub async fn audit_event(state: web::Data<WebState>, req: HttpRequest, id: web::
         Err(r) => return r,
     };
     let Ok(id) = id.parse::<scaikey_domain::id::AuditEventId>() else {
-        return error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.");
+        return nothing_here();
     };
     let e = match state.audit.get(&ctx, id).await {
         Ok(e) => e,
         Err(e) => return refused(&e),
     };
-    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_string());
+    let or_dash = |v: Option<String>| directory::or_dash(v);
     let d = resource::Detail {
         title: format!("{} · {}", e.action, e.result.as_str()),
         back: "/console/audit".into(),
@@ -700,13 +707,10 @@ fn preview_page(branding: &serde_json::Value) -> HttpResponse {
 
 /// `POST /console/tenants/preview`: the preview of the form's `branding` as typed.
 pub async fn preview_posted(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return framable(error_page(status, message)),
+    let form = match admin_form(&state, &req, &body).await {
+        Ok((form, ..)) => form,
+        Err(r) => return framable(r),
     };
-    if let Err(r) = admin(&state, &req).await {
-        return framable(r);
-    }
     let mut errs = scaikey_domain::validation::ValidationErrors::new();
     match forms::Posted(&form).json("branding", &mut errs) {
         Some(doc) => preview_page(&doc.unwrap_or_default()),
@@ -725,7 +729,7 @@ pub async fn preview_stored(state: web::Data<WebState>, req: HttpRequest) -> Htt
     };
     let Some(raw) = req.match_info().get("id") else { return preview_page(&serde_json::Value::Null) };
     let Ok(id) = raw.parse::<scaikey_domain::id::TenantId>() else {
-        return framable(error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach."));
+        return framable(nothing_here());
     };
     match state.tenants.get(&ctx, id).await {
         Ok(t) => preview_page(&t.branding),

@@ -11,7 +11,7 @@ use scaikey_domain::id::{ApplicationId, AssignmentId};
 use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::validation::ValidationErrors;
 
-use super::directory::{Users, checked, or_dash, statuses, time};
+use super::directory::{Users, checked, or_dash, statuses, time, yes_no};
 use super::forms::{Field, Posted};
 use super::groups::Groups;
 use super::resource::{Acted, ActionForm, Cell, Created, Extras, Resource, Row, Section, Shown, confirmed};
@@ -188,7 +188,6 @@ impl Resource for Applications {
 
     fn facts(a: &Application) -> Vec<(&'static str, String)> {
         let lines = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("\n") };
-        let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
         vec![
             ("ID", a.id.to_string()),
             ("Client ID", a.client_id.clone()),
@@ -205,9 +204,9 @@ impl Resource for Applications {
             ("Grant types", lines(&a.grant_types)),
             ("Access token lifetime", format!("{} s", a.token_lifetime)),
             ("ID token algorithm", a.id_token_signed_response_alg.as_str().into()),
-            ("Assignment required", yes(a.assignment_required)),
-            ("Token exchange", yes(a.token_exchange_allowed)),
-            ("First party", yes(a.first_party)),
+            ("Assignment required", yes_no(a.assignment_required)),
+            ("Token exchange", yes_no(a.token_exchange_allowed)),
+            ("First party", yes_no(a.first_party)),
             ("Client secret", if a.has_secret { "set (never shown again)" } else { "none (public client)" }.into()),
             ("Status", a.status.as_str().into()),
             ("Created", time(a.created_at)),

@@ -25,6 +25,10 @@ pub(crate) fn statuses() -> impl Iterator<Item = (&'static str, &'static str)> {
     Status::ALL.iter().map(|s| (s.as_str(), s.as_str()))
 }
 
+pub(crate) fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
 pub(crate) fn or_dash(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "—".to_string(), |v| v.to_string())
 }
@@ -405,11 +409,10 @@ impl Resource for Users {
     }
 
     fn facts(u: &User) -> Vec<(&'static str, String)> {
-        let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
         vec![
             ("ID", u.id.to_string()),
             ("E-mail", u.email.clone()),
-            ("E-mail verified", yes(u.email_verified)),
+            ("E-mail verified", yes_no(u.email_verified)),
             ("Tenant", or_dash(u.tenant_id)),
             ("Name", [u.first_name.clone(), u.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ")),
             ("Status", u.status.as_str().into()),
@@ -426,7 +429,7 @@ impl Resource for Users {
                         .filter(|m| !m.is_empty()),
                 ),
             ),
-            ("Password set", yes(u.password_set)),
+            ("Password set", yes_no(u.password_set)),
             ("Custom attributes", serde_json::to_string_pretty(&u.custom_attributes).unwrap_or_default()),
             ("Last sign-in", or_dash(u.last_login_at.map(time))),
             ("Created", time(u.created_at)),

@@ -10,7 +10,7 @@ use scaikey_domain::federation::{Agent, IdentityProvider, Protocol};
 use scaikey_domain::id::{AgentId, IdentityProviderId};
 use scaikey_domain::validation::ValidationErrors;
 
-use super::directory::{checked, or_dash, statuses, time};
+use super::directory::{checked, or_dash, statuses, time, yes_no};
 use super::forms::{Field, Posted};
 use super::resource::{Acted, ActionForm, Cell, Created, Extras, Resource, Row, Section, Shown, confirmed};
 use crate::WebState;
@@ -40,15 +40,7 @@ impl Resource for IdentityProviders {
     }
 
     fn row(i: IdentityProvider) -> (String, Vec<String>) {
-        (
-            i.id.to_string(),
-            vec![
-                i.name,
-                i.protocol.as_str().into(),
-                i.tenant_id.to_string(),
-                if i.enabled { "yes" } else { "no" }.into(),
-            ],
-        )
+        (i.id.to_string(), vec![i.name, i.protocol.as_str().into(), i.tenant_id.to_string(), yes_no(i.enabled)])
     }
 
     fn fields(i: Option<&IdentityProvider>) -> Vec<Field> {
@@ -170,7 +162,7 @@ impl Resource for IdentityProviders {
             ("ID", i.id.to_string()),
             ("Protocol", i.protocol.as_str().into()),
             ("Tenant", i.tenant_id.to_string()),
-            ("Enabled", if i.enabled { "yes" } else { "no" }.into()),
+            ("Enabled", yes_no(i.enabled)),
         ];
         match i.protocol {
             Protocol::Oidc => facts.extend([
@@ -186,7 +178,7 @@ impl Resource for IdentityProviders {
             ]),
         }
         facts.extend([
-            ("Create unknown users", if i.jit_provisioning { "yes" } else { "no" }.into()),
+            ("Create unknown users", yes_no(i.jit_provisioning)),
             ("Attribute mapping", serde_json::to_string_pretty(&mapping_json(i)).unwrap_or_default()),
             ("Created", time(i.created_at)),
         ]);

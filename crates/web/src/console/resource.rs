@@ -12,9 +12,9 @@ use scaikey_app::page::{Page, PageRequest};
 use scaikey_domain::validation::ValidationErrors;
 
 use super::forms::{Field, Posted, refill};
-use super::{Nav, Pager, admin, bad_page, list_query, page_link, refused};
+use super::{Nav, Pager, admin, admin_form, bad_page, list_query, nothing_here, page_link, refused};
 use crate::WebState;
-use crate::pages::{Inline, error_page, html, posted_form, query_param, see_other, with_cookie};
+use crate::pages::{Inline, html, query_param, see_other, with_cookie};
 
 /// A cell of a table on a detail page; `depth` indents a tree.
 pub(crate) struct Cell {
@@ -282,10 +282,6 @@ fn capitalised(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn nothing_here() -> HttpResponse {
-    error_page(StatusCode::NOT_FOUND, "There is nothing here within your reach.")
-}
-
 async fn list<R: Resource>(state: web::Data<WebState>, req: HttpRequest) -> HttpResponse {
     let (ctx, nav, c) = match admin(&state, &req).await {
         Ok(a) => a,
@@ -381,11 +377,7 @@ fn refused_form<R: Resource>(
 }
 
 async fn create<R: Resource>(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return error_page(status, message),
-    };
-    let (ctx, nav, c) = match admin(&state, &req).await {
+    let (form, ctx, nav, c) = match admin_form(&state, &req, &body).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -441,11 +433,7 @@ async fn update<R: Resource>(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return error_page(status, message),
-    };
-    let (ctx, nav, c) = match admin(&state, &req).await {
+    let (form, ctx, nav, c) = match admin_form(&state, &req, &body).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -551,11 +539,7 @@ async fn act<R: Resource>(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match posted_form(&req, &body) {
-        Ok(f) => f,
-        Err((status, message)) => return error_page(status, message),
-    };
-    let (ctx, nav, c) = match admin(&state, &req).await {
+    let (form, ctx, nav, c) = match admin_form(&state, &req, &body).await {
         Ok(a) => a,
         Err(r) => return r,
     };
