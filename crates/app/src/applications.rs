@@ -266,6 +266,12 @@ impl ApplicationService {
         can(&ctx.principal, Action::Write, Target::Application(&app.owner()))
             .into_result()
             .map_err(AppError::denied(RESOURCE))?;
+        if appdom::is_built_in(&app.client_id) {
+            return Err(AppError::Conflict(format!(
+                "{} is one of ScaiKey's own applications; ScaiKey manages it and it cannot be changed",
+                app.client_id
+            )));
+        }
         Ok(app)
     }
 
@@ -280,7 +286,8 @@ impl ApplicationService {
         self.visible(ctx, id).await
     }
 
-    /// Lists applications visible to the caller.
+    /// Lists applications visible to the caller; ScaiKey's own clients are not listed (they
+    /// are read by ID, never changed).
     pub async fn list(
         &self,
         ctx: &RequestContext,
@@ -288,7 +295,11 @@ impl ApplicationService {
         page: PageRequest,
     ) -> Result<Page<Application>, AppError> {
         let r = reach(&ctx.principal, Action::Read).map_err(AppError::denied(RESOURCE))?;
-        Ok(self.apps.list(r, filter, page).await?)
+        let filter = ApplicationFilter {
+            exclude_client_ids: appdom::BUILT_IN_CLIENTS.iter().map(|c| (*c).to_string()).collect(),
+            ..filter.clone()
+        };
+        Ok(self.apps.list(r, &filter, page).await?)
     }
 
     /// Applies a PATCH; the OAuth settings are re-validated as a whole for the app's type.

@@ -5,16 +5,18 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::Duration;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
-use scaikey_domain::id::{SessionId, TenantId, UserId};
+use scaikey_domain::id::{ApplicationId, SessionId, TenantId, UserId};
 use scaikey_domain::oauth_scope::SCAIKEY_AUDIENCE;
 use scaikey_domain::password::MAX_PASSWORD_LEN;
 use scaikey_domain::principal::{Principal, UserPrincipal};
 use scaikey_domain::status::Status;
 use scaikey_domain::tenant::session_timeout_minutes;
 use serde_json::json;
+use ulid::Ulid;
 
 use crate::error::AppError;
 use crate::mfa::MfaService;
+use crate::ports::oidc::NewRefresh;
 use crate::ports::{
     AccessToken, AuditSink, AuthRepository, Clock, IdGenerator, LoginCandidate, NewSession, PasswordHasher, TokenCodec,
     TokenRejection,
@@ -65,6 +67,22 @@ pub struct IssuedToken {
     pub access_token: String,
     /// Seconds until it expires.
     pub expires_in: i64,
+}
+
+/// The refresh token a JSON login stores with its session (contract §2): made by the caller,
+/// which owns refresh tokens ([`crate::oidc::OidcService::admin_login`]).
+#[derive(Debug, Clone)]
+pub struct RefreshSeed {
+    /// Its ID, also its family's.
+    pub id: Ulid,
+    /// Keyed hash of the token.
+    pub token_hmac: Vec<u8>,
+    /// The built-in client that owns it.
+    pub application_id: ApplicationId,
+    /// That client's ID.
+    pub client_id: String,
+    /// Its lifetime (capped by the session's end).
+    pub ttl: Duration,
 }
 
 /// Login, token verification and bootstrap.
@@ -197,6 +215,17 @@ impl AuthService {
     /// Checks credentials (and the second factor of a user who has one), opens a session and
     /// returns a user access token whose `sid` is the session.
     pub async fn login(&self, req: LoginRequest, meta: &RequestMeta) -> Result<IssuedToken, AppError> {
+        self.login_with_refresh(req, meta, None).await
+    }
+
+    /// [`Self::login`], storing with the session the refresh token `refresh` describes (bound
+    /// to that session, with the admin token's scopes) when given.
+    pub async fn login_with_refresh(
+        &self,
+        req: LoginRequest,
+        meta: &RequestMeta,
+        refresh: Option<RefreshSeed>,
+    ) -> Result<IssuedToken, AppError> {
         let email = req.email.trim().to_lowercase();
         let code = req.code.clone();
         let user = self.check_password(req, meta, |_| true).await?;
@@ -215,20 +244,48 @@ impl AuthService {
         };
         self.completed(&email).await?;
         let now = self.clock.now();
-        let session = self.new_session(&user, meta, None, now, amr);
-        let principal = principal_of(&user, session.id);
+        let mut session = self.new_session(&user, meta, None, now, amr);
+        let scopes: Vec<String> = USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect();
+        session.refresh = refresh.map(|r| NewRefresh {
+            id: r.id,
+            token_hmac: r.token_hmac,
+            family_id: r.id,
+            application_id: r.application_id,
+            client_id: r.client_id,
+            user_id: user.user_id,
+            session_id: Some(session.id),
+            scopes: scopes.clone(),
+            resource: None,
+            auth_time: now,
+            amr: session.amr.clone(),
+            issued_at: now,
+            expires_at: (now + r.ttl).min(session.expires_at),
+        });
+        let issued = self.admin_token(principal_of(&user, session.id), scopes, session.expires_at)?;
+        self.open(&user, &session, meta).await?;
+        Ok(issued)
+    }
+
+    /// An admin API token for `principal` (no `client_id`: only ScaiKey's own login and its
+    /// refresh make these), ending no later than its session.
+    pub fn admin_token(
+        &self,
+        principal: Principal,
+        scopes: Vec<String>,
+        session_ends_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IssuedToken, AppError> {
+        let now = self.clock.now();
         let token = AccessToken {
-            principal: principal.clone(),
-            scope: USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            principal,
+            scope: scopes,
             audience: SCAIKEY_AUDIENCE.to_string(),
             client_id: None,
             jti: self.ids.next(),
             issued_at: now,
-            expires_at: (now + self.settings.access_token_ttl).min(session.expires_at),
+            expires_at: (now + self.settings.access_token_ttl).min(session_ends_at),
             act: None,
         };
         let jwt = self.codec.sign(&token).map_err(AppError::Internal)?;
-        self.open(&user, &session, meta).await?;
         Ok(IssuedToken { access_token: jwt, expires_in: (token.expires_at - now).num_seconds() })
     }
 
@@ -318,6 +375,7 @@ impl AuthService {
             user_agent: meta.user_agent.clone(),
             cookie_hmac,
             amr,
+            refresh: None,
         }
     }
 

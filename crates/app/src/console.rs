@@ -6,26 +6,23 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use scaikey_domain::application::{ApplicationType, ClientSettingsInput, IdTokenAlg};
-use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
-use scaikey_domain::id::{ApplicationId, SessionId, UserId};
+use scaikey_domain::application::{ApplicationType, ClientSettingsInput};
+use scaikey_domain::audit::RequestMeta;
+use scaikey_domain::id::{SessionId, UserId};
 use scaikey_domain::principal::Principal;
-use scaikey_domain::scope::ScopeLevel;
-use scaikey_domain::status::Status;
 
 use crate::auth::AuthService;
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::oauth::OAuthError;
 use crate::oidc::OidcService;
-use crate::ports::{AccessToken, ApplicationRecord, ApplicationRepository, IdGenerator, SecretSealer, TokenCodec};
+use crate::ports::{AccessToken, ApplicationRepository, IdGenerator, SecretSealer, TokenCodec};
 
 /// Associated data of sealed console cookies.
 const COOKIE_AAD: &[u8] = b"scaikey/console/v1";
 
 /// The console's client ID.
-pub const CLIENT_ID: &str = "scaikey-console";
+pub const CLIENT_ID: &str = scaikey_domain::application::CONSOLE_CLIENT_ID;
 
 /// Who is signed in to the console: the SSO session and its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +88,6 @@ impl ConsoleService {
         ids: &dyn IdGenerator,
         issuer: &str,
     ) -> Result<(), AppError> {
-        if apps.by_client_id(CLIENT_ID).await?.is_some() {
-            return Ok(());
-        }
         let base = issuer.trim_end_matches('/');
         // The same rules as any application's: an issuer that is neither https nor loopback
         // gets no console (its callback would be refused).
@@ -105,33 +99,15 @@ impl ConsoleService {
             allowed_scopes: vec!["openid".into()],
             allowed_resources: vec![],
             grant_types: vec!["authorization_code".into()],
-        }
-        .validate(ScopeLevel::Global)?;
-        let record = ApplicationRecord {
-            client_id: CLIENT_ID.into(),
-            secret_digest: None,
-            name: "ScaiKey console".into(),
-            description: Some("The admin console served by ScaiKey itself".into()),
-            scope: ScopeLevel::Global,
-            partner_id: None,
-            tenant_id: None,
+        };
+        let b = crate::built_in::BuiltIn {
+            client_id: CLIENT_ID,
+            name: "ScaiKey console",
+            description: "The admin console served by ScaiKey itself",
             settings,
             token_lifetime: 300,
-            token_exchange_allowed: false,
-            assignment_required: false,
-            first_party: true,
-            id_token_signed_response_alg: IdTokenAlg::Es256,
-            status: Status::Active,
         };
-        let id = ApplicationId::generate_from(ids.next());
-        let audit =
-            AuditRecord::anonymous(&RequestMeta::default(), "application.create", "application", AuditResult::Success)
-                .resource(id)
-                .details(serde_json::json!({"client_id": CLIENT_ID, "reason": "console client created on start-up"}));
-        match apps.insert(id, &record, Utc::now(), &audit).await {
-            Ok(_) | Err(crate::error::RepoError::Duplicate(_)) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::built_in::ensure(apps, ids, b).await
     }
 
     /// Redeems the callback's code (PKCE `verifier`): the session and user it signed in.

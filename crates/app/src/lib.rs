@@ -13,6 +13,7 @@ pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod built_in;
 pub mod client_cache;
 pub mod console;
 pub mod context;

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use scaikey_domain::application::Application;
+use scaikey_domain::application::{ADMIN_LOGIN_CLIENT_ID, Application};
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::SessionId;
 use scaikey_domain::mfa::{Method, SecondFactor};
@@ -22,10 +22,11 @@ use scaikey_domain::oidc::interaction::{self, SessionFacts, Step};
 use scaikey_domain::oidc::pkce::CodeChallenge;
 use scaikey_domain::oidc::signin::{self, Admission, SignInRefusal, Subject};
 use scaikey_domain::principal::{Principal, UserPrincipal};
+use scaikey_domain::status::Status;
 use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
-use crate::auth::{AuthService, LoginRequest};
+use crate::auth::{AuthService, LoginRequest, RefreshSeed};
 use crate::error::AppError;
 use crate::oauth::{OAuthError, authenticate_client, repo_error, server_error};
 use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
@@ -1063,6 +1064,36 @@ impl OidcService {
         Ok(tokens)
     }
 
+    /// The JSON login (contract §2): [`AuthService::login`], and when the built-in client
+    /// [`ADMIN_LOGIN_CLIENT_ID`] is there and active, a refresh token bound to the new session
+    /// (stored with it). Refreshing it at the token endpoint yields an admin token again.
+    pub async fn admin_login(
+        &self,
+        req: LoginRequest,
+        meta: &RequestMeta,
+    ) -> Result<(crate::auth::IssuedToken, Option<String>), AppError> {
+        let app = self.apps.by_client_id(ADMIN_LOGIN_CLIENT_ID).await?;
+        let app = app.map(|found| found.0.clone());
+        let seed =
+            match app.filter(|a| a.status == Status::Active && a.grant_types.iter().any(|g| g == "refresh_token")) {
+                Some(a) => {
+                    let (token, token_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
+                    let seed = RefreshSeed {
+                        id: self.ids.next(),
+                        token_hmac,
+                        application_id: a.id,
+                        client_id: a.client_id,
+                        ttl: self.settings.refresh_ttl,
+                    };
+                    Some((token, seed))
+                }
+                None => None,
+            };
+        let (token, seed) = seed.unzip();
+        let issued = self.auth.login_with_refresh(req, meta, seed).await?;
+        Ok((issued, token))
+    }
+
     /// The `refresh_token` grant: rotates the token (reuse within the grace gets a new pair
     /// once; any other reuse revokes the family).
     pub async fn refresh_token(
@@ -1073,6 +1104,30 @@ impl OidcService {
         scope: Option<&str>,
         meta: &RequestMeta,
     ) -> Result<GrantedTokens, OAuthError> {
+        self.refresh(client_id, secret, token, scope, meta, false).await
+    }
+
+    /// The `refresh_token` grant of a request naming no client: only the JSON login's tokens
+    /// (the client [`ADMIN_LOGIN_CLIENT_ID`]) may be refreshed so; any other is `invalid_client`,
+    /// as it would be without this.
+    pub async fn refresh_login_token(
+        &self,
+        token: &str,
+        scope: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<GrantedTokens, OAuthError> {
+        self.refresh(ADMIN_LOGIN_CLIENT_ID, None, token, scope, meta, true).await
+    }
+
+    async fn refresh(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+        token: &str,
+        scope: Option<&str>,
+        meta: &RequestMeta,
+        unnamed_client: bool,
+    ) -> Result<GrantedTokens, OAuthError> {
         let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
         let app = &found.0;
         if !app.grant_types.iter().any(|g| g == "refresh_token") {
@@ -1080,7 +1135,11 @@ impl OidcService {
         }
         let now = self.clock.now();
         let hmac = self.secrets.digest(token);
-        let Some(stored) = self.grants.refresh_token(&hmac, now).await.map_err(repo_error)? else {
+        let stored = self.grants.refresh_token(&hmac, now).await.map_err(repo_error)?;
+        if unnamed_client && stored.as_ref().is_none_or(|s| s.token.client_id != client_id) {
+            return Err(OAuthError::InvalidClient);
+        }
+        let Some(stored) = stored else {
             return Err(OAuthError::InvalidGrant("Unknown refresh token".into()));
         };
         let t = &stored.token;
@@ -1113,9 +1172,41 @@ impl OidcService {
             // A parallel request changed the token first: treat as a reuse of a spent token.
             return Err(self.refresh_reused(app, t, meta).await);
         }
-        let tokens = self
-            .tokens(app, &user, session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, None, Some(refresh_token))
-            .await?;
+        let tokens = match (app.client_id.as_str(), stored.session_ends_at) {
+            // The JSON login's token: an admin token again, ending with its session.
+            (ADMIN_LOGIN_CLIENT_ID, Some(ends)) => {
+                let principal = Principal::User(UserPrincipal {
+                    user_id: user.user_id,
+                    session_id,
+                    tenant_id: user.tenant_id,
+                    partner_id: user.partner_id,
+                    roles: user.roles,
+                });
+                let issued = self.auth.admin_token(principal, scopes.clone(), ends).map_err(server_error)?;
+                GrantedTokens {
+                    access_token: issued.access_token,
+                    expires_in: issued.expires_in,
+                    scope: scopes.join(" "),
+                    refresh_token: Some(refresh_token),
+                    id_token: None,
+                }
+            }
+            (ADMIN_LOGIN_CLIENT_ID, None) => return Err(OAuthError::InvalidGrant("The session has ended".into())),
+            _ => {
+                self.tokens(
+                    app,
+                    &user,
+                    session_id,
+                    &scopes,
+                    t.resource.clone(),
+                    t.auth_time,
+                    &t.amr,
+                    None,
+                    Some(refresh_token),
+                )
+                .await?
+            }
+        };
         self.audit_grant(
             app,
             meta,

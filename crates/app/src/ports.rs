@@ -175,6 +175,9 @@ pub struct NewSession {
     pub cookie_hmac: Option<Vec<u8>>,
     /// How the person authenticated (`amr`).
     pub amr: Vec<String>,
+    /// A refresh token stored with the session in the same transaction (the JSON login's,
+    /// bound to this session).
+    pub refresh: Option<oidc::NewRefresh>,
 }
 
 /// User and session storage needed for authentication.
@@ -749,6 +752,8 @@ pub struct ApplicationFilter {
     pub tenant_id: Option<TenantId>,
     /// PARTNER apps of this partner and TENANT apps of its tenants.
     pub partner_id: Option<PartnerId>,
+    /// Client IDs left out (the service leaves out ScaiKey's own clients).
+    pub exclude_client_ids: Vec<String>,
 }
 
 /// Who an assignment grants access to.

@@ -8,6 +8,8 @@
 //! - Scopes are any RFC 6749 scope-token ([`crate::oauth_scope`]); `admin:read`/`admin:write`
 //!   only for `GLOBAL` `SERVICE` applications (they make platform tokens). Resources (RFC 8707)
 //!   are absolute URIs. Grant types come from a fixed vocabulary.
+//! - ScaiKey's own clients ([`BUILT_IN_CLIENTS`]) are made and kept by ScaiKey: no admin
+//!   changes or deletes them (their settings are what makes console and JSON-login tokens safe).
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -28,6 +30,27 @@ pub const DEFAULT_TOKEN_LIFETIME: i64 = 3600;
 pub const MAX_LIST_LEN: usize = 50;
 /// Longest URI.
 pub const MAX_URI_LEN: usize = 2048;
+
+/// The web console's first-party client (contract §13).
+pub const CONSOLE_CLIENT_ID: &str = "scaikey-console";
+/// The first-party client that owns the refresh tokens of the JSON login (`POST
+/// /api/v1/auth/login`, contract §2): refreshing one yields an admin token again, never a token
+/// issued to an application.
+pub const ADMIN_LOGIN_CLIENT_ID: &str = "scaikey-admin";
+/// Clients ScaiKey creates on start-up and manages itself.
+pub const BUILT_IN_CLIENTS: [&str; 2] = [CONSOLE_CLIENT_ID, ADMIN_LOGIN_CLIENT_ID];
+
+/// Whether `client_id` is one of ScaiKey's own clients, which admins may read but never change.
+///
+/// ```
+/// use scaikey_domain::application::is_built_in;
+/// assert!(is_built_in("scaikey-admin"));
+/// assert!(!is_built_in("scaikey-admin2"));
+/// ```
+#[must_use]
+pub fn is_built_in(client_id: &str) -> bool {
+    BUILT_IN_CLIENTS.contains(&client_id)
+}
 
 /// The `client_credentials` grant.
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";

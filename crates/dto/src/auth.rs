@@ -33,4 +33,9 @@ pub struct TokenOut {
     /// Seconds until expiry.
     #[schema(minimum = 1)]
     pub expires_in: i64,
+    /// A refresh token bound to the login's SSO session: `POST /oauth/token` with
+    /// `grant_type=refresh_token` (and no client, or `client_id=scaikey-admin`) answers a new
+    /// admin token and a new refresh token; it dies with the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }

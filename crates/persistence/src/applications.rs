@@ -209,6 +209,9 @@ fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
         let p = like_pattern(s);
         q = q.filter(applications::name.ilike(p.clone()).or(applications::client_id.ilike(p)));
     }
+    if !f.exclude_client_ids.is_empty() {
+        q = q.filter(applications::client_id.ne_all(f.exclude_client_ids.clone()));
+    }
     if let Some(sc) = f.scope {
         q = q.filter(applications::scope.eq(sc.as_str()));
     }

@@ -134,6 +134,9 @@ impl AuthRepository for PgAuth {
                 ))
                 .execute(c)
                 .await?;
+            if let Some(r) = &s.refresh {
+                crate::grants::insert_refresh(c, r).await?;
+            }
             diesel::update(users::table.filter(users::id.eq(s.user_id.uuid())))
                 .set(users::last_login_at.eq(s.created_at))
                 .execute(c)

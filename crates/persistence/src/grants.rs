@@ -76,7 +76,9 @@ struct RefreshRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
-fn to_refresh(r: RefreshRow, session_live: bool) -> StoredRefresh {
+/// `session_ends`: `None` for an offline token; else the end of its session, `None` when the
+/// session is no longer live.
+fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>) -> StoredRefresh {
     StoredRefresh {
         token: NewRefresh {
             id: Ulid::from(r.id),
@@ -96,11 +98,12 @@ fn to_refresh(r: RefreshRow, session_live: bool) -> StoredRefresh {
         rotated_at: r.rotated_at,
         grace_used: r.grace_used,
         revoked_at: r.revoked_at,
-        session_live,
+        session_live: session_ends.is_none_or(|e| e.is_some()),
+        session_ends_at: session_ends.flatten(),
     }
 }
 
-async fn insert_refresh(c: &mut diesel_async::AsyncPgConnection, t: &NewRefresh) -> QueryResult<usize> {
+pub(crate) async fn insert_refresh(c: &mut diesel_async::AsyncPgConnection, t: &NewRefresh) -> QueryResult<usize> {
     diesel::insert_into(rt::table)
         .values((
             rt::id.eq(Uuid::from(t.id)),
@@ -223,19 +226,19 @@ impl GrantRepository for PgGrants {
             .optional()
             .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
-        let session_live = match row.session_id {
-            None => true,
-            Some(s) => {
-                let live: i64 = sessions::table
+        let session_ends = match row.session_id {
+            None => None,
+            Some(s) => Some(
+                sessions::table
                     .filter(sessions::id.eq(s).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
-                    .count()
-                    .get_result(&mut conn)
+                    .select(sessions::expires_at)
+                    .first::<DateTime<Utc>>(&mut conn)
                     .await
-                    .map_err(db)?;
-                live == 1
-            }
+                    .optional()
+                    .map_err(db)?,
+            ),
         };
-        Ok(Some(to_refresh(row, session_live)))
+        Ok(Some(to_refresh(row, session_ends)))
     }
 
     async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError> {

@@ -547,6 +547,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
         clock.clone(),
     ));
     let trusted_proxies = settings.trusted_proxies();
+    // The JSON login's refresh tokens belong to this built-in client (contract §2).
+    scaikey_app::built_in::ensure_admin_login_client(apps.as_ref(), ids.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the JSON login's client: {e}"))?;
     // The console's first-party client; an issuer neither https nor loopback gets no console.
     let console = match scaikey_app::console::ConsoleService::ensure_client(apps.as_ref(), ids.as_ref(), &issuer).await
     {

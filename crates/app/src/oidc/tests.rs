@@ -200,6 +200,7 @@ async fn a_refresh_token_replaced_before_the_grace_revokes_its_family() {
             grace_used: false,
             revoked_at: None,
             session_live: true,
+            session_ends_at: None,
         }))
     });
     grants.expect_revoke_family().times(1).returning(move |f, _| {

@@ -101,6 +101,8 @@ pub struct StoredRefresh {
     /// Its SSO session is still open (not revoked, not expired at the time of the read); always
     /// `true` for offline tokens.
     pub session_live: bool,
+    /// When its SSO session ends (`None` for offline tokens and ended sessions).
+    pub session_ends_at: Option<DateTime<Utc>>,
 }
 
 /// How a rotation replaces the presented token (compare-and-set on its state).

@@ -42,6 +42,7 @@ pub async fn list(state: web::Data<AppState>, auth: Authenticated, req: HttpRequ
         application_type: q.choice("application_type", &ApplicationType::ALL, ApplicationType::as_str),
         tenant_id: q.id::<TenantId>("tenant_id"),
         partner_id: q.id::<PartnerId>("partner_id"),
+        ..ApplicationFilter::default()
     };
     q.finish()?;
     let result = state.applications.list(&auth.0, &filter, page.unwrap_or_default()).await?;

@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// Log in with e-mail and password.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "Auth", operation_id = "login",
-    description = "Check credentials, open an SSO session and return a user access token whose `sid` is the session. Any failure answers 401 `Invalid credentials`. A user with a second factor also sends `code` (TOTP or recovery code); without it, after a correct password, the answer is 401 saying a second factor is required. Failed logins are throttled per e-mail and per client IP: 429 with `Retry-After`.",
+    description = "Check credentials, open an SSO session and return a user access token whose `sid` is the session, and a `refresh_token` bound to that session (refresh it at `/oauth/token` with `grant_type=refresh_token`, no client needed: the answer is a new admin token and refresh token). Any failure answers 401 `Invalid credentials`. A user with a second factor also sends `code` (TOTP or recovery code); without it, after a correct password, the answer is 401 saying a second factor is required. Failed logins are throttled per e-mail and per client IP: 429 with `Retry-After`.",
     request_body = LoginBody,
     responses(
         (status = 200, body = TokenOut, description = "A user access token (`Cache-Control: no-store`)"),
@@ -36,10 +36,12 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
         return Err(ApiError::Invalid("body", errs));
     };
     let code = b.code;
-    let token = state.auth.login(LoginRequest { email, password, tenant_id, code }, &request_meta(&req)).await?;
+    let (token, refresh_token) =
+        state.oidc.admin_login(LoginRequest { email, password, tenant_id, code }, &request_meta(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenOut {
         access_token: token.access_token,
         token_type: "Bearer",
         expires_in: token.expires_in,
+        refresh_token,
     }))
 }

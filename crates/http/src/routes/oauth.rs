@@ -59,7 +59,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 /// Issue a token.
 #[utoipa::path(
     post, path = "/oauth/token", tag = "OAuth", operation_id = "issue_token",
-    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grants `authorization_code` (with `code`, `redirect_uri`, and `code_verifier` when the authorization request had a PKCE challenge), `refresh_token` (rotates the refresh token; optional narrower `scope`), `client_credentials` (applications, and MCP agents whose tokens are for `{issuer}/mcp`) and `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693, for applications with `token_exchange_allowed`: `subject_token` and optional `actor_token` access tokens, `resource`/`audience`; the answer names `issued_token_type` and the token carries `act`). Client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both); public clients send only `client_id` (code and refresh grants). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
+    description = "RFC 6749 token endpoint, `application/x-www-form-urlencoded`. Grants `authorization_code` (with `code`, `redirect_uri`, and `code_verifier` when the authorization request had a PKCE challenge), `refresh_token` (rotates the refresh token; optional narrower `scope`; the JSON login's refresh tokens belong to the built-in public client `scaikey-admin`, may be sent without any client, and yield an admin token again), `client_credentials` (applications, and MCP agents whose tokens are for `{issuer}/mcp`) and `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693, for applications with `token_exchange_allowed`: `subject_token` and optional `actor_token` access tokens, `resource`/`audience`; the answer names `issued_token_type` and the token carries `act`). Client authentication by HTTP Basic or `client_id`/`client_secret` form fields (not both); public clients send only `client_id` (code and refresh grants). Optional `scope`: space-separated scope-tokens, a subset of the application's allowed_scopes (else `invalid_scope`); all allowed scopes when absent. Optional `resource` (RFC 8707): an absolute URI from the application's allowed_resources (else `invalid_target`); it becomes the token's `aud`, which is `scaikey` (ScaiKey's own APIs) when no resource is given. Access tokens are RFC 9068 JWTs (`typ: at+jwt`). Errors follow RFC 6749 §5.2; `invalid_client` is a 401, `temporarily_unavailable` a 503.",
     request_body(content_type = "application/x-www-form-urlencoded", content = crate::dto::schema::TokenRequest),
     responses(
         (status = 200, body = OAuthTokenOut, description = "The tokens (`Cache-Control: no-store`)"),
@@ -140,6 +140,9 @@ fn client_form(
         // A public client names itself; the grant (PKCE, token binding) proves the rest.
         (None, None) => match params.get("client_id") {
             Some(id) if public_allowed(&params) => (id.clone(), None),
+            // The JSON login's refresh tokens need no client (contract §2); the empty ID says
+            // so to the token endpoint.
+            None if params.get("grant_type").is_some_and(|g| g == "refresh_token") => (String::new(), None),
             _ => return Err(OAuthError::InvalidClient),
         },
     };
@@ -170,7 +173,11 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
         }
         "refresh_token" => {
             let token = needed("refresh_token")?;
-            state.oidc.refresh_token(&client_id, secret.as_deref(), token, scope, &meta).await?
+            if client_id.is_empty() {
+                state.oidc.refresh_login_token(token, scope, &meta).await?
+            } else {
+                state.oidc.refresh_token(&client_id, secret.as_deref(), token, scope, &meta).await?
+            }
         }
         TOKEN_EXCHANGE => {
             let secret = secret.ok_or(OAuthError::InvalidClient)?;
