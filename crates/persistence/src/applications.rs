@@ -332,26 +332,15 @@ tree(root, gid) AS (
     SELECT t.root, n.child_id FROM tree t JOIN group_nesting n ON n.parent_id = t.gid
 )";
 
-/// One page of distinct user IDs with access, newest first, with the total in the same pass.
-/// Limited by the app's scope ($2 partner, $3 tenant), the caller's reach ($4 partner,
-/// $5 tenant) and the tenant filter ($6). `UNION` makes each user appear once.
-const PAGE_OF_USERS: &str = ",
-granted(user_id) AS (
-    SELECT m.user_id FROM tree t JOIN group_members m ON m.group_id = t.gid
-    UNION
-    SELECT user_id FROM application_assignments WHERE application_id = $1 AND user_id IS NOT NULL
-)
-SELECT g.user_id, count(*) OVER () AS total
-FROM granted g
-JOIN users u ON u.id = g.user_id AND u.deleted_at IS NULL
-JOIN tenants tn ON tn.id = u.tenant_id AND tn.deleted_at IS NULL
-WHERE ($2::uuid IS NULL OR tn.partner_id = $2)
-  AND ($3::uuid IS NULL OR tn.id = $3)
-  AND ($4::uuid IS NULL OR tn.partner_id = $4)
-  AND ($5::uuid IS NULL OR tn.id = $5)
-  AND ($6::uuid IS NULL OR tn.id = $6)
-ORDER BY g.user_id DESC
-LIMIT $7 OFFSET $8";
+/// The effective users of application $1 within the caller's reach ($2 partner, $3 tenant)
+/// and the tenant filter ($4): `application_users`, kept by the triggers of migration 21 (the
+/// application's scope is applied there, when a pair is added).
+const WITHIN: &str = "
+FROM application_users
+WHERE application_id = $1
+  AND ($2::uuid IS NULL OR partner_id = $2)
+  AND ($3::uuid IS NULL OR tenant_id = $3)
+  AND ($4::uuid IS NULL OR tenant_id = $4)";
 
 /// Details and grants of the users of one page ($2: their IDs).
 const PAGE_DETAILS: &str = "
@@ -367,8 +356,12 @@ ORDER BY u.id DESC";
 struct PagedId {
     #[diesel(sql_type = SqlUuid)]
     user_id: Uuid,
+}
+
+#[derive(QueryableByName)]
+struct Count {
     #[diesel(sql_type = BigInt)]
-    total: i64,
+    n: i64,
 }
 
 #[async_trait]
@@ -707,42 +700,35 @@ impl ApplicationRepository for PgApplications {
         tenant: Option<TenantId>,
         page: PageRequest,
     ) -> Result<Page<EffectiveUser>, RepoError> {
-        let (scope_partner, scope_tenant) = match app.scope {
-            ScopeLevel::Global => (None, None),
-            ScopeLevel::Partner => (Some(app.partner_id.map_or(Uuid::nil(), AsUuid::uuid)), None),
-            ScopeLevel::Tenant => (None, app.tenant_id.map(AsUuid::uuid)),
-        };
         let (reach_partner, reach_tenant) = match reach {
             Reach::Platform => (None, None),
             Reach::Partner(p) => (Some(p.uuid()), None),
             Reach::Tenant { tenant, .. } => (None, Some(tenant.uuid())),
         };
         let mut conn = self.0.conn().await?;
-        let paged = |limit: i64, offset: i64| {
-            diesel::sql_query(format!("{TREE}{PAGE_OF_USERS}"))
+        let total: Count = diesel::sql_query(format!("SELECT count(*) AS n {WITHIN}"))
+            .bind::<SqlUuid, _>(app.id.uuid())
+            .bind::<Nullable<SqlUuid>, _>(reach_partner)
+            .bind::<Nullable<SqlUuid>, _>(reach_tenant)
+            .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
+            .get_result(&mut conn)
+            .await
+            .map_err(db)?;
+        let total = total.n;
+        if total <= page.offset() {
+            return Ok(Page { items: Vec::new(), request: page, total });
+        }
+        let ids: Vec<PagedId> =
+            diesel::sql_query(format!("SELECT user_id {WITHIN} ORDER BY user_id DESC LIMIT $5 OFFSET $6"))
                 .bind::<SqlUuid, _>(app.id.uuid())
-                .bind::<Nullable<SqlUuid>, _>(scope_partner)
-                .bind::<Nullable<SqlUuid>, _>(scope_tenant)
                 .bind::<Nullable<SqlUuid>, _>(reach_partner)
                 .bind::<Nullable<SqlUuid>, _>(reach_tenant)
                 .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-        };
-        let ids: Vec<PagedId> = paged(i64::from(page.per_page()), page.offset()).load(&mut conn).await.map_err(db)?;
-        let total = match <[PagedId]>::first(&ids) {
-            Some(r) => r.total,
-            // Past the last page the window has no row to carry the total: count separately.
-            None if page.page() > 1 => paged(1, 0)
-                .load::<PagedId>(&mut conn)
+                .bind::<BigInt, _>(i64::from(page.per_page()))
+                .bind::<BigInt, _>(page.offset())
+                .load(&mut conn)
                 .await
-                .map_err(db)?
-                .into_iter()
-                .map(|r| r.total)
-                .next()
-                .unwrap_or(0),
-            None => 0,
-        };
+                .map_err(db)?;
         if ids.is_empty() {
             return Ok(Page { items: Vec::new(), request: page, total });
         }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{
@@ -218,62 +219,64 @@ impl GrantRepository for PgGrants {
 
     async fn refresh_token(&self, token_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredRefresh>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let row: Option<RefreshRow> = rt::table
+        // With its session's end when the session is live, in the same query.
+        let live_session = sessions::id
+            .nullable()
+            .eq(rt::session_id)
+            .and(sessions::revoked_at.is_null())
+            .and(sessions::expires_at.gt(now));
+        let row: Option<(RefreshRow, Option<DateTime<Utc>>)> = rt::table
+            .left_join(sessions::table.on(live_session))
             .filter(rt::token_hmac.eq(token_hmac))
-            .select(RefreshRow::as_select())
+            .select((RefreshRow::as_select(), sessions::expires_at.nullable()))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let session_ends = match row.session_id {
-            None => None,
-            Some(s) => Some(
-                sessions::table
-                    .filter(sessions::id.eq(s).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)))
-                    .select(sessions::expires_at)
-                    .first::<DateTime<Utc>>(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(db)?,
-            ),
-        };
+        let Some((row, session_ends)) = row else { return Ok(None) };
+        // `None` for an offline token; the session's end while it is live; `Some(None)` after.
+        let session_ends = row.session_id.map(|_| session_ends);
         Ok(Some(to_refresh(row, session_ends)))
     }
 
     async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError> {
+        // One statement, atomic on its own (no BEGIN/COMMIT round trips on the hottest write of
+        // the refresh grant): the old token changes state only if it is still in the state `how`
+        // expects, and the new one is inserted only if it did.
         let mut conn = self.0.conn().await?;
-        let old = Uuid::from(old);
-        let result = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let live = rt::table.filter(rt::id.eq(old).and(rt::revoked_at.is_null()));
-                let n = match how {
-                    Replace::Current => {
-                        diesel::update(live.filter(rt::rotated_at.is_null()))
-                            .set(rt::rotated_at.eq(now))
-                            .execute(c)
-                            .await?
-                    }
-                    Replace::WithinGrace => {
-                        diesel::update(live.filter(rt::rotated_at.is_not_null().and(rt::grace_used.eq(false))))
-                            .set(rt::grace_used.eq(true))
-                            .execute(c)
-                            .await?
-                    }
-                };
-                if n != 1 {
-                    // The token is in another state: another request won; roll back.
-                    return Err(TxError::Db(diesel::result::Error::RollbackTransaction));
-                }
-                insert_refresh(c, &new).await?;
-                Ok(())
-            })
-            .await;
-        match result {
-            Ok(()) => Ok(true),
-            Err(TxError::Db(diesel::result::Error::RollbackTransaction)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        let spent = match how {
+            Replace::Current => "SET rotated_at = $1 WHERE id = $2 AND revoked_at IS NULL AND rotated_at IS NULL",
+            Replace::WithinGrace => {
+                "SET grace_used = true, rotated_at = coalesce(rotated_at, $1) \
+                 WHERE id = $2 AND revoked_at IS NULL AND rotated_at IS NOT NULL AND NOT grace_used"
+            }
+        };
+        let q = format!(
+            "WITH spent AS (UPDATE refresh_tokens {spent} RETURNING id)
+             INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id,
+                                         scopes, resource, auth_time, amr, issued_at, expires_at)
+             SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM spent"
+        );
+        let n = diesel::sql_query(q)
+            .bind::<Timestamptz, _>(now)
+            .bind::<SqlUuid, _>(Uuid::from(old))
+            .bind::<SqlUuid, _>(Uuid::from(new.id))
+            .bind::<Bytea, _>(&new.token_hmac)
+            .bind::<SqlUuid, _>(Uuid::from(new.family_id))
+            .bind::<SqlUuid, _>(new.application_id.uuid())
+            .bind::<Text, _>(&new.client_id)
+            .bind::<SqlUuid, _>(new.user_id.uuid())
+            .bind::<Nullable<SqlUuid>, _>(new.session_id.map(AsUuid::uuid))
+            .bind::<Array<Text>, _>(&new.scopes)
+            .bind::<Nullable<Text>, _>(&new.resource)
+            .bind::<Timestamptz, _>(new.auth_time)
+            .bind::<Array<Text>, _>(&new.amr)
+            .bind::<Timestamptz, _>(new.issued_at)
+            .bind::<Timestamptz, _>(new.expires_at)
+            .execute(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(n == 1)
     }
 
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError> {

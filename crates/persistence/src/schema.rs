@@ -392,6 +392,7 @@ diesel::table! {
 
 diesel::joinable!(consents -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(consents, applications);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions);
 
 diesel::table! {
     token_cutoffs (owner) {

@@ -24,10 +24,14 @@ const TEMPLATE_LOCK: i64 = 0x5CA1_4E59_7E57;
 fn template_name() -> anyhow::Result<String> {
     let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&scaikey_persistence::MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("reading migrations: {e}"))?;
-    // FNV-1a over the migration names: stable across runs and processes.
+    // FNV-1a over the migration names and, where the source tree is at hand, their SQL: stable
+    // across runs and processes, and a migration edited in place gets a fresh template.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
     for m in &migrations {
-        for b in m.name().to_string().bytes() {
+        let name = m.name().to_string();
+        let sql = std::fs::read(dir.join(&name).join("up.sql")).unwrap_or_default();
+        for b in name.bytes().chain(sql) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }

@@ -75,8 +75,19 @@ async fn redeem_the_code(svc: &OidcService) -> OAuthError {
 }
 
 fn service(grants: MockGrantRepository) -> OidcService {
+    service_with(grants, web_app(), Some(b"digest".to_vec()), MockTokenCodec::new())
+}
+
+/// [`service`] for the client `app` (with secret digest `digest`), the login's tokens signed by
+/// `auth_codec`.
+fn service_with(
+    grants: MockGrantRepository,
+    app: Application,
+    digest: Option<Vec<u8>>,
+    auth_codec: MockTokenCodec,
+) -> OidcService {
     let mut apps = MockApplicationRepository::new();
-    apps.expect_by_client_id().returning(|_| Ok(Some(Arc::new((web_app(), Some(b"digest".to_vec()))))));
+    apps.expect_by_client_id().returning(move |_| Ok(Some(Arc::new((app.clone(), digest.clone())))));
     let mut secrets = MockClientSecrets::new();
     secrets.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
     secrets.expect_digest().returning(|s| format!("h({s})").into_bytes());
@@ -89,7 +100,7 @@ fn service(grants: MockGrantRepository) -> OidcService {
     let auth = Arc::new(AuthService::new(
         Arc::new(MockAuthRepository::new()),
         Arc::new(MockPasswordHasher::new()),
-        Arc::new(MockTokenCodec::new()),
+        Arc::new(auth_codec),
         Arc::new(fixed_clock()),
         Arc::new(ids(2)),
         AuthSettings { access_token_ttl: Duration::hours(1), default_session_ttl: Duration::hours(8) },
@@ -230,4 +241,111 @@ async fn a_tampered_interaction_is_an_error_page() {
     assert_eq!(SessionCookie::parse(&c.value()), Some(c));
     assert!(SessionCookie::parse("no-separator").is_none());
     assert!(SessionCookie::parse("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV~x").is_none(), "only a session ID");
+}
+
+/// The JSON login's client: GLOBAL, public, only the refresh grant.
+fn admin_login_app() -> Application {
+    let mut a = web_app();
+    a.client_id = ADMIN_LOGIN_CLIENT_ID.into();
+    a.application_type = ApplicationType::Native;
+    a.scope = ScopeLevel::Global;
+    a.tenant_id = None;
+    a.redirect_uris = vec![];
+    a.allowed_scopes = vec![];
+    a.grant_types = vec!["refresh_token".into()];
+    a
+}
+
+fn admin_login_refresh(session_ends_at: Option<DateTime<Utc>>) -> StoredRefresh {
+    let app = admin_login_app();
+    StoredRefresh {
+        token: NewRefresh {
+            id: Ulid::from_parts(9, 9),
+            token_hmac: b"h(rt)".to_vec(),
+            family_id: Ulid::from_parts(9, 9),
+            application_id: app.id,
+            client_id: app.client_id,
+            user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+            session_id: Some(SessionId::generate_from(Ulid::from_parts(5, 5))),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            resource: None,
+            auth_time: now(),
+            amr: vec!["pwd".into()],
+            issued_at: now() - Duration::minutes(10),
+            expires_at: now() + Duration::days(1),
+        },
+        rotated_at: None,
+        grace_used: false,
+        revoked_at: None,
+        session_live: session_ends_at.is_some(),
+        session_ends_at,
+    }
+}
+
+fn live_user() -> SignInUser {
+    SignInUser {
+        user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+        tenant_id: None,
+        partner_id: None,
+        email: "admin@example.com".into(),
+        email_verified: true,
+        first_name: None,
+        last_name: None,
+        display_name: None,
+        roles: scaikey_domain::role::Roles::from_iter([scaikey_domain::role::Role::SuperAdmin]),
+        user_active: true,
+        tenant_active: true,
+        partner_active: true,
+    }
+}
+
+#[tokio::test]
+async fn a_login_refresh_yields_an_admin_token_ending_with_the_session() {
+    let ends = now() + Duration::minutes(10);
+    let mut grants = MockGrantRepository::new();
+    grants.expect_refresh_token().returning(move |_, _| Ok(Some(admin_login_refresh(Some(ends)))));
+    grants.expect_sign_in_user().returning(|_| Ok(Some(live_user())));
+    grants.expect_rotate().times(1).returning(|old, how, _, new| {
+        assert_eq!((old, how), (Ulid::from_parts(9, 9), Replace::Current));
+        assert_eq!(new.family_id, Ulid::from_parts(9, 9), "the same family");
+        assert_eq!(new.session_id, Some(SessionId::generate_from(Ulid::from_parts(5, 5))), "still the session's");
+        Ok(true)
+    });
+    let mut codec = MockTokenCodec::new();
+    codec
+        .expect_sign()
+        .withf(move |t: &AccessToken| {
+            // No client: the admin API takes it; never longer than the session.
+            t.client_id.is_none() && t.audience == SCAIKEY_AUDIENCE && t.expires_at == ends
+        })
+        .times(1)
+        .returning(|_| Ok("admin.jwt".into()));
+    let svc = service_with(grants, admin_login_app(), None, codec);
+    let t = svc.refresh_login_token("rt", Some("openid email"), &RequestMeta::default()).await.unwrap();
+    assert_eq!(t.access_token, "admin.jwt");
+    assert_eq!(t.scope, "openid email");
+    assert_eq!(t.expires_in, 600);
+    assert!(t.id_token.is_none());
+    assert_eq!(t.refresh_token.as_deref(), Some("r"), "rotated");
+}
+
+#[tokio::test]
+async fn a_login_refresh_of_an_ended_session_or_another_client_is_refused() {
+    let mut grants = MockGrantRepository::new();
+    grants.expect_refresh_token().returning(|_, _| Ok(Some(admin_login_refresh(None))));
+    grants.expect_rotate().never();
+    let svc = service_with(grants, admin_login_app(), None, MockTokenCodec::new());
+    let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_grant");
+    // Naming no client, a token of another client reads as no client at all.
+    let mut grants = MockGrantRepository::new();
+    grants.expect_refresh_token().returning(|_, _| {
+        let mut r = admin_login_refresh(Some(now() + Duration::minutes(10)));
+        r.token.client_id = "ck_web".into();
+        Ok(Some(r))
+    });
+    grants.expect_rotate().never();
+    let svc = service_with(grants, admin_login_app(), None, MockTokenCodec::new());
+    let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
+    assert_eq!(e, OAuthError::InvalidClient);
 }

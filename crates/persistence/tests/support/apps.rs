@@ -53,6 +53,7 @@ pub async fn seed_application(db: &TestDb, users: i64) -> ApplicationId {
                    u.id, u.tenant_id, now()
             FROM generate_series(0, 999) i JOIN users u ON u.id = ('00000000-0000-0000-00cc-' || lpad(to_hex(i * 7), 12, '0'))::uuid"
             .to_string(),
+        "VACUUM (ANALYZE) application_users".to_string(),
         "ANALYZE".to_string(),
     ];
     for s in statements {
