@@ -13,6 +13,8 @@ use anyhow::{Context, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::flows::{Flow, Reply, Step};
+
 /// One HTTP request, encoded once.
 #[derive(Debug, Clone)]
 pub struct Request(Vec<u8>);
@@ -71,7 +73,7 @@ impl Conn {
     }
 
     /// Sends `req` and reads the whole answer; returns the status and the body's range in the
-    /// internal buffer (valid until the next call).
+    /// internal buffer (valid until the next call; the head is all before it).
     async fn exchange(&mut self, req: &Request) -> anyhow::Result<(u16, std::ops::Range<usize>)> {
         self.stream.write_all(&req.0).await?;
         self.buf.clear();
@@ -134,6 +136,114 @@ fn parse_head(head: &[u8]) -> anyhow::Result<(u16, usize)> {
 /// One request on a fresh connection (seeding and checks, not load).
 pub async fn call(addr: SocketAddr, req: &Request) -> anyhow::Result<Answer> {
     Conn::open(addr).await?.send(req).await
+}
+
+/// Runs one connection per flow against `addr` for `spec` (its `rate` is ignored): each flow
+/// repeats its iterations, and an iteration's latency is from its first request to its last
+/// answer. A failed iteration (or a lost connection) counts as an error and starts over.
+/// Gives the flows back, to go on with them (a refresh family continues across rounds).
+pub async fn run_flows(
+    addr: SocketAddr,
+    flows: Vec<Box<dyn Flow>>,
+    spec: Spec,
+) -> anyhow::Result<(Outcome, Vec<Box<dyn Flow>>)> {
+    anyhow::ensure!(!flows.is_empty(), "no flows to run");
+    let start = Instant::now() + spec.warmup;
+    let end = start + spec.duration;
+    let tasks: Vec<_> = flows.into_iter().map(|f| tokio::spawn(drive_flow(addr, f, start, end))).collect();
+    let mut out = Outcome { ok: 0, errors: 0, first_error: None, elapsed: spec.duration, latencies: Vec::new() };
+    let mut back = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let (r, flow) = t.await.context("load task panicked")??;
+        back.push(flow);
+        out.ok += r.ok;
+        out.errors += r.errors;
+        if out.first_error.is_none() {
+            out.first_error = r.first_error;
+        }
+        out.latencies.extend(r.latencies);
+    }
+    out.latencies.sort_unstable();
+    Ok((out, back))
+}
+
+/// Runs `flow` once to completion on a fresh connection (seeding); gives the flow back.
+pub async fn complete<F: Flow>(addr: SocketAddr, mut flow: F) -> anyhow::Result<F> {
+    let mut conn = Conn::open(addr).await?;
+    for _ in 0..32 {
+        let req = flow.request();
+        let (status, body) = conn.exchange(&req).await?;
+        let head = String::from_utf8_lossy(&conn.buf[..body.start]).into_owned();
+        match flow.answer(&Reply { status, head: &head, body: &conn.buf[body] }) {
+            Step::Next => {}
+            Step::Done => return Ok(flow),
+            Step::Failed(e) => bail!("the flow failed: {e}"),
+        }
+    }
+    bail!("the flow did not finish in 32 requests")
+}
+
+async fn drive_flow(
+    addr: SocketAddr,
+    mut flow: Box<dyn Flow>,
+    start: Instant,
+    end: Instant,
+) -> anyhow::Result<(ConnResult, Box<dyn Flow>)> {
+    let mut r = ConnResult { ok: 0, errors: 0, first_error: None, latencies: Vec::with_capacity(1 << 14) };
+    let mut conn = Conn::open(addr).await?;
+    let mut began = Instant::now();
+    let mut fresh = true;
+    loop {
+        let now = Instant::now();
+        if fresh {
+            if now >= end {
+                return Ok((r, flow));
+            }
+            began = now;
+            fresh = false;
+        }
+        let req = flow.request();
+        let result = conn.exchange(&req).await;
+        let done = Instant::now();
+        let measured = began >= start && done <= end;
+        let failure = match result {
+            Ok((status, body)) => {
+                let head = String::from_utf8_lossy(&conn.buf[..body.start]).into_owned();
+                match flow.answer(&Reply { status, head: &head, body: &conn.buf[body] }) {
+                    Step::Next => {
+                        if done > end + Duration::from_secs(5) {
+                            // An iteration that cannot finish must not hold the run.
+                            return Ok((r, flow));
+                        }
+                        continue;
+                    }
+                    Step::Done => None,
+                    Step::Failed(e) => Some(e),
+                }
+            }
+            Err(e) => {
+                conn = Conn::open(addr).await?;
+                Some(format!("{e:#}"))
+            }
+        };
+        fresh = true;
+        flow.restart();
+        match failure {
+            None if measured => {
+                r.ok += 1;
+                r.latencies.push(u32::try_from(done.duration_since(began).as_micros()).unwrap_or(u32::MAX));
+            }
+            None => {}
+            Some(e) => {
+                if measured {
+                    r.errors += 1;
+                }
+                if r.first_error.is_none() {
+                    r.first_error = Some(e);
+                }
+            }
+        }
+    }
 }
 
 /// How to drive one workload.

@@ -10,6 +10,7 @@
 //! diesel-async (database setup and seeding), tokio (the load generator). Never on the server's
 //! internals: ScaiKey is measured as a separate process, as users run it.
 
+mod flows;
 mod load;
 mod peer;
 mod process;
@@ -153,6 +154,10 @@ struct Seeded {
     big_tenant_id: String,
     effective_app: String,
     agent_token: String,
+    /// A confidential WEB client with the code and refresh grants (W7–W9).
+    web: flows::Client,
+    /// ScaiKey's issuer, `http://127.0.0.1:port`.
+    base: String,
 }
 
 fn json_request(method: &str, path: &str, token: Option<&str>, body: &Value) -> Request {
@@ -186,7 +191,7 @@ fn login_body(email: &str, password: &str, tenant: Option<&str>) -> Value {
 }
 
 fn token_request(client_id: &str, secret: &str, path: &str, scope: &str) -> Request {
-    let basic = format!("Basic {}", STANDARD.encode(format!("{client_id}:{secret}")));
+    let basic = basic(client_id, secret);
     let body = format!("grant_type=client_credentials&scope={scope}");
     Request::new(
         "POST",
@@ -233,6 +238,21 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
                "allowed_scopes": ["admin:read"], "grant_types": ["client_credentials"], "token_lifetime": 3600}),
     )
     .await?;
+    let web = api(
+        addr,
+        "POST",
+        "/api/v1/admin/applications",
+        t,
+        json!({"name": "Bench web app", "application_type": "WEB", "scope": "GLOBAL", "first_party": true,
+               "redirect_uris": [flows_redirect()], "grant_types": ["authorization_code", "refresh_token"],
+               "allowed_scopes": ["openid", "email", "profile"], "token_lifetime": 3600}),
+    )
+    .await?;
+    let web = flows::Client {
+        basic: basic(&text(&web, "client_id")?, &text(&web, "client_secret")?),
+        id: text(&web, "client_id")?,
+        redirect_uri: flows_redirect(),
+    };
     let user =
         api(addr, "POST", "/api/v1/auth/login", None, login_body(&user_email, USER_PASSWORD, Some(&tenant_id))).await?;
     let agent_token = agent(addr, t, &tenant_id).await?;
@@ -256,7 +276,37 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
         big_tenant_id,
         effective_app,
         agent_token,
+        web,
+        base: format!("http://{addr}"),
     })
+}
+
+/// The bench web client's redirect URI (never fetched: the flow reads the code off it).
+fn flows_redirect() -> String {
+    "https://rp.bench.test/cb".into()
+}
+
+fn basic(client_id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{client_id}:{secret}")))
+}
+
+/// `n` users signed in through the code flow: their token answers (W8's refresh families,
+/// W9's access token).
+async fn signed_in(addr: SocketAddr, s: &Seeded, n: usize) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let flow = flows::CodeFlow::new(
+            s.web.clone(),
+            &s.base,
+            &s.user_email,
+            USER_PASSWORD,
+            "openid email profile",
+            10_000 + i,
+        );
+        let done = load::complete(addr, flow).await.context("signing in through the code flow")?;
+        out.push(done.last_tokens.context("no token answer")?);
+    }
+    Ok(out)
 }
 
 /// An MCP agent of the tenant allowed `get_tenant`, its token, and one checked call.
@@ -385,6 +435,84 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// W8 (refresh grants with rotation, one family per connection) and W9 (userinfo,
+/// introspection), ScaiKey and the peer alternating, `rounds` each; medians reported.
+async fn tokens_workloads(
+    args: &Args,
+    server: &Proc,
+    s: &Seeded,
+    peer: Option<&Proc>,
+    rounds: usize,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    const CONNS: usize = 64;
+    let secs = args.seconds;
+    let answers = signed_in(server.addr, s, CONNS).await?;
+    let refresh = |path: &str, basic: &str, tokens: &[(String, String)]| -> Vec<Box<dyn flows::Flow>> {
+        tokens.iter().map(|(r, _)| Box::new(flows::RefreshFlow::new(path, basic, r)) as Box<dyn flows::Flow>).collect()
+    };
+    let ours: Vec<(String, String)> = answers
+        .iter()
+        .map(|a| Ok((text(a, "refresh_token")?, text(a, "access_token")?)))
+        .collect::<anyhow::Result<_>>()?;
+    let theirs = match peer {
+        Some(p) => peer::mint(p.addr, CONNS).await?,
+        None => Vec::new(),
+    };
+    let peer_basic = basic(peer::CLIENT_ID, peer::CLIENT_SECRET);
+    let mut our_flows = refresh("/oauth/token", &s.web.basic, &ours);
+    let mut their_flows = refresh("/token", &peer_basic, &theirs);
+    let userinfo = |path: &str, token: &str| vec![get(path, token)];
+    let introspect = |path: &str, basic: &str, token: &str| {
+        let body = flows::form(&[("token", token)]);
+        vec![Request::new(
+            "POST",
+            path,
+            &[("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )]
+    };
+    let (our_access, their_access) = (&ours[0].1, theirs.first().map(|t| t.1.clone()).unwrap_or_default());
+    let mut rows: Vec<(&str, Vec<Row>, Vec<Row>)> = vec![
+        ("W8 refresh grant, rotation", vec![], vec![]),
+        ("W9 userinfo", vec![], vec![]),
+        ("W9 introspection", vec![], vec![]),
+    ];
+    let spec = Spec { connections: CONNS, warmup: warmup(secs), duration: Duration::from_secs_f64(secs), rate: None };
+    for _ in 0..rounds {
+        for (ours_side, proc) in [(true, Some(server)), (false, peer)] {
+            let Some(p) = proc else { continue };
+            let flows = std::mem::take(if ours_side { &mut our_flows } else { &mut their_flows });
+            p.reset_peak();
+            let meter = CpuMeter::start(p);
+            let (out, back) = load::run_flows(p.addr, flows, spec).await?;
+            let row = Row::new("W8", CONNS, out, p.peak_rss_mib(), meter.cores(p));
+            eprintln!("bench: {} {}", if ours_side { "ScaiKey" } else { "peer" }, row.summary());
+            *(if ours_side { &mut our_flows } else { &mut their_flows }) = back;
+            let (info, intro) = if ours_side {
+                (userinfo("/oauth/userinfo", our_access), introspect("/oauth/introspect", &s.web.basic, our_access))
+            } else {
+                (userinfo("/me", &their_access), introspect("/token/introspection", &peer_basic, &their_access))
+            };
+            let info = measure(p, "W9 userinfo", info, CONNS, secs).await?;
+            let intro = measure(p, "W9 introspection", intro, CONNS, secs).await?;
+            for (i, r) in [row, info, intro].into_iter().enumerate() {
+                if ours_side { rows[i].1.push(r) } else { rows[i].2.push(r) }
+            }
+        }
+    }
+    let label = if rounds > 1 { format!(", median of {rounds}") } else { String::new() };
+    for (name, ours, theirs) in rows {
+        if let Some(r) = report::median(ours) {
+            report.rows.push(r.renamed(&format!("{name} (ScaiKey{label})")));
+        }
+        if let Some(r) = report::median(theirs) {
+            report.peers.push(r.renamed(&format!("Peer {name} (oidc-provider{label})")));
+        }
+    }
+    Ok(())
+}
+
 async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Result<()> {
     let server = start_scaikey(args, db_url, "scaikey", None).await?;
     let s = seed(args, server.addr, db_url).await?;
@@ -429,7 +557,10 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     if let Some(r) = report::median(ours) {
         report.rows.push(r.renamed(&format!("W1 client_credentials (default: client cache{label})")));
     }
-    report.peer = report::median(theirs).map(|r| r.renamed(&format!("Peer W1 oidc-provider{label}")));
+    if let Some(r) = report::median(theirs) {
+        report.peers.push(r.renamed(&format!("Peer W1 oidc-provider{label}")));
+    }
+    tokens_workloads(args, &server, &s, peer.as_ref(), rounds, report).await?;
     drop(peer);
     {
         // A fresh process (no login has run in it yet) for idle memory, then W1-db.
@@ -461,6 +592,30 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     let cores = meter.cores(&server);
     report.rows.push(Row::new("W3 login, with W1 alongside", 64, w3?, server.peak_rss_mib(), cores));
     report.rows.push(Row::new("W1 at 1,000/s alongside W3", 8, beside?, server.peak_rss_mib(), cores));
+
+    // W7: whole sign-ins (authorize, login page, form with Argon2id, code, token), W1 beside.
+    let flows: Vec<Box<dyn flows::Flow>> = (0..64)
+        .map(|i| {
+            let f =
+                flows::CodeFlow::new(s.web.clone(), &s.base, &s.user_email, USER_PASSWORD, "openid email profile", i);
+            Box::new(f) as Box<dyn flows::Flow>
+        })
+        .collect();
+    server.reset_peak();
+    let meter = CpuMeter::start(&server);
+    let (w7, beside) = tokio::join!(
+        load::run_flows(server.addr, flows, spec),
+        load::run(server.addr, Arc::new(w1.clone()), Spec { connections: 8, rate: Some(1000.0), ..spec })
+    );
+    let cores = meter.cores(&server);
+    report.rows.push(Row::new(
+        "W7 code flow (authorize to token), with W1 alongside",
+        64,
+        w7?.0,
+        server.peak_rss_mib(),
+        cores,
+    ));
+    report.rows.push(Row::new("W1 at 1,000/s alongside W7", 8, beside?, server.peak_rss_mib(), cores));
 
     report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);
     report.rows.push(measure(&server, "W4 GET tenant, moderate load", w4, 8, secs).await?);

@@ -64,3 +64,20 @@ pub async fn start(work: &Path) -> anyhow::Result<(Proc, String)> {
     let jose = version_of(&dir, "jose").unwrap_or_default();
     Ok((proc, format!("oidc-provider {provider} (jose {jose}) on Node {node_version}, one process")))
 }
+
+/// `n` refresh and access tokens minted by the peer (`POST /bench/mint`, see `server.mjs`):
+/// what `n` code flows would have left.
+pub async fn mint(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<(String, String)>> {
+    let req = crate::load::Request::new("POST", &format!("/bench/mint?n={n}"), &[], b"");
+    let answer = crate::load::call(addr, &req).await?;
+    anyhow::ensure!(answer.status == 200, "minting peer tokens answered {}", answer.status);
+    let v = answer.json()?;
+    let list = v.as_array().context("the peer's tokens are not a list")?;
+    list.iter()
+        .map(|t| {
+            let r = t["refresh_token"].as_str().context("no refresh_token")?;
+            let a = t["access_token"].as_str().context("no access_token")?;
+            Ok((r.to_string(), a.to_string()))
+        })
+        .collect()
+}
