@@ -209,6 +209,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Effective users per application, kept by the triggers of migration 21 (read with SQL).
+    application_users (application_id, user_id) {
+        application_id -> Uuid,
+        user_id -> Uuid,
+        tenant_id -> Uuid,
+        partner_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     registration_requests (id) {
         id -> Uuid,
         scope -> Text,
