@@ -110,7 +110,16 @@ pub struct JwtCodec {
     keyset: KeySet,
     policy: Policy,
     any_audience: Policy,
+    /// Access tokens this codec verified, by the SHA-256 of the whole token: one map for
+    /// [`TokenCodec::verify`] and one for [`TokenCodec::verify_any_audience`]. A hit skips the
+    /// signature check (the bytes are exactly the ones verified) but never the expiry; a codec
+    /// is rebuilt whenever the key set changes, so a withdrawn key's tokens leave with it.
+    verified: [std::sync::Mutex<HashMap<[u8; 32], AccessToken>>; 2],
 }
+
+/// Most verified tokens each map keeps; past it the map starts again (bounded memory, and
+/// tokens in use are verified again once).
+const VERIFIED_CAPACITY: usize = 4_096;
 
 impl std::fmt::Debug for JwtCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -185,6 +194,7 @@ impl JwtCodec {
             id_signing,
             verifiers,
             jwks,
+            verified: Default::default(),
         })
     }
 
@@ -361,6 +371,25 @@ impl JwtCodec {
     /// Verifies an access token through `scaikey-verifier` (the one verification path every
     /// service uses); with `audience`, its `aud` must be that one.
     fn verify_access(&self, jwt: &str, audience: Option<&str>) -> Result<AccessToken, TokenRejection> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, jwt.as_bytes());
+        let key: [u8; 32] = digest.as_ref().try_into().map_err(|_| TokenRejection::Invalid)?;
+        let cache = &self.verified[usize::from(audience.is_none())];
+        let leeway = i64::try_from(self.policy.leeway_seconds).unwrap_or(0);
+        let hit = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+        if let Some(t) = hit.filter(|t| Utc::now().timestamp() <= t.expires_at.timestamp() + leeway) {
+            return Ok(t);
+        }
+        let t = self.verify_uncached(jwt, audience)?;
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= VERIFIED_CAPACITY {
+                c.clear();
+            }
+            c.insert(key, t.clone());
+        }
+        Ok(t)
+    }
+
+    fn verify_uncached(&self, jwt: &str, audience: Option<&str>) -> Result<AccessToken, TokenRejection> {
         let policy = if audience.is_some() { &self.policy } else { &self.any_audience };
         let v = scaikey_verifier::verify(&self.keyset, policy, jwt).map_err(|e| match e {
             VerifyError::Expired => TokenRejection::Expired,
@@ -417,6 +446,29 @@ mod tests {
             expires_at: now + exp_in,
             act: None,
         }
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_until_they_expire_and_never_for_other_bytes() {
+        let k = generate(SigningAlg::Es256).unwrap();
+        let codec =
+            JwtCodec::new("http://iss", "scaikey", std::slice::from_ref(&k), SigningAlg::Es256, Utc::now()).unwrap();
+        let jwt = codec.sign(&token(Duration::minutes(5))).unwrap();
+        let first = codec.verify(&jwt).unwrap();
+        assert_eq!(codec.verify(&jwt).unwrap(), first, "the remembered answer is the verified one");
+        assert_eq!(codec.verified[0].lock().unwrap().len(), 1);
+        // One byte of the signature changed is another token, checked in full.
+        let mut forged = jwt.clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(codec.verify(&forged).is_err());
+        // The audience policy is not shared: an any-audience check is verified on its own.
+        assert!(codec.verify_any_audience(&jwt).is_ok());
+        assert_eq!(codec.verified[1].lock().unwrap().len(), 1);
+        // An expired token is refused, and never remembered.
+        let short = codec.sign(&token(Duration::seconds(-120))).unwrap();
+        assert_eq!(codec.verify(&short), Err(TokenRejection::Expired));
+        assert_eq!(codec.verified[0].lock().unwrap().len(), 1, "a refused token is not remembered");
     }
 
     #[test]
