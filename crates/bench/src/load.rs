@@ -156,12 +156,7 @@ pub async fn run_flows(
     for t in tasks {
         let (r, flow) = t.await.context("load task panicked")??;
         back.push(flow);
-        out.ok += r.ok;
-        out.errors += r.errors;
-        if out.first_error.is_none() {
-            out.first_error = r.first_error;
-        }
-        out.latencies.extend(r.latencies);
+        out.absorb(r);
     }
     out.latencies.sort_unstable();
     Ok((out, back))
@@ -293,6 +288,18 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// Adds one connection's counts and latencies (the first error seen stays).
+    fn absorb(&mut self, r: ConnResult) {
+        self.ok += r.ok;
+        self.errors += r.errors;
+        if self.first_error.is_none() {
+            self.first_error = r.first_error;
+        }
+        self.latencies.extend(r.latencies);
+    }
+}
+
 struct ConnResult {
     ok: u64,
     errors: u64,
@@ -318,13 +325,7 @@ pub async fn run(addr: SocketAddr, requests: Arc<Vec<Request>>, spec: Spec) -> a
     }
     let mut out = Outcome { ok: 0, errors: 0, first_error: None, elapsed: spec.duration, latencies: Vec::new() };
     for t in tasks {
-        let r = t.await.context("load task panicked")??;
-        out.ok += r.ok;
-        out.errors += r.errors;
-        if out.first_error.is_none() {
-            out.first_error = r.first_error;
-        }
-        out.latencies.extend(r.latencies);
+        out.absorb(t.await.context("load task panicked")??);
     }
     out.latencies.sort_unstable();
     Ok(out)
