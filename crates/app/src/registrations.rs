@@ -12,7 +12,7 @@ use scaikey_domain::access::{Action, Denial, Target, can, reach};
 use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, RegistrationRequestId};
-use scaikey_domain::registration::{RegistrationEvent, RegistrationRequest, effective_status};
+use scaikey_domain::registration::{IllegalTransition, RegistrationEvent, RegistrationRequest, effective_status};
 use scaikey_domain::status::Status;
 use scaikey_domain::validation::{self as v, FieldError, ValidationErrors};
 
@@ -22,10 +22,22 @@ use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     ApplicationRecord, ClientSecrets, Clock, IdGenerator, RegistrationFilter, RegistrationRecord,
-    RegistrationRepository, Review, TenantRepository,
+    RegistrationRepository, Review, Reviewed, TenantRepository,
 };
 
 const RESOURCE: &str = "Registration request";
+
+/// Reads and decisions a review makes before giving up on a request that keeps changing (each
+/// change but the last must be another writer's; past a review the request is final).
+const REVIEW_ATTEMPTS: usize = 3;
+
+/// An illegal move as the API answers it: a blank reason is the caller's input, the rest a 409.
+fn illegal(e: IllegalTransition) -> AppError {
+    match e {
+        IllegalTransition::MissingReason => AppError::field(FieldError::new("reason", "missing", e.to_string())),
+        IllegalTransition::NotPending { .. } => AppError::Conflict(e.to_string()),
+    }
+}
 
 /// Scopes requested when none are given (seed `RegistrationRequestCreate`).
 pub const DEFAULT_REQUESTED_SCOPES: [&str; 3] = ["openid", "profile", "email"];
@@ -200,19 +212,34 @@ impl RegistrationService {
         Ok(self.repo.list(r, filter, self.clock.now(), page).await?.map(|x| self.effective(x)))
     }
 
+    /// Reviews `r` with `event`: the domain decides at the clock's now and the repository stores
+    /// the outcome if the request is unchanged since it was read; if it changed meanwhile it is
+    /// read again and decided anew, so a concurrent second approval gets the domain's 409.
     async fn review(
         &self,
-        ctx: &RequestContext,
-        r: &RegistrationRequest,
-        review: Review,
-        action: &'static str,
-    ) -> Result<(RegistrationRequest, Option<Application>), AppError> {
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action, "registration_request")
+        mut r: RegistrationRequest,
+        event: RegistrationEvent,
+        by: String,
+        notes: Option<String>,
+        application: Option<(ApplicationId, ApplicationRecord)>,
+        audit: &AuditRecord,
+    ) -> Result<Reviewed, AppError> {
+        for _ in 0..REVIEW_ATTEMPTS {
+            let now = self.clock.now();
+            let outcome = r.review(&event, &by, notes.clone(), now).map_err(illegal)?;
+            let review = Review { outcome, application: application.clone() };
+            if let Some((request, app)) = self.repo.store_review(&r, &review, now, audit).await? {
+                return Ok((self.effective(request), app));
+            }
+            r = self.repo.get(r.id).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        }
+        Err(AppError::Conflict("The registration request kept changing during the review; try again".into()))
+    }
+
+    fn audit(ctx: &RequestContext, r: &RegistrationRequest, action: &'static str) -> AuditRecord {
+        AuditRecord::success(&ctx.principal, &ctx.meta, action, "registration_request")
             .resource(r.id)
-            .within(r.tenant_id, r.partner_id);
-        let (req, app) =
-            self.repo.review(r.id, &review, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        Ok((self.effective(req), app))
+            .within(r.tenant_id, r.partner_id)
     }
 
     /// Cancels a pending request (DELETE); it stays readable as CANCELLED.
@@ -222,30 +249,25 @@ impl RegistrationService {
         id: RegistrationRequestId,
     ) -> Result<RegistrationRequest, AppError> {
         let r = self.visible(ctx, id, Action::Write).await?;
-        let review =
-            Review { event: RegistrationEvent::Cancel, by: ctx.principal.actor_id(), notes: None, application: None };
-        Ok(self.review(ctx, &r, review, "registration.cancel").await?.0)
+        let audit = Self::audit(ctx, &r, "registration.cancel");
+        Ok(self.review(r, RegistrationEvent::Cancel, ctx.principal.actor_id(), None, None, &audit).await?.0)
     }
 
-    /// Rejects a pending request with a non-empty reason.
+    /// Rejects a pending request with a non-empty reason (the domain refuses a blank one).
     pub async fn reject(
         &self,
         ctx: &RequestContext,
         id: RegistrationRequestId,
         reason: Option<&str>,
     ) -> Result<RegistrationRequest, AppError> {
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
-            AppError::field(FieldError::new("reason", "missing", "A rejection needs a non-empty reason"))
-        })?;
-        let reason = v::text("reason", reason, v::MAX_DESCRIPTION_LEN).map_err(AppError::field)?;
-        let r = self.visible(ctx, id, Action::Write).await?;
-        let review = Review {
-            event: RegistrationEvent::Reject { reason },
-            by: ctx.principal.actor_id(),
-            notes: None,
-            application: None,
+        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => v::text("reason", r, v::MAX_DESCRIPTION_LEN).map_err(AppError::field)?,
+            None => String::new(),
         };
-        Ok(self.review(ctx, &r, review, "registration.reject").await?.0)
+        let r = self.visible(ctx, id, Action::Write).await?;
+        let audit = Self::audit(ctx, &r, "registration.reject");
+        let event = RegistrationEvent::Reject { reason };
+        Ok(self.review(r, event, ctx.principal.actor_id(), None, None, &audit).await?.0)
     }
 
     /// Approves a pending request: the application is created in the same transaction and
@@ -262,9 +284,7 @@ impl RegistrationService {
             .map_err(AppError::field)?
             .flatten();
         let r = self.visible(ctx, id, Action::Write).await?;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "registration.approve", "registration_request")
-            .resource(r.id)
-            .within(r.tenant_id, r.partner_id);
+        let audit = Self::audit(ctx, &r, "registration.approve");
         self.approval(&r, ctx.principal.actor_id(), notes, &audit).await
     }
 
@@ -303,11 +323,10 @@ impl RegistrationService {
             id_token_signed_response_alg: appdom::IdTokenAlg::default(),
             status: Status::Active,
         };
-        let review = Review { event: RegistrationEvent::Approve, by, notes, application: Some((app_id, record)) };
         let (request, app) =
-            self.repo.review(r.id, &review, self.clock.now(), audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+            self.review(r.clone(), RegistrationEvent::Approve, by, notes, Some((app_id, record)), audit).await?;
         let app = app.ok_or_else(|| AppError::Internal(anyhow::anyhow!("approval created no application")))?;
-        Ok(Approved { request: self.effective(request), app, client_secret: secret })
+        Ok(Approved { request, app, client_secret: secret })
     }
 
     /// Records EXPIRED on due requests (the periodic sweep).
@@ -424,3 +443,6 @@ impl RegistrationService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,8 @@
-//! `RegistrationRepository` on PostgreSQL. A review locks the request row (`FOR UPDATE`), runs
-//! the domain's state machine on its effective status, creates the application when approving,
-//! and stores the outcome — one transaction, so two concurrent approvals create one application.
+//! `RegistrationRepository` on PostgreSQL. It decides nothing: a review's outcome comes from the
+//! domain, and is stored only if the row is unchanged since it was read (an update guarded by
+//! the status and `updated_at` read), with the approved application in the same transaction —
+//! so of two concurrent approvals one stores and the other finds the row changed. Filters by
+//! effective status are the domain's [`stored_forms`] turned into SQL.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,9 +15,7 @@ use scaikey_domain::access::Reach;
 use scaikey_domain::application::{Application, ApplicationType, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, RegistrationRequestId, TenantId};
-use scaikey_domain::registration::{
-    RegistrationEvent, RegistrationRequest, RegistrationStatus, effective_status, transition,
-};
+use scaikey_domain::registration::{DUE, Expiry, RegistrationRequest, RegistrationStatus, stored_forms};
 use scaikey_domain::scope::ScopeLevel;
 use uuid::Uuid;
 
@@ -60,9 +60,16 @@ struct RegRow {
     updated_at: DateTime<Utc>,
 }
 
+/// A stored value the domain does not know: the row is corrupt, and reading it is an error.
+fn unknown(id: Uuid, column: &str, value: &str) -> RepoError {
+    RepoError::Unknown(anyhow::anyhow!("stored registration request {id} has an unknown {column} {value:?}"))
+}
+
 fn to_request(r: RegRow, tenant_partner: Option<Uuid>) -> Result<RegistrationRequest, RepoError> {
-    let application_type = ApplicationType::parse(&r.application_type).unwrap_or(ApplicationType::Web);
-    let scope = ScopeLevel::parse(&r.scope).unwrap_or(ScopeLevel::Tenant);
+    let application_type = ApplicationType::parse(&r.application_type)
+        .ok_or_else(|| unknown(r.id, "application_type", &r.application_type))?;
+    let scope = ScopeLevel::parse(&r.scope).ok_or_else(|| unknown(r.id, "scope", &r.scope))?;
+    let status = RegistrationStatus::parse(&r.status).ok_or_else(|| unknown(r.id, "status", &r.status))?;
     // Stored settings were validated on the way in; rebuild them without re-checking.
     let settings = ClientSettingsInput {
         application_type,
@@ -87,7 +94,7 @@ fn to_request(r: RegRow, tenant_partner: Option<Uuid>) -> Result<RegistrationReq
         contact_name: r.contact_name,
         organization_name: r.organization_name,
         website_url: r.website_url,
-        status: RegistrationStatus::parse(&r.status).unwrap_or(RegistrationStatus::Expired),
+        status,
         created_by: r.created_by,
         reviewed_by: r.reviewed_by,
         reviewed_at: r.reviewed_at,
@@ -126,15 +133,25 @@ fn filtered(reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>) -> RegQuer
         let p = crate::partners::like_pattern(s);
         q = q.filter(rr::name.ilike(p.clone()).or(rr::description.ilike(p.clone())).or(rr::contact_email.ilike(p)));
     }
-    match f.status {
-        None => {}
-        Some(RegistrationStatus::Pending) => q = q.filter(rr::status.eq("PENDING").and(rr::expires_at.gt(now))),
-        Some(RegistrationStatus::Expired) => {
-            q = q.filter(rr::status.eq("EXPIRED").or(rr::status.eq("PENDING").and(rr::expires_at.le(now))));
+    if let Some(s) = f.status {
+        let mut forms = stored_forms(s).iter().map(|&form| stored_form(form, now));
+        if let Some(first) = forms.next() {
+            q = q.filter(forms.fold(first, |any, next| Box::new(any.or(next))));
         }
-        Some(s) => q = q.filter(rr::status.eq(s.as_str())),
     }
     q
+}
+
+type RegCondition = Box<dyn BoxableExpression<rr::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>>;
+
+/// One of the domain's stored forms as SQL.
+fn stored_form((status, expiry): (RegistrationStatus, Expiry), now: DateTime<Utc>) -> RegCondition {
+    let status = rr::status.eq(status.as_str());
+    match expiry {
+        Expiry::Any => Box::new(status),
+        Expiry::Passed => Box::new(status.and(rr::expires_at.le(now))),
+        Expiry::Ahead => Box::new(status.and(rr::expires_at.gt(now))),
+    }
 }
 
 async fn partner_of_tenant(c: &mut diesel_async::AsyncPgConnection, t: Option<Uuid>) -> QueryResult<Option<Uuid>> {
@@ -268,49 +285,45 @@ impl RegistrationRepository for PgRegistrations {
         Ok(Page { items, request: page, total })
     }
 
-    async fn review(
+    async fn store_review(
         &self,
-        id: RegistrationRequestId,
+        read: &RegistrationRequest,
         review: &Review,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<(RegistrationRequest, Option<Application>)>, RepoError> {
+        let o = &review.outcome;
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
-                let row: Option<(String, DateTime<Utc>)> = rr::table
-                    .filter(rr::id.eq(id.uuid()))
-                    .select((rr::status, rr::expires_at))
-                    .for_update()
-                    .first(c)
-                    .await
-                    .optional()?;
-                let Some((status, expires_at)) = row else { return Ok(None) };
-                let stored = RegistrationStatus::parse(&status).unwrap_or(RegistrationStatus::Expired);
-                let current = effective_status(stored, expires_at, now);
-                let next = transition(current, &review.event).map_err(|e| RepoError::Conflict(e.to_string()))?;
-                let mut app = None;
-                if let (RegistrationEvent::Approve, Some((app_id, record))) = (&review.event, &review.application) {
-                    app = Some(crate::applications::insert_app(c, *app_id, record, now).await?);
-                }
-                let reason = match &review.event {
-                    RegistrationEvent::Reject { reason } => Some(reason.clone()),
-                    _ => None,
-                };
-                let reviewed = matches!(review.event, RegistrationEvent::Approve | RegistrationEvent::Reject { .. });
-                let row = diesel::update(rr::table.filter(rr::id.eq(id.uuid())))
+                let unchanged = rr::id
+                    .eq(read.id.uuid())
+                    .and(rr::status.eq(read.status.as_str()))
+                    .and(rr::updated_at.eq(read.updated_at));
+                let stored: Option<RegRow> = diesel::update(rr::table.filter(unchanged))
                     .set((
-                        rr::status.eq(next.as_str()),
-                        rr::reviewed_by.eq(reviewed.then(|| review.by.clone())),
-                        rr::reviewed_at.eq(reviewed.then_some(now)),
-                        rr::review_notes.eq(&review.notes),
-                        rr::rejection_reason.eq(reason),
-                        rr::application_id.eq(app.as_ref().map(|a: &Application| a.id.uuid())),
+                        rr::status.eq(o.status.as_str()),
+                        rr::reviewed_by.eq(&o.reviewed_by),
+                        rr::reviewed_at.eq(o.reviewed_at),
+                        rr::review_notes.eq(&o.review_notes),
+                        rr::rejection_reason.eq(&o.rejection_reason),
                         rr::updated_at.eq(now),
                     ))
                     .returning(RegRow::as_returning())
                     .get_result(c)
-                    .await?;
+                    .await
+                    .optional()?;
+                let Some(mut row) = stored else { return Ok(None) };
+                let mut app = None;
+                if let Some((app_id, record)) = &review.application {
+                    let created = crate::applications::insert_app(c, *app_id, record, now).await?;
+                    row = diesel::update(rr::table.filter(rr::id.eq(read.id.uuid())))
+                        .set(rr::application_id.eq(created.id.uuid()))
+                        .returning(RegRow::as_returning())
+                        .get_result(c)
+                        .await?;
+                    app = Some(created);
+                }
                 let partner = partner_of_tenant(c, row.tenant_id).await?;
                 crate::audit::record(c, audit, now).await?;
                 Ok(Some((to_request(row, partner)?, app)))
@@ -365,8 +378,8 @@ impl RegistrationRepository for PgRegistrations {
 
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.0.conn().await?;
-        let n = diesel::update(rr::table.filter(rr::status.eq("PENDING").and(rr::expires_at.le(now))))
-            .set((rr::status.eq("EXPIRED"), rr::updated_at.eq(now)))
+        let n = diesel::update(rr::table.filter(stored_form(DUE, now)))
+            .set((rr::status.eq(RegistrationStatus::Expired.as_str()), rr::updated_at.eq(now)))
             .execute(&mut conn)
             .await
             .map_err(db)?;

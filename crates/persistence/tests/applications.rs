@@ -61,3 +61,57 @@ async fn the_sweep_records_expired_requests_only() {
     assert_eq!(repo.expire_due(Utc::now()).await.unwrap(), 1);
     assert_eq!(repo.expire_due(Utc::now()).await.unwrap(), 0, "idempotent");
 }
+
+#[tokio::test]
+async fn a_review_is_stored_only_on_the_row_it_was_decided_on_and_unknown_values_are_errors() {
+    use scaikey_app::ports::Review;
+    use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
+    use scaikey_domain::id::RegistrationRequestId;
+    use scaikey_domain::registration::{RegistrationEvent, RegistrationStatus};
+    use std::str::FromStr;
+
+    let t = TestDb::create().await.unwrap();
+    let mut c = t.connect().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO registration_requests (id, scope, name, application_type, grant_types, contact_email, status, expires_at, created_at, updated_at) VALUES
+         ('00000000-0000-0000-0000-000000000001', 'GLOBAL', 'Reports', 'SERVICE', '{client_credentials}', 'a@b.c', 'PENDING', now() + interval '1 hour', now(), now())",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    let repo = db(&t).registrations();
+    let id = RegistrationRequestId::from_str("reg_00000000000000000000000001").unwrap();
+    let read = repo.get(id).await.unwrap().unwrap();
+    let now = Utc::now();
+    let audit = AuditRecord::anonymous(
+        &RequestMeta::default(),
+        "registration.cancel",
+        "registration_request",
+        AuditResult::Success,
+    );
+    let review =
+        Review { outcome: read.review(&RegistrationEvent::Cancel, "usr_x", None, now).unwrap(), application: None };
+    let (stored, app) = repo.store_review(&read, &review, now, &audit).await.unwrap().unwrap();
+    assert_eq!((stored.status, app), (RegistrationStatus::Cancelled, None));
+
+    // The same decision again, on the row as it was: nothing is written, not even the audit.
+    assert!(repo.store_review(&read, &review, now, &audit).await.unwrap().is_none());
+    let audits: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "SELECT count(*) FROM audit_events WHERE action = 'registration.cancel'",
+    )
+    .get_result(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(audits, 1);
+
+    // A status this binary does not know (a newer version's, written past its dropped check)
+    // is an error on read, not a guess.
+    for sql in [
+        "ALTER TABLE registration_requests DROP CONSTRAINT registration_requests_status_check",
+        "UPDATE registration_requests SET status = 'ARCHIVED'",
+    ] {
+        diesel::sql_query(sql).execute(&mut c).await.unwrap();
+    }
+    let err = repo.get(id).await.unwrap_err();
+    assert!(err.to_string().contains("unknown status \"ARCHIVED\""), "{err}");
+}
