@@ -121,9 +121,11 @@ impl TenantService {
     /// Soft-deletes a tenant.
     pub async fn delete(&self, ctx: &RequestContext, id: TenantId) -> Result<(), AppError> {
         Self::authorize_write(ctx)?;
+        // The event names the partner the tenant stood under, so that partner's audit list shows it.
+        let partner = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?.partner_id;
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.delete", "tenant")
             .resource(id)
-            .within(Some(id), None);
+            .within(Some(id), partner);
         let now = self.clock.now();
         if !self.repo.delete(id, now, &audit).await? {
             return Err(AppError::NotFound(RESOURCE));

@@ -204,6 +204,90 @@ impl Reach {
     }
 }
 
+/// The kinds of list a reach reads, each with its visibility rule of [`can`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Tenant records ([`Target::TenantRecord`]).
+    TenantRecords,
+    /// Users, groups, sessions, identity providers, agents, audit events ([`Target::Owned`]).
+    Owned,
+    /// Applications ([`Target::Application`]).
+    Applications,
+    /// Registration requests ([`Target::RegistrationRequest`]).
+    RegistrationRequests,
+}
+
+impl Listing {
+    /// Every kind of list.
+    pub const ALL: [Listing; 4] =
+        [Listing::TenantRecords, Listing::Owned, Listing::Applications, Listing::RegistrationRequests];
+
+    /// The target a row of `owner` is, for [`can`].
+    #[must_use]
+    pub const fn target(self, owner: &Owner) -> Target<'_> {
+        match self {
+            Listing::TenantRecords => Target::TenantRecord(owner),
+            Listing::Owned => Target::Owned(owner),
+            Listing::Applications => Target::Application(owner),
+            Listing::RegistrationRequests => Target::RegistrationRequest(owner),
+        }
+    }
+}
+
+/// One form of owner a list shows: a row is listed when its owner matches any form of
+/// [`Reach::lists`]. Storage turns each form into a condition on its own columns, so the rule of
+/// which owners a reach sees is written here once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visible {
+    /// Every row.
+    All,
+    /// Platform-level rows: GLOBAL applications and requests, users without a tenant.
+    Platform,
+    /// The rows of one partner itself: PARTNER applications and requests, partner audit events.
+    Partner(PartnerId),
+    /// The rows inside any tenant standing under one partner.
+    TenantsOf(PartnerId),
+    /// The rows inside one tenant.
+    Tenant(TenantId),
+}
+
+impl Visible {
+    /// Whether a row of `owner` matches this form.
+    #[must_use]
+    pub fn matches(self, owner: &Owner) -> bool {
+        match (self, owner) {
+            (Visible::All, _) | (Visible::Platform, Owner::Platform) => true,
+            (Visible::Partner(p), Owner::Partner(q)) => p == *q,
+            (Visible::TenantsOf(p), Owner::Tenant { partner, .. }) => *partner == Some(p),
+            (Visible::Tenant(t), Owner::Tenant { tenant, .. }) => t == *tenant,
+            _ => false,
+        }
+    }
+}
+
+impl Reach {
+    /// What a list of `listing` shows this reach: the rows whose owner matches any of these
+    /// forms — exactly those [`can`] lets the reach read (a table test holds the two together).
+    #[must_use]
+    pub fn lists(self, listing: Listing) -> Vec<Visible> {
+        match (self, listing) {
+            (Reach::Platform, _) => vec![Visible::All],
+            (Reach::Partner(p), Listing::TenantRecords | Listing::Owned | Listing::RegistrationRequests) => {
+                vec![Visible::Partner(p), Visible::TenantsOf(p)]
+            }
+            (Reach::Partner(p), Listing::Applications) => {
+                vec![Visible::Platform, Visible::Partner(p), Visible::TenantsOf(p)]
+            }
+            (Reach::Tenant { tenant, partner }, Listing::Applications) => {
+                let mut v = vec![Visible::Platform, Visible::Tenant(tenant)];
+                v.extend(partner.map(Visible::Partner));
+                v
+            }
+            (Reach::Tenant { tenant, .. }, _) => vec![Visible::Tenant(tenant)],
+        }
+    }
+}
+
 /// Decides whether `principal` may perform `action` on `target`.
 #[must_use]
 pub fn can(principal: &Principal, action: Action, target: Target<'_>) -> Decision {

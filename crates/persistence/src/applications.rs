@@ -3,6 +3,7 @@
 //! TENANT applications store no `partner_id`: their partner is always the tenant's current one
 //! (joined on read), so a tenant moving between partners takes its applications along.
 
+use crate::visible::{ApplicationRows, AssignmentRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{
     ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, Assignee, Assignment, EffectiveUser,
 };
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::application::{Application, ApplicationType, IdTokenAlg, MAX_TOKEN_LIFETIME};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, PartnerId, TenantId, UserId};
@@ -176,34 +177,10 @@ pub(crate) async fn insert_app(
 
 type AppQuery = applications::BoxedQuery<'static, diesel::pg::Pg>;
 
-fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
+fn listed(reach: Reach, f: &ApplicationFilter) -> AppQuery {
     let mut q = applications::table.filter(applications::deleted_at.is_null()).into_boxed();
-    let tenants_of = |p: Uuid| tenants::table.filter(tenants::partner_id.eq(p)).select(tenants::id.nullable());
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            q = q.filter(
-                applications::scope
-                    .eq("GLOBAL")
-                    .or(applications::scope.eq("PARTNER").and(applications::partner_id.assume_not_null().eq(p.uuid())))
-                    .or(applications::scope
-                        .eq("TENANT")
-                        .and(applications::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null())),
-            );
-        }
-        Reach::Tenant { tenant, partner } => {
-            let own_partner = partner.map_or(Uuid::nil(), AsUuid::uuid);
-            q = q.filter(
-                applications::scope
-                    .eq("GLOBAL")
-                    .or(applications::scope
-                        .eq("PARTNER")
-                        .and(applications::partner_id.assume_not_null().eq(own_partner)))
-                    .or(applications::scope
-                        .eq("TENANT")
-                        .and(applications::tenant_id.assume_not_null().eq(tenant.uuid()))),
-            );
-        }
+    if let Some(c) = visible::<_, ApplicationRows>(reach, Listing::Applications) {
+        q = q.filter(c);
     }
     if let Some(s) = &f.search {
         let p = like_pattern(s);
@@ -226,7 +203,7 @@ fn visible(reach: Reach, f: &ApplicationFilter) -> AppQuery {
             applications::partner_id
                 .assume_not_null()
                 .eq(p.uuid())
-                .or(applications::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null()),
+                .or(applications::tenant_id.assume_not_null().eq_any(crate::visible::tenants_of(p))),
         );
     }
     q
@@ -410,8 +387,8 @@ impl ApplicationRepository for PgApplications {
         page: PageRequest,
     ) -> Result<Page<Application>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = visible(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<AppRow> = visible(reach, filter)
+        let total: i64 = listed(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
+        let rows: Vec<AppRow> = listed(reach, filter)
             .order(applications::id.desc())
             .limit(i64::from(page.per_page()))
             .offset(page.offset())
@@ -631,10 +608,8 @@ impl ApplicationRepository for PgApplications {
                 .inner_join(tenants::table)
                 .filter(application_assignments::application_id.eq(app.uuid()))
                 .into_boxed();
-            match reach {
-                Reach::Platform => {}
-                Reach::Partner(p) => q = q.filter(tenants::partner_id.eq(p.uuid())),
-                Reach::Tenant { tenant, .. } => q = q.filter(tenants::id.eq(tenant.uuid())),
+            if let Some(c) = visible::<_, AssignmentRows>(reach, Listing::Owned) {
+                q = q.filter(c);
             }
             q
         };

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::visible::{AuditRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, HourlyCount, Stats};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{AuditEventId, PartnerId, TenantId};
 use tokio::sync::{mpsc, oneshot};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::db;
-use crate::schema::{audit_events as ae, tenants};
+use crate::schema::audit_events as ae;
 use crate::uuid_ids::{AsUuid, FromUuid};
 
 /// Audit events in PostgreSQL.
@@ -65,13 +66,8 @@ fn to_event(r: EventRow) -> AuditEvent {
 
 fn filtered(reach: Reach, f: &AuditFilter) -> ae::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = ae::table.into_boxed();
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            let of_partner = tenants::table.filter(tenants::partner_id.eq(p.uuid())).select(tenants::id.nullable());
-            q = q.filter(ae::partner_id.eq(p.uuid()).or(ae::tenant_id.eq_any(of_partner.into_boxed())));
-        }
-        Reach::Tenant { tenant, .. } => q = q.filter(ae::tenant_id.eq(tenant.uuid())),
+    if let Some(c) = visible::<_, AuditRows>(reach, Listing::Owned) {
+        q = q.filter(c);
     }
     if let Some(a) = &f.action {
         q = q.filter(ae::action.eq(a.clone()));

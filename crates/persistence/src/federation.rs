@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{AgentFields, AgentFilter, AgentRepository, IdpFields, IdpFilter, IdpRepository};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::federation::{Agent, IdentityProvider, Protocol};
 use scaikey_domain::id::{AgentId, IdentityProviderId, PartnerId, TenantId};
@@ -117,15 +117,10 @@ fn idp_changes(f: &IdpFields, now: DateTime<Utc>) -> IdpChangeset<'_> {
 }
 
 macro_rules! reach_filter {
-    ($q:expr, $table:ident, $reach:expr, $tenant:expr) => {{
+    ($q:expr, $table:ident, $rows:ty, $reach:expr, $tenant:expr) => {{
         let mut q = $q;
-        match $reach {
-            Reach::Platform => {}
-            Reach::Partner(p) => {
-                let of_partner = tenants::table.filter(tenants::partner_id.eq(p.uuid())).select(tenants::id);
-                q = q.filter($table::tenant_id.eq_any(of_partner.into_boxed()));
-            }
-            Reach::Tenant { tenant, .. } => q = q.filter($table::tenant_id.eq(tenant.uuid())),
+        if let Some(c) = crate::visible::visible::<_, $rows>($reach, Listing::Owned) {
+            q = q.filter(c);
         }
         if let Some(t) = $tenant {
             q = q.filter($table::tenant_id.eq(t.uuid()));
@@ -198,8 +193,13 @@ impl IdpRepository for PgIdps {
     ) -> Result<Page<IdentityProvider>, RepoError> {
         let mut conn = self.0.conn().await?;
         let q = || {
-            let q =
-                reach_filter!(idp::table.filter(idp::deleted_at.is_null()).into_boxed(), idp, reach, filter.tenant_id);
+            let q = reach_filter!(
+                idp::table.filter(idp::deleted_at.is_null()).into_boxed(),
+                idp,
+                crate::visible::IdpRows,
+                reach,
+                filter.tenant_id
+            );
             match &filter.search {
                 Some(s) => q.filter(idp::name.ilike(like_pattern(s))),
                 None => q,
@@ -396,6 +396,7 @@ impl AgentRepository for PgAgents {
             let q = reach_filter!(
                 agents::table.filter(agents::deleted_at.is_null()).into_boxed(),
                 agents,
+                crate::visible::AgentRows,
                 reach,
                 filter.tenant_id
             );

@@ -5,6 +5,7 @@
 //! so two requests racing to close a cycle cannot both succeed. Reachability and effective
 //! membership use recursive CTEs with `UNION`, which also stops on any cycle.
 
+use crate::visible::{GroupRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{GroupFilter, GroupRecord, GroupRepository, GroupSummary, MemberSummary};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::group::{Group, GroupChanges};
 use scaikey_domain::id::{GroupId, PartnerId, TenantId, UserId};
@@ -100,13 +101,8 @@ async fn live_group(c: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<U
 
 fn filtered(reach: Reach, f: &GroupFilter) -> groups::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = groups::table.filter(groups::deleted_at.is_null()).into_boxed();
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            let of_partner = tenants::table.filter(tenants::partner_id.eq(p.uuid())).select(tenants::id);
-            q = q.filter(groups::tenant_id.eq_any(of_partner.into_boxed()));
-        }
-        Reach::Tenant { tenant, .. } => q = q.filter(groups::tenant_id.eq(tenant.uuid())),
+    if let Some(c) = visible::<_, GroupRows>(reach, Listing::Owned) {
+        q = q.filter(c);
     }
     if let Some(s) = &f.search {
         q = q.filter(groups::name.ilike(like_pattern(s)));

@@ -28,6 +28,7 @@ mod sessions;
 mod tenants;
 mod users;
 mod uuid_ids;
+mod visible;
 
 pub use audit_log::AuditWriter;
 pub use db::{Database, DbConfig, MIGRATIONS, ensure_database, migrate, redact, split_db_url};

@@ -4,6 +4,7 @@
 //! so of two concurrent approvals one stores and the other finds the row changed. Filters by
 //! effective status are the domain's [`stored_forms`] turned into SQL.
 
+use crate::visible::{RegistrationRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{DynamicClient, RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::application::{Application, ApplicationType, ClientSettingsInput};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, PartnerId, RegistrationRequestId, TenantId};
@@ -111,20 +112,8 @@ type RegQuery = rr::BoxedQuery<'static, diesel::pg::Pg>;
 
 fn filtered(reach: Reach, f: &RegistrationFilter, now: DateTime<Utc>) -> RegQuery {
     let mut q = rr::table.into_boxed();
-    let tenants_of = |p: Uuid| tenants::table.filter(tenants::partner_id.eq(p)).select(tenants::id.nullable());
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            q = q.filter(
-                rr::scope
-                    .eq("PARTNER")
-                    .and(rr::partner_id.assume_not_null().eq(p.uuid()))
-                    .or(rr::scope.eq("TENANT").and(rr::tenant_id.eq_any(tenants_of(p.uuid())).assume_not_null())),
-            );
-        }
-        Reach::Tenant { tenant, .. } => {
-            q = q.filter(rr::scope.eq("TENANT").and(rr::tenant_id.assume_not_null().eq(tenant.uuid())));
-        }
+    if let Some(c) = visible::<_, RegistrationRows>(reach, Listing::RegistrationRequests) {
+        q = q.filter(c);
     }
     if let Some(sc) = f.scope {
         q = q.filter(rr::scope.eq(sc.as_str()));

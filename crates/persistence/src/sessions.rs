@@ -1,5 +1,6 @@
 //! `SessionRepository` on PostgreSQL.
 
+use crate::visible::{SessionRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -7,7 +8,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{Revocation, Session, SessionFilter, SessionRepository, SessionState};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
 use uuid::Uuid;
@@ -54,13 +55,8 @@ type Joined = sessions::BoxedQuery<'static, diesel::pg::Pg>;
 
 fn filtered(reach: Reach, f: &SessionFilter, now: DateTime<Utc>) -> Joined {
     let mut q = sessions::table.into_boxed();
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            let of_partner = tenants::table.filter(tenants::partner_id.eq(p.uuid())).select(tenants::id.nullable());
-            q = q.filter(sessions::tenant_id.eq_any(of_partner.into_boxed()));
-        }
-        Reach::Tenant { tenant, .. } => q = q.filter(sessions::tenant_id.eq(tenant.uuid())),
+    if let Some(c) = visible::<_, SessionRows>(reach, Listing::Owned) {
+        q = q.filter(c);
     }
     if let Some(u) = f.user_id {
         q = q.filter(sessions::user_id.eq(u.uuid()));

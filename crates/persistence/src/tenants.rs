@@ -1,5 +1,6 @@
 //! `TenantRepository` on PostgreSQL.
 
+use crate::visible::{TenantRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -7,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{TenantFilter, TenantRepository};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{PartnerId, TenantId};
 use scaikey_domain::limits::admit_one;
@@ -128,10 +129,8 @@ pub(crate) async fn partners_of(
 
 fn filtered(reach: Reach, f: &TenantFilter) -> tenants::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => q = q.filter(tenants::partner_id.eq(p.uuid())),
-        Reach::Tenant { tenant, .. } => q = q.filter(tenants::id.eq(tenant.uuid())),
+    if let Some(c) = visible::<_, TenantRows>(reach, Listing::TenantRecords) {
+        q = q.filter(c);
     }
     if let Some(s) = &f.search {
         let p = like_pattern(s);

@@ -5,6 +5,7 @@ use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::visible::{UserRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::mfa::MfaDisabled;
 use scaikey_app::ports::{EndedSession, UserFilter, UserRecord, UserRepository};
-use scaikey_domain::access::Reach;
+use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::limits::admit_one;
@@ -142,15 +143,8 @@ async fn partner_of(c: &mut AsyncPgConnection, tenant: Option<Uuid>) -> QueryRes
 
 fn filtered(reach: Reach, f: &UserFilter) -> users::BoxedQuery<'static, diesel::pg::Pg> {
     let mut q = users::table.filter(users::deleted_at.is_null()).into_boxed();
-    match reach {
-        Reach::Platform => {}
-        Reach::Partner(p) => {
-            let of_partner = tenants::table
-                .filter(tenants::partner_id.eq(p.uuid()).and(tenants::deleted_at.is_null()))
-                .select(tenants::id.nullable());
-            q = q.filter(users::tenant_id.eq_any(of_partner.into_boxed()));
-        }
-        Reach::Tenant { tenant, .. } => q = q.filter(users::tenant_id.eq(tenant.uuid())),
+    if let Some(c) = visible::<_, UserRows>(reach, Listing::Owned) {
+        q = q.filter(c);
     }
     if let Some(s) = &f.search {
         // The expression of the `users_search_trgm` index (migration 7), so a search is a

@@ -229,17 +229,22 @@ fn role_grants_never_escalate() {
     }
 }
 
-/// Exhaustive cross-check: for every caller and owner, `can` on owned resources agrees with
-/// `Reach::contains`, and reads of applications are never narrower than reads of owned things.
+/// Exhaustive cross-check: for every caller, owner and kind of list, a list shows exactly the
+/// rows `can` lets the caller read, and reads of applications are never narrower than reads of
+/// owned things.
 #[test]
-fn can_agrees_with_reach_everywhere() {
+fn lists_show_exactly_what_can_reads_everywhere() {
     let w = world();
     let owners = [Owner::Platform, w.p1, w.p2, w.t1, w.t2, w.t3, w.t4];
-    let callers = [super_admin(), partner_admin_p1(), tenant_admin_t1(), tenant_admin_t4()];
+    let partnerless = user(&[Role::TenantAdmin], Some(tid(4)), None);
+    let callers = [super_admin(), partner_admin_p1(), tenant_admin_t1(), tenant_admin_t4(), partnerless];
     for p in &callers {
         let r = reach(p, Read).unwrap();
         for o in &owners {
-            assert_eq!(can(p, Read, Target::Owned(o)).is_allowed(), r.contains(o));
+            for listing in Listing::ALL {
+                let listed = r.lists(listing).iter().any(|v| v.matches(o));
+                assert_eq!(listed, can(p, Read, listing.target(o)).is_allowed(), "{r:?} {listing:?} {o:?}");
+            }
             if can(p, Read, Target::Owned(o)).is_allowed() {
                 assert!(can(p, Read, Target::Application(o)).is_allowed());
             }
