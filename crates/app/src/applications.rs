@@ -437,10 +437,13 @@ impl ApplicationService {
                 (self.groups.get(g).await?.map(|g| crate::groups::owner_of(&g)), "group_id", "Group not found")
             }
         };
-        match owner {
-            Some(o) if can(&ctx.principal, Action::Write, Target::Owned(&o)).is_allowed() => {}
-            _ => return Err(AppError::field(FieldError::new(field, "value_error", what))),
-        }
+        let not_found = || AppError::field(FieldError::new(field, "value_error", what));
+        let home = match owner {
+            Some(o) if can(&ctx.principal, Action::Write, Target::Owned(&o)).is_allowed() => o,
+            _ => return Err(not_found()),
+        };
+        app.fits_assignee(&home).map_err(|m| AppError::field(FieldError::new(field, "value_error", m.to_string())))?;
+        let Owner::Tenant { tenant, partner } = home else { return Err(not_found()) };
         let asg = AssignmentId::generate_from(self.ids.next());
         let audit = Self::audit(ctx, &app, "application.assign").details(
             json!({"assignment_id": asg.to_string(), field: match assignee {
@@ -448,7 +451,8 @@ impl ApplicationService {
                 Assignee::Group(g) => g.to_string(),
             }}),
         );
-        Ok(self.apps.assign(asg, &app, assignee, self.clock.now(), &audit).await?)
+        // `None`: deleted or moved since it was read; as if it had not been found.
+        self.apps.assign(asg, &app, assignee, (tenant, partner), self.clock.now(), &audit).await?.ok_or_else(not_found)
     }
 
     /// Assignments of an application whose assignees lie within reach.
@@ -501,3 +505,6 @@ impl ApplicationService {
         Ok(self.apps.effective_users(&app, r, tenant, page).await?)
     }
 }
+
+#[cfg(test)]
+mod tests;

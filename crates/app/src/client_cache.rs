@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use scaikey_domain::access::Reach;
 use scaikey_domain::application::Application;
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::id::{ApplicationId, AssignmentId, TenantId};
+use scaikey_domain::id::{ApplicationId, AssignmentId, PartnerId, TenantId};
 
 use crate::error::RepoError;
 use crate::page::{Page, PageRequest};
@@ -216,10 +216,11 @@ impl ApplicationRepository for CachedApplications {
         id: AssignmentId,
         app: &Application,
         assignee: Assignee,
+        home: (TenantId, Option<PartnerId>),
         now: DateTime<Utc>,
         audit: &AuditRecord,
-    ) -> Result<Assignment, RepoError> {
-        self.inner.assign(id, app, assignee, now, audit).await
+    ) -> Result<Option<Assignment>, RepoError> {
+        self.inner.assign(id, app, assignee, home, now, audit).await
     }
 
     async fn assignments(

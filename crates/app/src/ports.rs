@@ -854,16 +854,19 @@ pub trait ApplicationRepository: Send + Sync {
     /// Client IDs of applications changed in any way (updated, secret rotated, suspended,
     /// deleted) after `since`, with their `updated_at`, for client caches in other processes.
     async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError>;
-    /// Assigns a live user or group. MUST return `Invalid` when it does not exist or lies
-    /// outside the application's scope, `Conflict` when already assigned.
+    /// Assigns a user or group the caller read in `tenant` under `partner` (and found to fit the
+    /// application, a rule of the domain): stored with the audit record in one transaction only
+    /// if the assignee is still live there, under that partner; `None`, writing nothing, when it
+    /// is not. MUST return `Conflict` when already assigned. Decides nothing.
     async fn assign(
         &self,
         id: AssignmentId,
         app: &Application,
         assignee: Assignee,
+        home: (TenantId, Option<PartnerId>),
         now: DateTime<Utc>,
         audit: &AuditRecord,
-    ) -> Result<Assignment, RepoError>;
+    ) -> Result<Option<Assignment>, RepoError>;
     /// Assignments whose assignee lies within `reach`, newest first.
     async fn assignments(
         &self,

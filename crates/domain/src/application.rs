@@ -182,6 +182,44 @@ impl Application {
         crate::access::Owner::from_scope(self.scope, self.partner_id, self.tenant_id)
             .unwrap_or(crate::access::Owner::Platform)
     }
+
+    /// Whether the people of `home` (a user's or group's tenant, or the platform) lie within the
+    /// application's scope: GLOBAL serves every tenant and platform users, PARTNER its partner's
+    /// tenants, TENANT its tenant. Sign-in and assignment both ask this.
+    #[must_use]
+    pub fn serves(&self, home: &crate::access::Owner) -> bool {
+        use crate::access::Owner;
+        match (self.scope, home) {
+            (ScopeLevel::Global, _) => true,
+            (ScopeLevel::Partner, Owner::Tenant { partner: Some(p), .. }) => self.partner_id == Some(*p),
+            (ScopeLevel::Tenant, Owner::Tenant { tenant, .. }) => self.tenant_id == Some(*tenant),
+            _ => false,
+        }
+    }
+
+    /// Whether a user or group of `home` may be assigned to the application: it must live in a
+    /// tenant the application serves.
+    ///
+    /// # Errors
+    /// [`Misfit`] says why not.
+    pub fn fits_assignee(&self, home: &crate::access::Owner) -> Result<(), Misfit> {
+        match home {
+            crate::access::Owner::Tenant { .. } if self.serves(home) => Ok(()),
+            crate::access::Owner::Tenant { .. } => Err(Misfit::OutsideScope(self.scope)),
+            _ => Err(Misfit::NoTenant),
+        }
+    }
+}
+
+/// Why a user or group cannot be assigned to an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Misfit {
+    /// Its tenant is not one the application serves.
+    #[error("Outside the application's {} scope", .0.as_str())]
+    OutsideScope(ScopeLevel),
+    /// It belongs to no tenant (a platform user); assignments are per tenant.
+    #[error("Only users and groups of a tenant can be assigned")]
+    NoTenant,
 }
 
 /// The algorithm of an application's ID tokens (`id_token_signed_response_alg`).
@@ -480,6 +518,43 @@ pub fn application_type(value: Option<&str>) -> Result<ApplicationType, FieldErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn who_an_application_serves_and_who_may_be_assigned() {
+        use crate::access::Owner;
+        let (p1, p2) = (crate::test_fixtures::partner_id(1), crate::test_fixtures::partner_id(2));
+        let t = |n: u64, partner: Option<PartnerId>| Owner::Tenant {
+            tenant: TenantId::generate_from(ulid::Ulid::from_parts(n, 3)),
+            partner,
+        };
+        let homes = [Owner::Platform, t(1, Some(p1)), t(2, Some(p1)), t(3, Some(p2)), t(4, None)];
+        let base = crate::test_fixtures::application(ApplicationType::Web);
+        let tenant_app = Application {
+            scope: ScopeLevel::Tenant,
+            tenant_id: Some(TenantId::generate_from(ulid::Ulid::from_parts(1, 3))),
+            ..base.clone()
+        };
+        let partner_app =
+            Application { scope: ScopeLevel::Partner, tenant_id: None, partner_id: Some(p1), ..base.clone() };
+        let global_app = Application { scope: ScopeLevel::Global, tenant_id: None, partner_id: None, ..base };
+        let table = [
+            (&global_app, [true, true, true, true, true]),
+            (&partner_app, [false, true, true, false, false]),
+            (&tenant_app, [false, true, false, false, false]),
+        ];
+        for (app, serves) in table {
+            for (home, want) in homes.iter().zip(serves) {
+                assert_eq!(app.serves(home), want, "{:?} {home:?}", app.scope);
+                let fit = app.fits_assignee(home);
+                match home {
+                    Owner::Platform => assert_eq!(fit, Err(Misfit::NoTenant)),
+                    _ if want => assert_eq!(fit, Ok(())),
+                    _ => assert_eq!(fit, Err(Misfit::OutsideScope(app.scope))),
+                }
+            }
+        }
+        assert_eq!(Misfit::OutsideScope(ScopeLevel::Partner).to_string(), "Outside the application's PARTNER scope");
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| (*x).to_string()).collect()

@@ -21,7 +21,6 @@ use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, PartnerId, Tenant
 use scaikey_domain::limits::admit_one;
 use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::status::Status;
-use scaikey_domain::validation::FieldError;
 use uuid::Uuid;
 
 use crate::db::Database;
@@ -519,54 +518,35 @@ impl ApplicationRepository for PgApplications {
         id: AssignmentId,
         app: &Application,
         assignee: Assignee,
+        home: (TenantId, Option<PartnerId>),
         now: DateTime<Utc>,
         audit: &AuditRecord,
-    ) -> Result<Assignment, RepoError> {
+    ) -> Result<Option<Assignment>, RepoError> {
         let mut conn = self.0.conn().await?;
         let out = conn
             .transaction::<_, TxError, _>(async |c| {
-                let (field, found): (&'static str, Option<(Uuid, Option<Uuid>)>) = match assignee {
-                    Assignee::User(u) => (
-                        "user_id",
-                        users::table
-                            .inner_join(tenants::table)
-                            .filter(
-                                users::id
-                                    .eq(u.uuid())
-                                    .and(users::deleted_at.is_null())
-                                    .and(tenants::deleted_at.is_null()),
-                            )
-                            .select((tenants::id, tenants::partner_id))
-                            .first(c)
-                            .await
-                            .optional()?,
-                    ),
-                    Assignee::Group(g) => (
-                        "group_id",
-                        groups::table
-                            .inner_join(tenants::table)
-                            .filter(groups::id.eq(g.uuid()).and(groups::deleted_at.is_null()))
-                            .select((tenants::id, tenants::partner_id))
-                            .first(c)
-                            .await
-                            .optional()?,
-                    ),
+                let found: Option<(Uuid, Option<Uuid>)> = match assignee {
+                    Assignee::User(u) => users::table
+                        .inner_join(tenants::table)
+                        .filter(
+                            users::id.eq(u.uuid()).and(users::deleted_at.is_null()).and(tenants::deleted_at.is_null()),
+                        )
+                        .select((tenants::id, tenants::partner_id))
+                        .first(c)
+                        .await
+                        .optional()?,
+                    Assignee::Group(g) => groups::table
+                        .inner_join(tenants::table)
+                        .filter(groups::id.eq(g.uuid()).and(groups::deleted_at.is_null()))
+                        .select((tenants::id, tenants::partner_id))
+                        .first(c)
+                        .await
+                        .optional()?,
                 };
-                let Some((tenant, partner)) = found else {
-                    return Err(RepoError::Invalid(FieldError::new(field, "value_error", "Not found")).into());
-                };
-                let fits = match app.scope {
-                    ScopeLevel::Global => true,
-                    ScopeLevel::Partner => app.partner_id.map(AsUuid::uuid) == partner && partner.is_some(),
-                    ScopeLevel::Tenant => app.tenant_id.map(AsUuid::uuid) == Some(tenant),
-                };
-                if !fits {
-                    return Err(RepoError::Invalid(FieldError::new(
-                        field,
-                        "value_error",
-                        format!("Outside the application's {} scope", app.scope.as_str()),
-                    ))
-                    .into());
+                // Stored only on the assignee as the caller read it: live, in that tenant, under that partner.
+                let (tenant, partner) = (home.0.uuid(), home.1.map(AsUuid::uuid));
+                if found != Some((tenant, partner)) {
+                    return Ok(None);
                 }
                 let (user, group) = match assignee {
                     Assignee::User(u) => (Some(u.uuid()), None),
@@ -590,7 +570,7 @@ impl ApplicationRepository for PgApplications {
                     return Err(RepoError::Conflict("Already assigned to this application".into()).into());
                 };
                 crate::audit::record(c, audit, now).await?;
-                Ok(to_assignment(row, partner))
+                Ok(Some(to_assignment(row, partner)))
             })
             .await?;
         Ok(out)

@@ -6,7 +6,6 @@
 
 use crate::application::Application;
 use crate::id::{PartnerId, TenantId};
-use crate::scope::ScopeLevel;
 
 /// The facts about a user that decide a sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +46,11 @@ pub fn admits(app: &Application, s: &Subject) -> Result<Admission, SignInRefusal
     if !(s.user_active && s.tenant_active && s.partner_active) {
         return Err(SignInRefusal::AsWrongPassword);
     }
-    let inside = match app.scope {
-        ScopeLevel::Global => true,
-        ScopeLevel::Partner => s.partner_id.is_some() && s.partner_id == app.partner_id,
-        ScopeLevel::Tenant => s.tenant_id.is_some() && s.tenant_id == app.tenant_id,
+    let home = match s.tenant_id {
+        Some(tenant) => crate::access::Owner::Tenant { tenant, partner: s.partner_id },
+        None => crate::access::Owner::Platform,
     };
-    if !inside {
+    if !app.serves(&home) {
         return Err(SignInRefusal::AsWrongPassword);
     }
     Ok(if app.assignment_required { Admission::NeedsAssignment } else { Admission::Admitted })
@@ -67,6 +65,7 @@ pub fn assignment(assigned: bool) -> Result<(), SignInRefusal> {
 mod tests {
     use super::*;
     use crate::application::ApplicationType;
+    use crate::scope::ScopeLevel;
     use crate::test_fixtures::application;
 
     #[test]
