@@ -25,6 +25,7 @@ use crate::ports::{
 };
 use crate::revocation::RevocationList;
 use crate::throttle::wait_message;
+use scaikey_domain::audit::action;
 use scaikey_domain::mfa::{Method, MfaPolicy};
 
 /// The most sessions the page lists (newest first).
@@ -280,7 +281,7 @@ impl AccountService {
             ..UserInput::default()
         })?;
         let user = self.users.get(me.user_id).await?.ok_or(AppError::NotFound("User"))?;
-        let audit = Self::audit(me, &user, "user.update", meta);
+        let audit = Self::audit(me, &user, action::USER_UPDATE, meta);
         // Names only: nothing a token carries changes, so nothing is cut.
         self.users
             .update(me.user_id, &changes, None, self.clock.now(), &audit)
@@ -325,7 +326,7 @@ impl AccountService {
             .check(new_password)
             .map_err(|v| AppError::field(FieldError::new("new_password", "password_policy", v.to_string())))?;
         let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
-        let audit = Self::audit(me, &user, "user.change_password", meta);
+        let audit = Self::audit(me, &user, action::USER_CHANGE_PASSWORD, meta);
         let ended = self
             .users
             .set_password(me.user_id, &hash, self.clock.now(), &audit)
@@ -339,7 +340,7 @@ impl AccountService {
     pub async fn revoke_session(&self, me: &Me, id: SessionId, meta: &RequestMeta) -> Result<(), AppError> {
         let s =
             self.sessions.get(id).await?.filter(|s| s.user_id == me.user_id).ok_or(AppError::NotFound("Session"))?;
-        let audit = AuditRecord::success(&me.principal, meta, "session.revoke", "session")
+        let audit = AuditRecord::success(&me.principal, meta, action::SESSION_REVOKE, "session")
             .resource(id)
             .within(s.tenant_id, s.partner_id)
             .details(json!({"via": "account"}));
@@ -351,7 +352,7 @@ impl AccountService {
     /// Withdraws the person's consent to an application; its refresh tokens for the person end.
     pub async fn revoke_consent(&self, me: &Me, app: ApplicationId, meta: &RequestMeta) -> Result<(), AppError> {
         let user = self.users.get(me.user_id).await?.ok_or(AppError::NotFound("User"))?;
-        let audit = AuditRecord::success(&me.principal, meta, "consent.revoke", "application")
+        let audit = AuditRecord::success(&me.principal, meta, action::CONSENT_REVOKE, "application")
             .resource(app)
             .within(user.tenant_id, user.partner_id)
             .details(json!({"user_id": me.user_id.to_string(), "via": "account"}));

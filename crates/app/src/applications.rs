@@ -21,6 +21,7 @@ use crate::ports::{
     Clock, EffectiveUser, GroupRepository, IdGenerator, TenantRepository, UserRepository,
 };
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Application";
 
@@ -243,7 +244,7 @@ impl ApplicationService {
             id_token_signed_response_alg: id_token_alg,
             status,
         };
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "application.create", "application")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::APPLICATION_CREATE, "application")
             .resource(id)
             .within(tenant_of, partner_of)
             .details(json!({"client_id": record.client_id, "scope": level.as_str()}));
@@ -370,7 +371,7 @@ impl ApplicationService {
         if patch == ApplicationPatch::default() {
             return Ok(app);
         }
-        let audit = Self::audit(ctx, &app, "application.update");
+        let audit = Self::audit(ctx, &app, action::APPLICATION_UPDATE);
         let updated =
             self.apps.update(id, &patch, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         if updated.status != Status::Active {
@@ -391,7 +392,7 @@ impl ApplicationService {
             )));
         }
         let (secret, digest) = self.secrets.generate().map_err(AppError::Internal)?;
-        let audit = Self::audit(ctx, &app, "application.rotate_secret");
+        let audit = Self::audit(ctx, &app, action::APPLICATION_ROTATE_SECRET);
         self.apps.set_secret(id, &digest, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         Ok((app.client_id, secret))
     }
@@ -399,7 +400,7 @@ impl ApplicationService {
     /// Soft-deletes; its tokens are refused from then on.
     pub async fn delete(&self, ctx: &RequestContext, id: ApplicationId) -> Result<(), AppError> {
         let app = self.writable(ctx, id).await?;
-        let audit = Self::audit(ctx, &app, "application.delete");
+        let audit = Self::audit(ctx, &app, action::APPLICATION_DELETE);
         if !self.apps.delete(id, self.clock.now(), &audit).await? {
             return Err(AppError::NotFound(RESOURCE));
         }
@@ -445,7 +446,7 @@ impl ApplicationService {
         app.fits_assignee(&home).map_err(|m| AppError::field(FieldError::new(field, "value_error", m.to_string())))?;
         let Owner::Tenant { tenant, partner } = home else { return Err(not_found()) };
         let asg = AssignmentId::generate_from(self.ids.next());
-        let audit = Self::audit(ctx, &app, "application.assign").details(
+        let audit = Self::audit(ctx, &app, action::APPLICATION_ASSIGN).details(
             json!({"assignment_id": asg.to_string(), field: match assignee {
                 Assignee::User(u) => u.to_string(),
                 Assignee::Group(g) => g.to_string(),
@@ -476,7 +477,8 @@ impl ApplicationService {
         can(&ctx.principal, Action::Write, Target::Owned(&owner))
             .into_result()
             .map_err(AppError::denied("Assignment"))?;
-        let audit = Self::audit(ctx, &app, "application.unassign").details(json!({"assignment_id": asg.to_string()}));
+        let audit =
+            Self::audit(ctx, &app, action::APPLICATION_UNASSIGN).details(json!({"assignment_id": asg.to_string()}));
         if self.apps.unassign(id, asg, self.clock.now(), &audit).await? {
             Ok(())
         } else {

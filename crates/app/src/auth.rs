@@ -23,6 +23,7 @@ use crate::ports::{
 };
 use crate::revocation::RevocationList;
 use crate::throttle::LoginThrottle;
+use scaikey_domain::audit::action;
 use scaikey_domain::mfa::SecondFactor;
 
 /// The one answer to any failed login (contract §2): it never tells which part was wrong.
@@ -188,14 +189,14 @@ impl AuthService {
 
     /// Audits a refused login as `auth.login` failure with its reason.
     pub fn audit_refusal(&self, meta: &RequestMeta, email: &str, reason: &'static str) {
-        let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
+        let rec = AuditRecord::anonymous(meta, action::AUTH_LOGIN, "session", AuditResult::Failure)
             .details(json!({"email": email, "reason": reason}));
         self.audit.submit(rec, self.clock.now());
     }
 
     /// Records a bearer token refused by the admin API (never the token).
     pub fn token_refused(&self, meta: &RequestMeta, rejection: TokenRejection) {
-        let rec = AuditRecord::anonymous(meta, "auth.token_refused", "token", AuditResult::Denied)
+        let rec = AuditRecord::anonymous(meta, action::AUTH_TOKEN_REFUSED, "token", AuditResult::Denied)
             .details(json!({"reason": rejection.to_string()}));
         self.audit.submit(rec, self.clock.now());
     }
@@ -403,7 +404,7 @@ impl AuthService {
         if let Some(i) = idp {
             details["idp_id"] = json!(i.to_string());
         }
-        let audit = AuditRecord::success(&principal, meta, "auth.login", "session")
+        let audit = AuditRecord::success(&principal, meta, action::AUTH_LOGIN, "session")
             .resource(session.id)
             .within(user.tenant_id, user.partner_id)
             .details(details);

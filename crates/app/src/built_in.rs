@@ -12,6 +12,7 @@ use scaikey_domain::status::Status;
 
 use crate::error::{AppError, RepoError};
 use crate::ports::{ApplicationRecord, ApplicationRepository, IdGenerator};
+use scaikey_domain::audit::action;
 
 /// What a built-in client is.
 pub(crate) struct BuiltIn<'a> {
@@ -51,10 +52,14 @@ pub(crate) async fn ensure(
         status: Status::Active,
     };
     let id = ApplicationId::generate_from(ids.next());
-    let audit =
-        AuditRecord::anonymous(&RequestMeta::default(), "application.create", "application", AuditResult::Success)
-            .resource(id)
-            .details(serde_json::json!({"client_id": b.client_id, "reason": "built-in client created on start-up"}));
+    let audit = AuditRecord::anonymous(
+        &RequestMeta::default(),
+        action::APPLICATION_CREATE,
+        "application",
+        AuditResult::Success,
+    )
+    .resource(id)
+    .details(serde_json::json!({"client_id": b.client_id, "reason": "built-in client created on start-up"}));
     match apps.insert(id, &record, Utc::now(), &audit).await {
         Ok(_) | Err(RepoError::Duplicate(_)) => Ok(()),
         Err(e) => Err(e.into()),

@@ -18,6 +18,7 @@ use crate::ports::{
     TenantRepository,
 };
 use crate::users::UserService;
+use scaikey_domain::audit::action;
 
 /// Longest OIDC client secret accepted.
 pub const MAX_SECRET_LEN: usize = 1024;
@@ -256,10 +257,11 @@ impl IdpService {
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = IdentityProviderId::generate_from(self.ids.next());
         fields.client_secret_enc = self.seal(secret, id)?;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "identity_provider.create", "identity_provider")
-            .resource(id)
-            .within(Some(tenant.id), tenant.partner_id)
-            .details(serde_json::json!({"protocol": protocol.as_str()}));
+        let audit =
+            AuditRecord::success(&ctx.principal, &ctx.meta, action::IDENTITY_PROVIDER_CREATE, "identity_provider")
+                .resource(id)
+                .within(Some(tenant.id), tenant.partner_id)
+                .details(serde_json::json!({"protocol": protocol.as_str()}));
         Ok(self.repo.insert(id, tenant_id, &fields, self.clock.now(), &audit).await?)
     }
 
@@ -311,19 +313,21 @@ impl IdpService {
         if fields == IdpFields::default() {
             return Ok(existing);
         }
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "identity_provider.update", "identity_provider")
-            .resource(id)
-            .within(Some(existing.tenant_id), existing.partner_id)
-            .details(serde_json::json!({"client_secret_changed": fields.client_secret_enc.is_some()}));
+        let audit =
+            AuditRecord::success(&ctx.principal, &ctx.meta, action::IDENTITY_PROVIDER_UPDATE, "identity_provider")
+                .resource(id)
+                .within(Some(existing.tenant_id), existing.partner_id)
+                .details(serde_json::json!({"client_secret_changed": fields.client_secret_enc.is_some()}));
         self.repo.update(id, &fields, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(IDP))
     }
 
     /// Soft-deletes.
     pub async fn delete(&self, ctx: &RequestContext, id: IdentityProviderId) -> Result<(), AppError> {
         let existing = self.visible(ctx, id, Action::Write).await?;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "identity_provider.delete", "identity_provider")
-            .resource(id)
-            .within(Some(existing.tenant_id), existing.partner_id);
+        let audit =
+            AuditRecord::success(&ctx.principal, &ctx.meta, action::IDENTITY_PROVIDER_DELETE, "identity_provider")
+                .resource(id)
+                .within(Some(existing.tenant_id), existing.partner_id);
         if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(IDP)) }
     }
 }
@@ -411,7 +415,7 @@ impl AgentService {
         let client_id = existing.client_id.clone().unwrap_or_else(|| {
             format!("{}{}", crate::oauth::AGENT_CLIENT_PREFIX, self.ids.next().to_string().to_lowercase())
         });
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "agent.rotate_secret", "agent")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_ROTATE_SECRET, "agent")
             .resource(id)
             .within(Some(existing.tenant_id), existing.partner_id);
         let client_id = self
@@ -429,7 +433,7 @@ impl AgentService {
         let tenant_id = target_tenant(r, input.tenant_id.as_deref())?;
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = AgentId::generate_from(self.ids.next());
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "agent.create", "agent")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_CREATE, "agent")
             .resource(id)
             .within(Some(tenant.id), tenant.partner_id);
         Ok(self.repo.insert(id, tenant_id, &fields, self.clock.now(), &audit).await?)
@@ -474,7 +478,7 @@ impl AgentService {
         if fields == AgentFields::default() {
             return Ok(existing);
         }
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "agent.update", "agent")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_UPDATE, "agent")
             .resource(id)
             .within(Some(existing.tenant_id), existing.partner_id);
         self.repo.update(id, &fields, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(AGENT))
@@ -483,7 +487,7 @@ impl AgentService {
     /// Soft-deletes.
     pub async fn delete(&self, ctx: &RequestContext, id: AgentId) -> Result<(), AppError> {
         let existing = self.visible(ctx, id, Action::Write).await?;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "agent.delete", "agent")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_DELETE, "agent")
             .resource(id)
             .within(Some(existing.tenant_id), existing.partner_id);
         if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(AGENT)) }

@@ -16,6 +16,7 @@ use crate::ports::{
     Clock, GroupFilter, GroupRecord, GroupRepository, GroupSummary, IdGenerator, MemberSummary, TenantRepository,
 };
 use crate::users::UserService;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Group";
 
@@ -73,7 +74,7 @@ impl GroupService {
         };
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = GroupId::generate_from(self.ids.next());
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "group.create", "group")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::GROUP_CREATE, "group")
             .resource(id)
             .within(Some(tenant.id), tenant.partner_id)
             .details(json!({"name": new.name}));
@@ -120,14 +121,14 @@ impl GroupService {
         if changes == GroupChanges::default() {
             return Ok(g);
         }
-        let audit = Self::audit(ctx, &g, "group.update");
+        let audit = Self::audit(ctx, &g, action::GROUP_UPDATE);
         self.groups.update(id, &changes, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))
     }
 
     /// Soft-deletes a group, dropping its memberships and nesting edges.
     pub async fn delete(&self, ctx: &RequestContext, id: GroupId) -> Result<(), AppError> {
         let g = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &g, "group.delete");
+        let audit = Self::audit(ctx, &g, action::GROUP_DELETE);
         if self.groups.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(RESOURCE)) }
     }
 
@@ -135,7 +136,7 @@ impl GroupService {
     pub async fn add_member(&self, ctx: &RequestContext, id: GroupId, user_id: &str) -> Result<UserId, AppError> {
         let user: UserId = v::id("user_id", user_id).map_err(AppError::field)?;
         let g = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &g, "group.member_add").details(json!({"user_id": user.to_string()}));
+        let audit = Self::audit(ctx, &g, action::GROUP_MEMBER_ADD).details(json!({"user_id": user.to_string()}));
         self.groups.add_member(id, user, self.clock.now(), &audit).await?;
         Ok(user)
     }
@@ -143,7 +144,7 @@ impl GroupService {
     /// Removes a direct member.
     pub async fn remove_member(&self, ctx: &RequestContext, id: GroupId, user: UserId) -> Result<(), AppError> {
         let g = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &g, "group.member_remove").details(json!({"user_id": user.to_string()}));
+        let audit = Self::audit(ctx, &g, action::GROUP_MEMBER_REMOVE).details(json!({"user_id": user.to_string()}));
         if self.groups.remove_member(id, user, self.clock.now(), &audit).await? {
             Ok(())
         } else {
@@ -158,7 +159,7 @@ impl GroupService {
         if child == id {
             return Err(AppError::Conflict("A group cannot contain itself".into()));
         }
-        let audit = Self::audit(ctx, &g, "group.nest").details(json!({"child_group_id": child.to_string()}));
+        let audit = Self::audit(ctx, &g, action::GROUP_NEST).details(json!({"child_group_id": child.to_string()}));
         self.groups.add_child(id, child, self.clock.now(), &audit).await?;
         Ok(child)
     }
@@ -166,7 +167,7 @@ impl GroupService {
     /// Removes a nesting edge.
     pub async fn remove_child(&self, ctx: &RequestContext, id: GroupId, child: GroupId) -> Result<(), AppError> {
         let g = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &g, "group.unnest").details(json!({"child_group_id": child.to_string()}));
+        let audit = Self::audit(ctx, &g, action::GROUP_UNNEST).details(json!({"child_group_id": child.to_string()}));
         if self.groups.remove_child(id, child, self.clock.now(), &audit).await? {
             Ok(())
         } else {

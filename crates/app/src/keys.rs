@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::ports::keys::{RotationRequest, SigningKeyInfo, SigningKeys};
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Signing key";
 
@@ -89,7 +90,7 @@ impl KeyService {
         Self::authorize(ctx, Action::Write)?;
         let request = input.validate()?;
         let audit =
-            AuditRecord::success(&ctx.principal, &ctx.meta, "signing_key.rotate", "signing_key").details(json!({
+            AuditRecord::success(&ctx.principal, &ctx.meta, action::SIGNING_KEY_ROTATE, "signing_key").details(json!({
                 "algorithms": request.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
                 "emergency": request.emergency,
             }));

@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::ports::mail::{Mail, MailLinkRepository, Mailer};
 use crate::ports::{AuthRepository, ClientSecrets, Clock, PasswordHasher};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 /// What `/login/forgot` always answers, whether or not the address has an account.
 pub const FORGOT_ANSWER: &str =
@@ -113,7 +114,7 @@ impl MailLinkService {
                 tracing::info!(user_id = %c.user_id, "reset mail not sent again so soon");
                 continue;
             }
-            let audit = AuditRecord::anonymous(meta, "auth.password_forgot", "user", AuditResult::Success)
+            let audit = AuditRecord::anonymous(meta, action::AUTH_PASSWORD_FORGOT, "user", AuditResult::Success)
                 .resource(c.user_id)
                 .within(c.tenant_id, c.partner_id);
             self.send_link(mailer, c.user_id, &c.email, Purpose::Reset, &audit).await?;
@@ -211,8 +212,8 @@ impl MailLinkService {
             .map_err(|v| AppError::field(FieldError::new("new_password", "password_policy", v.to_string())))?;
         let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
         let action = match purpose {
-            Purpose::Reset => "auth.password_reset",
-            Purpose::Invitation => "auth.invitation_accept",
+            Purpose::Reset => action::AUTH_PASSWORD_RESET,
+            Purpose::Invitation => action::AUTH_INVITATION_ACCEPT,
         };
         let audit = crate::mfa::by_user(&user, meta, action).details(json!({"email_verified": true}));
         let now = self.clock.now();

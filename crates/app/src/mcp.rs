@@ -17,6 +17,7 @@ use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::ports::{AgentRepository, AuditSink, Clock, TokenCodec, TokenRejection};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 /// Who is calling the MCP server.
 #[derive(Debug, Clone)]
@@ -144,7 +145,7 @@ impl McpGate {
         if let Some(e) = error {
             details["error"] = json!(e);
         }
-        let rec = AuditRecord::success(&caller.principal, meta, "mcp.tool_call", "mcp_tool")
+        let rec = AuditRecord::success(&caller.principal, meta, action::MCP_TOOL_CALL, "mcp_tool")
             .with_result(result)
             .within(tenant, partner)
             .details(details);

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::ports::mfa::{MfaRepository, NewTotp};
 use crate::ports::{ClientSecrets, Clock, LoginCandidate, SecretSealer};
 use crate::throttle::LoginThrottle;
+use scaikey_domain::audit::action;
 
 mod passkeys;
 pub use passkeys::{PASSKEY_REFUSED, PasskeyPrompt, PasskeySummary};
@@ -223,7 +224,7 @@ impl MfaService {
             codes.push(shown);
         }
         let sealed_secret = self.sealer.seal(&secret, &aad(TOTP_AAD, user.user_id)).map_err(AppError::Internal)?;
-        let audit = by_user(user, meta, "user.mfa_enrol")
+        let audit = by_user(user, meta, action::USER_MFA_ENROL)
             .details(json!({"method": Method::Totp.as_str(), "recovery_codes": codes.len()}));
         let new = NewTotp { user_id: user.user_id, sealed_secret, confirmed_step: step, recovery_codes: digests };
         if !self.repo.enrol_totp(&new, now, &audit).await? {
@@ -239,7 +240,7 @@ impl MfaService {
         if !mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
             return Err(AppError::Conflict(LAST_FACTOR.into()));
         }
-        let audit = by_user(user, meta, "user.mfa_remove").details(json!({"method": Method::Totp.as_str()}));
+        let audit = by_user(user, meta, action::USER_MFA_REMOVE).details(json!({"method": Method::Totp.as_str()}));
         Ok(self.repo.remove_totp(user.user_id, self.clock.now(), &audit).await?)
     }
 

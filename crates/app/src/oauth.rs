@@ -20,6 +20,7 @@ use crate::ports::{
     IdGenerator, TokenCodec,
 };
 use crate::sync::lock;
+use scaikey_domain::audit::action;
 
 mod exchange;
 pub use exchange::ExchangeRequest;
@@ -223,7 +224,7 @@ impl OAuthService {
             OAuthError::ServerError
         })?;
         self.audit.submit(
-            AuditRecord::success(&principal, meta, "auth.token", "token")
+            AuditRecord::success(&principal, meta, action::AUTH_TOKEN, "token")
                 .within(Some(agent.tenant_id), agent.partner_id)
                 .details(json!({"grant_type": "client_credentials", "client_id": client_id, "scope": granted})),
             now,
@@ -252,7 +253,7 @@ impl OAuthService {
             let result = self.agent_token(agents, client_id, secret, scope, resources, meta).await;
             if let Err(e) = &result {
                 self.audit.submit(
-                    AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure).details(
+                    AuditRecord::anonymous(meta, action::AUTH_TOKEN, "token", AuditResult::Failure).details(
                         json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()}),
                     ),
                     self.clock.now(),
@@ -264,7 +265,7 @@ impl OAuthService {
         match &result {
             Ok((found, t)) => self.tally(&found.0, t, client_id, meta),
             Err(e) => self.audit.submit(
-                AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Failure)
+                AuditRecord::anonymous(meta, action::AUTH_TOKEN, "token", AuditResult::Failure)
                     .details(json!({"grant_type": "client_credentials", "client_id": client_id, "error": e.code()})),
                 self.clock.now(),
             ),
@@ -279,7 +280,7 @@ impl OAuthService {
             record: AuditRecord {
                 actor_type: ActorType::Application,
                 actor_id: Some(app.id.to_string()),
-                ..AuditRecord::anonymous(meta, "auth.token", "token", AuditResult::Success)
+                ..AuditRecord::anonymous(meta, action::AUTH_TOKEN, "token", AuditResult::Success)
             }
             .resource(app.id)
             .within(app.tenant_id, app.partner_id)

@@ -36,6 +36,7 @@ use crate::ports::{
 };
 use crate::revocation::RevocationList;
 use crate::throttle::wait_message;
+use scaikey_domain::audit::action;
 
 /// Associated data of sealed interactions (a sealed IdP secret cannot pass for one).
 const INTERACTION_AAD: &[u8] = b"scaikey/interaction/v1";
@@ -649,7 +650,7 @@ impl OidcService {
             AuditRecord {
                 actor_type: scaikey_domain::audit::ActorType::User,
                 actor_id: Some(user.user_id.to_string()),
-                ..AuditRecord::anonymous(meta, "oauth.authorize", "application", AuditResult::Success)
+                ..AuditRecord::anonymous(meta, action::OAUTH_AUTHORIZE, "application", AuditResult::Success)
             }
             .resource(app.id)
             .within(user.tenant_id, user.partner_id)
@@ -1057,7 +1058,7 @@ impl OidcService {
         self.audit_grant(
             app,
             meta,
-            "auth.token",
+            action::AUTH_TOKEN,
             AuditResult::Success,
             json!({"grant_type": "authorization_code", "user_id": user.user_id.to_string(), "scope": tokens.scope}),
         );
@@ -1210,7 +1211,7 @@ impl OidcService {
         self.audit_grant(
             app,
             meta,
-            "auth.token",
+            action::AUTH_TOKEN,
             AuditResult::Success,
             json!({"grant_type": "refresh_token", "user_id": user.user_id.to_string(), "scope": tokens.scope}),
         );
@@ -1222,7 +1223,7 @@ impl OidcService {
         match self.grants.revoke_code_family(code_hmac, self.clock.now()).await {
             Ok(n) => {
                 let details = json!({"revoked_refresh_tokens": n});
-                self.audit_grant(app, meta, "oauth.code_reuse", AuditResult::Denied, details);
+                self.audit_grant(app, meta, action::OAUTH_CODE_REUSE, AuditResult::Denied, details);
                 OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into())
             }
             Err(e) => repo_error(e),
@@ -1234,7 +1235,7 @@ impl OidcService {
         match self.grants.revoke_family(t.family_id, self.clock.now()).await {
             Ok(n) => {
                 let details = json!({"revoked_refresh_tokens": n, "user_id": t.user_id.to_string()});
-                self.audit_grant(app, meta, "oauth.refresh_reuse", AuditResult::Denied, details);
+                self.audit_grant(app, meta, action::OAUTH_REFRESH_REUSE, AuditResult::Denied, details);
                 OAuthError::InvalidGrant(RefreshRefusal::ReuseDetected.describe().into())
             }
             Err(e) => repo_error(e),
@@ -1449,7 +1450,7 @@ impl OidcService {
                 self.audit_grant(
                     app,
                     meta,
-                    "oauth.introspect",
+                    action::OAUTH_INTROSPECT,
                     AuditResult::Denied,
                     json!({"reason": "token not meant for the client"}),
                 );
@@ -1479,7 +1480,7 @@ impl OidcService {
             self.audit_grant(
                 app,
                 meta,
-                "oauth.introspect",
+                action::OAUTH_INTROSPECT,
                 AuditResult::Denied,
                 json!({"reason": "token of another client"}),
             );
@@ -1530,7 +1531,7 @@ impl OidcService {
                 self.audit_grant(
                     app,
                     meta,
-                    "oauth.revoke",
+                    action::OAUTH_REVOKE,
                     AuditResult::Success,
                     json!({"revoked_refresh_tokens": n, "user_id": r.token.user_id.to_string()}),
                 );
@@ -1563,7 +1564,7 @@ impl OidcService {
             let rec = AuditRecord {
                 actor_type: scaikey_domain::audit::ActorType::User,
                 actor_id: Some(s.user_id.to_string()),
-                ..AuditRecord::anonymous(meta, "auth.logout", "session", AuditResult::Success)
+                ..AuditRecord::anonymous(meta, action::AUTH_LOGOUT, "session", AuditResult::Success)
             }
             .resource(s.id)
             .details(json!({"client_id": client}));

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, IdGenerator, PartnerFilter, PartnerRepository};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Partner";
 
@@ -55,7 +56,7 @@ impl PartnerService {
         Self::authorize(ctx, Action::Write)?;
         let new = NewPartner::validate(input)?;
         let id = PartnerId::generate_from(self.ids.next());
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.create", "partner")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::PARTNER_CREATE, "partner")
             .resource(id)
             .within(None, Some(id))
             .details(json!({"slug": new.slug}));
@@ -86,7 +87,7 @@ impl PartnerService {
         if changes.is_empty() {
             return self.get(ctx, id).await;
         }
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.update", "partner")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::PARTNER_UPDATE, "partner")
             .resource(id)
             .within(None, Some(id))
             .details(json!({"fields": changed_fields(&changes)}));
@@ -103,7 +104,7 @@ impl PartnerService {
     /// Soft-deletes a partner that has no live tenants.
     pub async fn delete(&self, ctx: &RequestContext, id: PartnerId) -> Result<(), AppError> {
         Self::authorize(ctx, Action::Write)?;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "partner.delete", "partner")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::PARTNER_DELETE, "partner")
             .resource(id)
             .within(None, Some(id));
         let now = self.clock.now();

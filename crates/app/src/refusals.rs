@@ -18,9 +18,11 @@ use serde_json::json;
 
 use crate::ports::AuditSink;
 use crate::sync::lock;
+use scaikey_domain::audit::action;
 
 /// The refusals aggregated (when their actor is anonymous and the result is not a success).
-pub const AGGREGATED: [&str; 3] = ["auth.token_refused", "auth.token", crate::oidc::federated::CALLBACK_REFUSED];
+pub const AGGREGATED: [&str; 3] =
+    [action::AUTH_TOKEN_REFUSED, action::AUTH_TOKEN, crate::oidc::federated::CALLBACK_REFUSED];
 /// Most distinct (action, reason, IP) keys per window.
 pub const MAX_KEYS: usize = 10_000;
 

@@ -24,6 +24,7 @@ use crate::ports::{
     ApplicationRecord, ClientSecrets, Clock, IdGenerator, RegistrationFilter, RegistrationRecord,
     RegistrationRepository, Review, Reviewed, TenantRepository,
 };
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Registration request";
 
@@ -176,9 +177,10 @@ impl RegistrationService {
             expires_at: now + self.ttl,
             dynamic: None,
         };
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "registration.create", "registration_request")
-            .resource(id)
-            .within(tenant, partner);
+        let audit =
+            AuditRecord::success(&ctx.principal, &ctx.meta, action::REGISTRATION_CREATE, "registration_request")
+                .resource(id)
+                .within(tenant, partner);
         Ok(self.repo.insert(id, &record, now, &audit).await?)
     }
 
@@ -249,7 +251,7 @@ impl RegistrationService {
         id: RegistrationRequestId,
     ) -> Result<RegistrationRequest, AppError> {
         let r = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &r, "registration.cancel");
+        let audit = Self::audit(ctx, &r, action::REGISTRATION_CANCEL);
         Ok(self.review(r, RegistrationEvent::Cancel, ctx.principal.actor_id(), None, None, &audit).await?.0)
     }
 
@@ -265,7 +267,7 @@ impl RegistrationService {
             None => String::new(),
         };
         let r = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &r, "registration.reject");
+        let audit = Self::audit(ctx, &r, action::REGISTRATION_REJECT);
         let event = RegistrationEvent::Reject { reason };
         Ok(self.review(r, event, ctx.principal.actor_id(), None, None, &audit).await?.0)
     }
@@ -284,7 +286,7 @@ impl RegistrationService {
             .map_err(AppError::field)?
             .flatten();
         let r = self.visible(ctx, id, Action::Write).await?;
-        let audit = Self::audit(ctx, &r, "registration.approve");
+        let audit = Self::audit(ctx, &r, action::REGISTRATION_APPROVE);
         self.approval(&r, ctx.principal.actor_id(), notes, &audit).await
     }
 

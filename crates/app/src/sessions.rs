@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, EndedSession, Session, SessionFilter, SessionRepository, UserRepository};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Session";
 
@@ -85,7 +86,7 @@ impl SessionService {
         if let Some(u) = self.users.get(s.user_id).await? {
             can_manage_user(&ctx.principal, u.roles).into_result().map_err(|d| AppError::Denied(d, RESOURCE))?;
         }
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "session.revoke", "session")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::SESSION_REVOKE, "session")
             .resource(id)
             .within(s.tenant_id, s.partner_id)
             .details(serde_json::json!({"user_id": s.user_id.to_string()}));

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, IdGenerator, TenantFilter, TenantRepository};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Tenant";
 
@@ -64,7 +65,7 @@ impl TenantService {
         Self::authorize_write(ctx)?;
         let new = NewTenant::validate(input)?;
         let id = TenantId::generate_from(self.ids.next());
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.create", "tenant")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::TENANT_CREATE, "tenant")
             .resource(id)
             .within(Some(id), new.partner_id)
             .details(json!({"slug": new.slug}));
@@ -104,7 +105,7 @@ impl TenantService {
         if let Some(p) = &changes.partner_id {
             details["partner_id"] = json!(p.map(|p| p.to_string()));
         }
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.update", "tenant")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::TENANT_UPDATE, "tenant")
             .resource(id)
             .within(Some(id), changes.partner_id.flatten())
             .details(details);
@@ -123,7 +124,7 @@ impl TenantService {
         Self::authorize_write(ctx)?;
         // The event names the partner the tenant stood under, so that partner's audit list shows it.
         let partner = self.repo.get(id).await?.ok_or(AppError::NotFound(RESOURCE))?.partner_id;
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "tenant.delete", "tenant")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::TENANT_DELETE, "tenant")
             .resource(id)
             .within(Some(id), partner);
         let now = self.clock.now();

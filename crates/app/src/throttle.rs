@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::ports::mfa::ThrottleRepository;
 use crate::ports::{AuditSink, Clock};
+use scaikey_domain::audit::action;
 
 /// What a page says of a throttled try.
 #[must_use]
@@ -49,7 +50,7 @@ impl LoginThrottle {
             Some(wait) => {
                 let seconds = throttle::retry_after_seconds(wait);
                 tracing::info!(retry_after = seconds, "login throttled");
-                let rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
+                let rec = AuditRecord::anonymous(meta, action::AUTH_LOGIN, "session", AuditResult::Failure)
                     .details(json!({"email": email.trim().to_lowercase(), "reason": "throttled"}));
                 self.audit.submit(rec, now);
                 Err(AppError::Throttled(seconds))

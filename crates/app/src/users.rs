@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, IdGenerator, PasswordHasher, TenantRepository, UserFilter, UserRecord, UserRepository};
 use crate::revocation::RevocationList;
+use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "User";
 
@@ -98,7 +99,7 @@ impl UserService {
         let u = self.manageable(ctx, id).await?;
         let Some(f) = &self.federation else { return Err(AppError::NotFound(LINK)) };
         let audit =
-            Self::audit(ctx, &u, "user.unlink_identity").details(serde_json::json!({"idp_id": idp.to_string()}));
+            Self::audit(ctx, &u, action::USER_UNLINK_IDENTITY).details(serde_json::json!({"idp_id": idp.to_string()}));
         if f.unlink(id, idp, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(LINK)) }
     }
 
@@ -181,7 +182,7 @@ impl UserService {
             None => None,
         };
         let id = UserId::generate_from(self.ids.next());
-        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, "user.create", "user")
+        let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::USER_CREATE, "user")
             .resource(id)
             .within(new.tenant_id, partner)
             .details(json!({
@@ -204,7 +205,7 @@ impl UserService {
             && let Some(links) = self.mail()
         {
             // The user exists either way; a failed invitation can be sent again.
-            if let Err(e) = links.invite(&user, &Self::audit(ctx, &user, "user.invite")).await {
+            if let Err(e) = links.invite(&user, &Self::audit(ctx, &user, action::USER_INVITE)).await {
                 tracing::warn!(error = %e, user_id = %user.id, "invitation not sent");
             }
         }
@@ -221,7 +222,7 @@ impl UserService {
         if u.status != scaikey_domain::status::Status::Active {
             return Err(AppError::Conflict("The user is suspended".into()));
         }
-        links.invite(&u, &Self::audit(ctx, &u, "user.invite")).await
+        links.invite(&u, &Self::audit(ctx, &u, action::USER_INVITE)).await
     }
 
     async fn visible(&self, ctx: &RequestContext, id: UserId, action: Action) -> Result<User, AppError> {
@@ -282,7 +283,7 @@ impl UserService {
                 fields.push(name);
             }
         }
-        let audit = Self::audit(ctx, &u, "user.update").details(json!({"fields": fields}));
+        let audit = Self::audit(ctx, &u, action::USER_UPDATE).details(json!({"fields": fields}));
         let cut = token_cutoff::user_cut(&u, &changes);
         let now = self.clock.now();
         let (user, ended) =
@@ -303,7 +304,7 @@ impl UserService {
         };
         PasswordPolicy::from_settings(&settings).check(new_password).map_err(|v| policy_error(v, "new_password"))?;
         let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
-        let audit = Self::audit(ctx, &u, "user.reset_password");
+        let audit = Self::audit(ctx, &u, action::USER_RESET_PASSWORD);
         let now = self.clock.now();
         let ended = self.users.set_password(id, &hash, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);
@@ -315,7 +316,7 @@ impl UserService {
     /// tokens (contract §10).
     pub async fn disable_mfa(&self, ctx: &RequestContext, id: UserId) -> Result<User, AppError> {
         let u = self.manageable(ctx, id).await?;
-        let audit = Self::audit(ctx, &u, "user.mfa_disable");
+        let audit = Self::audit(ctx, &u, action::USER_MFA_DISABLE);
         let now = self.clock.now();
         let done = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&done.ended);
@@ -331,7 +332,7 @@ impl UserService {
         {
             return Err(AppError::Conflict("You cannot delete your own account".into()));
         }
-        let audit = Self::audit(ctx, &u, "user.delete");
+        let audit = Self::audit(ctx, &u, action::USER_DELETE);
         let now = self.clock.now();
         let ended = self.users.delete(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
         self.revocations.add(&ended);

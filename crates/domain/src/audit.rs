@@ -2,6 +2,8 @@
 //! (contract §4, Audit event). Storage writes a successful write's record in the same transaction
 //! as the change; failures, denials and authentication events go through a batched sink.
 
+pub mod action;
+
 use serde_json::Value;
 
 use crate::id::{PartnerId, TenantId};

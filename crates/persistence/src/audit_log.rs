@@ -23,6 +23,7 @@ use crate::db::Database;
 use crate::error::db;
 use crate::schema::audit_events as ae;
 use crate::uuid_ids::{AsUuid, FromUuid};
+use scaikey_domain::audit::action;
 
 /// Audit events in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -218,7 +219,7 @@ impl AuditRepository for PgAudit {
                     out.len() - 1
                 }
             };
-            if r.action == "auth.login" {
+            if r.action == action::AUTH_LOGIN {
                 out[i].sign_ins += r.n;
             } else {
                 out[i].tokens += r.n;

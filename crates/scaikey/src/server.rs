@@ -39,6 +39,7 @@ use scaikey_persistence::{AuditWriter, Database, DbConfig, redact};
 use scaikey_web::WebState;
 
 use crate::settings::{Environment, Settings};
+use scaikey_domain::audit::action;
 
 /// The `aud` of every access token ScaiKey issues.
 pub const TOKEN_AUDIENCE: &str = "scaikey";
@@ -190,7 +191,7 @@ pub async fn rotate_keys(settings: &Settings, input: RotationInput) -> anyhow::R
     let ring = offline_keyring(settings).await?;
     let audit = AuditRecord::anonymous(
         &scaikey_domain::audit::RequestMeta::new(None, Some("scaikey keys rotate")),
-        "signing_key.rotate",
+        action::SIGNING_KEY_ROTATE,
         "signing_key",
         AuditResult::Success,
     )

@@ -15,6 +15,7 @@ use super::{MfaService, by_user};
 use crate::error::{AppError, RepoError};
 use crate::ports::LoginCandidate;
 use crate::ports::passkeys::{ChallengePurpose, PasskeyCeremonies, PasskeyRepository, StoredChallenge, StoredPasskey};
+use scaikey_domain::audit::action;
 
 /// Passkey storage and the relying party, when passkeys are available (the issuer's host is a
 /// domain name).
@@ -144,8 +145,8 @@ impl MfaService {
             created_at: now,
             last_used_at: None,
         };
-        let audit =
-            by_user(user, meta, "user.mfa_enrol").details(json!({"method": Method::Webauthn.as_str(), "name": name}));
+        let audit = by_user(user, meta, action::USER_MFA_ENROL)
+            .details(json!({"method": Method::Webauthn.as_str(), "name": name}));
         match p.repo.add(user.user_id, &key, now, &audit).await {
             Ok(true) => Ok(true),
             Ok(false) => Err(AppError::NotFound("User")),
@@ -231,7 +232,7 @@ impl MfaService {
         if !mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
             return Err(AppError::Conflict(super::LAST_FACTOR.into()));
         }
-        let audit = by_user(user, meta, "user.mfa_remove")
+        let audit = by_user(user, meta, action::USER_MFA_REMOVE)
             .details(json!({"method": Method::Webauthn.as_str(), "name": key.name}));
         Ok(p.repo.remove(user.user_id, id, self.clock.now(), &audit).await?)
     }

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::{ClientToken, OAuthError, OAuthService, authenticate_client};
 use crate::ports::AccessToken;
+use scaikey_domain::audit::action;
 
 /// What the client sent.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +54,7 @@ impl OAuthService {
         let result = self.exchange(req, meta).await;
         if let Err(e) = &result {
             self.audit.submit(
-                AuditRecord::anonymous(meta, "auth.token_exchange", "token", AuditResult::Failure)
+                AuditRecord::anonymous(meta, action::AUTH_TOKEN_EXCHANGE, "token", AuditResult::Failure)
                     .details(json!({"client_id": req.client_id, "error": e.code()})),
                 self.clock.now(),
             );
@@ -114,7 +115,7 @@ impl OAuthService {
             tracing::error!(error = %e, "signing failed");
             OAuthError::ServerError
         })?;
-        let record = AuditRecord::anonymous(meta, "auth.token_exchange", "token", AuditResult::Success);
+        let record = AuditRecord::anonymous(meta, action::AUTH_TOKEN_EXCHANGE, "token", AuditResult::Success);
         self.audit.submit(
             AuditRecord {
                 actor_type: scaikey_domain::audit::ActorType::Application,

@@ -26,9 +26,10 @@ use crate::ports::IdpRepository;
 use crate::ports::federation::{
     FederatedSignIn, FederationRepository, LinkTarget, NewFederationState, UpstreamClient, UpstreamOidc,
 };
+use scaikey_domain::audit::action;
 
 /// The audit action of callbacks that belong to no started sign-in.
-pub const CALLBACK_REFUSED: &str = "auth.federation_callback";
+pub const CALLBACK_REFUSED: &str = action::AUTH_FEDERATION_CALLBACK;
 
 /// Shown when the button or `idp=` names no usable identity provider.
 const UNAVAILABLE: &str = "That sign-in option is not available.";
@@ -240,7 +241,7 @@ impl OidcService {
 
     /// Audits a refused federated sign-in.
     fn federation_refused(&self, meta: &RequestMeta, idp: Option<&IdentityProvider>, reason: &str) {
-        let mut rec = AuditRecord::anonymous(meta, "auth.login", "session", AuditResult::Failure)
+        let mut rec = AuditRecord::anonymous(meta, action::AUTH_LOGIN, "session", AuditResult::Failure)
             .details(json!({"method": "federated", "idp_id": idp.map(|i| i.id.to_string()), "reason": reason}));
         if let Some(i) = idp {
             rec = rec.within(Some(i.tenant_id), i.partner_id);
@@ -398,7 +399,11 @@ impl OidcService {
         let audit = match &target {
             LinkTarget::Linked(_) => None,
             LinkTarget::Existing(u) | LinkTarget::Create(u) => {
-                let action = if matches!(target, LinkTarget::Create(_)) { "user.create" } else { "user.link_identity" };
+                let action = if matches!(target, LinkTarget::Create(_)) {
+                    action::USER_CREATE
+                } else {
+                    action::USER_LINK_IDENTITY
+                };
                 Some(
                     AuditRecord {
                         actor_type: ActorType::User,

@@ -16,6 +16,7 @@ use super::{RegistrationInput, RegistrationService, Valid};
 use crate::applications::new_client_id;
 use crate::error::AppError;
 use crate::ports::{DynamicClient, RegistrationRecord, TenantFilter};
+use scaikey_domain::audit::action;
 
 /// How dynamic registration behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,21 +209,26 @@ impl RegistrationService {
             expires_at: now + self.ttl,
             dynamic: Some(DynamicClient { client_id: client_id.clone(), token_digest: digest, ip: meta.ip.clone() }),
         };
-        let audit = AuditRecord::anonymous(meta, "registration.create", "registration_request", AuditResult::Success)
-            .resource(id)
-            .within(tenant, partner)
-            .details(json!({"dynamic": true, "client_id": client_id, "source": created_by}));
+        let audit =
+            AuditRecord::anonymous(meta, action::REGISTRATION_CREATE, "registration_request", AuditResult::Success)
+                .resource(id)
+                .within(tenant, partner)
+                .details(json!({"dynamic": true, "client_id": client_id, "source": created_by}));
         let mut request = self.repo.insert(id, &record, now, &audit).await.map_err(AppError::from)?;
         if settings.policy.approves_at_once(
             &request.settings.allowed_scopes,
             &request.settings.allowed_resources,
             &settings.mcp_resource,
         ) {
-            let audit =
-                AuditRecord::anonymous(meta, "registration.approve", "registration_request", AuditResult::Success)
-                    .resource(id)
-                    .within(tenant, partner)
-                    .details(json!({"policy": "auto"}));
+            let audit = AuditRecord::anonymous(
+                meta,
+                action::REGISTRATION_APPROVE,
+                "registration_request",
+                AuditResult::Success,
+            )
+            .resource(id)
+            .within(tenant, partner)
+            .details(json!({"policy": "auto"}));
             request = self.approval(&request, "dcr-policy:auto".into(), None, &audit).await?.request;
         }
         Ok(RegisteredClient {
