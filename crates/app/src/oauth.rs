@@ -386,12 +386,21 @@ pub(crate) fn server_error(e: impl std::fmt::Display) -> OAuthError {
     OAuthError::ServerError
 }
 
-/// A storage failure at the token endpoint: `temporarily_unavailable` when the database is
-/// gone, else `server_error` (logged).
+/// A storage failure at the token endpoint, classified as everywhere ([`crate::AppError`]'s
+/// `From<RepoError>`) and rendered as RFC 6749 says.
 pub(crate) fn repo_error(e: crate::error::RepoError) -> OAuthError {
-    match e {
-        crate::error::RepoError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
-        other => server_error(other),
+    OAuthError::from(crate::AppError::from(e))
+}
+
+/// A service error met at the token endpoint, as RFC 6749 answers it: a lost dependency is
+/// `temporarily_unavailable` (503), anything else the client cannot fix is `server_error`
+/// (500, logged).
+impl From<crate::AppError> for OAuthError {
+    fn from(e: crate::AppError) -> Self {
+        match e {
+            crate::AppError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+            other => server_error(other),
+        }
     }
 }
 

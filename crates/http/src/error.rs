@@ -1,9 +1,12 @@
-//! The one place where service errors become HTTP answers (contract §3).
+//! The one place where service errors become HTTP answers: the admin API's bodies (contract §3)
+//! and the OAuth endpoints' RFC 6749 §5.2 bodies, each status decided here and unit-tested
+//! status by status. A lost database is a 503 in both.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use scaikey_app::AppError;
+use scaikey_app::oauth::OAuthError;
 use scaikey_app::ports::TokenRejection;
 use scaikey_domain::access::Denial;
 use scaikey_domain::validation::{FieldError, ValidationErrors};
@@ -128,5 +131,105 @@ impl ResponseError for ApiError {
                 detail(status, "Internal server error")
             }
         }
+    }
+}
+
+/// The HTTP status of an OAuth endpoint's error (RFC 6749 §5.2): 401 for a failed client
+/// authentication, 503 for a lost dependency, 500 for the server's own failure, else 400.
+#[must_use]
+pub fn oauth_status(e: &OAuthError) -> StatusCode {
+    match e {
+        OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+        OAuthError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthError::InvalidRequest(_)
+        | OAuthError::UnauthorizedClient
+        | OAuthError::UnsupportedGrantType
+        | OAuthError::InvalidGrant(_)
+        | OAuthError::UnsupportedTokenType
+        | OAuthError::InvalidScope(_)
+        | OAuthError::InvalidTarget(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// An OAuth endpoint's error answer: `error` and `error_description`, never cached; a failed
+/// client authentication challenges for Basic (with the error when the client did not use it).
+#[must_use]
+pub fn oauth_response(e: &OAuthError, basic: bool) -> HttpResponse {
+    let mut r = HttpResponse::build(oauth_status(e))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(scaikey_dto::apps::OAuthErrorOut { error: e.code().into(), error_description: e.description() });
+    if matches!(e, OAuthError::InvalidClient) {
+        let v = if basic { "Basic realm=\"scaikey\"" } else { "Basic realm=\"scaikey\", error=\"invalid_client\"" };
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(v));
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scaikey_app::RepoError;
+
+    #[test]
+    fn every_service_error_has_its_status() {
+        let field = || ValidationErrors::single(FieldError::new("name", "missing", "Field required"));
+        let table: Vec<(ApiError, u16)> = vec![
+            (ApiError::Token("Invalid token"), 401),
+            (ApiError::App(AppError::Unauthenticated("Invalid credentials")), 401),
+            (ApiError::App(AppError::Denied(Denial::NotFound, "User")), 404),
+            (ApiError::App(AppError::NotFound("User")), 404),
+            (ApiError::App(AppError::Denied(Denial::Forbidden, "User")), 403),
+            (ApiError::App(AppError::Denied(Denial::PlatformScopeMissing, "User")), 403),
+            (ApiError::App(AppError::Conflict("taken".into())), 409),
+            (ApiError::App(AppError::Invalid(field())), 422),
+            (ApiError::Invalid("query", field()), 422),
+            (ApiError::App(AppError::Throttled(30)), 429),
+            (ApiError::App(AppError::Unavailable(anyhow::anyhow!("pool timed out"))), 503),
+            (ApiError::App(AppError::Internal(anyhow::anyhow!("bug"))), 500),
+            (ApiError::TooLarge, 413),
+            (ApiError::UnsupportedMediaType, 415),
+        ];
+        for (e, status) in table {
+            assert_eq!(e.status_code().as_u16(), status, "{e:?}");
+            assert_eq!(e.error_response().status().as_u16(), status, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn storage_errors_answer_the_same_on_the_admin_api_and_the_token_endpoint() {
+        let lost = || RepoError::Unavailable(anyhow::anyhow!("connection refused"));
+        assert_eq!(ApiError::App(AppError::from(lost())).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let oauth = OAuthError::from(AppError::from(lost()));
+        assert_eq!((oauth_status(&oauth), oauth.code()), (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"));
+        let broken = || RepoError::Unknown(anyhow::anyhow!("corrupt row"));
+        assert_eq!(ApiError::App(AppError::from(broken())).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let oauth = OAuthError::from(AppError::from(broken()));
+        assert_eq!((oauth_status(&oauth), oauth.code()), (StatusCode::INTERNAL_SERVER_ERROR, "server_error"));
+    }
+
+    #[test]
+    fn every_oauth_error_has_its_status_and_code() {
+        let table = [
+            (OAuthError::InvalidRequest("x".into()), 400, "invalid_request"),
+            (OAuthError::InvalidClient, 401, "invalid_client"),
+            (OAuthError::UnauthorizedClient, 400, "unauthorized_client"),
+            (OAuthError::UnsupportedGrantType, 400, "unsupported_grant_type"),
+            (OAuthError::InvalidGrant("x".into()), 400, "invalid_grant"),
+            (OAuthError::UnsupportedTokenType, 400, "unsupported_token_type"),
+            (OAuthError::InvalidScope("x".into()), 400, "invalid_scope"),
+            (OAuthError::InvalidTarget("x".into()), 400, "invalid_target"),
+            (OAuthError::TemporarilyUnavailable, 503, "temporarily_unavailable"),
+            (OAuthError::ServerError, 500, "server_error"),
+        ];
+        for (e, status, code) in table {
+            let r = oauth_response(&e, false);
+            assert_eq!((r.status().as_u16(), e.code()), (status, code), "{e:?}");
+            assert_eq!(r.headers().get(header::CACHE_CONTROL).unwrap(), "no-store");
+            assert_eq!(r.headers().contains_key(header::WWW_AUTHENTICATE), e == OAuthError::InvalidClient);
+        }
+        let basic = oauth_response(&OAuthError::InvalidClient, true);
+        assert_eq!(basic.headers().get(header::WWW_AUTHENTICATE).unwrap(), "Basic realm=\"scaikey\"");
     }
 }

@@ -1,7 +1,6 @@
 //! `POST /oauth/token` (RFC 6749): the `client_credentials` grant with HTTP Basic or form client
 //! authentication, RFC 8707 `resource` parameters, and §5.2 errors.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -16,21 +15,7 @@ use crate::state::AppState;
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
 fn error(e: &OAuthError, basic: bool) -> HttpResponse {
-    let status = match e {
-        OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
-        OAuthError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut r = HttpResponse::build(status)
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Pragma", "no-cache"))
-        .json(OAuthErrorOut { error: e.code().into(), error_description: e.description() });
-    if matches!(e, OAuthError::InvalidClient) {
-        let v = if basic { "Basic realm=\"scaikey\"" } else { "Basic realm=\"scaikey\", error=\"invalid_client\"" };
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(v));
-    }
-    r
+    crate::error::oauth_response(e, basic)
 }
 
 fn bad(msg: &str) -> OAuthError {
