@@ -3,8 +3,10 @@
 //! - `serve [--release]` — start ScaiKey on a local PostgreSQL (a private cluster under
 //!   `target/pg` when none is configured or reachable);
 //! - `test` — run the whole test suite against PostgreSQL (same database rule);
-//! - `ci` — what CI runs: fmt check, clippy `-D warnings`, the domain purity check, the docs
+//! - `ci` — what CI runs: fmt check, clippy `-D warnings`, the layer checks, the docs
 //!   freshness check, then `test`;
+//! - `layers` — the architecture's layer checks alone: the domain depends on no I/O crate, and
+//!   no adapter on another (`LAYERS`);
 //! - `docs [--check]` — regenerate (or check) `docs/openapi.json` and `docs/reference/api/`;
 //! - `bench [--smoke] [--no-peer]` — run the benchmarks in release, then the HTTP benchmark
 //!   (`scaikey-bench`: ScaiKey and the `oidc-provider` peer side by side); `--smoke`: a few
@@ -30,11 +32,12 @@ fn main() -> ExitCode {
         Some("serve") => serve(args.iter().any(|a| a == "--release")),
         Some("test") => test(&args[1..]),
         Some("ci") => ci(),
+        Some("layers") => domain_purity().and_then(|()| dependency_rule()),
         Some("docs") => docs::run(args.iter().any(|a| a == "--check")),
         Some("bench") => bench(args.iter().any(|a| a == "--smoke"), !args.iter().any(|a| a == "--no-peer")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | docs [--check] | bench [--smoke] [--no-peer]>"
+                "usage: cargo xtask <serve [--release] | test [-- cargo test args] | ci | layers | docs [--check] | bench [--smoke] [--no-peer]>"
             );
             return ExitCode::from(2);
         }
@@ -207,6 +210,60 @@ fn domain_purity() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The crates of the hexagon and which workspace crates each may use in its normal
+/// dependencies (dev-dependencies are free): the domain none, the application the domain,
+/// adapters the core and shared libraries but never another adapter; only the binary, the
+/// testkit and the bench wire adapters together.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("scaikey-domain", &[]),
+    ("scaikey-app", &["scaikey-domain"]),
+    ("scaikey-verifier", &["scaikey-domain"]),
+    ("scaikey-dto", &["scaikey-domain", "scaikey-app"]),
+    ("scaikey-persistence", &["scaikey-domain", "scaikey-app"]),
+    ("scaikey-crypto", &["scaikey-domain", "scaikey-app", "scaikey-verifier"]),
+    ("scaikey-http", &["scaikey-domain", "scaikey-app", "scaikey-dto", "scaikey-verifier"]),
+    ("scaikey-web", &["scaikey-domain", "scaikey-app"]),
+    ("scaikey-mcp", &["scaikey-domain", "scaikey-app", "scaikey-dto", "scaikey-verifier"]),
+    ("scaikey-mail", &["scaikey-domain", "scaikey-app"]),
+    ("scaikey-upstream", &["scaikey-domain", "scaikey-app"]),
+    ("scaikey-saml", &["scaikey-domain", "scaikey-app"]),
+];
+
+/// Checks [`LAYERS`] against `cargo metadata`: a crate of the list using a workspace crate it
+/// may not (an adapter using another adapter, the domain using anything) fails CI, and so does a
+/// workspace crate missing from the list (a new crate must say where it stands).
+fn dependency_rule() -> anyhow::Result<()> {
+    let out = cargo().args(["metadata", "--no-deps", "--format-version", "1"]).output().context("cargo metadata")?;
+    if !out.status.success() {
+        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
+    let wiring = ["scaikey", "scaikey-testkit", "scaikey-bench", "xtask"];
+    let mut broken = Vec::new();
+    for pkg in meta["packages"].as_array().into_iter().flatten() {
+        let name = pkg["name"].as_str().unwrap_or_default();
+        if wiring.contains(&name) {
+            continue;
+        }
+        let Some((_, allowed)) = LAYERS.iter().find(|(n, _)| *n == name) else {
+            broken.push(format!("{name} is not placed in xtask's LAYERS"));
+            continue;
+        };
+        for dep in pkg["dependencies"].as_array().into_iter().flatten() {
+            let dep_name = dep["name"].as_str().unwrap_or_default();
+            let normal = dep["kind"].is_null();
+            if normal && dep_name.starts_with("scaikey") && !allowed.contains(&dep_name) {
+                broken.push(format!("{name} depends on {dep_name}"));
+            }
+        }
+    }
+    if !broken.is_empty() {
+        bail!("the dependency rule of docs/ARCHITECTURE.md is broken: {broken:?}");
+    }
+    eprintln!("xtask: no adapter depends on another, the domain on nothing");
+    Ok(())
+}
+
 fn ci() -> anyhow::Result<()> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
@@ -215,6 +272,7 @@ fn ci() -> anyhow::Result<()> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--features", VERIFIER_FEATURES, "--", "-D", "warnings"]);
     run(clippy)?;
     domain_purity()?;
+    dependency_rule()?;
     docs::run(true)?;
     let t = run_tests(&[])?;
     bench(true, false)?;
