@@ -3,7 +3,6 @@
 //! TENANT applications store no `partner_id`: their partner is always the tenant's current one
 //! (joined on read), so a tenant moving between partners takes its applications along.
 
-use crate::visible::{ApplicationRows, AssignmentRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -28,6 +27,7 @@ use crate::error::{TxError, db};
 use crate::partners::like_pattern;
 use crate::schema::{application_assignments, applications, groups, partners, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{ApplicationRows, AssignmentRows, visible};
 
 /// Applications in PostgreSQL.
 #[derive(Debug, Clone)]

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::visible::{AuditRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -23,6 +22,7 @@ use crate::db::Database;
 use crate::error::db;
 use crate::schema::audit_events as ae;
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{AuditRows, visible};
 use scaikey_domain::audit::action;
 
 /// Audit events in PostgreSQL.

@@ -82,6 +82,15 @@ impl From<TxError> for RepoError {
     }
 }
 
+/// A domain refusal as a repository reports it: located at its field (`Invalid`, a 422) when it
+/// concerns the caller's input, else a `Conflict` with the domain's message.
+pub(crate) fn refused(r: &impl scaikey_domain::group::Refusal) -> RepoError {
+    match r.field() {
+        Some(f) => RepoError::Invalid(scaikey_domain::validation::FieldError::new(f, "value_error", r.to_string())),
+        None => RepoError::Conflict(r.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{db, lost_database};

@@ -5,7 +5,6 @@
 //! so two requests racing to close a cycle cannot both succeed. Reachability and effective
 //! membership use recursive CTEs with `UNION`, which also stops on any cycle.
 
-use crate::visible::{GroupRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -16,16 +15,16 @@ use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{GroupFilter, GroupRecord, GroupRepository, GroupSummary, MemberSummary};
 use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::group::{Group, GroupChanges};
+use scaikey_domain::group::{Group, GroupChanges, MembershipRefusal, NestingFacts, NestingRefusal, may_join, may_nest};
 use scaikey_domain::id::{GroupId, PartnerId, TenantId, UserId};
-use scaikey_domain::validation::FieldError;
 use uuid::Uuid;
 
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::{TxError, db, refused};
 use crate::partners::like_pattern;
 use crate::schema::{group_members, group_nesting, groups, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{GroupRows, visible};
 
 /// Groups in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -273,29 +272,16 @@ impl GroupRepository for PgGroups {
     ) -> Result<(), RepoError> {
         let mut conn = self.0.conn().await?;
         conn.transaction::<_, TxError, _>(async |c| {
-            let Some(tenant) = live_group(c, group.uuid()).await? else {
-                return Err(RepoError::Conflict("Group was deleted".into()).into());
-            };
+            // The facts, read inside the write; the domain decides.
+            let group_tenant = live_group(c, group.uuid()).await?;
             let user_tenant: Option<Option<Uuid>> = users::table
                 .filter(users::id.eq(user.uuid()).and(users::deleted_at.is_null()))
                 .select(users::tenant_id)
                 .first(c)
                 .await
                 .optional()?;
-            match user_tenant {
-                None => {
-                    return Err(RepoError::Invalid(FieldError::new("user_id", "value_error", "User not found")).into());
-                }
-                Some(t) if t != Some(tenant) => {
-                    return Err(RepoError::Invalid(FieldError::new(
-                        "user_id",
-                        "value_error",
-                        "User belongs to another tenant than the group",
-                    ))
-                    .into());
-                }
-                Some(_) => {}
-            }
+            may_join(group_tenant.map(TenantId::from_uuid), user_tenant.map(|t| t.map(TenantId::from_uuid)))
+                .map_err(|r| refused(&r))?;
             let n = diesel::insert_into(group_members::table)
                 .values((
                     group_members::group_id.eq(group.uuid()),
@@ -306,7 +292,7 @@ impl GroupRepository for PgGroups {
                 .execute(c)
                 .await?;
             if n == 0 {
-                return Err(RepoError::Conflict("User is already a member of this group".into()).into());
+                return Err(refused(&MembershipRefusal::AlreadyMember).into());
             }
             crate::audit::record(c, audit, now).await?;
             Ok(())
@@ -349,38 +335,24 @@ impl GroupRepository for PgGroups {
     ) -> Result<(), RepoError> {
         let mut conn = self.0.conn().await?;
         conn.transaction::<_, TxError, _>(async |c| {
-            let Some(tenant) = live_group(c, parent.uuid()).await? else {
-                return Err(RepoError::Conflict("Group was deleted".into()).into());
-            };
-            match live_group(c, child.uuid()).await? {
-                None => {
-                    return Err(RepoError::Invalid(FieldError::new(
-                        "child_group_id",
-                        "value_error",
-                        "Group not found",
-                    ))
-                    .into());
-                }
-                Some(t) if t != tenant => {
-                    return Err(RepoError::Invalid(FieldError::new(
-                        "child_group_id",
-                        "value_error",
-                        "Group belongs to another tenant than the parent",
-                    ))
-                    .into());
-                }
-                Some(_) => {}
+            // The facts, read under the tenant's nesting lock; the domain decides.
+            let parent_tenant = live_group(c, parent.uuid()).await?;
+            let child_tenant = live_group(c, child.uuid()).await?;
+            if let Some(t) = parent_tenant {
+                lock_nesting(c, t).await?;
             }
-            lock_nesting(c, tenant).await?;
-            let cycle: Found =
+            let below: Found =
                 diesel::sql_query(format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM tree WHERE id = $2) AS found"))
                     .bind::<SqlUuid, _>(child.uuid())
                     .bind::<SqlUuid, _>(parent.uuid())
                     .get_result(c)
                     .await?;
-            if cycle.found {
-                return Err(RepoError::Conflict("Nesting this group would create a cycle".into()).into());
-            }
+            let facts = NestingFacts {
+                parent_tenant: parent_tenant.map(TenantId::from_uuid),
+                child_tenant: child_tenant.map(TenantId::from_uuid),
+                parent_below_child: below.found,
+            };
+            may_nest(parent, child, &facts).map_err(|r| refused(&r))?;
             let n = diesel::insert_into(group_nesting::table)
                 .values((
                     group_nesting::parent_id.eq(parent.uuid()),
@@ -391,7 +363,7 @@ impl GroupRepository for PgGroups {
                 .execute(c)
                 .await?;
             if n == 0 {
-                return Err(RepoError::Conflict("Group is already nested here".into()).into());
+                return Err(refused(&NestingRefusal::AlreadyNested).into());
             }
             crate::audit::record(c, audit, now).await?;
             Ok(())

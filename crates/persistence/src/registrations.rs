@@ -4,7 +4,6 @@
 //! so of two concurrent approvals one stores and the other finds the row changed. Filters by
 //! effective status are the domain's [`stored_forms`] turned into SQL.
 
-use crate::visible::{RegistrationRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -24,6 +23,7 @@ use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::schema::{registration_requests as rr, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{RegistrationRows, visible};
 
 /// Registration requests in PostgreSQL.
 #[derive(Debug, Clone)]

@@ -1,6 +1,5 @@
 //! `SessionRepository` on PostgreSQL.
 
-use crate::visible::{SessionRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,6 +16,7 @@ use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::schema::{sessions, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{SessionRows, visible};
 
 /// Sessions in PostgreSQL.
 #[derive(Debug, Clone)]

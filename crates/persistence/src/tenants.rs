@@ -1,6 +1,5 @@
 //! `TenantRepository` on PostgreSQL.
 
-use crate::visible::{TenantRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -22,6 +21,7 @@ use crate::error::{TxError, db};
 use crate::partners::like_pattern;
 use crate::schema::{applications, partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{TenantRows, visible};
 
 /// Tenants in PostgreSQL.
 #[derive(Debug, Clone)]

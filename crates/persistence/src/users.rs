@@ -5,7 +5,6 @@ use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::visible::{UserRows, visible};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -28,6 +27,7 @@ use crate::error::{TxError, db};
 use crate::partners::like_pattern;
 use crate::schema::{partners, sessions, tenants, user_counts, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
+use crate::visible::{UserRows, visible};
 
 /// Users in PostgreSQL.
 #[derive(Debug, Clone)]
