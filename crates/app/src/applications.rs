@@ -13,6 +13,7 @@ use scaikey_domain::status::Status;
 use scaikey_domain::validation::{self as v, FieldError, ValidationErrors};
 use serde_json::json;
 
+use crate::client_cache::CachedApplications;
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
@@ -86,6 +87,9 @@ pub struct ApplicationService {
     groups: Arc<dyn GroupRepository>,
     secrets: Arc<dyn ClientSecrets>,
     revocations: Arc<RevocationList>,
+    /// The token endpoint's client cache: each write drops the application's entry, so this
+    /// process never serves a replaced secret or setting.
+    clients: Arc<CachedApplications>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -120,10 +124,11 @@ impl ApplicationService {
         groups: Arc<dyn GroupRepository>,
         secrets: Arc<dyn ClientSecrets>,
         revocations: Arc<RevocationList>,
+        clients: Arc<CachedApplications>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { apps, tenants, users, groups, secrets, revocations, clock, ids }
+        Self { apps, tenants, users, groups, secrets, revocations, clients, clock, ids }
     }
 
     /// The owner of a new TENANT/PARTNER/GLOBAL resource, with the tenant's partner looked up;
@@ -372,8 +377,10 @@ impl ApplicationService {
             return Ok(app);
         }
         let audit = Self::audit(ctx, &app, action::APPLICATION_UPDATE);
-        let updated =
-            self.apps.update(id, &patch, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let updated = self.apps.update(id, &patch, self.clock.now(), &audit).await;
+        // Dropped whatever storage answered: a write that failed late may still have landed.
+        self.clients.invalidate_app(id);
+        let updated = updated?.ok_or(AppError::NotFound(RESOURCE))?;
         if updated.status != Status::Active {
             self.revocations.disable_app(updated.id);
         } else {
@@ -393,7 +400,9 @@ impl ApplicationService {
         }
         let (secret, digest) = self.secrets.generate().map_err(AppError::Internal)?;
         let audit = Self::audit(ctx, &app, action::APPLICATION_ROTATE_SECRET);
-        self.apps.set_secret(id, &digest, self.clock.now(), &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
+        let stored = self.apps.set_secret(id, &digest, self.clock.now(), &audit).await;
+        self.clients.invalidate_app(id);
+        stored?.ok_or(AppError::NotFound(RESOURCE))?;
         Ok((app.client_id, secret))
     }
 
@@ -401,7 +410,9 @@ impl ApplicationService {
     pub async fn delete(&self, ctx: &RequestContext, id: ApplicationId) -> Result<(), AppError> {
         let app = self.writable(ctx, id).await?;
         let audit = Self::audit(ctx, &app, action::APPLICATION_DELETE);
-        if !self.apps.delete(id, self.clock.now(), &audit).await? {
+        let deleted = self.apps.delete(id, self.clock.now(), &audit).await;
+        self.clients.invalidate_app(id);
+        if !deleted? {
             return Err(AppError::NotFound(RESOURCE));
         }
         self.revocations.disable_app(id);

@@ -11,7 +11,7 @@ use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::status::Status;
 
 use crate::error::{AppError, RepoError};
-use crate::ports::{ApplicationRecord, ApplicationRepository, IdGenerator};
+use crate::ports::{ApplicationRecord, ApplicationRepository, ClientDirectory, IdGenerator};
 use scaikey_domain::audit::action;
 
 /// What a built-in client is.
@@ -27,11 +27,12 @@ pub(crate) struct BuiltIn<'a> {
 /// duplicate client ID is the other's success. GLOBAL, public, first party; its settings follow
 /// the same rules as any application's (an invalid one is `Invalid`, nothing stored).
 pub(crate) async fn ensure(
+    clients: &dyn ClientDirectory,
     apps: &dyn ApplicationRepository,
     ids: &dyn IdGenerator,
     b: BuiltIn<'_>,
 ) -> Result<(), AppError> {
-    if apps.by_client_id(b.client_id).await?.is_some() {
+    if clients.by_client_id(b.client_id).await?.is_some() {
         return Ok(());
     }
     let settings = b.settings.validate(ScopeLevel::Global)?;
@@ -69,6 +70,7 @@ pub(crate) async fn ensure(
 /// Creates the JSON login's client when missing: a NATIVE public client with only the
 /// `refresh_token` grant (no redirect URI, so no authorization request can name it).
 pub async fn ensure_admin_login_client(
+    clients: &dyn ClientDirectory,
     apps: &dyn ApplicationRepository,
     ids: &dyn IdGenerator,
 ) -> Result<(), AppError> {
@@ -88,5 +90,5 @@ pub async fn ensure_admin_login_client(
         settings,
         token_lifetime: 900,
     };
-    ensure(apps, ids, b).await
+    ensure(clients, apps, ids, b).await
 }

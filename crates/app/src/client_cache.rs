@@ -1,9 +1,10 @@
-//! An [`ApplicationRepository`] decorator that keeps client records (application + secret
-//! digest) in memory, so the token endpoint's client lookup costs no database round trip.
+//! A [`ClientDirectory`] decorator that keeps client records (application + secret digest) in
+//! memory, so the token endpoint's client lookup costs no database round trip.
 //!
 //! Freshness, in order of strength:
-//! - writes made through this decorator (update, rotate, suspend, delete) drop the entry at once,
-//!   so on the process that made the change the old secret fails on the very next request;
+//! - the admin service drops an application's entry after each of its writes (update, rotate,
+//!   suspend, delete: [`CachedApplications::invalidate_app`]), so on the process that made the
+//!   change the old secret fails on the very next request;
 //! - [`CachedApplications::refresh`], run every second by the server, drops entries of
 //!   applications any process changed since the last poll (minus the revocation list's
 //!   [`OVERLAP`] for late commits and clock skew), so other processes follow within about a
@@ -22,17 +23,10 @@ use std::time::{Duration as StdDuration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use scaikey_domain::access::Reach;
-use scaikey_domain::application::Application;
-use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::id::{ApplicationId, AssignmentId, PartnerId, TenantId};
+use scaikey_domain::id::ApplicationId;
 
 use crate::error::RepoError;
-use crate::page::{Page, PageRequest};
-use crate::ports::{
-    ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, ApplicationWithDigest, Assignee,
-    Assignment, EffectiveUser,
-};
+use crate::ports::{ApplicationWithDigest, ClientDirectory};
 use crate::revocation::OVERLAP;
 use crate::sync::{lock, write};
 
@@ -45,9 +39,9 @@ struct Entry {
     loaded: Instant,
 }
 
-/// Caches `by_client_id`; delegates everything else to `inner`.
+/// Caches `by_client_id`; delegates the other two reads to `inner`.
 pub struct CachedApplications {
-    inner: Arc<dyn ApplicationRepository>,
+    inner: Arc<dyn ClientDirectory>,
     ttl: StdDuration,
     entries: RwLock<HashMap<String, Entry>>,
     /// Bumped by every invalidation; a lookup caches its result only if none happened meanwhile.
@@ -64,7 +58,7 @@ impl std::fmt::Debug for CachedApplications {
 impl CachedApplications {
     /// Wraps `inner`; `ttl` zero disables caching.
     #[must_use]
-    pub fn new(inner: Arc<dyn ApplicationRepository>, ttl: StdDuration) -> Self {
+    pub fn new(inner: Arc<dyn ClientDirectory>, ttl: StdDuration) -> Self {
         Self {
             inner,
             ttl,
@@ -128,7 +122,7 @@ impl CachedApplications {
 }
 
 #[async_trait]
-impl ApplicationRepository for CachedApplications {
+impl ClientDirectory for CachedApplications {
     async fn by_client_id(&self, client_id: &str) -> Result<Option<ApplicationWithDigest>, RepoError> {
         if !self.enabled() {
             return self.inner.by_client_id(client_id).await;
@@ -150,110 +144,12 @@ impl ApplicationRepository for CachedApplications {
         Ok(found)
     }
 
-    async fn insert(
-        &self,
-        id: ApplicationId,
-        app: &ApplicationRecord,
-        now: DateTime<Utc>,
-        audit: &AuditRecord,
-    ) -> Result<Application, RepoError> {
-        self.inner.insert(id, app, now, audit).await
-    }
-
-    async fn get(&self, id: ApplicationId) -> Result<Option<Application>, RepoError> {
-        self.inner.get(id).await
-    }
-
-    async fn list(
-        &self,
-        reach: Reach,
-        filter: &ApplicationFilter,
-        page: PageRequest,
-    ) -> Result<Page<Application>, RepoError> {
-        self.inner.list(reach, filter, page).await
-    }
-
-    async fn update(
-        &self,
-        id: ApplicationId,
-        patch: &ApplicationPatch,
-        now: DateTime<Utc>,
-        audit: &AuditRecord,
-    ) -> Result<Option<Application>, RepoError> {
-        let out = self.inner.update(id, patch, now, audit).await;
-        self.invalidate_app(id);
-        out
-    }
-
-    async fn set_secret(
-        &self,
-        id: ApplicationId,
-        digest: &[u8],
-        now: DateTime<Utc>,
-        audit: &AuditRecord,
-    ) -> Result<Option<Application>, RepoError> {
-        let out = self.inner.set_secret(id, digest, now, audit).await;
-        self.invalidate_app(id);
-        out
-    }
-
-    async fn delete(&self, id: ApplicationId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let out = self.inner.delete(id, now, audit).await;
-        self.invalidate_app(id);
-        out
-    }
-
     async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError> {
         self.inner.disabled(now).await
     }
 
     async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
         self.inner.changed_since(since).await
-    }
-
-    async fn assign(
-        &self,
-        id: AssignmentId,
-        app: &Application,
-        assignee: Assignee,
-        home: (TenantId, Option<PartnerId>),
-        now: DateTime<Utc>,
-        audit: &AuditRecord,
-    ) -> Result<Option<Assignment>, RepoError> {
-        self.inner.assign(id, app, assignee, home, now, audit).await
-    }
-
-    async fn assignments(
-        &self,
-        app: ApplicationId,
-        reach: Reach,
-        page: PageRequest,
-    ) -> Result<Page<Assignment>, RepoError> {
-        self.inner.assignments(app, reach, page).await
-    }
-
-    async fn assignment(&self, app: ApplicationId, id: AssignmentId) -> Result<Option<Assignment>, RepoError> {
-        self.inner.assignment(app, id).await
-    }
-
-    async fn unassign(
-        &self,
-        app: ApplicationId,
-        id: AssignmentId,
-        now: DateTime<Utc>,
-        audit: &AuditRecord,
-    ) -> Result<bool, RepoError> {
-        self.inner.unassign(app, id, now, audit).await
-    }
-
-    async fn effective_users(
-        &self,
-        app: &Application,
-        reach: Reach,
-        tenant: Option<TenantId>,
-        page: PageRequest,
-    ) -> Result<Page<EffectiveUser>, RepoError> {
-        self.inner.effective_users(app, reach, tenant, page).await
     }
 }
 

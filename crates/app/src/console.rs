@@ -84,6 +84,7 @@ impl ConsoleService {
     /// a duplicate client ID is the other's success). A GLOBAL public client (PKCE), first
     /// party, whose one redirect URI is the console's callback.
     pub async fn ensure_client(
+        clients: &dyn crate::ports::ClientDirectory,
         apps: &dyn ApplicationRepository,
         ids: &dyn IdGenerator,
         issuer: &str,
@@ -107,7 +108,7 @@ impl ConsoleService {
             settings,
             token_lifetime: 300,
         };
-        crate::built_in::ensure(apps, ids, b).await
+        crate::built_in::ensure(clients, apps, ids, b).await
     }
 
     /// Redeems the callback's code (PKCE `verifier`): the session and user it signed in.

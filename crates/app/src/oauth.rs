@@ -16,8 +16,8 @@ use scaikey_domain::status::Status;
 use serde_json::json;
 
 use crate::ports::{
-    AccessToken, AgentRepository, ApplicationRepository, ApplicationWithDigest, AuditSink, ClientSecrets, Clock,
-    IdGenerator, TokenCodec,
+    AccessToken, AgentRepository, ApplicationWithDigest, AuditSink, ClientDirectory, ClientSecrets, Clock, IdGenerator,
+    TokenCodec,
 };
 use crate::sync::lock;
 use scaikey_domain::audit::action;
@@ -125,7 +125,7 @@ struct Issued {
 pub struct OAuthService {
     issued: Mutex<HashMap<ApplicationId, Issued>>,
     audit: Arc<dyn AuditSink>,
-    apps: Arc<dyn ApplicationRepository>,
+    apps: Arc<dyn ClientDirectory>,
     secrets: Arc<dyn ClientSecrets>,
     codec: Arc<dyn TokenCodec>,
     clock: Arc<dyn Clock>,
@@ -156,7 +156,7 @@ impl std::fmt::Debug for OAuthService {
 impl OAuthService {
     /// Wires the service to its ports.
     pub fn new(
-        apps: Arc<dyn ApplicationRepository>,
+        apps: Arc<dyn ClientDirectory>,
         secrets: Arc<dyn ClientSecrets>,
         codec: Arc<dyn TokenCodec>,
         clock: Arc<dyn Clock>,
@@ -409,7 +409,7 @@ impl From<crate::AppError> for OAuthError {
 /// caller decides: the code and refresh grants, where PKCE and the token binding prove it).
 /// Unknown, suspended or wrongly authenticated clients are all `invalid_client`.
 pub(crate) async fn authenticate_client(
-    apps: &dyn ApplicationRepository,
+    apps: &dyn ClientDirectory,
     secrets: &dyn ClientSecrets,
     client_id: &str,
     secret: Option<&str>,

@@ -31,7 +31,7 @@ use crate::error::AppError;
 use crate::oauth::{OAuthError, authenticate_client, repo_error, server_error};
 use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
 use crate::ports::{
-    AccessToken, ApplicationRepository, AuditSink, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
+    AccessToken, AuditSink, ClientDirectory, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
     SessionRepository, TenantRepository, TokenCodec, TokenRejection,
 };
 use crate::revocation::RevocationList;
@@ -312,7 +312,7 @@ struct Interaction {
 
 /// The OpenID Connect provider.
 pub struct OidcService {
-    apps: Arc<dyn ApplicationRepository>,
+    apps: Arc<dyn ClientDirectory>,
     grants: Arc<dyn GrantRepository>,
     sessions: Arc<dyn SessionRepository>,
     tenants: Arc<dyn TenantRepository>,
@@ -353,7 +353,7 @@ impl OidcService {
     /// Wires the service to its ports.
     #[allow(clippy::too_many_arguments)] // One argument per port.
     pub fn new(
-        apps: Arc<dyn ApplicationRepository>,
+        apps: Arc<dyn ClientDirectory>,
         grants: Arc<dyn GrantRepository>,
         sessions: Arc<dyn SessionRepository>,
         tenants: Arc<dyn TenantRepository>,

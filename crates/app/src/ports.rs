@@ -805,7 +805,26 @@ pub struct EffectiveUser {
 /// endpoint's client cache hands out the same record to every request without copying it.
 pub type ApplicationWithDigest = std::sync::Arc<(Application, Option<Vec<u8>>)>;
 
-/// Application storage.
+/// What the token endpoints (and the revocation poller) need of applications: the client
+/// record by client ID, and which applications changed or are disabled. A port of its own, so
+/// the client cache wraps three reads, not the whole repository.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ClientDirectory: Send + Sync {
+    /// The live application with `client_id` and its secret digest (`None` for public clients),
+    /// or `None`: a deleted application is never returned. A suspended one is (the caller
+    /// refuses it).
+    async fn by_client_id(&self, client_id: &str) -> Result<Option<ApplicationWithDigest>, RepoError>;
+    /// Applications whose tokens must be refused at `now`: suspended, or deleted within the
+    /// longest token lifetime.
+    async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError>;
+    /// Client IDs of applications changed in any way (updated, secret rotated, suspended,
+    /// deleted) after `since`, with their `updated_at`, for client caches in other processes.
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError>;
+}
+
+/// Application storage for the admin API. Every write runs with its audit record in one
+/// transaction; reads return live (not deleted) applications only.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ApplicationRepository: Send + Sync {
@@ -821,8 +840,6 @@ pub trait ApplicationRepository: Send + Sync {
     ) -> Result<Application, RepoError>;
     /// A live application.
     async fn get(&self, id: ApplicationId) -> Result<Option<Application>, RepoError>;
-    /// A live application by client ID, with its secret digest.
-    async fn by_client_id(&self, client_id: &str) -> Result<Option<ApplicationWithDigest>, RepoError>;
     /// Live applications visible within `reach`, newest first.
     async fn list(
         &self,
@@ -830,7 +847,8 @@ pub trait ApplicationRepository: Send + Sync {
         filter: &ApplicationFilter,
         page: PageRequest,
     ) -> Result<Page<Application>, RepoError>;
-    /// Applies changes.
+    /// Applies `patch` to the live application; `None` if there is none. The record's
+    /// `updated_at` becomes `now`, which [`ClientDirectory::changed_since`] reports.
     async fn update(
         &self,
         id: ApplicationId,
@@ -838,7 +856,8 @@ pub trait ApplicationRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Application>, RepoError>;
-    /// Replaces the secret digest.
+    /// Replaces the secret digest of the live application (the old secret stops at once);
+    /// `None` if there is none.
     async fn set_secret(
         &self,
         id: ApplicationId,
@@ -846,14 +865,9 @@ pub trait ApplicationRepository: Send + Sync {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Application>, RepoError>;
-    /// Soft-deletes.
+    /// Soft-deletes the live application (its assignments and effective users go with it);
+    /// `false`, writing nothing, if there is none.
     async fn delete(&self, id: ApplicationId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError>;
-    /// Applications whose tokens must be refused: suspended, or deleted within the longest token
-    /// lifetime.
-    async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError>;
-    /// Client IDs of applications changed in any way (updated, secret rotated, suspended,
-    /// deleted) after `since`, with their `updated_at`, for client caches in other processes.
-    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError>;
     /// Assigns a user or group the caller read in `tenant` under `partner` (and found to fit the
     /// application, a rule of the domain): stored with the audit record in one transaction only
     /// if the assignee is still live there, under that partner; `None`, writing nothing, when it

@@ -20,7 +20,7 @@ use scaikey_domain::principal::Principal;
 use scaikey_domain::token_cutoff::{self, CutState, TokenOwner};
 
 use crate::error::RepoError;
-use crate::ports::{AccessToken, ApplicationRepository, CutoffRepository, EndedSession, SessionRepository};
+use crate::ports::{AccessToken, ClientDirectory, CutoffRepository, EndedSession, SessionRepository};
 use crate::sync::{lock, read, write};
 
 /// How far back each poll looks before its last high-water mark, to catch revocations committed
@@ -82,7 +82,7 @@ impl RevocationList {
     }
 
     /// Replaces the disabled-application set with storage's view.
-    pub async fn refresh_apps(&self, repo: &dyn ApplicationRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
+    pub async fn refresh_apps(&self, repo: &dyn ClientDirectory, now: DateTime<Utc>) -> Result<usize, RepoError> {
         let set: HashSet<ApplicationId> = repo.disabled(now).await?.into_iter().collect();
         let n = set.len();
         *write(&self.disabled_apps) = set;

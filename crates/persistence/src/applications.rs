@@ -11,7 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{
-    ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, Assignee, Assignment, EffectiveUser,
+    ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, Assignee, Assignment,
+    ClientDirectory, EffectiveUser,
 };
 use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::application::{Application, ApplicationType, IdTokenAlg, MAX_TOKEN_LIFETIME};
@@ -341,6 +342,46 @@ struct Count {
 }
 
 #[async_trait]
+impl ClientDirectory for PgApplications {
+    async fn by_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<scaikey_app::ports::ApplicationWithDigest>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let q = applications::table
+            .filter(applications::client_id.eq(client_id.to_string()).and(applications::deleted_at.is_null()))
+            .into_boxed();
+        Ok(load_one(&mut conn, q).await.map_err(db)?.map(std::sync::Arc::new))
+    }
+
+    async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        let since = now - Duration::seconds(MAX_TOKEN_LIFETIME);
+        let ids: Vec<Uuid> = applications::table
+            .filter(
+                applications::deleted_at
+                    .gt(since)
+                    .or(applications::deleted_at.is_null().and(applications::status.ne("active"))),
+            )
+            .select(applications::id)
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        Ok(ids.into_iter().map(ApplicationId::from_uuid).collect())
+    }
+
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
+        let mut conn = self.0.conn().await?;
+        applications::table
+            .filter(applications::updated_at.gt(since))
+            .select((applications::client_id, applications::updated_at))
+            .load(&mut conn)
+            .await
+            .map_err(db)
+    }
+}
+
+#[async_trait]
 impl ApplicationRepository for PgApplications {
     async fn insert(
         &self,
@@ -366,17 +407,6 @@ impl ApplicationRepository for PgApplications {
             .filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null()))
             .into_boxed();
         Ok(load_one(&mut conn, q).await.map_err(db)?.map(|(a, _)| a))
-    }
-
-    async fn by_client_id(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<scaikey_app::ports::ApplicationWithDigest>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let q = applications::table
-            .filter(applications::client_id.eq(client_id.to_string()).and(applications::deleted_at.is_null()))
-            .into_boxed();
-        Ok(load_one(&mut conn, q).await.map_err(db)?.map(std::sync::Arc::new))
     }
 
     async fn list(
@@ -485,32 +515,6 @@ impl ApplicationRepository for PgApplications {
             })
             .await?;
         Ok(deleted)
-    }
-
-    async fn disabled(&self, now: DateTime<Utc>) -> Result<Vec<ApplicationId>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let since = now - Duration::seconds(MAX_TOKEN_LIFETIME);
-        let ids: Vec<Uuid> = applications::table
-            .filter(
-                applications::deleted_at
-                    .gt(since)
-                    .or(applications::deleted_at.is_null().and(applications::status.ne("active"))),
-            )
-            .select(applications::id)
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
-        Ok(ids.into_iter().map(ApplicationId::from_uuid).collect())
-    }
-
-    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        applications::table
-            .filter(applications::updated_at.gt(since))
-            .select((applications::client_id, applications::updated_at))
-            .load(&mut conn)
-            .await
-            .map_err(db)
     }
 
     async fn assign(

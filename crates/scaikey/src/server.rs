@@ -549,11 +549,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     ));
     let trusted_proxies = settings.trusted_proxies();
     // The JSON login's refresh tokens belong to this built-in client (contract §2).
-    scaikey_app::built_in::ensure_admin_login_client(apps.as_ref(), ids.as_ref())
+    // Applications as the admin API writes them (the client cache only reads).
+    let stored_apps = Arc::new(db.applications());
+    scaikey_app::built_in::ensure_admin_login_client(apps.as_ref(), stored_apps.as_ref(), ids.as_ref())
         .await
         .map_err(|e| anyhow::anyhow!("creating the JSON login's client: {e}"))?;
     // The console's first-party client; an issuer neither https nor loopback gets no console.
-    let console = match scaikey_app::console::ConsoleService::ensure_client(apps.as_ref(), ids.as_ref(), &issuer).await
+    let console = match scaikey_app::console::ConsoleService::ensure_client(
+        apps.as_ref(),
+        stored_apps.as_ref(),
+        ids.as_ref(),
+        &issuer,
+    )
+    .await
     {
         Ok(()) => Some(Arc::new(scaikey_app::console::ConsoleService::new(
             oidc.clone(),
@@ -570,12 +578,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
     let state = AppState {
         oidc,
         applications: ApplicationService::new(
-            apps.clone(),
+            stored_apps,
             tenants.clone(),
             users.clone(),
             groups.clone(),
             secrets.clone(),
             revocations.clone(),
+            apps.clone(),
             clock.clone(),
             ids.clone(),
         ),

@@ -14,10 +14,11 @@ use serde_json::json;
 use ulid::Ulid;
 
 use super::ApplicationService;
+use crate::client_cache::CachedApplications;
 use crate::error::AppError;
 use crate::ports::{
-    Assignee, Assignment, MockApplicationRepository, MockClientSecrets, MockGroupRepository, MockTenantRepository,
-    MockUserRepository,
+    Assignee, Assignment, MockApplicationRepository, MockClientDirectory, MockClientSecrets, MockGroupRepository,
+    MockTenantRepository, MockUserRepository,
 };
 use crate::revocation::RevocationList;
 use crate::test_support::{ctx_super, fixed_clock, ids, service_app};
@@ -83,6 +84,7 @@ fn service(user: User, stores: bool, kept: Stored) -> ApplicationService {
         Arc::new(MockGroupRepository::new()),
         Arc::new(MockClientSecrets::new()),
         Arc::new(RevocationList::new()),
+        Arc::new(CachedApplications::new(Arc::new(MockClientDirectory::new()), std::time::Duration::ZERO)),
         Arc::new(fixed_clock()),
         Arc::new(ids(6)),
     )
@@ -128,4 +130,35 @@ async fn a_user_gone_or_moved_since_it_was_read_is_not_found() {
     let svc = service(user_in(Some(tid(1)), Some(pid(1))), false, kept.clone());
     assert_eq!(message(&assign(&svc).await.unwrap_err()), "User not found");
     assert_eq!(kept.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_write_drops_the_client_cache_entry_even_when_storage_fails() {
+    let app = service_app(1);
+    let mut directory = MockClientDirectory::new();
+    let found = app.clone();
+    directory.expect_by_client_id().times(2).returning(move |_| Ok(Some(Arc::new((found.clone(), None)))));
+    let clients = Arc::new(CachedApplications::new(Arc::new(directory), std::time::Duration::from_secs(60)));
+    let mut apps = MockApplicationRepository::new();
+    let got = app.clone();
+    apps.expect_get().returning(move |_| Ok(Some(got.clone())));
+    apps.expect_delete().times(1).returning(|_, _, _| Err(crate::RepoError::Unavailable(anyhow::anyhow!("down"))));
+    let svc = ApplicationService::new(
+        Arc::new(apps),
+        Arc::new(MockTenantRepository::new()),
+        Arc::new(MockUserRepository::new()),
+        Arc::new(MockGroupRepository::new()),
+        Arc::new(MockClientSecrets::new()),
+        Arc::new(RevocationList::new()),
+        clients.clone(),
+        Arc::new(fixed_clock()),
+        Arc::new(ids(6)),
+    );
+    use crate::ports::ClientDirectory;
+    assert!(clients.by_client_id("ck_1").await.unwrap().is_some());
+    assert_eq!(clients.len(), 1);
+    assert!(matches!(svc.delete(&ctx_super(), app.id).await, Err(AppError::Unavailable(_))));
+    assert!(clients.is_empty(), "a delete that may have landed must not leave the old record served");
+    // The next lookup reads storage again (times(2) above fails the test otherwise).
+    assert!(clients.by_client_id("ck_1").await.unwrap().is_some());
 }

@@ -4,21 +4,15 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{TimeZone, Utc};
-use scaikey_domain::application::Application;
-use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 
 use super::CachedApplications;
-use crate::ports::{ApplicationRepository, MockApplicationRepository};
+use crate::ports::{ClientDirectory, MockClientDirectory};
 use crate::revocation::OVERLAP;
 use crate::test_support::service_app as app;
 
-fn audit() -> AuditRecord {
-    AuditRecord::anonymous(&RequestMeta::default(), "application.rotate_secret", "application", AuditResult::Success)
-}
-
 /// A mock that answers `by_client_id` with `digest` and expects exactly `lookups` calls.
-fn repo_answering(lookups: usize, digest: &'static [u8]) -> MockApplicationRepository {
-    let mut repo = MockApplicationRepository::new();
+fn repo_answering(lookups: usize, digest: &'static [u8]) -> MockClientDirectory {
+    let mut repo = MockClientDirectory::new();
     repo.expect_by_client_id().times(lookups).returning(move |id| {
         let n = id.trim_start_matches("ck_").parse().unwrap_or(0);
         Ok(Some(Arc::new((app(n), Some(digest.to_vec())))))
@@ -47,7 +41,7 @@ async fn zero_ttl_goes_to_storage_every_time() {
 
 #[tokio::test]
 async fn unknown_clients_are_not_cached() {
-    let mut repo = MockApplicationRepository::new();
+    let mut repo = MockClientDirectory::new();
     repo.expect_by_client_id().times(2).returning(|_| Ok(None));
     let cache = CachedApplications::new(Arc::new(repo), StdDuration::from_secs(60));
     assert!(cache.by_client_id("ck_nope").await.unwrap_or_default().is_none());
@@ -55,26 +49,13 @@ async fn unknown_clients_are_not_cached() {
 }
 
 #[tokio::test]
-async fn a_rotation_through_the_cache_drops_the_entry_at_once() {
-    let mut repo = repo_answering(2, b"old");
-    repo.expect_set_secret().times(1).returning(|id, _, _, _| Ok(Some(Application { id, ..app(1) })));
-    let cache = CachedApplications::new(Arc::new(repo), StdDuration::from_secs(60));
+async fn an_invalidation_drops_the_entry_at_once_and_the_next_lookup_reads_storage() {
+    let cache = CachedApplications::new(Arc::new(repo_answering(2, b"old")), StdDuration::from_secs(60));
     assert!(cache.by_client_id("ck_1").await.unwrap_or_default().is_some());
-    let id = app(1).id;
-    assert!(cache.set_secret(id, b"new", Utc::now(), &audit()).await.is_ok());
+    cache.invalidate_app(app(1).id);
     assert!(cache.is_empty(), "the entry must go with the write");
     // The next lookup reads storage again (times(2) above fails the test otherwise).
     assert!(cache.by_client_id("ck_1").await.unwrap_or_default().is_some());
-}
-
-#[tokio::test]
-async fn deletes_drop_the_entry_even_when_storage_fails() {
-    let mut repo = repo_answering(1, b"d");
-    repo.expect_delete().times(1).returning(|_, _, _| Err(crate::RepoError::Unavailable(anyhow::anyhow!("down"))));
-    let cache = CachedApplications::new(Arc::new(repo), StdDuration::from_secs(60));
-    assert!(cache.by_client_id("ck_1").await.unwrap_or_default().is_some());
-    assert!(cache.delete(app(1).id, Utc::now(), &audit()).await.is_err());
-    assert!(cache.is_empty());
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 
 use super::{OAuthError, OAuthService};
-use crate::ports::{AuditSink, MockApplicationRepository, MockClientSecrets, MockTokenCodec};
+use crate::ports::{AuditSink, MockClientDirectory, MockClientSecrets, MockTokenCodec};
 use crate::test_support::{fixed_clock, ids, service_app};
 
 #[derive(Default)]
@@ -27,7 +27,7 @@ impl Recorded {
 }
 
 fn service(audit: Arc<Recorded>) -> OAuthService {
-    let mut apps = MockApplicationRepository::new();
+    let mut apps = MockClientDirectory::new();
     apps.expect_by_client_id().returning(|id| {
         Ok(match id {
             "ck_1" => Some(Arc::new((service_app(1), Some(b"digest-1".to_vec())))),
@@ -137,7 +137,7 @@ async fn an_exchange_keeps_the_subject_names_the_actor_and_never_outlives_the_su
     let mut app = service_app(1);
     app.token_exchange_allowed = true;
     app.grant_types.push(TOKEN_EXCHANGE.into());
-    let mut apps = MockApplicationRepository::new();
+    let mut apps = MockClientDirectory::new();
     apps.expect_by_client_id().returning(move |_| Ok(Some(Arc::new((app.clone(), Some(b"s".to_vec()))))));
     let mut secrets = MockClientSecrets::new();
     secrets.expect_verify().returning(|secret, stored| secret.as_bytes() == stored);

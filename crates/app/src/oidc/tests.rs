@@ -15,8 +15,8 @@ use super::*;
 use crate::auth::{AuthService, AuthSettings};
 use crate::ports::oidc::{MockGrantRepository, StoredCode, StoredRefresh};
 use crate::ports::{
-    MockApplicationRepository, MockAuditSink, MockAuthRepository, MockClientSecrets, MockPasswordHasher,
-    MockSecretSealer, MockTokenCodec,
+    MockAuditSink, MockAuthRepository, MockClientDirectory, MockClientSecrets, MockPasswordHasher, MockSecretSealer,
+    MockTokenCodec,
 };
 use crate::test_support::{fixed_clock, ids};
 
@@ -86,7 +86,7 @@ fn service_with(
     digest: Option<Vec<u8>>,
     auth_codec: MockTokenCodec,
 ) -> OidcService {
-    let mut apps = MockApplicationRepository::new();
+    let mut apps = MockClientDirectory::new();
     apps.expect_by_client_id().returning(move |_| Ok(Some(Arc::new((app.clone(), digest.clone())))));
     let mut secrets = MockClientSecrets::new();
     secrets.expect_verify().returning(|s, d| s.as_bytes() == b"secret" && d == b"digest");
