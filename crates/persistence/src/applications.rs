@@ -453,22 +453,16 @@ impl ApplicationRepository for PgApplications {
             status: p.status.map(Status::as_str),
             updated_at: now,
         };
-        let mut conn = self.0.conn().await?;
-        let found = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(
-                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
-                )
-                .set(&set)
-                .execute(c)
-                .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let found = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(
+                applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+            )
+            .set(&set)
+            .execute(c)
             .await?;
-        drop(conn);
+            Ok(n == 1)
+        })
+        .await?;
         if found { self.get(id).await } else { Ok(None) }
     }
 
@@ -479,41 +473,30 @@ impl ApplicationRepository for PgApplications {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Application>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let found = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(
-                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
-                )
-                .set((applications::client_secret_hmac.eq(digest), applications::updated_at.eq(now)))
-                .execute(c)
-                .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let found = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(
+                applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+            )
+            .set((applications::client_secret_hmac.eq(digest), applications::updated_at.eq(now)))
+            .execute(c)
             .await?;
-        drop(conn);
+            Ok(n == 1)
+        })
+        .await?;
         if found { self.get(id).await } else { Ok(None) }
     }
 
     async fn delete(&self, id: ApplicationId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let deleted = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(
-                    applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
-                )
-                .set((applications::deleted_at.eq(now), applications::updated_at.eq(now)))
-                .execute(c)
-                .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let deleted = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(
+                applications::table.filter(applications::id.eq(id.uuid()).and(applications::deleted_at.is_null())),
+            )
+            .set((applications::deleted_at.eq(now), applications::updated_at.eq(now)))
+            .execute(c)
             .await?;
+            Ok(n == 1)
+        })
+        .await?;
         Ok(deleted)
     }
 
@@ -631,24 +614,15 @@ impl ApplicationRepository for PgApplications {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let removed = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(
-                    application_assignments::table.filter(
-                        application_assignments::application_id
-                            .eq(app.uuid())
-                            .and(application_assignments::id.eq(id.uuid())),
-                    ),
-                )
-                .execute(c)
-                .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let removed = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(application_assignments::table.filter(
+                application_assignments::application_id.eq(app.uuid()).and(application_assignments::id.eq(id.uuid())),
+            ))
+            .execute(c)
             .await?;
+            Ok(n == 1)
+        })
+        .await?;
         Ok(removed)
     }
 

@@ -69,3 +69,68 @@ pub(crate) async fn record_all(
     diesel::insert_into(audit_events::table).values(&rows).execute(conn).await?;
     Ok(())
 }
+
+/// What an audited write reports: whether it changed anything, and so whether its audit record
+/// applies (a row updated or deleted, a record returned).
+pub(crate) trait Changed {
+    /// `true` when the write changed something.
+    fn changed(&self) -> bool;
+}
+
+impl Changed for bool {
+    fn changed(&self) -> bool {
+        *self
+    }
+}
+
+impl<T> Changed for Option<T> {
+    fn changed(&self) -> bool {
+        self.is_some()
+    }
+}
+
+/// The statements of an audited write, given the transaction's connection (the same bound as
+/// diesel-async's own transactions, named so [`audited`] can state it).
+pub(crate) trait WriteFn<'r, R>: FnOnce(&'r mut AsyncPgConnection) -> <Self as WriteFn<'r, R>>::Fut {
+    /// The future the statements make.
+    type Fut: Future<Output = Result<R, crate::error::TxError>> + Send;
+}
+
+impl<'r, R, F, Fut> WriteFn<'r, R> for F
+where
+    F: FnOnce(&'r mut AsyncPgConnection) -> Fut,
+    Fut: Future<Output = Result<R, crate::error::TxError>> + Send,
+{
+    type Fut = Fut;
+}
+
+/// The one shape of an audited write: `write` runs in a transaction, and `audit` is recorded
+/// in the same transaction when the write [`Changed`] something (nothing is recorded for a
+/// write that found nothing to change). An error rolls back both.
+pub(crate) async fn audited<R, F>(
+    db: &crate::db::Database,
+    audit: &AuditRecord,
+    now: DateTime<Utc>,
+    write: F,
+) -> Result<R, scaikey_app::RepoError>
+where
+    R: Changed + Send,
+    // The `AsyncFnOnce` bound lets the compiler infer a closure generic over the connection's
+    // lifetime; `WriteFn` adds that its future is `Send` (diesel-async's trick).
+    F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<R, crate::error::TxError>
+        + for<'r> WriteFn<'r, R>
+        + Send,
+{
+    use diesel_async::AsyncConnection;
+    let mut conn = db.conn().await?;
+    let out = conn
+        .transaction::<_, crate::error::TxError, _>(async move |c| {
+            let r = write(c).await?;
+            if r.changed() {
+                record(c, audit, now).await?;
+            }
+            Ok(r)
+        })
+        .await?;
+    Ok(out)
+}

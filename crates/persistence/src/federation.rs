@@ -234,38 +234,26 @@ impl IdpRepository for PgIdps {
         audit: &AuditRecord,
     ) -> Result<Option<IdentityProvider>, RepoError> {
         let set = idp_changes(f, now);
-        let mut conn = self.0.conn().await?;
-        let found = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(idp::table.filter(idp::id.eq(id.uuid()).and(idp::deleted_at.is_null())))
-                    .set(&set)
-                    .execute(c)
-                    .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
-        drop(conn);
+        let found = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(idp::table.filter(idp::id.eq(id.uuid()).and(idp::deleted_at.is_null())))
+                .set(&set)
+                .execute(c)
+                .await?;
+            Ok(n == 1)
+        })
+        .await?;
         if found { self.get(id).await } else { Ok(None) }
     }
 
     async fn delete(&self, id: IdentityProviderId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(idp::table.filter(idp::id.eq(id.uuid()).and(idp::deleted_at.is_null())))
-                    .set((idp::deleted_at.eq(now), idp::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
-        Ok(done)
+        crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(idp::table.filter(idp::id.eq(id.uuid()).and(idp::deleted_at.is_null())))
+                .set((idp::deleted_at.eq(now), idp::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            Ok(n == 1)
+        })
+        .await
     }
 
     async fn sealed_secret(&self, id: IdentityProviderId) -> Result<Option<Vec<u8>>, RepoError> {
@@ -445,21 +433,14 @@ impl AgentRepository for PgAgents {
             status: f.status.map(Status::as_str),
             updated_at: now,
         };
-        let mut conn = self.0.conn().await?;
-        let found = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n =
-                    diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
-                        .set(&set)
-                        .execute(c)
-                        .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
-        drop(conn);
+        let found = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
+                .set(&set)
+                .execute(c)
+                .await?;
+            Ok(n == 1)
+        })
+        .await?;
         if found { self.get(id).await } else { Ok(None) }
     }
 
@@ -534,20 +515,14 @@ impl AgentRepository for PgAgents {
     }
 
     async fn delete(&self, id: AgentId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n =
-                    diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
-                        .set((agents::deleted_at.eq(now), agents::updated_at.eq(now)))
-                        .execute(c)
-                        .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
+                .set((agents::deleted_at.eq(now), agents::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            Ok(n == 1)
+        })
+        .await?;
         Ok(done)
     }
 }

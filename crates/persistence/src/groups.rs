@@ -192,21 +192,14 @@ impl GroupRepository for PgGroups {
             description: ch.description.as_ref().map(Option::as_deref),
             updated_at: now,
         };
-        let mut conn = self.0.conn().await?;
-        let found = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n =
-                    diesel::update(groups::table.filter(groups::id.eq(id.uuid()).and(groups::deleted_at.is_null())))
-                        .set(&set)
-                        .execute(c)
-                        .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
-        drop(conn);
+        let found = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(groups::table.filter(groups::id.eq(id.uuid()).and(groups::deleted_at.is_null())))
+                .set(&set)
+                .execute(c)
+                .await?;
+            Ok(n == 1)
+        })
+        .await?;
         if found { self.get(id).await } else { Ok(None) }
     }
 
@@ -308,21 +301,16 @@ impl GroupRepository for PgGroups {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let removed = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(
-                    group_members::table
-                        .filter(group_members::group_id.eq(group.uuid()).and(group_members::user_id.eq(user.uuid()))),
-                )
-                .execute(c)
-                .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let removed = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(
+                group_members::table
+                    .filter(group_members::group_id.eq(group.uuid()).and(group_members::user_id.eq(user.uuid()))),
+            )
+            .execute(c)
             .await?;
+            Ok(n == 1)
+        })
+        .await?;
         Ok(removed)
     }
 
@@ -379,21 +367,16 @@ impl GroupRepository for PgGroups {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let removed = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n =
-                    diesel::delete(group_nesting::table.filter(
-                        group_nesting::parent_id.eq(parent.uuid()).and(group_nesting::child_id.eq(child.uuid())),
-                    ))
-                    .execute(c)
-                    .await?;
-                if n == 1 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
+        let removed = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(
+                group_nesting::table
+                    .filter(group_nesting::parent_id.eq(parent.uuid()).and(group_nesting::child_id.eq(child.uuid()))),
+            )
+            .execute(c)
             .await?;
+            Ok(n == 1)
+        })
+        .await?;
         Ok(removed)
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{Revocation, Session, SessionFilter, SessionRepository, SessionState};
@@ -13,7 +13,7 @@ use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::{sessions, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 use crate::visible::{SessionRows, visible};
@@ -122,21 +122,16 @@ impl SessionRepository for PgSessions {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, now, async |c| {
             let n = diesel::update(sessions::table.filter(
                 sessions::id.eq(id.uuid()).and(sessions::revoked_at.is_null()).and(sessions::expires_at.gt(now)),
             ))
             .set(sessions::revoked_at.eq(now))
             .execute(c)
             .await?;
-            if n == 1 {
-                crate::audit::record(c, audit, now).await?;
-            }
-            Ok(())
+            Ok(n == 1)
         })
         .await?;
-        drop(conn);
         self.get(id).await
     }
 

@@ -141,3 +141,39 @@ async fn migrations_revert_and_reapply_cleanly() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_audited_write_records_its_event_only_when_it_changed_something() {
+    use diesel_async::RunQueryDsl;
+    use scaikey_app::ports::SessionRepository;
+    use std::str::FromStr;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let t = TestDb::create().await.unwrap();
+    let mut c = t.connect().await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, status, created_at, updated_at) VALUES ('00000000-0000-0000-0000-000000000001', 'a@example.com', 'active', now(), now())",
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) VALUES ('00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000001', now(), now(), now() + interval '1 hour')",
+    ] {
+        diesel::sql_query(sql).execute(&mut c).await.unwrap();
+    }
+    let sessions = db(&t).await.sessions();
+    let id = SessionId::from_str("ses_00000000000000000000000002").unwrap();
+    let count = async |c: &mut diesel_async::AsyncPgConnection| {
+        let n: N = diesel::sql_query("SELECT count(*) AS n FROM audit_events WHERE action = 'session.revoke'")
+            .get_result(c)
+            .await
+            .unwrap();
+        n.n
+    };
+    assert!(sessions.revoke(id, Utc::now(), &audit("session.revoke")).await.unwrap().is_some());
+    assert_eq!(count(&mut c).await, 1);
+    // Revoked already: nothing changes, nothing is recorded.
+    assert!(sessions.revoke(id, Utc::now(), &audit("session.revoke")).await.unwrap().is_some());
+    let unknown = SessionId::from_str("ses_00000000000000000000000009").unwrap();
+    assert!(sessions.revoke(unknown, Utc::now(), &audit("session.revoke")).await.unwrap().is_none());
+    assert_eq!(count(&mut c).await, 1);
+}
