@@ -223,79 +223,23 @@ fn holds(r: Resource, owner: &Owner) -> bool {
 async fn listed(db: &Database, r: Resource, reach: Reach, app: ApplicationId) -> BTreeSet<Ulid> {
     let page = PageRequest::new(Some(1), Some(100)).unwrap();
     let now = Utc::now();
+    // Every list answers a page of items with IDs; only the call differs.
+    macro_rules! ids {
+        ($page:expr) => {
+            $page.await.unwrap().items.iter().map(|x| x.id.ulid()).collect()
+        };
+    }
     let ids: Vec<Ulid> = match r {
-        Resource::Tenants => db
-            .tenants()
-            .list(reach, &Default::default(), page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Users => {
-            db.users().list(reach, &Default::default(), page).await.unwrap().items.iter().map(|x| x.id.ulid()).collect()
-        }
-        Resource::Groups => db
-            .groups()
-            .list(reach, &Default::default(), page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Sessions => db
-            .sessions()
-            .list(reach, &Default::default(), now, page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Applications => db
-            .applications()
-            .list(reach, &Default::default(), page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Registrations => db
-            .registrations()
-            .list(reach, &Default::default(), now, page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Idps => db
-            .identity_providers()
-            .list(reach, &Default::default(), page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Agents => db
-            .agents()
-            .list(reach, &Default::default(), page)
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|x| x.id.ulid())
-            .collect(),
-        Resource::Audit => {
-            db.audit().list(reach, &Default::default(), page).await.unwrap().items.iter().map(|x| x.id.ulid()).collect()
-        }
-        Resource::Assignments => {
-            db.applications().assignments(app, reach, page).await.unwrap().items.iter().map(|x| x.id.ulid()).collect()
-        }
+        Resource::Tenants => ids!(db.tenants().list(reach, &Default::default(), page)),
+        Resource::Users => ids!(db.users().list(reach, &Default::default(), page)),
+        Resource::Groups => ids!(db.groups().list(reach, &Default::default(), page)),
+        Resource::Sessions => ids!(db.sessions().list(reach, &Default::default(), now, page)),
+        Resource::Applications => ids!(db.applications().list(reach, &Default::default(), page)),
+        Resource::Registrations => ids!(db.registrations().list(reach, &Default::default(), now, page)),
+        Resource::Idps => ids!(db.identity_providers().list(reach, &Default::default(), page)),
+        Resource::Agents => ids!(db.agents().list(reach, &Default::default(), page)),
+        Resource::Audit => ids!(db.audit().list(reach, &Default::default(), page)),
+        Resource::Assignments => ids!(db.applications().assignments(app, reach, page)),
     };
     let set: BTreeSet<Ulid> = ids.iter().copied().collect();
     assert_eq!(set.len(), ids.len(), "{r:?} for {reach:?} lists a row twice");
