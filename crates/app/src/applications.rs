@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Denial, Owner, Reach, Target, can, reach};
-use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput, IdTokenAlg};
+use scaikey_domain::application::{self as appdom, Application, ApplicationPatch, NewApplication};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, AssignmentId, GroupId, TenantId, UserId};
 use scaikey_domain::principal::Principal;
 use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::status::Status;
-use scaikey_domain::validation::{self as v, FieldError, ValidationErrors};
+use scaikey_domain::validation::{self as v, FieldError};
 use serde_json::json;
 
 use crate::client_cache::CachedApplications;
@@ -18,56 +18,15 @@ use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    ApplicationFilter, ApplicationPatch, ApplicationRecord, ApplicationRepository, Assignee, Assignment, ClientSecrets,
-    Clock, EffectiveUser, GroupRepository, IdGenerator, TenantRepository, UserRepository,
+    ApplicationFilter, ApplicationRecord, ApplicationRepository, Assignee, Assignment, ClientSecrets, Clock,
+    EffectiveUser, GroupRepository, IdGenerator, TenantRepository, UserRepository,
 };
 use crate::revocation::RevocationList;
 use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Application";
 
-/// Raw application fields as a client sent them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApplicationInput {
-    /// `name`.
-    pub name: Option<String>,
-    /// `description`.
-    pub description: Option<Option<String>>,
-    /// `application_type`.
-    pub application_type: Option<String>,
-    /// `scope`.
-    pub scope: Option<String>,
-    /// `partner_id`.
-    pub partner_id: Option<String>,
-    /// `tenant_id`.
-    pub tenant_id: Option<String>,
-    /// `redirect_uris`.
-    pub redirect_uris: Option<Vec<String>>,
-    /// `post_logout_redirect_uris`.
-    pub post_logout_redirect_uris: Option<Vec<String>>,
-    /// `allowed_origins`.
-    pub allowed_origins: Option<Vec<String>>,
-    /// `allowed_scopes`.
-    pub allowed_scopes: Option<Vec<String>>,
-    /// `allowed_resources`.
-    pub allowed_resources: Option<Vec<String>>,
-    /// `grant_types`.
-    pub grant_types: Option<Vec<String>>,
-    /// `token_lifetime`.
-    pub token_lifetime: Option<i64>,
-    /// `token_exchange_allowed`.
-    pub token_exchange_allowed: Option<bool>,
-    /// `assignment_required`.
-    pub assignment_required: Option<bool>,
-    /// `first_party`.
-    pub first_party: Option<bool>,
-    /// `id_token_signed_response_alg`.
-    pub id_token_signed_response_alg: Option<String>,
-    /// `status`.
-    pub status: Option<String>,
-    /// Fields that may not change after creation, present in a PATCH.
-    pub immutable_present: Vec<&'static str>,
-}
+pub use scaikey_domain::application::ApplicationInput;
 
 /// A created application with its secret, shown this once.
 #[derive(Debug, Clone)]
@@ -104,14 +63,40 @@ fn forbidden() -> AppError {
     AppError::Denied(Denial::Forbidden, RESOURCE)
 }
 
-/// Parses `id_token_signed_response_alg`.
-fn id_token_alg(a: &str) -> Result<IdTokenAlg, FieldError> {
-    v::one_of("id_token_signed_response_alg", a, &IdTokenAlg::ALL, IdTokenAlg::as_str)
-}
-
 /// Generates a public client ID.
 pub(crate) fn new_client_id(ids: &dyn IdGenerator) -> String {
     format!("ck_{}", ids.next().to_string().to_lowercase())
+}
+
+/// A new application as it is stored: its ID, its record and (confidential clients) the secret
+/// shown once. The admin API and approvals make every application here (the built-in public
+/// clients, which need no secret, go straight to [`ApplicationRecord::of`]).
+pub(crate) struct Minted {
+    /// The new ID.
+    pub(crate) id: ApplicationId,
+    /// What to store.
+    pub(crate) record: ApplicationRecord,
+    /// The client secret, never stored.
+    pub(crate) secret: Option<String>,
+}
+
+/// Gives `new` its ID, client ID (`client_id`, or a fresh `ck_…`) and, for a confidential
+/// client, a secret.
+pub(crate) fn mint(
+    secrets: &dyn ClientSecrets,
+    ids: &dyn IdGenerator,
+    new: NewApplication,
+    client_id: Option<String>,
+) -> Result<Minted, AppError> {
+    let (secret, digest) = if new.settings.application_type.is_confidential() {
+        let (s, d) = secrets.generate().map_err(AppError::Internal)?;
+        (Some(s), Some(d))
+    } else {
+        (None, None)
+    };
+    let id = ApplicationId::generate_from(ids.next());
+    let client_id = client_id.unwrap_or_else(|| new_client_id(ids));
+    Ok(Minted { id, record: ApplicationRecord::of(new, client_id, digest), secret })
 }
 
 impl ApplicationService {
@@ -155,104 +140,21 @@ impl ApplicationService {
     /// Creates an application; tenant admins default to a TENANT app of their own tenant.
     pub async fn create(&self, ctx: &RequestContext, input: ApplicationInput) -> Result<WithSecret, AppError> {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
-        let mut errs = ValidationErrors::new();
-        let name = match input.name.as_deref() {
-            Some(n) => errs.take(v::text("name", n, v::MAX_NAME_LEN)),
-            None => {
-                errs.push(FieldError::missing("name"));
-                None
-            }
-        };
-        let description = errs.take(v::optional_text(
-            "description",
-            input.description.clone().flatten().as_deref(),
-            v::MAX_DESCRIPTION_LEN,
-        ));
-        let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
-        let (scope, tenant_id) = match (&input.scope, r) {
-            (None, Reach::Tenant { tenant, .. }) => {
-                (Some("TENANT".to_string()), input.tenant_id.clone().or(Some(tenant.to_string())))
-            }
-            _ => (input.scope.clone(), input.tenant_id.clone()),
-        };
-        let triple =
-            appdom::scope_fields(&mut errs, scope.as_deref(), input.partner_id.as_deref(), tenant_id.as_deref());
-        let lifetime = errs.take(appdom::token_lifetime(input.token_lifetime));
-        let id_token_alg = match input.id_token_signed_response_alg.as_deref() {
-            Some(a) => errs.take(id_token_alg(a)),
-            None => Some(IdTokenAlg::default()),
-        };
-        let status = match input.status.as_deref() {
-            Some(s) => errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)),
-            None => Some(Status::Active),
-        };
-        let settings = match (app_type, triple) {
-            (Some(t), Some((level, _, _))) => match (ClientSettingsInput {
-                application_type: t,
-                redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
-                post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
-                allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
-                allowed_scopes: input.allowed_scopes.clone().unwrap_or_default(),
-                allowed_resources: input.allowed_resources.clone().unwrap_or_default(),
-                grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
-            })
-            .validate(level)
-            {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    e.errors().iter().for_each(|x| errs.push(x.clone()));
-                    None
-                }
-            },
-            _ => None,
-        };
-        errs.clone().into_result()?;
-        let (
-            Some(name),
-            Some(description),
-            Some((level, partner, tenant)),
-            Some(lifetime),
-            Some(status),
-            Some(settings),
-            Some(id_token_alg),
-        ) = (name, description, triple, lifetime, status, settings, id_token_alg)
-        else {
-            return Err(AppError::Invalid(errs));
-        };
-        let owner = Self::resolve_owner(self.tenants.as_ref(), &ctx.principal, level, partner, tenant).await?;
+        let mut new = NewApplication::validate(&input, r)?;
+        let owner =
+            Self::resolve_owner(self.tenants.as_ref(), &ctx.principal, new.scope, new.partner_id, new.tenant_id)
+                .await?;
         can(&ctx.principal, Action::Write, Target::Application(&owner)).into_result().map_err(|_| forbidden())?;
-        let (secret, digest) = if settings.application_type.is_confidential() {
-            let (s, d) = self.secrets.generate().map_err(AppError::Internal)?;
-            (Some(s), Some(d))
-        } else {
-            (None, None)
-        };
-        let id = ApplicationId::generate_from(self.ids.next());
-        let (tenant_of, partner_of) = match owner {
+        (new.tenant_id, new.partner_id) = match owner {
             Owner::Tenant { tenant, partner } => (Some(tenant), partner),
             Owner::Partner(p) => (None, Some(p)),
             Owner::Platform => (None, None),
         };
-        let record = ApplicationRecord {
-            client_id: new_client_id(self.ids.as_ref()),
-            secret_digest: digest,
-            name,
-            description,
-            scope: level,
-            partner_id: partner_of,
-            tenant_id: tenant_of,
-            settings,
-            token_lifetime: lifetime,
-            token_exchange_allowed: input.token_exchange_allowed.unwrap_or(false),
-            assignment_required: input.assignment_required.unwrap_or(false),
-            first_party: input.first_party.unwrap_or(true),
-            id_token_signed_response_alg: id_token_alg,
-            status,
-        };
+        let Minted { id, record, secret } = mint(self.secrets.as_ref(), self.ids.as_ref(), new, None)?;
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::APPLICATION_CREATE, "application")
             .resource(id)
-            .within(tenant_of, partner_of)
-            .details(json!({"client_id": record.client_id, "scope": level.as_str()}));
+            .within(record.tenant_id, record.partner_id)
+            .details(json!({"client_id": record.client_id, "scope": record.scope.as_str()}));
         let app = self.apps.insert(id, &record, self.clock.now(), &audit).await?;
         Ok(WithSecret { app, client_secret: secret })
     }
@@ -315,65 +217,10 @@ impl ApplicationService {
         id: ApplicationId,
         input: ApplicationInput,
     ) -> Result<Application, AppError> {
-        let mut errs = ValidationErrors::new();
-        for f in &input.immutable_present {
-            errs.push(FieldError::new(f, "value_error", "This field cannot change after creation"));
-        }
-        errs.clone().into_result()?;
+        input.fixed_fields_untouched()?;
         let app = self.writable(ctx, id).await?;
-        let name = input.name.as_deref().and_then(|n| errs.take(v::text("name", n, v::MAX_NAME_LEN)));
-        let description = input
-            .description
-            .as_ref()
-            .and_then(|d| errs.take(v::optional_text("description", d.as_deref(), v::MAX_DESCRIPTION_LEN)));
-        let token_lifetime = input.token_lifetime.and_then(|t| errs.take(appdom::token_lifetime(Some(t))));
-        let status =
-            input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
-        let id_token_signed_response_alg =
-            input.id_token_signed_response_alg.as_deref().and_then(|a| errs.take(id_token_alg(a)));
-        let touches_settings = input.redirect_uris.is_some()
-            || input.post_logout_redirect_uris.is_some()
-            || input.allowed_origins.is_some()
-            || input.allowed_scopes.is_some()
-            || input.allowed_resources.is_some()
-            || input.grant_types.is_some();
-        let settings = if touches_settings {
-            match (ClientSettingsInput {
-                application_type: app.application_type,
-                redirect_uris: input.redirect_uris.clone().unwrap_or_else(|| app.redirect_uris.clone()),
-                post_logout_redirect_uris: input
-                    .post_logout_redirect_uris
-                    .clone()
-                    .unwrap_or_else(|| app.post_logout_redirect_uris.clone()),
-                allowed_origins: input.allowed_origins.clone().unwrap_or_else(|| app.allowed_origins.clone()),
-                allowed_scopes: input.allowed_scopes.clone().unwrap_or_else(|| app.allowed_scopes.clone()),
-                allowed_resources: input.allowed_resources.clone().unwrap_or_else(|| app.allowed_resources.clone()),
-                grant_types: input.grant_types.clone().unwrap_or_else(|| app.grant_types.clone()),
-            })
-            .validate(app.scope)
-            {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    e.errors().iter().for_each(|x| errs.push(x.clone()));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        errs.into_result()?;
-        let patch = ApplicationPatch {
-            name,
-            description,
-            settings,
-            token_lifetime,
-            token_exchange_allowed: input.token_exchange_allowed,
-            assignment_required: input.assignment_required,
-            first_party: input.first_party,
-            id_token_signed_response_alg,
-            status,
-        };
-        if patch == ApplicationPatch::default() {
+        let patch = ApplicationPatch::validate(&input, &app)?;
+        if patch.is_empty() {
             return Ok(app);
         }
         let audit = Self::audit(ctx, &app, action::APPLICATION_UPDATE);

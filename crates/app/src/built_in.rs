@@ -4,7 +4,9 @@
 //! them ([`crate::applications::ApplicationService`] refuses).
 
 use chrono::Utc;
-use scaikey_domain::application::{ADMIN_LOGIN_CLIENT_ID, ApplicationType, ClientSettingsInput, IdTokenAlg};
+use scaikey_domain::application::{
+    ADMIN_LOGIN_CLIENT_ID, ApplicationType, ClientSettingsInput, IdTokenAlg, NewApplication,
+};
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::ApplicationId;
 use scaikey_domain::scope::ScopeLevel;
@@ -36,9 +38,8 @@ pub(crate) async fn ensure(
         return Ok(());
     }
     let settings = b.settings.validate(ScopeLevel::Global)?;
-    let record = ApplicationRecord {
-        client_id: b.client_id.into(),
-        secret_digest: None,
+    // Public clients: no secret to mint.
+    let new = NewApplication {
         name: b.name.into(),
         description: Some(b.description.into()),
         scope: ScopeLevel::Global,
@@ -52,6 +53,7 @@ pub(crate) async fn ensure(
         id_token_signed_response_alg: IdTokenAlg::Es256,
         status: Status::Active,
     };
+    let record = ApplicationRecord::of(new, b.client_id.into(), None);
     let id = ApplicationId::generate_from(ids.next());
     let audit = AuditRecord::anonymous(
         &RequestMeta::default(),

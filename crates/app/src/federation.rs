@@ -2,196 +2,24 @@
 
 use std::sync::Arc;
 
-use scaikey_domain::access::{Action, Owner, Reach, Target, can, reach};
+use scaikey_domain::access::{Action, Owner, Target, can, reach};
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::federated;
-use scaikey_domain::federation::{self as fed, Agent, IdentityProvider, Protocol};
+use scaikey_domain::federation::{self as fed, Agent, AgentFields, IdentityProvider, IdpFields, Write};
 use scaikey_domain::id::{AgentId, IdentityProviderId, TenantId};
-use scaikey_domain::status::Status;
-use scaikey_domain::validation::{self as v, FieldError, ValidationErrors};
 
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    AgentFields, AgentFilter, AgentRepository, Clock, IdGenerator, IdpFields, IdpFilter, IdpRepository, SecretSealer,
-    TenantRepository,
+    AgentFilter, AgentRepository, Clock, IdGenerator, IdpFilter, IdpRepository, SecretSealer, TenantRepository,
 };
 use crate::users::UserService;
 use scaikey_domain::audit::action;
 
-/// Longest OIDC client secret accepted.
-pub const MAX_SECRET_LEN: usize = 1024;
-/// OIDC scopes when none are given.
-pub const DEFAULT_OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
-
-/// Raw identity-provider fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IdpInput {
-    /// `name`.
-    pub name: Option<String>,
-    /// `protocol`.
-    pub protocol: Option<String>,
-    /// `tenant_id`.
-    pub tenant_id: Option<String>,
-    /// `enabled`.
-    pub enabled: Option<bool>,
-    /// `issuer`.
-    pub issuer: Option<Option<String>>,
-    /// `client_id`.
-    pub client_id: Option<Option<String>>,
-    /// `client_secret` (write-only).
-    pub client_secret: Option<Option<String>>,
-    /// `scopes`.
-    pub scopes: Option<Vec<String>>,
-    /// `entity_id`.
-    pub entity_id: Option<Option<String>>,
-    /// `sso_url`.
-    pub sso_url: Option<Option<String>>,
-    /// `certificate`.
-    pub certificate: Option<Option<String>>,
-    /// `jit_provisioning`.
-    pub jit_provisioning: Option<bool>,
-    /// `attribute_mapping` (`null` clears it).
-    pub attribute_mapping: Option<Option<serde_json::Value>>,
-}
-
-/// Raw agent fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AgentInput {
-    /// `name`.
-    pub name: Option<String>,
-    /// `tenant_id` (create only).
-    pub tenant_id: Option<String>,
-    /// `description`.
-    pub description: Option<Option<String>>,
-    /// `allowed_tools`.
-    pub allowed_tools: Option<Vec<String>>,
-    /// `allowed_scopes`.
-    pub allowed_scopes: Option<Vec<String>>,
-    /// `rate_limit_rpm`.
-    pub rate_limit_rpm: Option<Option<i64>>,
-    /// `status`.
-    pub status: Option<String>,
-}
+pub use scaikey_domain::federation::{AgentInput, DEFAULT_OIDC_SCOPES, IdpInput, MAX_SECRET_LEN};
 
 fn owner(tenant: TenantId, partner: Option<scaikey_domain::id::PartnerId>) -> Owner {
     Owner::Tenant { tenant, partner }
-}
-
-/// The tenant a new resource goes to: given, or the tenant admin's own.
-fn target_tenant(r: Reach, given: Option<&str>) -> Result<TenantId, AppError> {
-    match (given.map(str::trim).filter(|t| !t.is_empty()), r) {
-        (Some(t), _) => v::id::<TenantId>("tenant_id", t).map_err(AppError::field),
-        (None, Reach::Tenant { tenant, .. }) => Ok(tenant),
-        (None, _) => Err(AppError::field(FieldError::missing("tenant_id"))),
-    }
-}
-
-fn opt_field<T>(
-    errs: &mut ValidationErrors,
-    value: &Option<Option<String>>,
-    check: impl Fn(&str) -> Result<T, FieldError>,
-) -> Option<Option<T>> {
-    match value {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(s)) => errs.take(check(s)).map(Some),
-    }
-}
-
-/// Validates identity-provider fields for `protocol`; `creating` requires the protocol's
-/// mandatory fields.
-fn idp_fields(
-    input: &IdpInput,
-    protocol: Protocol,
-    creating: bool,
-    loopback_allowed: bool,
-) -> Result<(IdpFields, Option<Option<String>>), ValidationErrors> {
-    let mut errs = ValidationErrors::new();
-    let name = input.name.as_deref().and_then(|n| errs.take(v::text("name", n, v::MAX_NAME_LEN)));
-    if creating && input.name.is_none() {
-        errs.push(FieldError::missing("name"));
-    }
-    let issuer = opt_field(&mut errs, &input.issuer, |s| federated::upstream_url("issuer", s, loopback_allowed));
-    let client_id = opt_field(&mut errs, &input.client_id, |s| fed::ident("client_id", s));
-    let entity_id = opt_field(&mut errs, &input.entity_id, |s| fed::ident("entity_id", s));
-    let sso_url = opt_field(&mut errs, &input.sso_url, |s| federated::upstream_url("sso_url", s, loopback_allowed));
-    let attribute_mapping = match &input.attribute_mapping {
-        None => None,
-        Some(None) => Some(Default::default()),
-        Some(Some(m)) => errs.take(federated::attribute_mapping(m)),
-    };
-    let certificate = opt_field(&mut errs, &input.certificate, |s| fed::certificate("certificate", s));
-    let secret = match &input.client_secret {
-        Some(Some(s)) if s.is_empty() || s.len() > MAX_SECRET_LEN => {
-            errs.push(FieldError::new("client_secret", "string_too_long", format!("1 to {MAX_SECRET_LEN} characters")));
-            None
-        }
-        other => other.clone(),
-    };
-    let scopes = match &input.scopes {
-        Some(s) => fed::names(&mut errs, "scopes", s),
-        None if creating && protocol == Protocol::Oidc => Some(DEFAULT_OIDC_SCOPES.map(String::from).to_vec()),
-        None => None,
-    };
-    let present = |f: &str| match f {
-        "issuer" => input.issuer.is_some(),
-        "client_id" => input.client_id.is_some(),
-        "client_secret" => input.client_secret.is_some(),
-        "scopes" => input.scopes.is_some(),
-        "entity_id" => input.entity_id.is_some(),
-        "sso_url" => input.sso_url.is_some(),
-        _ => input.certificate.is_some(),
-    };
-    let nulled = |f: &str| match f {
-        "issuer" => input.issuer == Some(None),
-        "client_id" => input.client_id == Some(None),
-        "entity_id" => input.entity_id == Some(None),
-        "sso_url" => input.sso_url == Some(None),
-        _ => input.certificate == Some(None),
-    };
-    let (required, foreign): (&[&str], &[&str]) = match protocol {
-        Protocol::Oidc => (&["issuer", "client_id"], &["entity_id", "sso_url", "certificate"]),
-        Protocol::Saml => {
-            (&["entity_id", "sso_url", "certificate"], &["issuer", "client_id", "client_secret", "scopes"])
-        }
-    };
-    for &f in required {
-        if (creating && !present(f)) || nulled(f) {
-            errs.push(FieldError::new(f, "missing", format!("{} identity providers need {f}", protocol.as_str())));
-        }
-    }
-    for &f in foreign {
-        if present(f) {
-            errs.push(FieldError::new(
-                f,
-                "extra_forbidden",
-                format!("Not a field of {} identity providers", protocol.as_str()),
-            ));
-        }
-    }
-    if protocol == Protocol::Oidc && scopes.as_ref().is_some_and(|s| !s.iter().any(|x| x == "openid")) {
-        errs.push(FieldError::new("scopes", "value_error", "OIDC scopes must include openid"));
-    }
-    errs.into_result()?;
-    Ok((
-        IdpFields {
-            name,
-            protocol: creating.then_some(protocol),
-            enabled: input.enabled.or(creating.then_some(true)),
-            issuer,
-            client_id,
-            client_secret_enc: None,
-            scopes,
-            entity_id,
-            sso_url,
-            certificate,
-            jit_provisioning: input.jit_provisioning.or(creating.then_some(true)),
-            attribute_mapping: attribute_mapping.or(creating.then(Default::default)),
-        },
-        secret,
-    ))
 }
 
 /// Identity providers.
@@ -248,12 +76,9 @@ impl IdpService {
     /// Creates an identity provider; the OIDC client secret is sealed and never returned.
     pub async fn create(&self, ctx: &RequestContext, input: IdpInput) -> Result<IdentityProvider, AppError> {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(IDP))?;
-        let protocol = match input.protocol.as_deref() {
-            Some(p) => v::one_of("protocol", p, &Protocol::ALL, Protocol::as_str).map_err(AppError::field)?,
-            None => return Err(AppError::field(FieldError::missing("protocol"))),
-        };
-        let (mut fields, secret) = idp_fields(&input, protocol, true, self.loopback_allowed)?;
-        let tenant_id = target_tenant(r, input.tenant_id.as_deref())?;
+        let protocol = input.protocol().map_err(AppError::field)?;
+        let (mut fields, secret) = IdpFields::validate(&input, protocol, Write::Create, self.loopback_allowed)?;
+        let tenant_id = fed::target_tenant(r, input.tenant_id.as_deref()).map_err(AppError::field)?;
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = IdentityProviderId::generate_from(self.ids.next());
         fields.client_secret_enc = self.seal(secret, id)?;
@@ -303,12 +128,10 @@ impl IdpService {
         id: IdentityProviderId,
         input: IdpInput,
     ) -> Result<IdentityProvider, AppError> {
-        if input.protocol.is_some() || input.tenant_id.is_some() {
-            let f = if input.protocol.is_some() { "protocol" } else { "tenant_id" };
-            return Err(AppError::field(FieldError::new(f, "value_error", "This field cannot change after creation")));
-        }
+        input.fixed_fields_untouched().map_err(AppError::field)?;
         let existing = self.visible(ctx, id, Action::Write).await?;
-        let (mut fields, secret) = idp_fields(&input, existing.protocol, false, self.loopback_allowed)?;
+        let (mut fields, secret) =
+            IdpFields::validate(&input, existing.protocol, Write::Update, self.loopback_allowed)?;
         fields.client_secret_enc = self.seal(secret, id)?;
         if fields == IdpFields::default() {
             return Ok(existing);
@@ -330,34 +153,6 @@ impl IdpService {
                 .within(Some(existing.tenant_id), existing.partner_id);
         if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(IDP)) }
     }
-}
-
-fn agent_fields(input: &AgentInput, creating: bool) -> Result<AgentFields, ValidationErrors> {
-    let mut errs = ValidationErrors::new();
-    if creating && input.name.is_none() {
-        errs.push(FieldError::missing("name"));
-    }
-    let name = input.name.as_deref().and_then(|n| errs.take(v::text("name", n, v::MAX_NAME_LEN)));
-    let description = input
-        .description
-        .as_ref()
-        .and_then(|d| errs.take(v::optional_text("description", d.as_deref(), v::MAX_DESCRIPTION_LEN)));
-    let allowed_tools = input.allowed_tools.as_ref().and_then(|t| fed::names(&mut errs, "allowed_tools", t));
-    let allowed_scopes = input
-        .allowed_scopes
-        .as_ref()
-        .and_then(|s| scaikey_domain::oauth_scope::scope_list(&mut errs, "allowed_scopes", s));
-    let rate_limit_rpm = input.rate_limit_rpm.and_then(|r| errs.take(fed::rate_limit(r)));
-    let status = input.status.as_deref().and_then(|s| errs.take(v::one_of("status", s, &Status::ALL, Status::as_str)));
-    errs.into_result()?;
-    Ok(AgentFields {
-        name,
-        description,
-        allowed_tools: allowed_tools.or(creating.then(Vec::new)),
-        allowed_scopes: allowed_scopes.or(creating.then(Vec::new)),
-        rate_limit_rpm,
-        status: status.or(creating.then_some(Status::Active)),
-    })
 }
 
 /// MCP agents.
@@ -429,8 +224,8 @@ impl AgentService {
     /// Creates an agent.
     pub async fn create(&self, ctx: &RequestContext, input: AgentInput) -> Result<Agent, AppError> {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(AGENT))?;
-        let fields = agent_fields(&input, true)?;
-        let tenant_id = target_tenant(r, input.tenant_id.as_deref())?;
+        let fields = AgentFields::validate(&input, Write::Create)?;
+        let tenant_id = fed::target_tenant(r, input.tenant_id.as_deref()).map_err(AppError::field)?;
         let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
         let id = AgentId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_CREATE, "agent")
@@ -466,14 +261,8 @@ impl AgentService {
 
     /// Applies a PATCH.
     pub async fn update(&self, ctx: &RequestContext, id: AgentId, input: AgentInput) -> Result<Agent, AppError> {
-        if input.tenant_id.is_some() {
-            return Err(AppError::field(FieldError::new(
-                "tenant_id",
-                "value_error",
-                "An agent cannot move to another tenant",
-            )));
-        }
-        let fields = agent_fields(&input, false)?;
+        input.fixed_fields_untouched().map_err(AppError::field)?;
+        let fields = AgentFields::validate(&input, Write::Update)?;
         let existing = self.visible(ctx, id, Action::Write).await?;
         if fields == AgentFields::default() {
             return Ok(existing);

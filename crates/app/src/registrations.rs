@@ -9,14 +9,15 @@ pub use dynamic::{DcrError, DcrSettings, RegisteredClient, Source};
 
 use chrono::Duration;
 use scaikey_domain::access::{Action, Denial, Target, can, reach};
-use scaikey_domain::application::{self as appdom, Application, ClientSettingsInput};
+use scaikey_domain::application::{Application, NewApplication};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{ApplicationId, RegistrationRequestId};
-use scaikey_domain::registration::{IllegalTransition, RegistrationEvent, RegistrationRequest, effective_status};
-use scaikey_domain::status::Status;
-use scaikey_domain::validation::{self as v, FieldError, ValidationErrors};
+use scaikey_domain::registration::{
+    IllegalTransition, NewRegistration, RegistrationEvent, RegistrationRequest, effective_status,
+};
+use scaikey_domain::validation::{self as v, FieldError};
 
-use crate::applications::{ApplicationService, new_client_id};
+use crate::applications::{ApplicationService, Minted, mint};
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::page::{Page, PageRequest};
@@ -40,45 +41,7 @@ fn illegal(e: IllegalTransition) -> AppError {
     }
 }
 
-/// Scopes requested when none are given (seed `RegistrationRequestCreate`).
-pub const DEFAULT_REQUESTED_SCOPES: [&str; 3] = ["openid", "profile", "email"];
-
-/// Raw request fields (seed `RegistrationRequestCreate`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistrationInput {
-    /// `scope`.
-    pub scope: Option<String>,
-    /// `tenant_id`.
-    pub tenant_id: Option<String>,
-    /// `partner_id`.
-    pub partner_id: Option<String>,
-    /// `name`.
-    pub name: Option<String>,
-    /// `description`.
-    pub description: Option<String>,
-    /// `application_type`.
-    pub application_type: Option<String>,
-    /// `redirect_uris`.
-    pub redirect_uris: Option<Vec<String>>,
-    /// `post_logout_redirect_uris`.
-    pub post_logout_redirect_uris: Option<Vec<String>>,
-    /// `allowed_origins`.
-    pub allowed_origins: Option<Vec<String>>,
-    /// `requested_scopes`.
-    pub requested_scopes: Option<Vec<String>>,
-    /// `requested_resources`.
-    pub requested_resources: Option<Vec<String>>,
-    /// `grant_types`.
-    pub grant_types: Option<Vec<String>>,
-    /// `contact_email`.
-    pub contact_email: Option<String>,
-    /// `contact_name`.
-    pub contact_name: Option<String>,
-    /// `organization_name`.
-    pub organization_name: Option<String>,
-    /// `website_url`.
-    pub website_url: Option<String>,
-}
+pub use scaikey_domain::registration::{DEFAULT_REQUESTED_SCOPES, RegistrationInput};
 
 /// The outcome of an approval: the request and the new application with its secret.
 #[derive(Debug, Clone)]
@@ -108,10 +71,6 @@ impl std::fmt::Debug for RegistrationService {
     }
 }
 
-fn opt_text(errs: &mut ValidationErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-    errs.take(v::optional_text(field, value, max)).flatten()
-}
-
 impl RegistrationService {
     /// Wires the service; `ttl` is the age at which a pending request expires.
     pub fn new(
@@ -139,20 +98,11 @@ impl RegistrationService {
         input: RegistrationInput,
     ) -> Result<RegistrationRequest, AppError> {
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
-        let Valid {
-            name,
-            description,
-            level,
-            partner,
-            tenant,
-            contact_email,
-            contact_name,
-            organization_name,
-            website_url,
-            settings,
-        } = Self::validate(&input)?;
+        let new = NewRegistration::validate(&input)?;
+        let (tenant, partner) = (new.tenant_id, new.partner_id);
         let owner =
-            ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, level, partner, tenant).await?;
+            ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, new.scope, partner, tenant)
+                .await?;
         can(&ctx.principal, Action::Write, Target::RegistrationRequest(&owner))
             .into_result()
             .map_err(|_| AppError::Denied(Denial::Forbidden, RESOURCE))?;
@@ -162,21 +112,7 @@ impl RegistrationService {
         };
         let now = self.clock.now();
         let id = RegistrationRequestId::generate_from(self.ids.next());
-        let record = RegistrationRecord {
-            scope: level,
-            partner_id: partner,
-            tenant_id: tenant,
-            name,
-            description,
-            settings,
-            contact_email,
-            contact_name,
-            organization_name,
-            website_url,
-            created_by: ctx.principal.actor_id(),
-            expires_at: now + self.ttl,
-            dynamic: None,
-        };
+        let record = RegistrationRecord::of(new, partner, ctx.principal.actor_id(), now + self.ttl, None);
         let audit =
             AuditRecord::success(&ctx.principal, &ctx.meta, action::REGISTRATION_CREATE, "registration_request")
                 .resource(id)
@@ -301,30 +237,9 @@ impl RegistrationService {
         audit: &AuditRecord,
     ) -> Result<Approved, AppError> {
         let dynamic = self.repo.dynamic_client(r.id).await?;
-        let (secret, digest) = if r.settings.application_type.is_confidential() {
-            let (s, d) = self.secrets.generate().map_err(AppError::Internal)?;
-            (Some(s), Some(d))
-        } else {
-            (None, None)
-        };
-        let app_id = ApplicationId::generate_from(self.ids.next());
-        let record = ApplicationRecord {
-            client_id: dynamic.as_ref().map_or_else(|| new_client_id(self.ids.as_ref()), |d| d.client_id.clone()),
-            secret_digest: digest,
-            name: r.name.clone(),
-            description: r.description.clone(),
-            scope: r.scope,
-            partner_id: r.partner_id,
-            tenant_id: r.tenant_id,
-            settings: r.settings.clone(),
-            token_lifetime: appdom::DEFAULT_TOKEN_LIFETIME,
-            token_exchange_allowed: false,
-            assignment_required: false,
-            // A client that registered itself is a third party: people consent to it.
-            first_party: dynamic.is_none(),
-            id_token_signed_response_alg: appdom::IdTokenAlg::default(),
-            status: Status::Active,
-        };
+        let new = NewApplication::approved(r, dynamic.is_some());
+        let Minted { id: app_id, record, secret } =
+            mint(self.secrets.as_ref(), self.ids.as_ref(), new, dynamic.map(|d| d.client_id))?;
         let (request, app) =
             self.review(r.clone(), RegistrationEvent::Approve, by, notes, Some((app_id, record)), audit).await?;
         let app = app.ok_or_else(|| AppError::Internal(anyhow::anyhow!("approval created no application")))?;
@@ -334,115 +249,6 @@ impl RegistrationService {
     /// Records EXPIRED on due requests (the periodic sweep).
     pub async fn sweep(&self) -> Result<u64, AppError> {
         Ok(self.repo.expire_due(self.clock.now()).await?)
-    }
-}
-
-/// A request's fields, validated.
-struct Valid {
-    name: String,
-    description: Option<String>,
-    level: scaikey_domain::scope::ScopeLevel,
-    partner: Option<scaikey_domain::id::PartnerId>,
-    tenant: Option<scaikey_domain::id::TenantId>,
-    contact_email: String,
-    contact_name: Option<String>,
-    organization_name: Option<String>,
-    website_url: Option<String>,
-    settings: scaikey_domain::application::ClientSettings,
-}
-
-impl RegistrationService {
-    /// Validates a request's fields, reporting every problem.
-    fn validate(input: &RegistrationInput) -> Result<Valid, AppError> {
-        let mut errs = ValidationErrors::new();
-        let name = match input.name.as_deref() {
-            Some(n) => errs.take(v::text("name", n, v::MAX_NAME_LEN)),
-            None => {
-                errs.push(FieldError::missing("name"));
-                None
-            }
-        };
-        let description = opt_text(&mut errs, "description", input.description.as_deref(), v::MAX_DESCRIPTION_LEN);
-        let app_type = errs.take(appdom::application_type(input.application_type.as_deref()));
-        let triple = appdom::scope_fields(
-            &mut errs,
-            input.scope.as_deref(),
-            input.partner_id.as_deref(),
-            input.tenant_id.as_deref(),
-        );
-        let contact_email = match input.contact_email.as_deref() {
-            Some(e) => errs.take(v::email("contact_email", e)),
-            None => {
-                errs.push(FieldError::missing("contact_email"));
-                None
-            }
-        };
-        let contact_name = opt_text(&mut errs, "contact_name", input.contact_name.as_deref(), v::MAX_NAME_LEN);
-        let organization_name =
-            opt_text(&mut errs, "organization_name", input.organization_name.as_deref(), v::MAX_NAME_LEN);
-        let website_url = match input.website_url.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-            Some(w) => match appdom::redirect_uri(w) {
-                Ok(()) => Some(w.to_string()),
-                Err(msg) => {
-                    errs.push(FieldError::new("website_url", "value_error", msg));
-                    None
-                }
-            },
-            None => None,
-        };
-        let settings = match (app_type, triple) {
-            (Some(t), Some((level, _, _))) => {
-                let scopes = input
-                    .requested_scopes
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_REQUESTED_SCOPES.map(String::from).to_vec());
-                match (ClientSettingsInput {
-                    application_type: t,
-                    redirect_uris: input.redirect_uris.clone().unwrap_or_default(),
-                    post_logout_redirect_uris: input.post_logout_redirect_uris.clone().unwrap_or_default(),
-                    allowed_origins: input.allowed_origins.clone().unwrap_or_default(),
-                    allowed_scopes: scopes,
-                    allowed_resources: input.requested_resources.clone().unwrap_or_default(),
-                    grant_types: input.grant_types.clone().unwrap_or_else(|| t.default_grant_types()),
-                })
-                .validate(level)
-                {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        for x in e.errors() {
-                            // The request calls them requested_scopes and requested_resources.
-                            let mut x = x.clone();
-                            match x.loc.first().map(String::as_str) {
-                                Some("allowed_scopes") => x.loc[0] = "requested_scopes".into(),
-                                Some("allowed_resources") => x.loc[0] = "requested_resources".into(),
-                                _ => {}
-                            }
-                            errs.push(x);
-                        }
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        errs.clone().into_result()?;
-        let (Some(name), Some((level, partner, tenant)), Some(contact_email), Some(settings)) =
-            (name, triple, contact_email, settings)
-        else {
-            return Err(AppError::Invalid(errs));
-        };
-        Ok(Valid {
-            name,
-            description,
-            level,
-            partner,
-            tenant,
-            contact_email,
-            contact_name,
-            organization_name,
-            website_url,
-            settings,
-        })
     }
 }
 

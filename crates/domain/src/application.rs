@@ -20,6 +20,9 @@ use crate::scope::ScopeLevel;
 use crate::status::Status;
 use crate::validation::{self as v, FieldError, ValidationErrors};
 
+pub mod input;
+pub use input::{ApplicationInput, ApplicationPatch, NewApplication};
+
 /// Shortest token lifetime, seconds.
 pub const MIN_TOKEN_LIFETIME: i64 = 60;
 /// Longest token lifetime, seconds (one day).

@@ -5,6 +5,11 @@ use x509_cert::der::DecodePem;
 
 use crate::validation::{self as v, FieldError, ValidationErrors};
 
+mod input;
+pub use input::{
+    AgentFields, AgentInput, DEFAULT_OIDC_SCOPES, IdpFields, IdpInput, MAX_SECRET_LEN, Write, target_tenant,
+};
+
 /// Federation protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {

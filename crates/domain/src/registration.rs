@@ -10,6 +10,9 @@
 
 use chrono::{DateTime, Utc};
 
+mod input;
+pub use input::{DEFAULT_REQUESTED_SCOPES, NewRegistration, RegistrationInput};
+
 /// Where a registration request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegistrationStatus {

@@ -6,12 +6,12 @@ use crate::page::{Page, PageRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use scaikey_domain::access::Reach;
-use scaikey_domain::application::{Application, ApplicationType, ClientSettings, IdTokenAlg};
+use scaikey_domain::application::{Application, ApplicationType, ClientSettings, IdTokenAlg, NewApplication};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::GroupId;
 use scaikey_domain::id::{ApplicationId, AssignmentId, RegistrationRequestId};
 use scaikey_domain::id::{PartnerId, TenantId, UserId};
-use scaikey_domain::registration::{RegistrationRequest, RegistrationStatus, ReviewOutcome};
+use scaikey_domain::registration::{NewRegistration, RegistrationRequest, RegistrationStatus, ReviewOutcome};
 use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::status::Status;
 
@@ -62,27 +62,43 @@ pub struct ApplicationRecord {
     pub status: Status,
 }
 
-/// Validated changes to an application.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ApplicationPatch {
-    /// New name.
-    pub name: Option<String>,
-    /// New description.
-    pub description: Option<Option<String>>,
-    /// New OAuth settings (validated as a whole).
-    pub settings: Option<ClientSettings>,
-    /// New token lifetime.
-    pub token_lifetime: Option<i64>,
-    /// New token-exchange flag.
-    pub token_exchange_allowed: Option<bool>,
-    /// New assignment rule.
-    pub assignment_required: Option<bool>,
-    /// New first-party flag.
-    pub first_party: Option<bool>,
-    /// New ID-token algorithm.
-    pub id_token_signed_response_alg: Option<IdTokenAlg>,
-    /// New status.
-    pub status: Option<Status>,
+pub use scaikey_domain::application::ApplicationPatch;
+
+impl ApplicationRecord {
+    /// The record of a valid new application with its credentials.
+    #[must_use]
+    pub fn of(new: NewApplication, client_id: String, secret_digest: Option<Vec<u8>>) -> Self {
+        let NewApplication {
+            name,
+            description,
+            scope,
+            partner_id,
+            tenant_id,
+            settings,
+            token_lifetime,
+            token_exchange_allowed,
+            assignment_required,
+            first_party,
+            id_token_signed_response_alg,
+            status,
+        } = new;
+        ApplicationRecord {
+            client_id,
+            secret_digest,
+            name,
+            description,
+            scope,
+            partner_id,
+            tenant_id,
+            settings,
+            token_lifetime,
+            token_exchange_allowed,
+            assignment_required,
+            first_party,
+            id_token_signed_response_alg,
+            status,
+        }
+    }
 }
 
 /// Filters of the application list.
@@ -284,6 +300,35 @@ pub struct RegistrationRecord {
     pub expires_at: DateTime<Utc>,
     /// What a dynamic registration (RFC 7591) reserves with the request.
     pub dynamic: Option<DynamicClient>,
+}
+
+impl RegistrationRecord {
+    /// The record of a valid request, under `partner` (a TENANT request's is its tenant's), by
+    /// `created_by`, pending until `expires_at`.
+    #[must_use]
+    pub fn of(
+        new: NewRegistration,
+        partner: Option<PartnerId>,
+        created_by: String,
+        expires_at: DateTime<Utc>,
+        dynamic: Option<DynamicClient>,
+    ) -> Self {
+        RegistrationRecord {
+            scope: new.scope,
+            partner_id: partner,
+            tenant_id: new.tenant_id,
+            name: new.name,
+            description: new.description,
+            settings: new.settings,
+            contact_email: new.contact_email,
+            contact_name: new.contact_name,
+            organization_name: new.organization_name,
+            website_url: new.website_url,
+            created_by,
+            expires_at,
+            dynamic,
+        }
+    }
 }
 
 /// A dynamically registered client's reservation.

@@ -6,10 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use scaikey_domain::access::Reach;
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::federation::{Agent, IdentityProvider, Protocol};
+use scaikey_domain::federation::{Agent, IdentityProvider};
 use scaikey_domain::id::TenantId;
 use scaikey_domain::id::{AgentId, IdentityProviderId};
-use scaikey_domain::status::Status;
 
 /// Encrypts secrets at rest under the master key.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -20,51 +19,7 @@ pub trait SecretSealer: Send + Sync {
     fn open(&self, blob: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>>;
 }
 
-/// Identity-provider fields to store or change (`None`: unchanged on update).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IdpFields {
-    /// Name.
-    pub name: Option<String>,
-    /// Protocol (create only).
-    pub protocol: Option<Protocol>,
-    /// Enabled.
-    pub enabled: Option<bool>,
-    /// OIDC issuer.
-    pub issuer: Option<Option<String>>,
-    /// OIDC client ID.
-    pub client_id: Option<Option<String>>,
-    /// Sealed OIDC client secret (`Some(None)` clears).
-    pub client_secret_enc: Option<Option<Vec<u8>>>,
-    /// OIDC scopes.
-    pub scopes: Option<Vec<String>>,
-    /// SAML entity ID.
-    pub entity_id: Option<Option<String>>,
-    /// SAML SSO URL.
-    pub sso_url: Option<Option<String>>,
-    /// SAML certificate.
-    pub certificate: Option<Option<String>>,
-    /// Create users on first sign-in.
-    pub jit_provisioning: Option<bool>,
-    /// `custom_attributes` key → upstream claim.
-    pub attribute_mapping: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// Agent fields to store or change (`None`: unchanged on update).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AgentFields {
-    /// Name.
-    pub name: Option<String>,
-    /// Description.
-    pub description: Option<Option<String>>,
-    /// Tools.
-    pub allowed_tools: Option<Vec<String>>,
-    /// Scopes.
-    pub allowed_scopes: Option<Vec<String>>,
-    /// Rate limit.
-    pub rate_limit_rpm: Option<Option<i32>>,
-    /// Status.
-    pub status: Option<Status>,
-}
+pub use scaikey_domain::federation::{AgentFields, IdpFields};
 
 /// Filters of the identity-provider list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,10 +9,10 @@ use chrono::Duration;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::dcr::{self, ClientMetadata, DcrPolicy};
 use scaikey_domain::id::{RegistrationRequestId, TenantId};
-use scaikey_domain::registration::RegistrationRequest;
+use scaikey_domain::registration::{NewRegistration, RegistrationRequest};
 use serde_json::json;
 
-use super::{RegistrationInput, RegistrationService, Valid};
+use super::{RegistrationInput, RegistrationService};
 use crate::applications::new_client_id;
 use crate::error::AppError;
 use crate::ports::{DynamicClient, RegistrationRecord, TenantFilter};
@@ -157,29 +157,17 @@ impl RegistrationService {
             website_url: m.client_uri.clone(),
             ..RegistrationInput::default()
         };
-        let valid = match Self::validate(&input) {
+        let valid = match NewRegistration::validate(&input) {
             Ok(v) => v,
-            Err(AppError::Invalid(errs)) => {
+            Err(errs) => {
                 let redirect = errs.errors().iter().any(|e| e.loc.first().is_some_and(|l| l == "redirect_uris"));
                 let text: Vec<String> =
                     errs.errors().iter().map(|e| format!("{}: {}", e.loc.join("."), e.msg)).collect();
                 let code = if redirect { "invalid_redirect_uri" } else { "invalid_client_metadata" };
                 return Err(DcrError::InvalidMetadata(code, text.join("; ")));
             }
-            Err(e) => return Err(e.into()),
         };
-        let Valid {
-            name,
-            description,
-            level,
-            tenant,
-            contact_email,
-            contact_name,
-            organization_name,
-            website_url,
-            settings: s,
-            ..
-        } = valid;
+        let tenant = valid.tenant_id;
         let partner = match tenant {
             Some(t) => self.tenants.get(t).await.map_err(AppError::from)?.and_then(|x| x.partner_id),
             None => None,
@@ -194,21 +182,8 @@ impl RegistrationService {
         let token = (source == Source::Registration).then_some(token);
         let created_by = if source == Source::Registration { "dcr" } else { "cimd" };
         let id = RegistrationRequestId::generate_from(self.ids.next());
-        let record = RegistrationRecord {
-            scope: level,
-            partner_id: partner,
-            tenant_id: tenant,
-            name,
-            description,
-            settings: s,
-            contact_email,
-            contact_name,
-            organization_name,
-            website_url,
-            created_by: created_by.into(),
-            expires_at: now + self.ttl,
-            dynamic: Some(DynamicClient { client_id: client_id.clone(), token_digest: digest, ip: meta.ip.clone() }),
-        };
+        let reserved = DynamicClient { client_id: client_id.clone(), token_digest: digest, ip: meta.ip.clone() };
+        let record = RegistrationRecord::of(valid, partner, created_by.into(), now + self.ttl, Some(reserved));
         let audit =
             AuditRecord::anonymous(meta, action::REGISTRATION_CREATE, "registration_request", AuditResult::Success)
                 .resource(id)
