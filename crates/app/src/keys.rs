@@ -4,51 +4,16 @@ use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Target, can};
 use scaikey_domain::audit::AuditRecord;
-use scaikey_domain::oidc::signing_key::SigningAlg;
-use scaikey_domain::validation::{FieldError, ValidationErrors};
 use serde_json::json;
 
 use crate::context::RequestContext;
 use crate::error::AppError;
-use crate::ports::keys::{RotationRequest, SigningKeyInfo, SigningKeys};
+use crate::ports::keys::{SigningKeyInfo, SigningKeys};
 use scaikey_domain::audit::action;
 
 const RESOURCE: &str = "Signing key";
 
-/// What an administrator asks a rotation for, as sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RotationInput {
-    /// JOSE names of the algorithms to rotate; `None` rotates every algorithm.
-    pub algorithms: Option<Vec<String>>,
-    /// Withdraw the old keys at once.
-    pub emergency: bool,
-}
-
-impl RotationInput {
-    /// Checks the algorithm names (each known, at least one, none twice).
-    pub fn validate(self) -> Result<RotationRequest, ValidationErrors> {
-        let Some(names) = self.algorithms else {
-            return Ok(RotationRequest { algorithms: SigningAlg::ALL.to_vec(), emergency: self.emergency });
-        };
-        let mut errors = ValidationErrors::default();
-        let mut algorithms = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let at = ["algorithms", &i.to_string()];
-            match SigningAlg::parse(name) {
-                Some(a) if algorithms.contains(&a) => {
-                    errors.push(FieldError::at(&at, "duplicate", format!("{name} is listed twice")));
-                }
-                Some(a) => algorithms.push(a),
-                None => errors.push(FieldError::at(&at, "enum", "Input should be 'ES256' or 'RS256'")),
-            }
-        }
-        if names.is_empty() {
-            errors.push(FieldError::new("algorithms", "length", "name at least one algorithm, or leave it out"));
-        }
-        errors.into_result()?;
-        Ok(RotationRequest { algorithms, emergency: self.emergency })
-    }
-}
+pub use scaikey_domain::oidc::signing_key::RotationInput;
 
 /// Lists and rotates the signing keys.
 #[derive(Clone)]
@@ -104,21 +69,7 @@ mod tests {
     use crate::ports::keys::MockSigningKeys;
     use crate::test_support::{ctx_super, ctx_tenant_admin};
     use scaikey_domain::access::Denial;
-
-    #[test]
-    fn rotation_input_names_each_bad_algorithm() {
-        let all = RotationInput::default().validate().unwrap();
-        assert_eq!(all.algorithms, SigningAlg::ALL);
-        let one = RotationInput { algorithms: Some(vec!["RS256".into()]), emergency: true }.validate().unwrap();
-        assert_eq!((one.algorithms, one.emergency), (vec![SigningAlg::Rs256], true));
-        let bad =
-            RotationInput { algorithms: Some(vec!["HS256".into(), "ES256".into(), "ES256".into()]), emergency: false }
-                .validate()
-                .unwrap_err();
-        let fields: Vec<_> = bad.errors().iter().map(|e| (e.loc.join("."), e.kind)).collect();
-        assert_eq!(fields, [("algorithms.0".to_string(), "enum"), ("algorithms.2".to_string(), "duplicate")]);
-        assert!(RotationInput { algorithms: Some(vec![]), emergency: false }.validate().is_err());
-    }
+    use scaikey_domain::oidc::signing_key::SigningAlg;
 
     #[tokio::test]
     async fn only_the_platform_rotates_and_the_rotation_is_audited() {

@@ -57,15 +57,7 @@ pub struct SigningKeyInfo {
     pub state: KeyState,
 }
 
-/// What a rotation replaces and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotationRequest {
-    /// The algorithms whose keys are replaced (never empty).
-    pub algorithms: Vec<SigningAlg>,
-    /// Activate the new keys and withdraw the old ones at once (a suspected compromise): tokens
-    /// the old keys signed stop verifying.
-    pub emergency: bool,
-}
+pub use scaikey_domain::oidc::signing_key::RotationRequest;
 
 /// The process's key ring: signs with the current keys, publishes the JWKS, and rotates. Every
 /// ScaiKey process reloads the keys from the database, so a rotation made by one (or by the

@@ -10,6 +10,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::validation::{FieldError, ValidationErrors};
+
 pub use crate::application::IdTokenAlg as SigningAlg;
 
 /// Extra time a replaced key stays published beyond the longest token lifetime, for clock skew
@@ -150,6 +152,54 @@ pub fn retire(current: Option<DateTime<Utc>>, at: DateTime<Utc>) -> DateTime<Utc
     current.map_or(at, |c| c.min(at))
 }
 
+/// What a rotation replaces and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationRequest {
+    /// The algorithms whose keys are replaced (never empty).
+    pub algorithms: Vec<SigningAlg>,
+    /// Activate the new keys and withdraw the old ones at once (a suspected compromise): tokens
+    /// the old keys signed stop verifying.
+    pub emergency: bool,
+}
+
+/// What an administrator asks a rotation for, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RotationInput {
+    /// JOSE names of the algorithms to rotate; `None` rotates every algorithm.
+    pub algorithms: Option<Vec<String>>,
+    /// Withdraw the old keys at once.
+    pub emergency: bool,
+}
+
+impl RotationInput {
+    /// Checks the algorithm names (each known, at least one, none twice).
+    ///
+    /// # Errors
+    /// Each unknown or repeated name, or an empty list.
+    pub fn validate(self) -> Result<RotationRequest, ValidationErrors> {
+        let Some(names) = self.algorithms else {
+            return Ok(RotationRequest { algorithms: SigningAlg::ALL.to_vec(), emergency: self.emergency });
+        };
+        let mut errors = ValidationErrors::default();
+        let mut algorithms = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let at = ["algorithms", &i.to_string()];
+            match SigningAlg::parse(name) {
+                Some(a) if algorithms.contains(&a) => {
+                    errors.push(FieldError::at(&at, "duplicate", format!("{name} is listed twice")));
+                }
+                Some(a) => algorithms.push(a),
+                None => errors.push(FieldError::at(&at, "enum", "Input should be 'ES256' or 'RS256'")),
+            }
+        }
+        if names.is_empty() {
+            errors.push(FieldError::new("algorithms", "length", "name at least one algorithm, or leave it out"));
+        }
+        errors.into_result()?;
+        Ok(RotationRequest { algorithms, emergency: self.emergency })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +214,21 @@ mod tests {
 
     const POLICY: RotationPolicy =
         RotationPolicy { prepublish: Duration::seconds(300), longest_token: Duration::hours(24) };
+
+    #[test]
+    fn rotation_input_names_each_bad_algorithm() {
+        let all = RotationInput::default().validate().unwrap();
+        assert_eq!(all.algorithms, SigningAlg::ALL);
+        let one = RotationInput { algorithms: Some(vec!["RS256".into()]), emergency: true }.validate().unwrap();
+        assert_eq!((one.algorithms, one.emergency), (vec![SigningAlg::Rs256], true));
+        let bad =
+            RotationInput { algorithms: Some(vec!["HS256".into(), "ES256".into(), "ES256".into()]), emergency: false }
+                .validate()
+                .unwrap_err();
+        let fields: Vec<_> = bad.errors().iter().map(|e| (e.loc.join("."), e.kind)).collect();
+        assert_eq!(fields, [("algorithms.0".to_string(), "enum"), ("algorithms.2".to_string(), "duplicate")]);
+        assert!(RotationInput { algorithms: Some(vec![]), emergency: false }.validate().is_err());
+    }
 
     #[test]
     fn the_latest_activated_key_signs_and_pending_keys_wait() {
