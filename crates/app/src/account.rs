@@ -363,3 +363,6 @@ impl AccountService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -282,3 +282,6 @@ impl AgentService {
         if self.repo.delete(id, self.clock.now(), &audit).await? { Ok(()) } else { Err(AppError::NotFound(AGENT)) }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -172,3 +172,6 @@ impl GroupService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -257,3 +257,6 @@ impl MfaService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -97,3 +97,6 @@ impl SessionService {
         Ok(s)
     }
 }
+
+#[cfg(test)]
+mod tests;

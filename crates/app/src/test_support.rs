@@ -131,3 +131,166 @@ pub fn no_mfa() -> std::sync::Arc<crate::mfa::MfaService> {
     repo.expect_totp().returning(|_| Ok(None));
     mfa_over(repo, open_throttle())
 }
+
+/// The time [`fixed_clock`] answers.
+pub fn fixed_now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().unwrap_or_default()
+}
+
+/// A signed-in user (ID `Ulid(1, 1)`, session `Ulid(1, 2)`) with these roles and home; no roles
+/// is a person without admin rights.
+pub fn ctx_user(roles: &[Role], tenant: Option<TenantId>, partner: Option<PartnerId>) -> RequestContext {
+    user_ctx(roles, tenant, partner)
+}
+
+/// A GLOBAL application's client token carrying `scopes`.
+pub fn ctx_client(scopes: &[&str]) -> RequestContext {
+    use scaikey_domain::id::ApplicationId;
+    use scaikey_domain::principal::ClientPrincipal;
+    use scaikey_domain::scope::ScopeLevel;
+    RequestContext {
+        principal: Principal::Client(ClientPrincipal {
+            app_id: ApplicationId::generate_from(Ulid::from_parts(1, 3)),
+            client_id: "ck_platform".into(),
+            scope_level: ScopeLevel::Global,
+            tenant_id: None,
+            partner_id: None,
+            scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+        }),
+        meta: RequestMeta::default(),
+    }
+}
+
+/// An active, live user `u@x.test` with a password, created and changed at [`fixed_now`].
+pub fn user_record(
+    id: UserId,
+    tenant: Option<TenantId>,
+    partner: Option<PartnerId>,
+    roles: &[Role],
+) -> scaikey_domain::user::User {
+    scaikey_domain::user::User {
+        id,
+        tenant_id: tenant,
+        partner_id: partner,
+        email: "u@x.test".into(),
+        first_name: None,
+        last_name: None,
+        display_name: None,
+        status: scaikey_domain::status::Status::Active,
+        roles: roles.iter().copied().collect(),
+        custom_attributes: serde_json::json!({}),
+        mfa_enabled: false,
+        mfa_methods: Vec::new(),
+        email_verified: true,
+        password_set: true,
+        last_login_at: None,
+        created_at: fixed_now(),
+        updated_at: fixed_now(),
+    }
+}
+
+/// An active tenant `t` with these settings.
+pub fn tenant_record(
+    id: TenantId,
+    partner: Option<PartnerId>,
+    settings: serde_json::Value,
+) -> scaikey_domain::tenant::Tenant {
+    scaikey_domain::tenant::Tenant {
+        id,
+        partner_id: partner,
+        name: "T".into(),
+        slug: "t".into(),
+        status: scaikey_domain::status::Status::Active,
+        contact_email: None,
+        settings,
+        branding: serde_json::json!({}),
+        created_at: fixed_now(),
+        updated_at: fixed_now(),
+    }
+}
+
+/// An open session of `user`, opened an hour before [`fixed_now`] and ending seven hours after.
+pub fn session_record(
+    id: SessionId,
+    user: UserId,
+    tenant: Option<TenantId>,
+    partner: Option<PartnerId>,
+) -> crate::ports::Session {
+    crate::ports::Session {
+        id,
+        user_id: user,
+        tenant_id: tenant,
+        partner_id: partner,
+        created_at: fixed_now() - chrono::Duration::hours(1),
+        last_seen_at: fixed_now() - chrono::Duration::hours(1),
+        expires_at: fixed_now() + chrono::Duration::hours(7),
+        ip: Some("192.0.2.1".into()),
+        user_agent: Some("test".into()),
+        revoked_at: None,
+    }
+}
+
+/// An active user `u@x.test` as a login candidate (password hash `phc`), in a tenant with these
+/// settings, with these second factors.
+pub fn login_candidate(
+    user: UserId,
+    tenant: Option<TenantId>,
+    settings: serde_json::Value,
+    methods: Vec<scaikey_domain::mfa::Method>,
+) -> crate::ports::LoginCandidate {
+    use scaikey_domain::status::Status;
+    crate::ports::LoginCandidate {
+        user_id: user,
+        tenant_id: tenant,
+        partner_id: None,
+        email: "u@x.test".into(),
+        password_hash: Some("phc".into()),
+        roles: scaikey_domain::role::Roles::default(),
+        status: Status::Active,
+        tenant_status: tenant.map(|_| Status::Active),
+        partner_status: None,
+        tenant_settings: settings,
+        mfa_methods: methods,
+    }
+}
+
+/// A login throttle that holds every try back for 30 seconds (the account's fifth failure was
+/// just now); it is never told of failures or successes.
+pub fn closed_throttle() -> std::sync::Arc<crate::throttle::LoginThrottle> {
+    use scaikey_domain::throttle::{Failures, Scope};
+    let mut repo = crate::ports::mfa::MockThrottleRepository::new();
+    repo.expect_failures()
+        .returning(|_| Ok(vec![(Scope::Account, Failures { count: 5, first_at: fixed_now(), last_at: fixed_now() })]));
+    let mut audit = crate::ports::MockAuditSink::new();
+    audit.expect_submit().returning(|_, _| ());
+    std::sync::Arc::new(crate::throttle::LoginThrottle::new(
+        std::sync::Arc::new(repo),
+        std::sync::Arc::new(audit),
+        std::sync::Arc::new(fixed_clock()),
+    ))
+}
+
+/// A login throttle that holds nobody back and counts the failures and the clears it is told of.
+pub fn counting_throttle(
+    failed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    cleared: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> std::sync::Arc<crate::throttle::LoginThrottle> {
+    use std::sync::atomic::Ordering;
+    let mut repo = crate::ports::mfa::MockThrottleRepository::new();
+    repo.expect_failures().returning(|_| Ok(vec![]));
+    repo.expect_record_failure().returning(move |_, _| {
+        failed.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    });
+    repo.expect_clear().returning(move |_| {
+        cleared.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    });
+    let mut audit = crate::ports::MockAuditSink::new();
+    audit.expect_submit().returning(|_, _| ());
+    std::sync::Arc::new(crate::throttle::LoginThrottle::new(
+        std::sync::Arc::new(repo),
+        std::sync::Arc::new(audit),
+        std::sync::Arc::new(fixed_clock()),
+    ))
+}
