@@ -207,6 +207,12 @@ impl AccountService {
     pub async fn remove_totp(&self, me: &Me, code: &str, meta: &RequestMeta) -> Result<(), AppError> {
         let user = self.candidate(me).await?;
         let refusal = |kind: &'static str, msg: String| AppError::field(FieldError::new("code", kind, msg));
+        let refused = |e: AppError| match e {
+            AppError::Conflict(m) => refusal("mfa_required", m),
+            e => e,
+        };
+        // Asked first, so a refused removal spends no recovery code (nor the code's time step).
+        crate::mfa::MfaService::totp_removable(&user).map_err(refused)?;
         match self.auth.mfa().verify(user.user_id, &user.email, code, meta).await {
             Ok(Some(_)) => {}
             Ok(None) => return Err(refusal("invalid_code", "That code is not valid".into())),
@@ -215,11 +221,7 @@ impl AccountService {
             }
             Err(e) => return Err(e),
         }
-        match self.auth.mfa().remove_totp(&user, meta).await {
-            Ok(_) => Ok(()),
-            Err(AppError::Conflict(m)) => Err(refusal("mfa_required", m)),
-            Err(e) => Err(e),
-        }
+        self.auth.mfa().remove_totp(&user, meta).await.map(|_| ()).map_err(refused)
     }
 
     /// Starts adding a passkey: the options for the browser.
@@ -327,12 +329,10 @@ impl AccountService {
             .map_err(|v| AppError::field(FieldError::new("new_password", "password_policy", v.to_string())))?;
         let hash = self.hasher.hash(new_password.to_string()).await.map_err(AppError::Internal)?;
         let audit = Self::audit(me, &user, action::USER_CHANGE_PASSWORD, meta);
-        let ended = self
-            .users
-            .set_password(me.user_id, &hash, self.clock.now(), &audit)
-            .await?
-            .ok_or(AppError::NotFound("User"))?;
-        self.revocations.add(&ended);
+        let now = self.clock.now();
+        let ended = self.users.set_password(me.user_id, &hash, now, &audit).await?.ok_or(AppError::NotFound("User"))?;
+        // Storage cut the user's tokens; this process refuses them at once, as after a reset.
+        self.revocations.cut_user(me.user_id, &ended, now);
         Ok(())
     }
 

@@ -79,7 +79,7 @@ impl IdpService {
         let protocol = input.protocol().map_err(AppError::field)?;
         let (mut fields, secret) = IdpFields::validate(&input, protocol, Write::Create, self.loopback_allowed)?;
         let tenant_id = fed::target_tenant(r, input.tenant_id.as_deref()).map_err(AppError::field)?;
-        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
+        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id, IDP).await?;
         let id = IdentityProviderId::generate_from(self.ids.next());
         fields.client_secret_enc = self.seal(secret, id)?;
         let audit =
@@ -226,7 +226,7 @@ impl AgentService {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(AGENT))?;
         let fields = AgentFields::validate(&input, Write::Create)?;
         let tenant_id = fed::target_tenant(r, input.tenant_id.as_deref()).map_err(AppError::field)?;
-        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
+        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id, AGENT).await?;
         let id = AgentId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::AGENT_CREATE, "agent")
             .resource(id)

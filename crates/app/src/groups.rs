@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use scaikey_domain::access::{Action, Owner, Reach, Target, can, reach};
+use scaikey_domain::access::{Action, Owner, Target, can, reach};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::group::{Group, GroupChanges, GroupInput, NewGroup};
 use scaikey_domain::id::{GroupId, UserId};
-use scaikey_domain::validation::{self as v, FieldError};
+use scaikey_domain::validation as v;
 use serde_json::json;
 
 use crate::context::RequestContext;
@@ -67,12 +67,8 @@ impl GroupService {
     pub async fn create(&self, ctx: &RequestContext, input: GroupInput) -> Result<Group, AppError> {
         let r = reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
         let new = NewGroup::validate(input)?;
-        let tenant_id = match (new.tenant_id, r) {
-            (Some(t), _) => t,
-            (None, Reach::Tenant { tenant, .. }) => tenant,
-            (None, _) => return Err(AppError::field(FieldError::missing("tenant_id"))),
-        };
-        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id).await?;
+        let tenant_id = r.home_tenant(new.tenant_id).map_err(AppError::field)?;
+        let tenant = UserService::writable_tenant(self.tenants.as_ref(), &ctx.principal, tenant_id, RESOURCE).await?;
         let id = GroupId::generate_from(self.ids.next());
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::GROUP_CREATE, "group")
             .resource(id)

@@ -13,7 +13,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scaikey_domain::audit::{AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::mail_link::{self, LinkState, Purpose, StoredLink, TOKEN_BYTES};
 use scaikey_domain::password::PasswordPolicy;
-use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use scaikey_domain::user::User;
 use scaikey_domain::validation::FieldError;
 use serde_json::json;
@@ -220,8 +219,7 @@ impl MailLinkService {
         let Some(ended) = self.links.redeem(&self.secrets.digest(token), &hash, now, &audit).await? else {
             return Ok(LinkOutcome::Invalid);
         };
-        self.revocations.add(&ended);
-        self.revocations.cut(TokenOwner::User(user.user_id), Cut::Before, now);
+        self.revocations.cut_user(user.user_id, &ended, now);
         Ok(LinkOutcome::Done(purpose))
     }
 }

@@ -233,13 +233,21 @@ impl MfaService {
         Ok(Some(codes))
     }
 
+    /// Refuses taking the authenticator app away from `user` when it is the last factor the
+    /// tenant requires (a 409 with [`LAST_FACTOR`]); asked before any code is spent on it.
+    pub fn totp_removable(user: &LoginCandidate) -> Result<(), AppError> {
+        let left: Vec<Method> = user.mfa_methods.iter().copied().filter(|m| *m != Method::Totp).collect();
+        if mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
+            Ok(())
+        } else {
+            Err(AppError::Conflict(LAST_FACTOR.into()))
+        }
+    }
+
     /// Removes the authenticator app and its recovery codes (audited as `user.mfa_remove`);
     /// refused while the tenant requires a second factor and it is the only one.
     pub async fn remove_totp(&self, user: &LoginCandidate, meta: &RequestMeta) -> Result<bool, AppError> {
-        let left: Vec<Method> = user.mfa_methods.iter().copied().filter(|m| *m != Method::Totp).collect();
-        if !mfa::may_remove(&MfaPolicy::of(&user.tenant_settings), &left) {
-            return Err(AppError::Conflict(LAST_FACTOR.into()));
-        }
+        Self::totp_removable(user)?;
         let audit = by_user(user, meta, action::USER_MFA_REMOVE).details(json!({"method": Method::Totp.as_str()}));
         Ok(self.repo.remove_totp(user.user_id, self.clock.now(), &audit).await?)
     }

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use scaikey_domain::id::{ApplicationId, SessionId};
+use scaikey_domain::id::{ApplicationId, SessionId, UserId};
 use scaikey_domain::principal::Principal;
 use scaikey_domain::token_cutoff::{self, CutState, TokenOwner};
 
@@ -115,6 +115,14 @@ impl RevocationList {
     #[must_use]
     pub fn is_blocked(&self, owner: TokenOwner) -> bool {
         read(&self.cutoffs).get(&owner).is_some_and(|c| c.blocked)
+    }
+
+    /// Applies what storage just did to a user whose credentials changed (password set, second
+    /// factors removed, user deleted): the sessions it ended, and the cut refusing every token
+    /// issued to the user before `now`.
+    pub fn cut_user(&self, user: UserId, ended: &[EndedSession], now: DateTime<Utc>) {
+        self.add(ended);
+        self.cut(TokenOwner::User(user), token_cutoff::Cut::Before, now);
     }
 
     /// Applies a cut this process just stored (the same rule storage applied).

@@ -1,6 +1,6 @@
 //! User administration within the caller's reach, with the role-escalation rule.
 
-use scaikey_domain::token_cutoff::{self, Cut, TokenOwner};
+use scaikey_domain::token_cutoff::{self, TokenOwner};
 use std::sync::Arc;
 
 use scaikey_domain::access::{Action, Owner, Reach, Target, can, can_grant, can_manage_user, reach};
@@ -121,8 +121,9 @@ impl UserService {
         tenants: &dyn TenantRepository,
         principal: &Principal,
         id: TenantId,
+        resource: &'static str,
     ) -> Result<Tenant, AppError> {
-        let r = reach(principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
+        let r = reach(principal, Action::Write).map_err(AppError::denied(resource))?;
         match tenants.get(id).await? {
             Some(t) if can(principal, Action::Write, Target::Owned(&crate::tenants::owner_of(&t))).is_allowed() => {
                 Ok(t)
@@ -130,7 +131,7 @@ impl UserService {
             None if r == Reach::Platform => {
                 Err(AppError::field(FieldError::new("tenant_id", "value_error", "Tenant not found")))
             }
-            _ => Err(AppError::Denied(scaikey_domain::access::Denial::Forbidden, RESOURCE)),
+            _ => Err(AppError::Denied(scaikey_domain::access::Denial::Forbidden, resource)),
         }
     }
 
@@ -154,7 +155,7 @@ impl UserService {
         Self::check_grants(&ctx.principal, new.roles)?;
         let (tenant, settings) = match new.tenant_id {
             Some(t) => {
-                let t = Self::writable_tenant(self.tenants.as_ref(), &ctx.principal, t).await?;
+                let t = Self::writable_tenant(self.tenants.as_ref(), &ctx.principal, t, RESOURCE).await?;
                 let settings = t.settings.clone();
                 (Some(t), settings)
             }
@@ -307,8 +308,7 @@ impl UserService {
         let audit = Self::audit(ctx, &u, action::USER_RESET_PASSWORD);
         let now = self.clock.now();
         let ended = self.users.set_password(id, &hash, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        self.revocations.add(&ended);
-        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
+        self.revocations.cut_user(id, &ended, now);
         Ok(())
     }
 
@@ -319,8 +319,7 @@ impl UserService {
         let audit = Self::audit(ctx, &u, action::USER_MFA_DISABLE);
         let now = self.clock.now();
         let done = self.users.disable_mfa(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        self.revocations.add(&done.ended);
-        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
+        self.revocations.cut_user(id, &done.ended, now);
         Ok(done.user)
     }
 
@@ -335,8 +334,7 @@ impl UserService {
         let audit = Self::audit(ctx, &u, action::USER_DELETE);
         let now = self.clock.now();
         let ended = self.users.delete(id, now, &audit).await?.ok_or(AppError::NotFound(RESOURCE))?;
-        self.revocations.add(&ended);
-        self.revocations.cut(TokenOwner::User(id), Cut::Before, now);
+        self.revocations.cut_user(id, &ended, now);
         Ok(())
     }
 }

@@ -180,6 +180,19 @@ pub fn reach(principal: &Principal, action: Action) -> Result<Reach, Denial> {
 }
 
 impl Reach {
+    /// The tenant a new tenant-scoped resource (group, identity provider, agent) goes to: the
+    /// one `named`, else a tenant admin's own. Whether the caller may write there is [`can`]'s.
+    ///
+    /// # Errors
+    /// `tenant_id` missing where the caller has no tenant of its own.
+    pub fn home_tenant(self, named: Option<TenantId>) -> Result<TenantId, crate::validation::FieldError> {
+        match (named, self) {
+            (Some(t), _) => Ok(t),
+            (None, Reach::Tenant { tenant, .. }) => Ok(tenant),
+            (None, _) => Err(crate::validation::FieldError::missing("tenant_id")),
+        }
+    }
+
     /// `true` if a resource of `owner` lies inside this reach (the tenant tree below it).
     #[must_use]
     pub fn contains(self, owner: &Owner) -> bool {

@@ -220,6 +220,28 @@ fn cookie(secret: &str) -> SessionCookie {
 }
 
 /// The single field error of an `Invalid`, as `(loc, kind, msg)`.
+/// An access token of `user` issued at `at` under a session nothing ended (as offline tokens
+/// carry their token family, not an SSO session).
+fn offline_token(user: UserId, at: chrono::DateTime<chrono::Utc>) -> crate::ports::AccessToken {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap();
+    crate::ports::AccessToken {
+        principal: Principal::User(UserPrincipal {
+            user_id: user,
+            session_id: sid(99),
+            tenant_id: None,
+            partner_id: None,
+            roles: Roles::default(),
+        }),
+        scope: vec!["openid".into(), "offline_access".into()],
+        audience: "https://api.example".into(),
+        client_id: Some("ck_app".into()),
+        jti: Ulid::from_parts(ms, 1),
+        issued_at: at,
+        expires_at: at + Duration::hours(1),
+        act: None,
+    }
+}
+
 fn field_error(e: &AppError) -> (String, &'static str, String) {
     let AppError::Invalid(errs) = e else { panic!("expected a field error, got {e:?}") };
     assert_eq!(errs.errors().len(), 1, "{errs}");
@@ -446,6 +468,9 @@ async fn a_password_change_stores_the_new_hash_once_and_ends_every_session_in_th
     svc.change_password(&me(), "old password", "a brand new password", &meta()).await.unwrap();
     assert!(revocations.is_revoked(sid(1)), "this browser's session ends too");
     assert!(revocations.is_revoked(sid(2)));
+    // Tokens not tied to a session (offline access) are refused at once too.
+    assert!(revocations.refuses(&offline_token(uid(1), fixed_now() - Duration::minutes(1))));
+    assert!(!revocations.refuses(&offline_token(uid(1), fixed_now() + Duration::seconds(1))), "only older ones");
 }
 
 #[tokio::test]
@@ -577,7 +602,8 @@ async fn removing_the_authenticator_app_needs_one_of_its_codes() {
 async fn the_last_factor_a_tenant_requires_stays_and_the_form_says_why() {
     let mut ports = Ports::new().with_candidate(json!({"mfa_required": true}), vec![Method::Totp]);
     ports.mfa.expect_totp().returning(|_| Ok(None));
-    ports.mfa.expect_use_recovery_code().returning(|_, digest, _| Ok(digest == b"abcdefghijklmnop"));
+    // Refused before the code is checked: the recovery code stays usable.
+    ports.mfa.expect_use_recovery_code().never();
     ports.mfa.expect_remove_totp().never();
     let (svc, _) = ports.build();
     let e = svc.remove_totp(&me(), "ABCD-EFGH-IJKL-MNOP", &meta()).await.unwrap_err();

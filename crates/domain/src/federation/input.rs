@@ -128,11 +128,8 @@ pub enum Write {
 /// # Errors
 /// A `tenant_id` that is no ID, or none where the caller has no tenant of its own.
 pub fn target_tenant(caller: Reach, tenant_id: Option<&str>) -> Result<TenantId, FieldError> {
-    match (tenant_id.map(str::trim).filter(|t| !t.is_empty()), caller) {
-        (Some(t), _) => v::id::<TenantId>("tenant_id", t),
-        (None, Reach::Tenant { tenant, .. }) => Ok(tenant),
-        (None, _) => Err(FieldError::missing("tenant_id")),
-    }
+    let named = tenant_id.map(str::trim).filter(|t| !t.is_empty()).map(|t| v::id::<TenantId>("tenant_id", t));
+    caller.home_tenant(named.transpose()?)
 }
 
 fn fixed(field: &str) -> FieldError {
