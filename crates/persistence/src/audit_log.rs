@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
@@ -15,6 +15,7 @@ use scaikey_app::ports::{AuditFilter, AuditRepository, AuditSink, HourlyCount, S
 use scaikey_domain::access::{Listing, Reach};
 use scaikey_domain::audit::{ActorType, AuditEvent, AuditRecord, AuditResult, RequestMeta};
 use scaikey_domain::id::{AuditEventId, PartnerId, TenantId};
+use scaikey_domain::registration::RegistrationStatus;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -98,45 +99,6 @@ fn filtered(reach: Reach, f: &AuditFilter) -> ae::BoxedQuery<'static, diesel::pg
 }
 
 #[derive(QueryableByName)]
-struct Counts {
-    #[diesel(sql_type = BigInt)]
-    partners: i64,
-    #[diesel(sql_type = BigInt)]
-    tenants: i64,
-    #[diesel(sql_type = BigInt)]
-    users: i64,
-    #[diesel(sql_type = BigInt)]
-    applications: i64,
-    #[diesel(sql_type = BigInt)]
-    active_sessions: i64,
-    #[diesel(sql_type = BigInt)]
-    pending_registration_requests: i64,
-}
-
-/// Exact counts within a reach: $1 partner, $2 tenant, $3 the tenant's partner, $4 now.
-const COUNTS: &str = "
-WITH scope_tenants AS (
-    SELECT id FROM tenants
-    WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR partner_id = $1) AND ($2::uuid IS NULL OR id = $2)
-)
-SELECT
-    (SELECT count(*) FROM partners WHERE deleted_at IS NULL AND $1::uuid IS NULL AND $2::uuid IS NULL) AS partners,
-    (SELECT count(*) FROM scope_tenants) AS tenants,
-    (SELECT count(*) FROM users u WHERE u.deleted_at IS NULL
-        AND (($1::uuid IS NULL AND $2::uuid IS NULL) OR u.tenant_id IN (SELECT id FROM scope_tenants))) AS users,
-    (SELECT count(*) FROM applications a WHERE a.deleted_at IS NULL AND (
-        ($1::uuid IS NULL AND $2::uuid IS NULL)
-        OR a.scope = 'GLOBAL'
-        OR (a.scope = 'PARTNER' AND a.partner_id = coalesce($1, $3))
-        OR (a.scope = 'TENANT' AND a.tenant_id IN (SELECT id FROM scope_tenants)))) AS applications,
-    (SELECT count(*) FROM sessions s WHERE s.revoked_at IS NULL AND s.expires_at > $4
-        AND (($1::uuid IS NULL AND $2::uuid IS NULL) OR s.tenant_id IN (SELECT id FROM scope_tenants))) AS active_sessions,
-    (SELECT count(*) FROM registration_requests r WHERE r.status = 'PENDING' AND r.expires_at > $4 AND (
-        ($1::uuid IS NULL AND $2::uuid IS NULL)
-        OR (r.scope = 'PARTNER' AND r.partner_id = $1)
-        OR (r.scope = 'TENANT' AND r.tenant_id IN (SELECT id FROM scope_tenants)))) AS pending_registration_requests";
-
-#[derive(QueryableByName)]
 struct RelTuples {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -176,40 +138,34 @@ impl AuditRepository for PgAudit {
     }
 
     async fn hourly(&self, reach: Reach, since: DateTime<Utc>) -> Result<Vec<HourlyCount>, RepoError> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-            hour: DateTime<Utc>,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            action: String,
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
+        use diesel::dsl::sql;
         // Audit IDs are ULIDs stored as UUIDs: the smallest ID of `since` bounds the index scan.
         let millis = u64::try_from(since.timestamp_millis()).unwrap_or(0);
         let lower = uuid::Uuid::from(ulid::Ulid::from_parts(millis, 0));
-        let (tenant, partner) = match reach {
-            Reach::Platform => (None, None),
-            Reach::Partner(p) => (None, Some(p.uuid())),
-            Reach::Tenant { tenant, .. } => (Some(tenant.uuid()), None),
-        };
+        // A token grant's row counts the tokens it issued (`details.tokens`, batched grants).
+        let per_hour = sql::<(Timestamptz, Text, BigInt)>(
+            "date_trunc('hour', occurred_at), action, \
+             sum(CASE WHEN action = 'auth.token' THEN COALESCE((details->>'tokens')::bigint, 1) ELSE 1 END)::bigint",
+        );
+        let within: crate::visible::Cond<ae::table> = visible::<_, AuditRows>(reach, Listing::Owned)
+            .unwrap_or_else(|| Box::new(sql::<diesel::sql_types::Bool>("TRUE")));
         let mut conn = self.0.conn().await?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "SELECT date_trunc('hour', occurred_at) AS hour, action,
-                    sum(CASE WHEN action = 'auth.token' THEN COALESCE((details->>'tokens')::bigint, 1) ELSE 1 END)::bigint AS n
-             FROM audit_events
-             WHERE action IN ('auth.login', 'auth.token') AND result = 'success' AND id >= $1 AND occurred_at >= $2
-               AND ($3::uuid IS NULL OR tenant_id = $3)
-               AND ($4::uuid IS NULL OR partner_id = $4 OR tenant_id IN (SELECT id FROM tenants WHERE partner_id = $4))
-             GROUP BY 1, 2",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(lower)
-        .bind::<diesel::sql_types::Timestamptz, _>(since)
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(tenant)
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(partner)
-        .load(&mut conn)
-        .await
-        .map_err(db)?;
+        let rows: Vec<(DateTime<Utc>, String, i64)> = ae::table
+            .filter(ae::action.eq_any([action::AUTH_LOGIN, action::AUTH_TOKEN]))
+            .filter(ae::result.eq(AuditResult::Success.as_str()))
+            .filter(ae::id.ge(lower).and(ae::occurred_at.ge(since)))
+            .filter(within)
+            .group_by(sql::<(Timestamptz, Text)>("1, 2"))
+            .select(per_hour)
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        struct Row {
+            hour: DateTime<Utc>,
+            action: String,
+            n: i64,
+        }
+        let rows = rows.into_iter().map(|(hour, action, n)| Row { hour, action, n });
         let mut out: Vec<HourlyCount> = Vec::new();
         for r in rows {
             let i = match out.iter().position(|c| c.hour == r.hour) {
@@ -250,11 +206,6 @@ impl AuditRepository for PgAudit {
     }
 
     async fn stats(&self, reach: Reach, now: DateTime<Utc>, exact_below: i64) -> Result<Stats, RepoError> {
-        let (partner, tenant, tenant_partner) = match reach {
-            Reach::Platform => (None, None, None),
-            Reach::Partner(p) => (Some(p.uuid()), None, None),
-            Reach::Tenant { tenant, partner } => (None, Some(tenant.uuid()), partner.map(AsUuid::uuid)),
-        };
         let mut conn = self.0.conn().await?;
         if reach == Reach::Platform {
             // Platform-wide: tables past `exact_below` rows are estimated by the planner.
@@ -310,21 +261,48 @@ impl AuditRepository for PgAudit {
                 return Ok(s);
             }
         }
-        let c: Counts = diesel::sql_query(COUNTS)
-            .bind::<Nullable<SqlUuid>, _>(partner)
-            .bind::<Nullable<SqlUuid>, _>(tenant)
-            .bind::<Nullable<SqlUuid>, _>(tenant_partner)
-            .bind::<Timestamptz, _>(now)
-            .get_result(&mut conn)
-            .await
-            .map_err(db)?;
+        // Exact counts of what the reach's lists show (the domain's list rule, as every list).
+        use crate::schema::{applications as a, partners, registration_requests as rr, sessions as s, tenants, users};
+        use crate::visible::{ApplicationRows, RegistrationRows, SessionRows, TenantRows, UserRows};
+        let c = &mut conn;
+        let partners = if reach == Reach::Platform {
+            partners::table.filter(partners::deleted_at.is_null()).count().get_result(c).await.map_err(db)?
+        } else {
+            0
+        };
+        let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
+        if let Some(w) = visible::<_, TenantRows>(reach, Listing::TenantRecords) {
+            q = q.filter(w);
+        }
+        let tenants: i64 = q.count().get_result(c).await.map_err(db)?;
+        let mut q = users::table.filter(users::deleted_at.is_null()).into_boxed();
+        if let Some(w) = visible::<_, UserRows>(reach, Listing::Owned) {
+            q = q.filter(w);
+        }
+        let users: i64 = q.count().get_result(c).await.map_err(db)?;
+        let mut q = a::table.filter(a::deleted_at.is_null()).into_boxed();
+        if let Some(w) = visible::<_, ApplicationRows>(reach, Listing::Applications) {
+            q = q.filter(w);
+        }
+        let applications: i64 = q.count().get_result(c).await.map_err(db)?;
+        let mut q = s::table.filter(s::revoked_at.is_null().and(s::expires_at.gt(now))).into_boxed();
+        if let Some(w) = visible::<_, SessionRows>(reach, Listing::Owned) {
+            q = q.filter(w);
+        }
+        let active_sessions: i64 = q.count().get_result(c).await.map_err(db)?;
+        let pending = RegistrationStatus::Pending.as_str();
+        let mut q = rr::table.filter(rr::status.eq(pending).and(rr::expires_at.gt(now))).into_boxed();
+        if let Some(w) = visible::<_, RegistrationRows>(reach, Listing::RegistrationRequests) {
+            q = q.filter(w);
+        }
+        let pending_registration_requests: i64 = q.count().get_result(c).await.map_err(db)?;
         Ok(Stats {
-            partners: c.partners,
-            tenants: c.tenants,
-            users: c.users,
-            applications: c.applications,
-            active_sessions: c.active_sessions,
-            pending_registration_requests: c.pending_registration_requests,
+            partners,
+            tenants,
+            users,
+            applications,
+            active_sessions,
+            pending_registration_requests,
             estimated: false,
         })
     }

@@ -299,6 +299,7 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
         Reach::Tenant { tenant: tenant_of(t4), partner: None },
     ];
     for reach in reaches {
+        let mut shown = std::collections::BTreeMap::new();
         for r in Resource::ALL {
             let forms = reach.lists(r.listing());
             let want: BTreeSet<Ulid> = w
@@ -310,6 +311,17 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
             let all = w.rows.iter().filter(|(res, ..)| *res == r).count();
             assert!(all > 0 && all <= 100, "{r:?}: {all} rows seeded, all on page one");
             assert_eq!(listed(&db, r, reach, app).await, want, "{r:?} for {reach:?}");
+            shown.insert(r, i64::try_from(want.len()).unwrap());
         }
+        // The dashboard's counts are of what the same lists show (every seeded session is
+        // active, every request pending; exact counts, never the planner's estimate).
+        let s = db.audit().stats(reach, Utc::now(), i64::MAX).await.unwrap();
+        let counted = [s.tenants, s.users, s.applications, s.active_sessions, s.pending_registration_requests];
+        let want =
+            [Resource::Tenants, Resource::Users, Resource::Applications, Resource::Sessions, Resource::Registrations]
+                .map(|r| shown[&r]);
+        assert_eq!(counted, want, "dashboard counts for {reach:?}");
+        assert_eq!(s.partners, if reach == Reach::Platform { 2 } else { 0 }, "partners for {reach:?}");
+        assert!(!s.estimated);
     }
 }
