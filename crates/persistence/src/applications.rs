@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{
@@ -23,6 +23,7 @@ use scaikey_domain::scope::ScopeLevel;
 use scaikey_domain::status::Status;
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::partners::like_pattern;
@@ -390,14 +391,11 @@ impl ApplicationRepository for PgApplications {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Application, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let app = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let app = insert_app(c, id, a, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(app)
-            })
-            .await?;
+        let Written(app) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let app = insert_app(c, id, a, now).await?;
+            Ok(Written(app))
+        })
+        .await?;
         Ok(app)
     }
 
@@ -509,57 +507,52 @@ impl ApplicationRepository for PgApplications {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Assignment>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let found: Option<(Uuid, Option<Uuid>)> = match assignee {
-                    Assignee::User(u) => users::table
-                        .inner_join(tenants::table)
-                        .filter(
-                            users::id.eq(u.uuid()).and(users::deleted_at.is_null()).and(tenants::deleted_at.is_null()),
-                        )
-                        .select((tenants::id, tenants::partner_id))
-                        .first(c)
-                        .await
-                        .optional()?,
-                    Assignee::Group(g) => groups::table
-                        .inner_join(tenants::table)
-                        .filter(groups::id.eq(g.uuid()).and(groups::deleted_at.is_null()))
-                        .select((tenants::id, tenants::partner_id))
-                        .first(c)
-                        .await
-                        .optional()?,
-                };
-                // Stored only on the assignee as the caller read it: live, in that tenant, under that partner.
-                let (tenant, partner) = (home.0.uuid(), home.1.map(AsUuid::uuid));
-                if found != Some((tenant, partner)) {
-                    return Ok(None);
-                }
-                let (user, group) = match assignee {
-                    Assignee::User(u) => (Some(u.uuid()), None),
-                    Assignee::Group(g) => (None, Some(g.uuid())),
-                };
-                let row: Option<AssignmentRow> = diesel::insert_into(application_assignments::table)
-                    .values((
-                        application_assignments::id.eq(id.uuid()),
-                        application_assignments::application_id.eq(app.id.uuid()),
-                        application_assignments::user_id.eq(user),
-                        application_assignments::group_id.eq(group),
-                        application_assignments::tenant_id.eq(tenant),
-                        application_assignments::created_at.eq(now),
-                    ))
-                    .on_conflict_do_nothing()
-                    .returning(AssignmentRow::as_returning())
-                    .get_result(c)
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let found: Option<(Uuid, Option<Uuid>)> = match assignee {
+                Assignee::User(u) => users::table
+                    .inner_join(tenants::table)
+                    .filter(users::id.eq(u.uuid()).and(users::deleted_at.is_null()).and(tenants::deleted_at.is_null()))
+                    .select((tenants::id, tenants::partner_id))
+                    .first(c)
                     .await
-                    .optional()?;
-                let Some(row) = row else {
-                    return Err(RepoError::Conflict("Already assigned to this application".into()).into());
-                };
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(to_assignment(row, partner)))
-            })
-            .await?;
+                    .optional()?,
+                Assignee::Group(g) => groups::table
+                    .inner_join(tenants::table)
+                    .filter(groups::id.eq(g.uuid()).and(groups::deleted_at.is_null()))
+                    .select((tenants::id, tenants::partner_id))
+                    .first(c)
+                    .await
+                    .optional()?,
+            };
+            // Stored only on the assignee as the caller read it: live, in that tenant, under that partner.
+            let (tenant, partner) = (home.0.uuid(), home.1.map(AsUuid::uuid));
+            if found != Some((tenant, partner)) {
+                return Ok(None);
+            }
+            let (user, group) = match assignee {
+                Assignee::User(u) => (Some(u.uuid()), None),
+                Assignee::Group(g) => (None, Some(g.uuid())),
+            };
+            let row: Option<AssignmentRow> = diesel::insert_into(application_assignments::table)
+                .values((
+                    application_assignments::id.eq(id.uuid()),
+                    application_assignments::application_id.eq(app.id.uuid()),
+                    application_assignments::user_id.eq(user),
+                    application_assignments::group_id.eq(group),
+                    application_assignments::tenant_id.eq(tenant),
+                    application_assignments::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .returning(AssignmentRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()?;
+            let Some(row) = row else {
+                return Err(RepoError::Conflict("Already assigned to this application".into()).into());
+            };
+            Ok(Some(to_assignment(row, partner)))
+        })
+        .await?;
         Ok(out)
     }
 

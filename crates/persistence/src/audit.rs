@@ -89,6 +89,16 @@ impl<T> Changed for Option<T> {
     }
 }
 
+/// The result of a write that changes something whenever it succeeds (an insert, or a write whose
+/// audit applies once its statements ran), so its audit record is always written.
+pub(crate) struct Written<T>(pub(crate) T);
+
+impl<T> Changed for Written<T> {
+    fn changed(&self) -> bool {
+        true
+    }
+}
+
 /// The statements of an audited write, given the transaction's connection (the same bound as
 /// diesel-async's own transactions, named so [`audited`] can state it).
 pub(crate) trait WriteFn<'r, R>: FnOnce(&'r mut AsyncPgConnection) -> <Self as WriteFn<'r, R>>::Fut {

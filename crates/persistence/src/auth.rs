@@ -12,6 +12,7 @@ use scaikey_domain::role::Roles;
 use scaikey_domain::status::Status;
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::schema::{partners, sessions, tenants, users};
@@ -117,8 +118,7 @@ impl AuthRepository for PgAuth {
     }
 
     async fn open_session(&self, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, s.created_at, async |c| {
             diesel::insert_into(sessions::table)
                 .values((
                     sessions::id.eq(s.id.uuid()),
@@ -141,8 +141,7 @@ impl AuthRepository for PgAuth {
                 .set(users::last_login_at.eq(s.created_at))
                 .execute(c)
                 .await?;
-            crate::audit::record(c, audit, s.created_at).await?;
-            Ok(())
+            Ok(Written(()))
         })
         .await?;
         Ok(())

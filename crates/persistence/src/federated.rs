@@ -400,18 +400,13 @@ impl FederationRepository for PgFederation {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(fi::table.filter(fi::user_id.eq(user.uuid()).and(fi::idp_id.eq(idp_id.uuid()))))
-                    .execute(c)
-                    .await?;
-                if n > 0 {
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n > 0)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(fi::table.filter(fi::user_id.eq(user.uuid()).and(fi::idp_id.eq(idp_id.uuid()))))
+                .execute(c)
+                .await?;
+            Ok(n > 0)
+        })
+        .await?;
         Ok(done)
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{AgentFields, AgentFilter, AgentRepository, IdpFields, IdpFilter, IdpRepository};
@@ -14,8 +14,9 @@ use scaikey_domain::id::{AgentId, IdentityProviderId, PartnerId, TenantId};
 use scaikey_domain::status::Status;
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::partners::like_pattern;
 use crate::schema::{agents, identity_providers as idp, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -139,36 +140,33 @@ impl IdpRepository for PgIdps {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<IdentityProvider, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let partner = crate::tenants::live_tenant(c, tenant).await?;
-                let row = diesel::insert_into(idp::table)
-                    .values((
-                        idp::id.eq(id.uuid()),
-                        idp::tenant_id.eq(tenant.uuid()),
-                        idp::name.eq(f.name.clone().unwrap_or_default()),
-                        idp::protocol.eq(f.protocol.unwrap_or(Protocol::Oidc).as_str()),
-                        idp::enabled.eq(f.enabled.unwrap_or(true)),
-                        idp::issuer.eq(f.issuer.clone().flatten()),
-                        idp::client_id.eq(f.client_id.clone().flatten()),
-                        idp::client_secret_enc.eq(f.client_secret_enc.clone().flatten()),
-                        idp::scopes.eq(f.scopes.clone().unwrap_or_default()),
-                        idp::entity_id.eq(f.entity_id.clone().flatten()),
-                        idp::sso_url.eq(f.sso_url.clone().flatten()),
-                        idp::certificate.eq(f.certificate.clone().flatten()),
-                        idp::jit_provisioning.eq(f.jit_provisioning.unwrap_or(true)),
-                        idp::attribute_mapping.eq(f.attribute_mapping.as_ref().map(mapping_json).unwrap_or_default()),
-                        idp::created_at.eq(now),
-                        idp::updated_at.eq(now),
-                    ))
-                    .returning(IdpRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(to_idp(row, partner))
-            })
-            .await?;
+        let Written(out) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let partner = crate::tenants::live_tenant(c, tenant).await?;
+            let row = diesel::insert_into(idp::table)
+                .values((
+                    idp::id.eq(id.uuid()),
+                    idp::tenant_id.eq(tenant.uuid()),
+                    idp::name.eq(f.name.clone().unwrap_or_default()),
+                    idp::protocol.eq(f.protocol.unwrap_or(Protocol::Oidc).as_str()),
+                    idp::enabled.eq(f.enabled.unwrap_or(true)),
+                    idp::issuer.eq(f.issuer.clone().flatten()),
+                    idp::client_id.eq(f.client_id.clone().flatten()),
+                    idp::client_secret_enc.eq(f.client_secret_enc.clone().flatten()),
+                    idp::scopes.eq(f.scopes.clone().unwrap_or_default()),
+                    idp::entity_id.eq(f.entity_id.clone().flatten()),
+                    idp::sso_url.eq(f.sso_url.clone().flatten()),
+                    idp::certificate.eq(f.certificate.clone().flatten()),
+                    idp::jit_provisioning.eq(f.jit_provisioning.unwrap_or(true)),
+                    idp::attribute_mapping.eq(f.attribute_mapping.as_ref().map(mapping_json).unwrap_or_default()),
+                    idp::created_at.eq(now),
+                    idp::updated_at.eq(now),
+                ))
+                .returning(IdpRow::as_returning())
+                .get_result(c)
+                .await?;
+            Ok(Written(to_idp(row, partner)))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -338,30 +336,27 @@ impl AgentRepository for PgAgents {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Agent, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let partner = crate::tenants::live_tenant(c, tenant).await?;
-                let row = diesel::insert_into(agents::table)
-                    .values((
-                        agents::id.eq(id.uuid()),
-                        agents::tenant_id.eq(tenant.uuid()),
-                        agents::name.eq(f.name.clone().unwrap_or_default()),
-                        agents::description.eq(f.description.clone().flatten()),
-                        agents::allowed_tools.eq(f.allowed_tools.clone().unwrap_or_default()),
-                        agents::allowed_scopes.eq(f.allowed_scopes.clone().unwrap_or_default()),
-                        agents::rate_limit_rpm.eq(f.rate_limit_rpm.flatten()),
-                        agents::status.eq(f.status.unwrap_or_default().as_str()),
-                        agents::created_at.eq(now),
-                        agents::updated_at.eq(now),
-                    ))
-                    .returning(AgentRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(to_agent(row, partner))
-            })
-            .await?;
+        let Written(out) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let partner = crate::tenants::live_tenant(c, tenant).await?;
+            let row = diesel::insert_into(agents::table)
+                .values((
+                    agents::id.eq(id.uuid()),
+                    agents::tenant_id.eq(tenant.uuid()),
+                    agents::name.eq(f.name.clone().unwrap_or_default()),
+                    agents::description.eq(f.description.clone().flatten()),
+                    agents::allowed_tools.eq(f.allowed_tools.clone().unwrap_or_default()),
+                    agents::allowed_scopes.eq(f.allowed_scopes.clone().unwrap_or_default()),
+                    agents::rate_limit_rpm.eq(f.rate_limit_rpm.flatten()),
+                    agents::status.eq(f.status.unwrap_or_default().as_str()),
+                    agents::created_at.eq(now),
+                    agents::updated_at.eq(now),
+                ))
+                .returning(AgentRow::as_returning())
+                .get_result(c)
+                .await?;
+            Ok(Written(to_agent(row, partner)))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -452,30 +447,27 @@ impl AgentRepository for PgAgents {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<String>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                // The first rotation gives the agent its client ID; later ones keep it.
-                let effective: Option<Option<String>> =
-                    diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
-                        .set((
-                            agents::client_id.eq(diesel::dsl::sql::<
-                                diesel::sql_types::Nullable<diesel::sql_types::Text>,
-                            >("COALESCE(client_id, ")
-                            .bind::<diesel::sql_types::Text, _>(client_id)
-                            .sql(")")),
-                            agents::secret_digest.eq(digest),
-                            agents::updated_at.eq(now),
-                        ))
-                        .returning(agents::client_id)
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                let Some(Some(effective)) = effective else { return Ok(None) };
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(effective))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            // The first rotation gives the agent its client ID; later ones keep it.
+            let effective: Option<Option<String>> =
+                diesel::update(agents::table.filter(agents::id.eq(id.uuid()).and(agents::deleted_at.is_null())))
+                    .set((
+                        agents::client_id.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                            "COALESCE(client_id, ",
+                        )
+                        .bind::<diesel::sql_types::Text, _>(client_id)
+                        .sql(")")),
+                        agents::secret_digest.eq(digest),
+                        agents::updated_at.eq(now),
+                    ))
+                    .returning(agents::client_id)
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            let Some(Some(effective)) = effective else { return Ok(None) };
+            Ok(Some(effective))
+        })
+        .await?;
         Ok(out)
     }
 

@@ -485,8 +485,7 @@ impl GrantRepository for PgGrants {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, now, async |c| {
             let gone = diesel::delete(
                 consents::table.filter(consents::user_id.eq(user.uuid()).and(consents::application_id.eq(app.uuid()))),
             )
@@ -501,11 +500,9 @@ impl GrantRepository for PgGrants {
             .set(rt::revoked_at.eq(now))
             .execute(c)
             .await?;
-            crate::audit::record(c, audit, now).await?;
             Ok(true)
         })
         .await
-        .map_err(Into::into)
     }
 
     async fn grant_consent(

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{GroupFilter, GroupRecord, GroupRepository, GroupSummary, MemberSummary};
@@ -19,8 +19,9 @@ use scaikey_domain::group::{Group, GroupChanges, MembershipRefusal, NestingFacts
 use scaikey_domain::id::{GroupId, PartnerId, TenantId, UserId};
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db, refused};
+use crate::error::{db, refused};
 use crate::partners::like_pattern;
 use crate::schema::{group_members, group_nesting, groups, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -121,26 +122,23 @@ impl GroupRepository for PgGroups {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Group, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let (row, partner) = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let partner = crate::tenants::live_tenant(c, g.tenant_id).await?;
-                let row = diesel::insert_into(groups::table)
-                    .values((
-                        groups::id.eq(id.uuid()),
-                        groups::tenant_id.eq(g.tenant_id.uuid()),
-                        groups::name.eq(&g.name),
-                        groups::description.eq(&g.description),
-                        groups::created_at.eq(now),
-                        groups::updated_at.eq(now),
-                    ))
-                    .returning(GroupRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok((row, partner))
-            })
-            .await?;
+        let Written((row, partner)) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let partner = crate::tenants::live_tenant(c, g.tenant_id).await?;
+            let row = diesel::insert_into(groups::table)
+                .values((
+                    groups::id.eq(id.uuid()),
+                    groups::tenant_id.eq(g.tenant_id.uuid()),
+                    groups::name.eq(&g.name),
+                    groups::description.eq(&g.description),
+                    groups::created_at.eq(now),
+                    groups::updated_at.eq(now),
+                ))
+                .returning(GroupRow::as_returning())
+                .get_result(c)
+                .await?;
+            Ok(Written((row, partner)))
+        })
+        .await?;
         Ok(to_group(row, partner))
     }
 
@@ -204,26 +202,23 @@ impl GroupRepository for PgGroups {
     }
 
     async fn delete(&self, id: GroupId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let deleted = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let Some(tenant) = live_group(c, id.uuid()).await? else { return Ok(false) };
-                lock_nesting(c, tenant).await?;
-                diesel::update(groups::table.filter(groups::id.eq(id.uuid())))
-                    .set((groups::deleted_at.eq(now), groups::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(group_members::table.filter(group_members::group_id.eq(id.uuid()))).execute(c).await?;
-                diesel::delete(
-                    group_nesting::table
-                        .filter(group_nesting::parent_id.eq(id.uuid()).or(group_nesting::child_id.eq(id.uuid()))),
-                )
+        let deleted = crate::audit::audited(&self.0, audit, now, async |c| {
+            let Some(tenant) = live_group(c, id.uuid()).await? else { return Ok(false) };
+            lock_nesting(c, tenant).await?;
+            diesel::update(groups::table.filter(groups::id.eq(id.uuid())))
+                .set((groups::deleted_at.eq(now), groups::updated_at.eq(now)))
                 .execute(c)
                 .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
+            diesel::delete(group_members::table.filter(group_members::group_id.eq(id.uuid()))).execute(c).await?;
+            diesel::delete(
+                group_nesting::table
+                    .filter(group_nesting::parent_id.eq(id.uuid()).or(group_nesting::child_id.eq(id.uuid()))),
+            )
+            .execute(c)
             .await?;
+            Ok(true)
+        })
+        .await?;
         Ok(deleted)
     }
 
@@ -263,8 +258,7 @@ impl GroupRepository for PgGroups {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<(), RepoError> {
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, now, async |c| {
             // The facts, read inside the write; the domain decides.
             let group_tenant = live_group(c, group.uuid()).await?;
             let user_tenant: Option<Option<Uuid>> = users::table
@@ -287,8 +281,7 @@ impl GroupRepository for PgGroups {
             if n == 0 {
                 return Err(refused(&MembershipRefusal::AlreadyMember).into());
             }
-            crate::audit::record(c, audit, now).await?;
-            Ok(())
+            Ok(Written(()))
         })
         .await?;
         Ok(())
@@ -321,8 +314,7 @@ impl GroupRepository for PgGroups {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<(), RepoError> {
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, now, async |c| {
             // The facts, read under the tenant's nesting lock; the domain decides.
             let parent_tenant = live_group(c, parent.uuid()).await?;
             let child_tenant = live_group(c, child.uuid()).await?;
@@ -353,8 +345,7 @@ impl GroupRepository for PgGroups {
             if n == 0 {
                 return Err(refused(&NestingRefusal::AlreadyNested).into());
             }
-            crate::audit::record(c, audit, now).await?;
-            Ok(())
+            Ok(Written(()))
         })
         .await?;
         Ok(())

@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::ports::keys::{SigningKeyRepository, StoredSigningKey};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::oidc::signing_key::KeySchedule;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::signing_keys;
 
 /// Signing keys in PostgreSQL.
@@ -81,14 +82,12 @@ impl SigningKeyRepository for PgSigningKeys {
         audit: &AuditRecord,
     ) -> Result<(), RepoError> {
         let rows: Vec<KeyRow> = new.iter().map(row).collect();
-        let mut conn = self.0.conn().await?;
-        conn.transaction::<_, TxError, _>(async |c| {
+        crate::audit::audited(&self.0, audit, now, async |c| {
             for (kid, at) in retire {
                 diesel::update(signing_keys::table.find(kid)).set(signing_keys::retired_at.eq(at)).execute(c).await?;
             }
             diesel::insert_into(signing_keys::table).values(&rows).execute(c).await?;
-            crate::audit::record(c, audit, now).await?;
-            Ok(())
+            Ok(Written(()))
         })
         .await?;
         Ok(())

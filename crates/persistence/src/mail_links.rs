@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::ports::EndedSession;
 use scaikey_app::ports::mail::{LinkRecord, MailLinkRepository};
@@ -16,7 +16,7 @@ use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::{mail_links as ml, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -35,39 +35,36 @@ impl MailLinkRepository for PgMailLinks {
         link: &StoredLink,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                // Lock the user so a deletion cannot slip between the check and the insert.
-                let live: Option<Uuid> = users::table
-                    .filter(users::id.eq(user.uuid()).and(users::deleted_at.is_null()))
-                    .select(users::id)
-                    .for_update()
-                    .first(c)
-                    .await
-                    .optional()?;
-                if live.is_none() {
-                    return Ok(false);
-                }
-                diesel::delete(ml::table.filter(
-                    ml::user_id.eq(user.uuid()).and(ml::purpose.eq(link.purpose.as_str())).and(ml::used_at.is_null()),
+        let out = crate::audit::audited(&self.0, audit, link.created_at, async |c| {
+            // Lock the user so a deletion cannot slip between the check and the insert.
+            let live: Option<Uuid> = users::table
+                .filter(users::id.eq(user.uuid()).and(users::deleted_at.is_null()))
+                .select(users::id)
+                .for_update()
+                .first(c)
+                .await
+                .optional()?;
+            if live.is_none() {
+                return Ok(false);
+            }
+            diesel::delete(ml::table.filter(
+                ml::user_id.eq(user.uuid()).and(ml::purpose.eq(link.purpose.as_str())).and(ml::used_at.is_null()),
+            ))
+            .execute(c)
+            .await?;
+            diesel::insert_into(ml::table)
+                .values((
+                    ml::token_hmac.eq(digest),
+                    ml::user_id.eq(user.uuid()),
+                    ml::purpose.eq(link.purpose.as_str()),
+                    ml::created_at.eq(link.created_at),
+                    ml::expires_at.eq(link.expires_at),
                 ))
                 .execute(c)
                 .await?;
-                diesel::insert_into(ml::table)
-                    .values((
-                        ml::token_hmac.eq(digest),
-                        ml::user_id.eq(user.uuid()),
-                        ml::purpose.eq(link.purpose.as_str()),
-                        ml::created_at.eq(link.created_at),
-                        ml::expires_at.eq(link.expires_at),
-                    ))
-                    .execute(c)
-                    .await?;
-                crate::audit::record(c, audit, link.created_at).await?;
-                Ok(true)
-            })
-            .await?;
+            Ok(true)
+        })
+        .await?;
         Ok(out)
     }
 
@@ -108,37 +105,34 @@ impl MailLinkRepository for PgMailLinks {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let user: Option<Uuid> =
-                    diesel::update(ml::table.filter(ml::token_hmac.eq(digest).and(ml::used_at.is_null())))
-                        .set(ml::used_at.eq(now))
-                        .returning(ml::user_id)
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                let Some(user) = user else { return Ok(None) };
-                let n = diesel::update(users::table.filter(users::id.eq(user).and(users::deleted_at.is_null())))
-                    .set((
-                        users::password_hash.eq(password_hash),
-                        users::email_verified.eq(true),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(c)
-                    .await?;
-                if n == 0 {
-                    // Deleted meanwhile: the link stays used, nothing else changes.
-                    return Ok(None);
-                }
-                // The other links of the user die with this one: one mailed link sets one password.
-                diesel::delete(ml::table.filter(ml::user_id.eq(user).and(ml::used_at.is_null()))).execute(c).await?;
-                let ended = crate::users::end_sessions(c, user, now).await?;
-                crate::cutoffs::record(c, TokenOwner::User(UserId::from_uuid(user)), Cut::Before, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(ended))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let user: Option<Uuid> =
+                diesel::update(ml::table.filter(ml::token_hmac.eq(digest).and(ml::used_at.is_null())))
+                    .set(ml::used_at.eq(now))
+                    .returning(ml::user_id)
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            let Some(user) = user else { return Ok(None) };
+            let n = diesel::update(users::table.filter(users::id.eq(user).and(users::deleted_at.is_null())))
+                .set((
+                    users::password_hash.eq(password_hash),
+                    users::email_verified.eq(true),
+                    users::updated_at.eq(now),
+                ))
+                .execute(c)
+                .await?;
+            if n == 0 {
+                // Deleted meanwhile: the link stays used, nothing else changes.
+                return Ok(None);
+            }
+            // The other links of the user die with this one: one mailed link sets one password.
+            diesel::delete(ml::table.filter(ml::user_id.eq(user).and(ml::used_at.is_null()))).execute(c).await?;
+            let ended = crate::users::end_sessions(c, user, now).await?;
+            crate::cutoffs::record(c, TokenOwner::User(UserId::from_uuid(user)), Cut::Before, now).await?;
+            Ok(Some(ended))
+        })
+        .await?;
         Ok(out)
     }
 }

@@ -91,33 +91,30 @@ impl MfaRepository for PgMfa {
     }
 
     async fn enrol_totp(&self, t: &NewTotp, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                if set_method(c, t.user_id.uuid(), Method::Totp, true, now).await? == 0 {
-                    return Ok(false);
-                }
-                let inserted = diesel::insert_into(mfa_totp::table)
-                    .values((
-                        mfa_totp::user_id.eq(t.user_id.uuid()),
-                        mfa_totp::secret.eq(&t.sealed_secret),
-                        mfa_totp::last_step.eq(t.confirmed_step),
-                        mfa_totp::created_at.eq(now),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(c)
-                    .await?;
-                if inserted == 0 {
-                    return Err(RepoError::Conflict("An authenticator app is already enrolled".into()).into());
-                }
-                diesel::delete(rc::table.filter(rc::user_id.eq(t.user_id.uuid()))).execute(c).await?;
-                let rows: Vec<_> =
-                    t.recovery_codes.iter().map(|h| (rc::user_id.eq(t.user_id.uuid()), rc::code_hmac.eq(h))).collect();
-                diesel::insert_into(rc::table).values(rows).on_conflict_do_nothing().execute(c).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            if set_method(c, t.user_id.uuid(), Method::Totp, true, now).await? == 0 {
+                return Ok(false);
+            }
+            let inserted = diesel::insert_into(mfa_totp::table)
+                .values((
+                    mfa_totp::user_id.eq(t.user_id.uuid()),
+                    mfa_totp::secret.eq(&t.sealed_secret),
+                    mfa_totp::last_step.eq(t.confirmed_step),
+                    mfa_totp::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await?;
+            if inserted == 0 {
+                return Err(RepoError::Conflict("An authenticator app is already enrolled".into()).into());
+            }
+            diesel::delete(rc::table.filter(rc::user_id.eq(t.user_id.uuid()))).execute(c).await?;
+            let rows: Vec<_> =
+                t.recovery_codes.iter().map(|h| (rc::user_id.eq(t.user_id.uuid()), rc::code_hmac.eq(h))).collect();
+            diesel::insert_into(rc::table).values(rows).on_conflict_do_nothing().execute(c).await?;
+            Ok(true)
+        })
+        .await?;
         Ok(done)
     }
 
@@ -146,19 +143,16 @@ impl MfaRepository for PgMfa {
     }
 
     async fn remove_totp(&self, user: UserId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(mfa_totp::table.filter(mfa_totp::user_id.eq(user.uuid()))).execute(c).await?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                diesel::delete(rc::table.filter(rc::user_id.eq(user.uuid()))).execute(c).await?;
-                set_method(c, user.uuid(), Method::Totp, false, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(mfa_totp::table.filter(mfa_totp::user_id.eq(user.uuid()))).execute(c).await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            diesel::delete(rc::table.filter(rc::user_id.eq(user.uuid()))).execute(c).await?;
+            set_method(c, user.uuid(), Method::Totp, false, now).await?;
+            Ok(true)
+        })
+        .await?;
         Ok(done)
     }
 }

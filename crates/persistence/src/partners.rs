@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{PartnerFilter, PartnerRepository};
@@ -15,8 +15,9 @@ use scaikey_domain::status::Status;
 use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::{partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -106,29 +107,26 @@ impl PartnerRepository for PgPartners {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Partner, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let row = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let row = diesel::insert_into(partners::table)
-                    .values((
-                        partners::id.eq(id.uuid()),
-                        partners::name.eq(&p.name),
-                        partners::slug.eq(&p.slug),
-                        partners::status.eq(p.status.as_str()),
-                        partners::contact_email.eq(&p.contact_email),
-                        partners::max_tenants.eq(p.limits.max_tenants),
-                        partners::max_users_per_tenant.eq(p.limits.max_users_per_tenant),
-                        partners::max_applications_per_tenant.eq(p.limits.max_applications_per_tenant),
-                        partners::created_at.eq(now),
-                        partners::updated_at.eq(now),
-                    ))
-                    .returning(PartnerRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(row)
-            })
-            .await?;
+        let Written(row) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let row = diesel::insert_into(partners::table)
+                .values((
+                    partners::id.eq(id.uuid()),
+                    partners::name.eq(&p.name),
+                    partners::slug.eq(&p.slug),
+                    partners::status.eq(p.status.as_str()),
+                    partners::contact_email.eq(&p.contact_email),
+                    partners::max_tenants.eq(p.limits.max_tenants),
+                    partners::max_users_per_tenant.eq(p.limits.max_users_per_tenant),
+                    partners::max_applications_per_tenant.eq(p.limits.max_applications_per_tenant),
+                    partners::created_at.eq(now),
+                    partners::updated_at.eq(now),
+                ))
+                .returning(PartnerRow::as_returning())
+                .get_result(c)
+                .await?;
+            Ok(Written(row))
+        })
+        .await?;
         Ok(row.into())
     }
 
@@ -176,63 +174,57 @@ impl PartnerRepository for PgPartners {
             max_applications_per_tenant: ch.max_applications_per_tenant,
             updated_at: Some(now),
         };
-        let mut conn = self.0.conn().await?;
-        let row = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let row = diesel::update(partners::table)
-                    .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
-                    .set(&set)
-                    .returning(PartnerRow::as_returning())
-                    .get_result(c)
-                    .await
-                    .optional()?;
-                if row.is_some() {
-                    if let Some(cut) = cut {
-                        crate::cutoffs::record(c, TokenOwner::Partner(id), cut, now).await?;
-                    }
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(row)
-            })
-            .await?;
+        let row = crate::audit::audited(&self.0, audit, now, async |c| {
+            let row = diesel::update(partners::table)
+                .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
+                .set(&set)
+                .returning(PartnerRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()?;
+            if row.is_some()
+                && let Some(cut) = cut
+            {
+                crate::cutoffs::record(c, TokenOwner::Partner(id), cut, now).await?;
+            }
+            Ok(row)
+        })
+        .await?;
         Ok(row.map(Into::into))
     }
 
     async fn delete(&self, id: PartnerId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let deleted = conn
-            .transaction::<_, TxError, _>(async |c| {
-                // Lock the partner so no tenant can be created under it meanwhile.
-                let live: Option<Uuid> = partners::table
-                    .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
-                    .select(partners::id)
-                    .for_update()
-                    .first(c)
-                    .await
-                    .optional()?;
-                if live.is_none() {
-                    return Ok(false);
-                }
-                let tenants: i64 = tenants::table
-                    .filter(tenants::partner_id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
-                    .count()
-                    .get_result(c)
-                    .await?;
-                if tenants > 0 {
-                    return Err(RepoError::Conflict(format!(
-                        "Partner still has {tenants} live tenant(s); move or delete them first"
-                    ))
-                    .into());
-                }
-                diesel::update(partners::table.filter(partners::id.eq(id.uuid())))
-                    .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                crate::cutoffs::record(c, TokenOwner::Partner(id), Cut::Block, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
-            .await?;
+        let deleted = crate::audit::audited(&self.0, audit, now, async |c| {
+            // Lock the partner so no tenant can be created under it meanwhile.
+            let live: Option<Uuid> = partners::table
+                .filter(partners::id.eq(id.uuid()).and(partners::deleted_at.is_null()))
+                .select(partners::id)
+                .for_update()
+                .first(c)
+                .await
+                .optional()?;
+            if live.is_none() {
+                return Ok(false);
+            }
+            let tenants: i64 = tenants::table
+                .filter(tenants::partner_id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
+                .count()
+                .get_result(c)
+                .await?;
+            if tenants > 0 {
+                return Err(RepoError::Conflict(format!(
+                    "Partner still has {tenants} live tenant(s); move or delete them first"
+                ))
+                .into());
+            }
+            diesel::update(partners::table.filter(partners::id.eq(id.uuid())))
+                .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            crate::cutoffs::record(c, TokenOwner::Partner(id), Cut::Block, now).await?;
+            Ok(true)
+        })
+        .await?;
         Ok(deleted)
     }
 }

@@ -57,32 +57,29 @@ impl PasskeyRepository for PgPasskeys {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                if crate::mfa::set_method(c, user.uuid(), Method::Webauthn, true, now).await? == 0 {
-                    return Ok(false);
-                }
-                let n = diesel::insert_into(pk::table)
-                    .values((
-                        pk::id.eq(Uuid::from(p.id)),
-                        pk::user_id.eq(user.uuid()),
-                        pk::name.eq(&p.name),
-                        pk::credential_id.eq(&p.credential_id),
-                        pk::credential.eq(&p.credential),
-                        pk::created_at.eq(now),
-                    ))
-                    .on_conflict(pk::credential_id)
-                    .do_nothing()
-                    .execute(c)
-                    .await?;
-                if n == 0 {
-                    return Err(RepoError::Duplicate("credential").into());
-                }
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            if crate::mfa::set_method(c, user.uuid(), Method::Webauthn, true, now).await? == 0 {
+                return Ok(false);
+            }
+            let n = diesel::insert_into(pk::table)
+                .values((
+                    pk::id.eq(Uuid::from(p.id)),
+                    pk::user_id.eq(user.uuid()),
+                    pk::name.eq(&p.name),
+                    pk::credential_id.eq(&p.credential_id),
+                    pk::credential.eq(&p.credential),
+                    pk::created_at.eq(now),
+                ))
+                .on_conflict(pk::credential_id)
+                .do_nothing()
+                .execute(c)
+                .await?;
+            if n == 0 {
+                return Err(RepoError::Duplicate("credential").into());
+            }
+            Ok(true)
+        })
+        .await?;
         Ok(done)
     }
 
@@ -106,23 +103,20 @@ impl PasskeyRepository for PgPasskeys {
     }
 
     async fn remove(&self, user: UserId, id: Ulid, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let done = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::delete(pk::table.filter(pk::id.eq(Uuid::from(id)).and(pk::user_id.eq(user.uuid()))))
-                    .execute(c)
-                    .await?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                let left: i64 = pk::table.filter(pk::user_id.eq(user.uuid())).count().get_result(c).await?;
-                if left == 0 {
-                    crate::mfa::set_method(c, user.uuid(), Method::Webauthn, false, now).await?;
-                }
-                crate::audit::record(c, audit, now).await?;
-                Ok(true)
-            })
-            .await?;
+        let done = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::delete(pk::table.filter(pk::id.eq(Uuid::from(id)).and(pk::user_id.eq(user.uuid()))))
+                .execute(c)
+                .await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let left: i64 = pk::table.filter(pk::user_id.eq(user.uuid())).count().get_result(c).await?;
+            if left == 0 {
+                crate::mfa::set_method(c, user.uuid(), Method::Webauthn, false, now).await?;
+            }
+            Ok(true)
+        })
+        .await?;
         Ok(done)
     }
 

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{DynamicClient, RegistrationFilter, RegistrationRecord, RegistrationRepository, Review};
@@ -19,8 +19,9 @@ use scaikey_domain::registration::{DUE, Expiry, RegistrationRequest, Registratio
 use scaikey_domain::scope::ScopeLevel;
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::{registration_requests as rr, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 use crate::visible::{RegistrationRows, visible};
@@ -165,73 +166,70 @@ impl RegistrationRepository for PgRegistrations {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<RegistrationRequest, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                if let Some(t) = r.tenant_id {
-                    crate::tenants::live_tenant(c, t).await?;
-                }
-                if r.scope == ScopeLevel::Partner
-                    && let Some(p) = r.partner_id
-                {
-                    use crate::schema::partners;
-                    let live: i64 = partners::table
-                        .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
-                        .count()
-                        .get_result(c)
-                        .await?;
-                    if live == 0 {
-                        return Err(RepoError::MissingReference("partner_id").into());
-                    }
-                }
-                let s = &r.settings;
-                let stored_partner = if r.scope == ScopeLevel::Partner { r.partner_id.map(AsUuid::uuid) } else { None };
-                let row = diesel::insert_into(rr::table)
-                    .values((
-                        rr::id.eq(id.uuid()),
-                        rr::scope.eq(r.scope.as_str()),
-                        rr::partner_id.eq(stored_partner),
-                        rr::tenant_id.eq(r.tenant_id.map(AsUuid::uuid)),
-                        rr::name.eq(&r.name),
-                        rr::description.eq(&r.description),
-                        rr::application_type.eq(s.application_type.as_str()),
-                        rr::redirect_uris.eq(&s.redirect_uris),
-                        rr::post_logout_redirect_uris.eq(&s.post_logout_redirect_uris),
-                        rr::allowed_origins.eq(&s.allowed_origins),
-                        rr::requested_scopes.eq(&s.allowed_scopes),
-                        rr::requested_resources.eq(&s.allowed_resources),
-                        rr::grant_types.eq(&s.grant_types),
-                        rr::contact_email.eq(&r.contact_email),
-                        rr::contact_name.eq(&r.contact_name),
-                        rr::organization_name.eq(&r.organization_name),
-                        rr::website_url.eq(&r.website_url),
-                        rr::status.eq(RegistrationStatus::Pending.as_str()),
-                        rr::created_by.eq(&r.created_by),
-                        rr::expires_at.eq(r.expires_at),
-                        rr::created_at.eq(now),
-                        rr::updated_at.eq(now),
-                    ))
-                    .returning(RegRow::as_returning())
+        let Written(out) = crate::audit::audited(&self.0, audit, now, async |c| {
+            if let Some(t) = r.tenant_id {
+                crate::tenants::live_tenant(c, t).await?;
+            }
+            if r.scope == ScopeLevel::Partner
+                && let Some(p) = r.partner_id
+            {
+                use crate::schema::partners;
+                let live: i64 = partners::table
+                    .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
+                    .count()
                     .get_result(c)
                     .await?;
-                if let Some(d) = &r.dynamic {
-                    use crate::schema::dynamic_clients as dc;
-                    diesel::insert_into(dc::table)
-                        .values((
-                            dc::registration_id.eq(id.uuid()),
-                            dc::client_id.eq(&d.client_id),
-                            dc::token_digest.eq(&d.token_digest),
-                            dc::created_ip.eq(&d.ip),
-                            dc::created_at.eq(now),
-                        ))
-                        .execute(c)
-                        .await?;
+                if live == 0 {
+                    return Err(RepoError::MissingReference("partner_id").into());
                 }
-                let partner = partner_of_tenant(c, row.tenant_id).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(to_request(row, partner)?)
-            })
-            .await?;
+            }
+            let s = &r.settings;
+            let stored_partner = if r.scope == ScopeLevel::Partner { r.partner_id.map(AsUuid::uuid) } else { None };
+            let row = diesel::insert_into(rr::table)
+                .values((
+                    rr::id.eq(id.uuid()),
+                    rr::scope.eq(r.scope.as_str()),
+                    rr::partner_id.eq(stored_partner),
+                    rr::tenant_id.eq(r.tenant_id.map(AsUuid::uuid)),
+                    rr::name.eq(&r.name),
+                    rr::description.eq(&r.description),
+                    rr::application_type.eq(s.application_type.as_str()),
+                    rr::redirect_uris.eq(&s.redirect_uris),
+                    rr::post_logout_redirect_uris.eq(&s.post_logout_redirect_uris),
+                    rr::allowed_origins.eq(&s.allowed_origins),
+                    rr::requested_scopes.eq(&s.allowed_scopes),
+                    rr::requested_resources.eq(&s.allowed_resources),
+                    rr::grant_types.eq(&s.grant_types),
+                    rr::contact_email.eq(&r.contact_email),
+                    rr::contact_name.eq(&r.contact_name),
+                    rr::organization_name.eq(&r.organization_name),
+                    rr::website_url.eq(&r.website_url),
+                    rr::status.eq(RegistrationStatus::Pending.as_str()),
+                    rr::created_by.eq(&r.created_by),
+                    rr::expires_at.eq(r.expires_at),
+                    rr::created_at.eq(now),
+                    rr::updated_at.eq(now),
+                ))
+                .returning(RegRow::as_returning())
+                .get_result(c)
+                .await?;
+            if let Some(d) = &r.dynamic {
+                use crate::schema::dynamic_clients as dc;
+                diesel::insert_into(dc::table)
+                    .values((
+                        dc::registration_id.eq(id.uuid()),
+                        dc::client_id.eq(&d.client_id),
+                        dc::token_digest.eq(&d.token_digest),
+                        dc::created_ip.eq(&d.ip),
+                        dc::created_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
+            let partner = partner_of_tenant(c, row.tenant_id).await?;
+            Ok(Written(to_request(row, partner)?))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -282,42 +280,39 @@ impl RegistrationRepository for PgRegistrations {
         audit: &AuditRecord,
     ) -> Result<Option<(RegistrationRequest, Option<Application>)>, RepoError> {
         let o = &review.outcome;
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let unchanged = rr::id
-                    .eq(read.id.uuid())
-                    .and(rr::status.eq(read.status.as_str()))
-                    .and(rr::updated_at.eq(read.updated_at));
-                let stored: Option<RegRow> = diesel::update(rr::table.filter(unchanged))
-                    .set((
-                        rr::status.eq(o.status.as_str()),
-                        rr::reviewed_by.eq(&o.reviewed_by),
-                        rr::reviewed_at.eq(o.reviewed_at),
-                        rr::review_notes.eq(&o.review_notes),
-                        rr::rejection_reason.eq(&o.rejection_reason),
-                        rr::updated_at.eq(now),
-                    ))
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let unchanged = rr::id
+                .eq(read.id.uuid())
+                .and(rr::status.eq(read.status.as_str()))
+                .and(rr::updated_at.eq(read.updated_at));
+            let stored: Option<RegRow> = diesel::update(rr::table.filter(unchanged))
+                .set((
+                    rr::status.eq(o.status.as_str()),
+                    rr::reviewed_by.eq(&o.reviewed_by),
+                    rr::reviewed_at.eq(o.reviewed_at),
+                    rr::review_notes.eq(&o.review_notes),
+                    rr::rejection_reason.eq(&o.rejection_reason),
+                    rr::updated_at.eq(now),
+                ))
+                .returning(RegRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()?;
+            let Some(mut row) = stored else { return Ok(None) };
+            let mut app = None;
+            if let Some((app_id, record)) = &review.application {
+                let created = crate::applications::insert_app(c, *app_id, record, now).await?;
+                row = diesel::update(rr::table.filter(rr::id.eq(read.id.uuid())))
+                    .set(rr::application_id.eq(created.id.uuid()))
                     .returning(RegRow::as_returning())
                     .get_result(c)
-                    .await
-                    .optional()?;
-                let Some(mut row) = stored else { return Ok(None) };
-                let mut app = None;
-                if let Some((app_id, record)) = &review.application {
-                    let created = crate::applications::insert_app(c, *app_id, record, now).await?;
-                    row = diesel::update(rr::table.filter(rr::id.eq(read.id.uuid())))
-                        .set(rr::application_id.eq(created.id.uuid()))
-                        .returning(RegRow::as_returning())
-                        .get_result(c)
-                        .await?;
-                    app = Some(created);
-                }
-                let partner = partner_of_tenant(c, row.tenant_id).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some((to_request(row, partner)?, app)))
-            })
-            .await?;
+                    .await?;
+                app = Some(created);
+            }
+            let partner = partner_of_tenant(c, row.tenant_id).await?;
+            Ok(Some((to_request(row, partner)?, app)))
+        })
+        .await?;
         Ok(out)
     }
 

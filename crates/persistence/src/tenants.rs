@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::{TenantFilter, TenantRepository};
@@ -16,6 +16,7 @@ use scaikey_domain::tenant::{NewTenant, Tenant, TenantChanges};
 use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::partners::like_pattern;
@@ -154,32 +155,29 @@ impl TenantRepository for PgTenants {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Tenant, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let row = conn
-            .transaction::<_, TxError, _>(async |c| {
-                if let Some(p) = t.partner_id {
-                    admit_tenant(c, p, None).await?;
-                }
-                let row = diesel::insert_into(tenants::table)
-                    .values((
-                        tenants::id.eq(id.uuid()),
-                        tenants::partner_id.eq(t.partner_id.map(AsUuid::uuid)),
-                        tenants::name.eq(&t.name),
-                        tenants::slug.eq(&t.slug),
-                        tenants::status.eq(t.status.as_str()),
-                        tenants::contact_email.eq(&t.contact_email),
-                        tenants::settings.eq(&t.settings),
-                        tenants::branding.eq(&t.branding),
-                        tenants::created_at.eq(now),
-                        tenants::updated_at.eq(now),
-                    ))
-                    .returning(TenantRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(row)
-            })
-            .await?;
+        let Written(row) = crate::audit::audited(&self.0, audit, now, async |c| {
+            if let Some(p) = t.partner_id {
+                admit_tenant(c, p, None).await?;
+            }
+            let row = diesel::insert_into(tenants::table)
+                .values((
+                    tenants::id.eq(id.uuid()),
+                    tenants::partner_id.eq(t.partner_id.map(AsUuid::uuid)),
+                    tenants::name.eq(&t.name),
+                    tenants::slug.eq(&t.slug),
+                    tenants::status.eq(t.status.as_str()),
+                    tenants::contact_email.eq(&t.contact_email),
+                    tenants::settings.eq(&t.settings),
+                    tenants::branding.eq(&t.branding),
+                    tenants::created_at.eq(now),
+                    tenants::updated_at.eq(now),
+                ))
+                .returning(TenantRow::as_returning())
+                .get_result(c)
+                .await?;
+            Ok(Written(row))
+        })
+        .await?;
         Ok(row.into())
     }
 
@@ -227,61 +225,54 @@ impl TenantRepository for PgTenants {
             branding: ch.branding.as_ref(),
             updated_at: now,
         };
-        let mut conn = self.0.conn().await?;
-        let row = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let current: Option<Option<Uuid>> = tenants::table
-                    .filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
-                    .select(tenants::partner_id)
-                    .for_update()
-                    .first(c)
-                    .await
-                    .optional()?;
-                let Some(current) = current else { return Ok(None) };
-                if let Some(Some(target)) = ch.partner_id
-                    && current != Some(target.uuid())
-                {
-                    admit_tenant(c, target, Some(id)).await?;
-                }
-                let row = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid())))
-                    .set(&set)
-                    .returning(TenantRow::as_returning())
-                    .get_result(c)
+        let row = crate::audit::audited(&self.0, audit, now, async |c| {
+            let current: Option<Option<Uuid>> = tenants::table
+                .filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null()))
+                .select(tenants::partner_id)
+                .for_update()
+                .first(c)
+                .await
+                .optional()?;
+            let Some(current) = current else { return Ok(None) };
+            if let Some(Some(target)) = ch.partner_id
+                && current != Some(target.uuid())
+            {
+                admit_tenant(c, target, Some(id)).await?;
+            }
+            let row = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid())))
+                .set(&set)
+                .returning(TenantRow::as_returning())
+                .get_result(c)
+                .await?;
+            if ch.partner_id.is_some() && row.partner_id != current {
+                // The tenant's applications now answer to another partner: mark them changed
+                // so every process's client cache reloads them (their tokens carry it).
+                diesel::update(applications::table.filter(applications::tenant_id.eq(id.uuid())))
+                    .set(applications::updated_at.eq(now))
+                    .execute(c)
                     .await?;
-                if ch.partner_id.is_some() && row.partner_id != current {
-                    // The tenant's applications now answer to another partner: mark them changed
-                    // so every process's client cache reloads them (their tokens carry it).
-                    diesel::update(applications::table.filter(applications::tenant_id.eq(id.uuid())))
-                        .set(applications::updated_at.eq(now))
-                        .execute(c)
-                        .await?;
-                }
-                if let Some(cut) = cut {
-                    crate::cutoffs::record(c, TokenOwner::Tenant(id), cut, now).await?;
-                }
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(row))
-            })
-            .await?;
+            }
+            if let Some(cut) = cut {
+                crate::cutoffs::record(c, TokenOwner::Tenant(id), cut, now).await?;
+            }
+            Ok(Some(row))
+        })
+        .await?;
         Ok(row.map(Into::into))
     }
 
     async fn delete(&self, id: TenantId, now: DateTime<Utc>, audit: &AuditRecord) -> Result<bool, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let deleted = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n =
-                    diesel::update(tenants::table.filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null())))
-                        .set((tenants::deleted_at.eq(now), tenants::updated_at.eq(now)))
-                        .execute(c)
-                        .await?;
-                if n == 1 {
-                    crate::cutoffs::record(c, TokenOwner::Tenant(id), Cut::Block, now).await?;
-                    crate::audit::record(c, audit, now).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
+        let deleted = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(tenants::table.filter(tenants::id.eq(id.uuid()).and(tenants::deleted_at.is_null())))
+                .set((tenants::deleted_at.eq(now), tenants::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            if n == 1 {
+                crate::cutoffs::record(c, TokenOwner::Tenant(id), Cut::Block, now).await?;
+            }
+            Ok(n == 1)
+        })
+        .await?;
         Ok(deleted)
     }
 }

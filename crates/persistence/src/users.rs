@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::mfa::MfaDisabled;
@@ -22,6 +22,7 @@ use scaikey_domain::status::Status;
 use scaikey_domain::user::{User, UserChanges};
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::partners::like_pattern;
@@ -367,14 +368,11 @@ impl UserRepository for PgUsers {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<User, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let (row, partner) = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let (row, partner) = insert_user(c, id, u, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok((row, partner))
-            })
-            .await?;
+        let Written((row, partner)) = crate::audit::audited(&self.0, audit, now, async |c| {
+            let (row, partner) = insert_user(c, id, u, now).await?;
+            Ok(Written((row, partner)))
+        })
+        .await?;
         Ok(to_user(row, partner))
     }
 
@@ -436,30 +434,27 @@ impl UserRepository for PgUsers {
             custom_attributes: ch.custom_attributes.as_ref(),
             updated_at: now,
         };
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let row: Option<UserRow> =
-                    diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
-                        .set(&set)
-                        .returning(UserRow::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                let Some(row) = row else { return Ok(None) };
-                let ended = if ch.status.is_some_and(|s| s != Status::Active) {
-                    end_sessions(c, id.uuid(), now).await?
-                } else {
-                    Vec::new()
-                };
-                if let Some(cut) = cut {
-                    crate::cutoffs::record(c, TokenOwner::User(id), cut, now).await?;
-                }
-                let partner = partner_of(c, row.tenant_id).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some((to_user(row, partner), ended)))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let row: Option<UserRow> =
+                diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                    .set(&set)
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            let Some(row) = row else { return Ok(None) };
+            let ended = if ch.status.is_some_and(|s| s != Status::Active) {
+                end_sessions(c, id.uuid(), now).await?
+            } else {
+                Vec::new()
+            };
+            if let Some(cut) = cut {
+                crate::cutoffs::record(c, TokenOwner::User(id), cut, now).await?;
+            }
+            let partner = partner_of(c, row.tenant_id).await?;
+            Ok(Some((to_user(row, partner), ended)))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -470,22 +465,19 @@ impl UserRepository for PgUsers {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
-                    .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let ended = end_sessions(c, id.uuid(), now).await?;
-                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(ended))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let ended = end_sessions(c, id.uuid(), now).await?;
+            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            Ok(Some(ended))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -495,29 +487,26 @@ impl UserRepository for PgUsers {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<MfaDisabled>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let row: Option<UserRow> =
-                    diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
-                        .set((
-                            users::mfa_enabled.eq(false),
-                            users::mfa_methods.eq(Vec::<String>::new()),
-                            users::updated_at.eq(now),
-                        ))
-                        .returning(UserRow::as_returning())
-                        .get_result(c)
-                        .await
-                        .optional()?;
-                let Some(row) = row else { return Ok(None) };
-                crate::mfa::remove_all(c, id.uuid()).await?;
-                let ended = end_sessions(c, id.uuid(), now).await?;
-                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
-                let partner = partner_of(c, row.tenant_id).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(MfaDisabled { user: to_user(row, partner), ended }))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let row: Option<UserRow> =
+                diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                    .set((
+                        users::mfa_enabled.eq(false),
+                        users::mfa_methods.eq(Vec::<String>::new()),
+                        users::updated_at.eq(now),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            let Some(row) = row else { return Ok(None) };
+            crate::mfa::remove_all(c, id.uuid()).await?;
+            let ended = end_sessions(c, id.uuid(), now).await?;
+            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            let partner = partner_of(c, row.tenant_id).await?;
+            Ok(Some(MfaDisabled { user: to_user(row, partner), ended }))
+        })
+        .await?;
         Ok(out)
     }
 
@@ -527,22 +516,19 @@ impl UserRepository for PgUsers {
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<Option<Vec<EndedSession>>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
-                    .set((users::deleted_at.eq(now), users::updated_at.eq(now)))
-                    .execute(c)
-                    .await?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let ended = end_sessions(c, id.uuid(), now).await?;
-                crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
-                crate::audit::record(c, audit, now).await?;
-                Ok(Some(ended))
-            })
-            .await?;
+        let out = crate::audit::audited(&self.0, audit, now, async |c| {
+            let n = diesel::update(users::table.filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null())))
+                .set((users::deleted_at.eq(now), users::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let ended = end_sessions(c, id.uuid(), now).await?;
+            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            Ok(Some(ended))
+        })
+        .await?;
         Ok(out)
     }
 }
