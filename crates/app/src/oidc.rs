@@ -331,6 +331,8 @@ pub struct OidcService {
     federation: Option<federated::Federation>,
     /// Client ID metadata documents, when `SCAIKEY_CIMD=on`.
     cimd: Option<Arc<crate::registrations::cimd::CimdClients>>,
+    /// Userinfo's memory of the claims it answered (off unless configured).
+    claims: claims_cache::ClaimsCache,
 }
 
 impl std::fmt::Debug for OidcService {
@@ -384,7 +386,16 @@ impl OidcService {
             origins: std::sync::Mutex::default(),
             federation: None,
             cimd: None,
+            claims: claims_cache::ClaimsCache::new(std::time::Duration::ZERO),
         }
+    }
+
+    /// Lets userinfo remember each person's claims for `ttl` (`SCAIKEY_USERINFO_CACHE_MILLIS`;
+    /// access is still checked on every call, see [`claims_cache`]).
+    #[must_use]
+    pub fn with_claims_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.claims = claims_cache::ClaimsCache::new(ttl);
+        self
     }
 
     /// Accepts client ID metadata documents (contract §12, `SCAIKEY_CIMD=on`).
@@ -1404,19 +1415,17 @@ impl OidcService {
         if !token.scope.iter().any(|s| s == "openid") {
             return Err(TokenRejection::WrongAudience);
         }
-        let user = self.grants.sign_in_user(u.user_id).await.map_err(|e| {
-            tracing::error!(error = %e, "userinfo lookup failed");
-            TokenRejection::Invalid
-        })?;
-        let Some(user) = user.filter(|x| x.user_active && x.tenant_active && x.partner_active) else {
+        let found =
+            self.claims.claims_of(self.grants.as_ref(), u.user_id, claims::wants_groups(&token.scope)).await.map_err(
+                |e| {
+                    tracing::error!(error = %e, "userinfo lookup failed");
+                    TokenRejection::Invalid
+                },
+            )?;
+        let Some((user, groups)) = found.filter(|(x, _)| x.user_active && x.tenant_active && x.partner_active) else {
             return Err(TokenRejection::Revoked);
         };
-        let groups = if claims::wants_groups(&token.scope) {
-            self.grants.group_names(user.user_id).await.map_err(|_| TokenRejection::Invalid)?
-        } else {
-            Vec::new()
-        };
-        Ok(claims::user_claims(&token.scope, &profile(&user, groups)))
+        Ok(claims::user_claims(&token.scope, &profile(&user, groups.to_vec())))
     }
 }
 
@@ -1654,4 +1663,5 @@ fn expired() -> Outcome {
 #[cfg(test)]
 mod tests;
 
+mod claims_cache;
 pub mod federated;

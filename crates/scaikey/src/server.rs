@@ -524,7 +524,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             refresh_grace: chrono::Duration::seconds(i64::from(settings.refresh_reuse_grace_seconds)),
         },
     )
-    .with_federation(federation);
+    .with_federation(federation)
+    .with_claims_cache(Duration::from_millis(settings.userinfo_cache_millis));
     if dcr.cimd {
         oidc = oidc.with_cimd(Arc::new(scaikey_app::registrations::cimd::CimdClients::new(
             Arc::new(registrations.clone()),

@@ -54,6 +54,9 @@ pub struct Settings {
     /// PostgreSQL on every token request. Changes made elsewhere reach the cache within a second
     /// (polled) whatever this is.
     pub client_cache_seconds: u64,
+    /// Milliseconds userinfo remembers a person's claims (0: read them on every call). Access
+    /// is checked on every call regardless; only the claims' content may be this old.
+    pub userinfo_cache_millis: u64,
     /// Seconds a replaced refresh token may still be used once (parallel refreshes).
     pub refresh_reuse_grace_seconds: u32,
     /// Longest wait for a request's headers.
@@ -145,6 +148,7 @@ impl Settings {
             .set_default("workers", 0)?
             .set_default("hash_concurrency", 0)?
             .set_default("client_cache_seconds", 60)?
+            .set_default("userinfo_cache_millis", 1000)?
             .set_default("refresh_reuse_grace_seconds", 5)?
             .set_default("key_prepublish_seconds", 300)?
             .set_default("audit_aggregate_seconds", 60)?

@@ -349,3 +349,60 @@ async fn a_login_refresh_of_an_ended_session_or_another_client_is_refused() {
     let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
     assert_eq!(e, OAuthError::InvalidClient);
 }
+
+/// Userinfo over `grants`, remembering claims for a minute, its bearer `"t"` verifying to an
+/// `openid profile` token of [`live_user`] issued a minute before the fixed clock; with the
+/// revocation list it asks.
+fn userinfo_service(grants: MockGrantRepository) -> (OidcService, Arc<RevocationList>) {
+    let user = live_user();
+    let issued = now() - Duration::minutes(1);
+    let token = AccessToken {
+        principal: Principal::User(scaikey_domain::principal::UserPrincipal {
+            user_id: user.user_id,
+            session_id: SessionId::generate_from(Ulid::from_parts(9, 9)),
+            tenant_id: None,
+            partner_id: None,
+            roles: user.roles,
+        }),
+        scope: vec!["openid".into(), "profile".into(), "email".into()],
+        audience: "https://api.example".into(),
+        client_id: Some("ck_web".into()),
+        jti: Ulid::from_parts(u64::try_from(issued.timestamp_millis()).unwrap(), 1),
+        issued_at: issued,
+        expires_at: issued + Duration::hours(1),
+        act: None,
+    };
+    let mut codec = MockTokenCodec::new();
+    codec.expect_verify().returning(move |_| Ok(token.clone()));
+    let revocations = Arc::new(RevocationList::new());
+    let base = service(MockGrantRepository::new());
+    let svc =
+        OidcService { grants: Arc::new(grants), codec: Arc::new(codec), revocations: revocations.clone(), ..base }
+            .with_claims_cache(std::time::Duration::from_secs(60));
+    (svc, revocations)
+}
+
+#[tokio::test]
+async fn userinfo_remembers_claims_but_refuses_a_cut_user_at_once() {
+    let mut grants = MockGrantRepository::new();
+    grants.expect_sign_in_user().times(1).returning(|_| Ok(Some(live_user())));
+    let (svc, revocations) = userinfo_service(grants);
+    for _ in 0..3 {
+        let claims = svc.userinfo("t").await.unwrap();
+        assert_eq!(claims["email"], "admin@example.com");
+    }
+    // A password reset, suspension or deletion cuts the user's tokens: the remembered claims
+    // answer nobody.
+    revocations.cut_user(live_user().user_id, &[], now());
+    assert!(matches!(svc.userinfo("t").await, Err(TokenRejection::Revoked)));
+}
+
+#[tokio::test]
+async fn userinfo_refuses_an_inactive_user_even_from_memory() {
+    let mut grants = MockGrantRepository::new();
+    let suspended = SignInUser { tenant_active: false, ..live_user() };
+    grants.expect_sign_in_user().times(1).returning(move |_| Ok(Some(suspended.clone())));
+    let (svc, _) = userinfo_service(grants);
+    assert!(matches!(svc.userinfo("t").await, Err(TokenRejection::Revoked)));
+    assert!(matches!(svc.userinfo("t").await, Err(TokenRejection::Revoked)), "remembered, still refused");
+}
