@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
@@ -29,7 +29,7 @@ use crate::error::{TxError, db};
 use crate::partners::like_pattern;
 use crate::schema::{application_assignments, applications, groups, partners, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
-use crate::visible::{ApplicationRows, AssignmentRows, visible};
+use crate::visible::{ApplicationRows, AssignmentRows, EffectiveUserRows, visible};
 
 /// Applications in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -310,16 +310,6 @@ tree(root, gid) AS (
     SELECT t.root, n.child_id FROM tree t JOIN group_nesting n ON n.parent_id = t.gid
 )";
 
-/// The effective users of application $1 within the caller's reach ($2 partner, $3 tenant)
-/// and the tenant filter ($4): `application_users`, kept by the triggers of migration 21 (the
-/// application's scope is applied there, when a pair is added).
-const WITHIN: &str = "
-FROM application_users
-WHERE application_id = $1
-  AND ($2::uuid IS NULL OR partner_id = $2)
-  AND ($3::uuid IS NULL OR tenant_id = $3)
-  AND ($4::uuid IS NULL OR tenant_id = $4)";
-
 /// Details and grants of the users of one page ($2: their IDs).
 const PAGE_DETAILS: &str = "
 SELECT u.id AS user_id, u.email, u.display_name, u.tenant_id, tn.name AS tenant_name,
@@ -329,18 +319,6 @@ SELECT u.id AS user_id, u.email, u.display_name, u.tenant_id, tn.name AS tenant_
 FROM users u JOIN tenants tn ON tn.id = u.tenant_id
 WHERE u.id = ANY($2)
 ORDER BY u.id DESC";
-
-#[derive(QueryableByName)]
-struct PagedId {
-    #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 #[async_trait]
 impl ClientDirectory for PgApplications {
@@ -626,39 +604,37 @@ impl ApplicationRepository for PgApplications {
         tenant: Option<TenantId>,
         page: PageRequest,
     ) -> Result<Page<EffectiveUser>, RepoError> {
-        let (reach_partner, reach_tenant) = match reach {
-            Reach::Platform => (None, None),
-            Reach::Partner(p) => (Some(p.uuid()), None),
-            Reach::Tenant { tenant, .. } => (None, Some(tenant.uuid())),
+        use crate::schema::application_users as au;
+        // `application_users`, kept by the triggers of migration 21 (the application's scope is
+        // applied when a pair is added): the pairs the reach lists (the domain's rule), in one
+        // tenant if asked.
+        let within = || {
+            let mut q = au::table.filter(au::application_id.eq(app.id.uuid())).into_boxed();
+            if let Some(c) = visible::<_, EffectiveUserRows>(reach, Listing::Owned) {
+                q = q.filter(c);
+            }
+            if let Some(t) = tenant {
+                q = q.filter(au::tenant_id.eq(t.uuid()));
+            }
+            q
         };
         let mut conn = self.0.conn().await?;
-        let total: Count = diesel::sql_query(format!("SELECT count(*) AS n {WITHIN}"))
-            .bind::<SqlUuid, _>(app.id.uuid())
-            .bind::<Nullable<SqlUuid>, _>(reach_partner)
-            .bind::<Nullable<SqlUuid>, _>(reach_tenant)
-            .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
-            .get_result(&mut conn)
-            .await
-            .map_err(db)?;
-        let total = total.n;
+        let total: i64 = within().count().get_result(&mut conn).await.map_err(db)?;
         if total <= page.offset() {
             return Ok(Page { items: Vec::new(), request: page, total });
         }
-        let ids: Vec<PagedId> =
-            diesel::sql_query(format!("SELECT user_id {WITHIN} ORDER BY user_id DESC LIMIT $5 OFFSET $6"))
-                .bind::<SqlUuid, _>(app.id.uuid())
-                .bind::<Nullable<SqlUuid>, _>(reach_partner)
-                .bind::<Nullable<SqlUuid>, _>(reach_tenant)
-                .bind::<Nullable<SqlUuid>, _>(tenant.map(AsUuid::uuid))
-                .bind::<BigInt, _>(i64::from(page.per_page()))
-                .bind::<BigInt, _>(page.offset())
-                .load(&mut conn)
-                .await
-                .map_err(db)?;
+        let ids: Vec<Uuid> = within()
+            .select(au::user_id)
+            .order(au::user_id.desc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset())
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
         if ids.is_empty() {
             return Ok(Page { items: Vec::new(), request: page, total });
         }
-        let page_ids: Vec<Uuid> = ids.iter().map(|r| r.user_id).collect();
+        let page_ids = ids;
         let rows: Vec<EffectiveRow> = diesel::sql_query(format!("{TREE}{PAGE_DETAILS}"))
             .bind::<SqlUuid, _>(app.id.uuid())
             .bind::<Array<SqlUuid>, _>(&page_ids)

@@ -13,7 +13,7 @@ use scaikey_app::RepoError;
 use scaikey_app::page::{Page, PageRequest};
 use scaikey_app::ports::mfa::MfaDisabled;
 use scaikey_app::ports::{EndedSession, UserFilter, UserRecord, UserRepository};
-use scaikey_domain::access::{Listing, Reach};
+use scaikey_domain::access::{Listing, Reach, Visible};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::{PartnerId, SessionId, TenantId, UserId};
 use scaikey_domain::limits::admit_one;
@@ -189,15 +189,19 @@ async fn counted_total(
     if f.search.is_some() || f.status.is_some() || f.role.is_some() {
         return Ok(None);
     }
-    let tenant = match (reach, f.tenant_id) {
-        (Reach::Tenant { tenant, .. }, None) | (Reach::Platform, Some(tenant)) => tenant,
-        (Reach::Tenant { tenant, .. }, Some(t)) if t == tenant => tenant,
-        (Reach::Platform, None) => {
+    // The counters cover exactly the lists the domain's rule can give a user list: every user,
+    // one tenant's, or those of a partner's live tenants (users are never a partner's own rows,
+    // so its `Partner` form adds none). Any other shape counts the rows.
+    let forms = reach.lists(Listing::Owned);
+    let tenant = match (forms.as_slice(), f.tenant_id) {
+        (&[Visible::Tenant(tenant)], None) | (&[Visible::All], Some(tenant)) => tenant,
+        (&[Visible::Tenant(tenant)], Some(t)) if t == tenant => t,
+        (&[Visible::All], None) => {
             let s: Sum =
                 diesel::sql_query("SELECT COALESCE(sum(live), 0)::bigint AS n FROM user_counts").get_result(c).await?;
             return Ok(Some((s.n, None)));
         }
-        (Reach::Partner(p), None) => {
+        (&[Visible::Partner(_), Visible::TenantsOf(p)], None) => {
             let s: Sum = diesel::sql_query(
                 "SELECT COALESCE(sum(live), 0)::bigint AS n FROM user_counts
                  WHERE tenant_key IN (SELECT id FROM tenants WHERE partner_id = $1 AND deleted_at IS NULL)",

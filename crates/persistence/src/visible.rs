@@ -12,7 +12,7 @@ use scaikey_domain::id::{PartnerId, TenantId};
 use scaikey_domain::scope::ScopeLevel;
 
 use crate::schema::{
-    agents, application_assignments, applications, audit_events, groups, identity_providers,
+    agents, application_assignments, application_users, applications, audit_events, groups, identity_providers,
     registration_requests as rr, sessions, tenants, users,
 };
 use crate::uuid_ids::AsUuid;
@@ -133,6 +133,24 @@ impl OwnerColumns<audit_events::table> for AuditRows {
     }
     fn tenant(t: TenantId) -> Option<Cond<audit_events::table>> {
         Some(Box::new(audit_events::tenant_id.assume_not_null().eq(t.uuid())))
+    }
+}
+
+/// An application's effective users, each row carrying its user's tenant and that tenant's
+/// partner (kept by the table's triggers); platform users are never effective users.
+pub(crate) struct EffectiveUserRows;
+impl OwnerColumns<application_users::table> for EffectiveUserRows {
+    fn platform() -> Option<Cond<application_users::table>> {
+        None
+    }
+    fn partner(_: PartnerId) -> Option<Cond<application_users::table>> {
+        None
+    }
+    fn tenants_of(p: PartnerId) -> Option<Cond<application_users::table>> {
+        Some(Box::new(application_users::partner_id.assume_not_null().eq(p.uuid())))
+    }
+    fn tenant(t: TenantId) -> Option<Cond<application_users::table>> {
+        Some(Box::new(application_users::tenant_id.eq(t.uuid())))
     }
 }
 
