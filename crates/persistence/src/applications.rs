@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
+use crate::list_page::list_page;
 use crate::partners::like_pattern;
 use crate::schema::{application_assignments, applications, groups, partners, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -392,15 +393,8 @@ impl ApplicationRepository for PgApplications {
         page: PageRequest,
     ) -> Result<Page<Application>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = listed(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<AppRow> = listed(reach, filter)
-            .order(applications::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(AppRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<AppRow>) =
+            list_page!(&mut conn, listed(reach, filter), applications::id.desc(), AppRow::as_select(), page);
         let items = with_partners(&mut conn, rows).await.map_err(db)?;
         Ok(Page { items, request: page, total })
     }
@@ -551,15 +545,13 @@ impl ApplicationRepository for PgApplications {
             }
             q
         };
-        let total: i64 = q().count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<(AssignmentRow, Option<Uuid>)> = q()
-            .order(application_assignments::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select((AssignmentRow::as_select(), tenants::partner_id))
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<(AssignmentRow, Option<Uuid>)>) = list_page!(
+            &mut conn,
+            q(),
+            application_assignments::id.desc(),
+            (AssignmentRow::as_select(), tenants::partner_id),
+            page
+        );
         Ok(Page { items: rows.into_iter().map(|(r, p)| to_assignment(r, p)).collect(), request: page, total })
     }
 
@@ -619,22 +611,11 @@ impl ApplicationRepository for PgApplications {
             q
         };
         let mut conn = self.0.conn().await?;
-        let total: i64 = within().count().get_result(&mut conn).await.map_err(db)?;
-        if total <= page.offset() {
+        let (total, page_ids): (i64, Vec<Uuid>) =
+            list_page!(&mut conn, within(), au::user_id.desc(), au::user_id, page);
+        if page_ids.is_empty() {
             return Ok(Page { items: Vec::new(), request: page, total });
         }
-        let ids: Vec<Uuid> = within()
-            .select(au::user_id)
-            .order(au::user_id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
-        if ids.is_empty() {
-            return Ok(Page { items: Vec::new(), request: page, total });
-        }
-        let page_ids = ids;
         let rows: Vec<EffectiveRow> = diesel::sql_query(format!("{TREE}{PAGE_DETAILS}"))
             .bind::<SqlUuid, _>(app.id.uuid())
             .bind::<Array<SqlUuid>, _>(&page_ids)

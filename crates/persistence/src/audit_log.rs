@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::db;
+use crate::list_page::list_page;
 use crate::schema::audit_events as ae;
 use crate::uuid_ids::{AsUuid, FromUuid};
 use crate::visible::{AuditRows, visible};
@@ -125,15 +126,8 @@ async fn estimate(c: &mut AsyncPgConnection, select: &str, now: DateTime<Utc>) -
 impl AuditRepository for PgAudit {
     async fn list(&self, reach: Reach, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<EventRow> = filtered(reach, filter)
-            .order(ae::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(EventRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<EventRow>) =
+            list_page!(&mut conn, filtered(reach, filter), ae::id.desc(), EventRow::as_select(), page);
         Ok(Page { items: rows.into_iter().map(to_event).collect(), request: page, total })
     }
 

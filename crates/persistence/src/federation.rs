@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::db;
+use crate::list_page::list_page;
 use crate::partners::like_pattern;
 use crate::schema::{agents, identity_providers as idp, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -203,15 +204,7 @@ impl IdpRepository for PgIdps {
                 None => q,
             }
         };
-        let total: i64 = q().count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<IdpRow> = q()
-            .order(idp::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(IdpRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<IdpRow>) = list_page!(&mut conn, q(), idp::id.desc(), IdpRow::as_select(), page);
         let ids: Vec<Uuid> = rows.iter().map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &ids).await.map_err(db)?;
         let items = rows
@@ -391,15 +384,8 @@ impl AgentRepository for PgAgents {
                 None => q,
             }
         };
-        let total: i64 = q().count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<AgentRow> = q()
-            .order(agents::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(AgentRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<AgentRow>) =
+            list_page!(&mut conn, q(), agents::id.desc(), AgentRow::as_select(), page);
         let ids: Vec<Uuid> = rows.iter().map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &ids).await.map_err(db)?;
         let items = rows

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{db, refused};
+use crate::list_page::list_page;
 use crate::partners::like_pattern;
 use crate::schema::{group_members, group_nesting, groups, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -157,15 +158,8 @@ impl GroupRepository for PgGroups {
 
     async fn list(&self, reach: Reach, filter: &GroupFilter, page: PageRequest) -> Result<Page<Group>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<GroupRow> = filtered(reach, filter)
-            .order(groups::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(GroupRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<GroupRow>) =
+            list_page!(&mut conn, filtered(reach, filter), groups::id.desc(), GroupRow::as_select(), page);
         let tenant_ids: Vec<Uuid> = rows.iter().map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &tenant_ids).await.map_err(db)?;
         let items = rows

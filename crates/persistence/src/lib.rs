@@ -18,6 +18,7 @@ mod federation;
 mod grants;
 mod groups;
 mod keys;
+mod list_page;
 mod mail_links;
 mod mfa;
 mod partners;

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::db;
+use crate::list_page::list_page;
 use crate::schema::{partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -144,15 +145,7 @@ impl PartnerRepository for PgPartners {
 
     async fn list(&self, filter: &PartnerFilter, page: PageRequest) -> Result<Page<Partner>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows = filtered(filter)
-            .order(partners::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(PartnerRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows) = list_page!(&mut conn, filtered(filter), partners::id.desc(), PartnerRow::as_select(), page);
         Ok(Page { items: rows.into_iter().map(Into::into).collect(), request: page, total })
     }
 

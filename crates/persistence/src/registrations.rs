@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::db;
+use crate::list_page::list_page;
 use crate::schema::{registration_requests as rr, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 use crate::visible::{RegistrationRows, visible};
@@ -255,15 +256,8 @@ impl RegistrationRepository for PgRegistrations {
         page: PageRequest,
     ) -> Result<Page<RegistrationRequest>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, f, now).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<RegRow> = filtered(reach, f, now)
-            .order(rr::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(RegRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<RegRow>) =
+            list_page!(&mut conn, filtered(reach, f, now), rr::id.desc(), RegRow::as_select(), page);
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let partner = partner_of_tenant(&mut conn, row.tenant_id).await.map_err(db)?;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::db;
+use crate::list_page::list_page;
 use crate::schema::{sessions, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 use crate::visible::{SessionRows, visible};
@@ -95,15 +96,8 @@ impl SessionRepository for PgSessions {
         page: PageRequest,
     ) -> Result<Page<Session>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, f, now).count().get_result(&mut conn).await.map_err(db)?;
-        let rows: Vec<SessionRow> = filtered(reach, f, now)
-            .order(sessions::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(SessionRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows): (i64, Vec<SessionRow>) =
+            list_page!(&mut conn, filtered(reach, f, now), sessions::id.desc(), SessionRow::as_select(), page);
         let tenant_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.tenant_id).collect();
         let partners = crate::tenants::partners_of(&mut conn, &tenant_ids).await.map_err(db)?;
         let items = rows

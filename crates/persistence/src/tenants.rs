@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
+use crate::list_page::list_page;
 use crate::partners::like_pattern;
 use crate::schema::{applications, partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
@@ -195,15 +196,8 @@ impl TenantRepository for PgTenants {
 
     async fn list(&self, reach: Reach, filter: &TenantFilter, page: PageRequest) -> Result<Page<Tenant>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let total: i64 = filtered(reach, filter).count().get_result(&mut conn).await.map_err(db)?;
-        let rows = filtered(reach, filter)
-            .order(tenants::id.desc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset())
-            .select(TenantRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let (total, rows) =
+            list_page!(&mut conn, filtered(reach, filter), tenants::id.desc(), TenantRow::as_select(), page);
         Ok(Page { items: rows.into_iter().map(Into::into).collect(), request: page, total })
     }
 
