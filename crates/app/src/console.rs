@@ -147,3 +147,6 @@ impl ConsoleService {
         Ok(Some(RequestContext { principal, meta: meta.clone() }))
     }
 }
+
+#[cfg(test)]
+mod tests;
