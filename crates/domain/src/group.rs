@@ -24,8 +24,9 @@ pub struct Group {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A refused change of a group's members or children: its message, and the request field it
-/// concerns (`None`: the request is fine but the state forbids it, a 409).
+/// A change the domain refused on facts storage read (a group's members or children, a
+/// partner's deletion): its message, and the request field it concerns (`None`: the request is
+/// fine but the state forbids it, a 409).
 pub trait Refusal: std::fmt::Display {
     /// The field the refusal points at, if it is the caller's input.
     fn field(&self) -> Option<&'static str>;

@@ -179,8 +179,39 @@ impl PartnerChanges {
     }
 }
 
+/// Why a partner cannot be deleted now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeletionRefusal {
+    /// Tenants still stand under it: they move to another partner or go first.
+    #[error("Partner still has {0} live tenant(s); move or delete them first")]
+    LiveTenants(i64),
+}
+
+impl crate::group::Refusal for DeletionRefusal {
+    fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// A partner may be deleted once no live tenant stands under it (`live_tenants`, counted under
+/// the partner's row lock).
+///
+/// # Errors
+/// [`DeletionRefusal::LiveTenants`] otherwise.
+pub const fn may_delete(live_tenants: i64) -> Result<(), DeletionRefusal> {
+    if live_tenants > 0 { Err(DeletionRefusal::LiveTenants(live_tenants)) } else { Ok(()) }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_partner_goes_only_once_its_tenants_have() {
+        assert_eq!(may_delete(0), Ok(()));
+        let e = may_delete(2).unwrap_err();
+        assert_eq!(e.to_string(), "Partner still has 2 live tenant(s); move or delete them first");
+        assert_eq!(crate::group::Refusal::field(&e), None, "a 409: the request is fine, the state is not");
+    }
     use super::*;
 
     #[test]

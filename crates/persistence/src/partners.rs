@@ -204,12 +204,7 @@ impl PartnerRepository for PgPartners {
                 .count()
                 .get_result(c)
                 .await?;
-            if tenants > 0 {
-                return Err(RepoError::Conflict(format!(
-                    "Partner still has {tenants} live tenant(s); move or delete them first"
-                ))
-                .into());
-            }
+            scaikey_domain::partner::may_delete(tenants).map_err(|r| crate::error::refused(&r))?;
             diesel::update(partners::table.filter(partners::id.eq(id.uuid())))
                 .set((partners::deleted_at.eq(now), partners::updated_at.eq(now)))
                 .execute(c)
