@@ -119,6 +119,9 @@ impl ConsoleService {
             .await
             .map_err(|e| match e {
                 OAuthError::TemporarilyUnavailable => AppError::Unavailable(anyhow::anyhow!("storage")),
+                // A fault of ours (storage, signing; logged where it happened) is no refused
+                // sign-in: the admin gets the error page of a 500, not "try again".
+                OAuthError::ServerError => AppError::Internal(anyhow::anyhow!("the console's code redemption failed")),
                 _ => AppError::Unauthenticated("The sign-in could not be completed"),
             })?;
         let token: AccessToken = self

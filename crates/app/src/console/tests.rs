@@ -488,6 +488,16 @@ async fn a_storage_outage_while_redeeming_is_unavailable_not_a_refused_sign_in()
 }
 
 #[tokio::test]
+async fn a_storage_fault_while_redeeming_is_an_internal_error_not_a_refused_sign_in() {
+    let mut ports = Ports::new().with_console_client();
+    ports.grants.expect_code().times(1).returning(|_| Err(RepoError::Unknown(anyhow::anyhow!("corrupt row"))));
+    ports.codec.expect_verify_any_audience().never();
+    let (svc, _) = ports.build();
+    let e = svc.finish("the-code", VERIFIER, &meta()).await.unwrap_err();
+    assert!(matches!(e, AppError::Internal(_)), "{e:?}");
+}
+
+#[tokio::test]
 async fn a_redeemed_token_the_console_cannot_verify_is_unauthenticated() {
     let (svc, _) = redeemable(Err(TokenRejection::Invalid)).build();
     let e = svc.finish("the-code", VERIFIER, &meta()).await.unwrap_err();
