@@ -116,10 +116,11 @@ where
 
 /// The one shape of an audited write: `write` runs in a transaction, and `audit` is recorded
 /// in the same transaction when the write [`Changed`] something (nothing is recorded for a
-/// write that found nothing to change). An error rolls back both.
-pub(crate) async fn audited<R, F>(
+/// write that found nothing to change). `audit` is `None` only where the caller decided the
+/// write is no event (a returning person's federated sign-in). An error rolls back both.
+pub(crate) async fn audited<'a, R, F>(
     db: &crate::db::Database,
-    audit: &AuditRecord,
+    audit: impl Into<Option<&'a AuditRecord>>,
     now: DateTime<Utc>,
     write: F,
 ) -> Result<R, scaikey_app::RepoError>
@@ -132,11 +133,12 @@ where
         + Send,
 {
     use diesel_async::AsyncConnection;
+    let audit: Option<&AuditRecord> = audit.into();
     let mut conn = db.conn().await?;
     let out = conn
         .transaction::<_, crate::error::TxError, _>(async move |c| {
             let r = write(c).await?;
-            if r.changed() {
+            if let Some(audit) = audit.filter(|_| r.changed()) {
                 record(c, audit, now).await?;
             }
             Ok(r)

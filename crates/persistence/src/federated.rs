@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::ports::UserRecord;
 use scaikey_app::ports::federation::{
@@ -17,8 +17,9 @@ use scaikey_domain::role::Roles;
 use scaikey_domain::status::Status;
 use uuid::Uuid;
 
+use crate::audit::Written;
 use crate::db::Database;
-use crate::error::{TxError, db};
+use crate::error::db;
 use crate::schema::{
     federated_identities as fi, federation_states as fs, identity_providers as idp, partners, saml_assertions as sa,
     tenants, users,
@@ -248,125 +249,112 @@ impl FederationRepository for PgFederation {
         now: DateTime<Utc>,
         audit: Option<AuditRecord>,
     ) -> Result<UserId, RepoError> {
-        let mut conn = self.0.conn().await?;
-        let out = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let user = match &s.target {
-                    LinkTarget::Linked(u) | LinkTarget::Existing(u) => *u,
-                    LinkTarget::Create(u) => {
-                        let record = UserRecord {
-                            tenant_id: Some(s.tenant_id),
-                            email: s.email.clone().unwrap_or_default(),
-                            password_hash: None,
-                            first_name: s.first_name.clone(),
-                            last_name: s.last_name.clone(),
-                            display_name: None,
-                            status: Status::Active,
-                            roles: Roles::default(),
-                            custom_attributes: serde_json::Value::Object(s.attributes.clone()),
-                        };
-                        crate::users::insert_user(c, *u, &record, now).await?;
-                        *u
-                    }
-                };
-                match &s.target {
-                    LinkTarget::Linked(_) => {
-                        diesel::update(
-                            fi::table.filter(fi::idp_id.eq(s.idp_id.uuid()).and(fi::subject.eq(&s.subject))),
-                        )
+        let Written(out) = crate::audit::audited(&self.0, audit.as_ref(), now, async |c| {
+            let user = match &s.target {
+                LinkTarget::Linked(u) | LinkTarget::Existing(u) => *u,
+                LinkTarget::Create(u) => {
+                    let record = UserRecord {
+                        tenant_id: Some(s.tenant_id),
+                        email: s.email.clone().unwrap_or_default(),
+                        password_hash: None,
+                        first_name: s.first_name.clone(),
+                        last_name: s.last_name.clone(),
+                        display_name: None,
+                        status: Status::Active,
+                        roles: Roles::default(),
+                        custom_attributes: serde_json::Value::Object(s.attributes.clone()),
+                    };
+                    crate::users::insert_user(c, *u, &record, now).await?;
+                    *u
+                }
+            };
+            match &s.target {
+                LinkTarget::Linked(_) => {
+                    diesel::update(fi::table.filter(fi::idp_id.eq(s.idp_id.uuid()).and(fi::subject.eq(&s.subject))))
                         .set((fi::last_login_at.eq(now), fi::email.eq(&s.email)))
                         .execute(c)
                         .await?;
-                    }
-                    LinkTarget::Existing(_) | LinkTarget::Create(_) => {
-                        // A link of a deleted user leads nowhere: the person links afresh.
-                        let dead = users::table.filter(users::deleted_at.is_not_null()).select(users::id);
-                        diesel::delete(
-                            fi::table.filter(
-                                fi::idp_id
-                                    .eq(s.idp_id.uuid())
-                                    .and(fi::subject.eq(&s.subject))
-                                    .and(fi::user_id.eq_any(dead)),
-                            ),
-                        )
-                        .execute(c)
-                        .await?;
-                        let n = diesel::insert_into(fi::table)
-                            .values((
-                                fi::idp_id.eq(s.idp_id.uuid()),
-                                fi::subject.eq(&s.subject),
-                                fi::user_id.eq(user.uuid()),
-                                fi::email.eq(&s.email),
-                                fi::created_at.eq(now),
-                                fi::last_login_at.eq(now),
-                            ))
-                            .on_conflict_do_nothing()
-                            .execute(c)
-                            .await?;
-                        if n == 0 {
-                            return Err(RepoError::Conflict(
-                                "This account is already linked to another identity of this provider".into(),
-                            )
-                            .into());
-                        }
-                    }
                 }
-                // The profile as the upstream asserts it now: names and mapped attributes on
-                // each sign-in; the e-mail when no other live user of the tenant has it.
-                let email_free = match s.email.as_deref() {
-                    Some(e) => {
-                        users::table
-                            .filter(
-                                users::tenant_id
-                                    .eq(s.tenant_id.uuid())
-                                    .and(users::deleted_at.is_null())
-                                    .and(users::id.ne(user.uuid()))
-                                    .and(
-                                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
-                                            .bind::<diesel::sql_types::Text, _>(e)
-                                            .sql(")"),
-                                    ),
-                            )
-                            .count()
-                            .get_result::<i64>(c)
-                            .await?
-                            == 0
-                    }
-                    None => false,
-                };
-                let attributes = serde_json::Value::Object(s.attributes.clone());
-                diesel::update(users::table.filter(users::id.eq(user.uuid()).and(users::deleted_at.is_null())))
-                    .set((
-                        s.first_name.as_ref().map(|n| users::first_name.eq(n)),
-                        s.last_name.as_ref().map(|n| users::last_name.eq(n)),
-                        s.email.as_ref().filter(|_| email_free).map(|e| users::email.eq(e)),
-                        // Verified only for the address stored: a new address is as verified as
-                        // the upstream says; the same one stays verified once it was.
-                        s.email.as_ref().filter(|_| email_free).map(|e| {
-                            users::email_verified.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                                "CASE WHEN lower(users.email) = lower(",
-                            )
-                            .bind::<diesel::sql_types::Text, _>(e.clone())
-                            .sql(") THEN users.email_verified OR ")
-                            .bind::<diesel::sql_types::Bool, _>(s.email_verified)
-                            .sql(" ELSE ")
-                            .bind::<diesel::sql_types::Bool, _>(s.email_verified)
-                            .sql(" END"))
-                        }),
-                        users::custom_attributes
-                            .eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>("custom_attributes || ")
-                                .bind::<diesel::sql_types::Jsonb, _>(attributes)),
-                        users::last_login_at.eq(now),
-                        users::updated_at.eq(now),
+                LinkTarget::Existing(_) | LinkTarget::Create(_) => {
+                    // A link of a deleted user leads nowhere: the person links afresh.
+                    let dead = users::table.filter(users::deleted_at.is_not_null()).select(users::id);
+                    diesel::delete(fi::table.filter(
+                        fi::idp_id.eq(s.idp_id.uuid()).and(fi::subject.eq(&s.subject)).and(fi::user_id.eq_any(dead)),
                     ))
                     .execute(c)
                     .await?;
-                if let Some(a) = &audit {
-                    crate::audit::record(c, a, now).await?;
+                    let n = diesel::insert_into(fi::table)
+                        .values((
+                            fi::idp_id.eq(s.idp_id.uuid()),
+                            fi::subject.eq(&s.subject),
+                            fi::user_id.eq(user.uuid()),
+                            fi::email.eq(&s.email),
+                            fi::created_at.eq(now),
+                            fi::last_login_at.eq(now),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .await?;
+                    if n == 0 {
+                        return Err(RepoError::Conflict(
+                            "This account is already linked to another identity of this provider".into(),
+                        )
+                        .into());
+                    }
                 }
-                Ok(user)
-            })
-            .await?;
+            }
+            // The profile as the upstream asserts it now: names and mapped attributes on
+            // each sign-in; the e-mail when no other live user of the tenant has it.
+            let email_free = match s.email.as_deref() {
+                Some(e) => {
+                    users::table
+                        .filter(
+                            users::tenant_id
+                                .eq(s.tenant_id.uuid())
+                                .and(users::deleted_at.is_null())
+                                .and(users::id.ne(user.uuid()))
+                                .and(
+                                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
+                                        .bind::<diesel::sql_types::Text, _>(e)
+                                        .sql(")"),
+                                ),
+                        )
+                        .count()
+                        .get_result::<i64>(c)
+                        .await?
+                        == 0
+                }
+                None => false,
+            };
+            let attributes = serde_json::Value::Object(s.attributes.clone());
+            diesel::update(users::table.filter(users::id.eq(user.uuid()).and(users::deleted_at.is_null())))
+                .set((
+                    s.first_name.as_ref().map(|n| users::first_name.eq(n)),
+                    s.last_name.as_ref().map(|n| users::last_name.eq(n)),
+                    s.email.as_ref().filter(|_| email_free).map(|e| users::email.eq(e)),
+                    // Verified only for the address stored: a new address is as verified as
+                    // the upstream says; the same one stays verified once it was.
+                    s.email.as_ref().filter(|_| email_free).map(|e| {
+                        users::email_verified.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "CASE WHEN lower(users.email) = lower(",
+                        )
+                        .bind::<diesel::sql_types::Text, _>(e.clone())
+                        .sql(") THEN users.email_verified OR ")
+                        .bind::<diesel::sql_types::Bool, _>(s.email_verified)
+                        .sql(" ELSE ")
+                        .bind::<diesel::sql_types::Bool, _>(s.email_verified)
+                        .sql(" END"))
+                    }),
+                    users::custom_attributes.eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>("custom_attributes || ")
+                        .bind::<diesel::sql_types::Jsonb, _>(attributes)),
+                    users::last_login_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
+                .execute(c)
+                .await?;
+            Ok(Written(user))
+        })
+        .await?;
         Ok(out)
     }
 
