@@ -55,9 +55,13 @@ pub(crate) fn visible<QS: 'static, T: OwnerColumns<QS>>(reach: Reach, listing: L
     Some(any.unwrap_or_else(|| Box::new(sql::<Bool>("FALSE"))))
 }
 
-/// The IDs of the tenants standing under `p` (deleted ones too: their rows stay theirs).
+/// The IDs of the live tenants standing under `p`: a deleted tenant's rows are listed to its
+/// partner nowhere but in the audit log (whose events keep the partner they were recorded under).
 pub(crate) fn tenants_of(p: PartnerId) -> tenants::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
-    tenants::table.filter(tenants::partner_id.assume_not_null().eq(p.uuid())).select(tenants::id).into_boxed()
+    tenants::table
+        .filter(tenants::partner_id.assume_not_null().eq(p.uuid()).and(tenants::deleted_at.is_null()))
+        .select(tenants::id)
+        .into_boxed()
 }
 
 /// Tenant records.
@@ -87,10 +91,7 @@ impl OwnerColumns<users::table> for UserRows {
         None
     }
     fn tenants_of(p: PartnerId) -> Option<Cond<users::table>> {
-        let live = tenants::table
-            .filter(tenants::partner_id.assume_not_null().eq(p.uuid()).and(tenants::deleted_at.is_null()))
-            .select(tenants::id);
-        Some(Box::new(users::tenant_id.assume_not_null().eq_any(live.into_boxed())))
+        Some(Box::new(users::tenant_id.assume_not_null().eq_any(tenants_of(p))))
     }
     fn tenant(t: TenantId) -> Option<Cond<users::table>> {
         Some(Box::new(users::tenant_id.assume_not_null().eq(t.uuid())))
@@ -241,7 +242,7 @@ impl OwnerColumns<AssignmentsWithTenants> for AssignmentRows {
         None
     }
     fn tenants_of(p: PartnerId) -> Option<Cond<AssignmentsWithTenants>> {
-        Some(Box::new(tenants::partner_id.assume_not_null().eq(p.uuid())))
+        Some(Box::new(tenants::partner_id.assume_not_null().eq(p.uuid()).and(tenants::deleted_at.is_null())))
     }
     fn tenant(t: TenantId) -> Option<Cond<AssignmentsWithTenants>> {
         Some(Box::new(tenants::id.eq(t.uuid())))

@@ -16,7 +16,7 @@ use scaikey_app::ports::{
     AgentRepository, ApplicationRepository, AuditRepository, GroupRepository, IdpRepository, RegistrationRepository,
     SessionRepository, TenantRepository, UserRepository,
 };
-use scaikey_domain::access::{Listing, Owner, Reach};
+use scaikey_domain::access::{Listing, Owner, Reach, Visible};
 use scaikey_domain::id::{ApplicationId, PartnerId, TenantId};
 use scaikey_persistence::{Database, DbConfig};
 use scaikey_testkit::TestDb;
@@ -220,6 +220,14 @@ fn holds(r: Resource, owner: &Owner) -> bool {
     }
 }
 
+/// Whether the domain's form `f` shows a row of `owner` that storage hides because its tenant
+/// was deleted: every tenant list drops the record, and a partner's lists drop the tenant's
+/// rows except its audit events.
+fn hidden(r: Resource, f: Visible, owner: &Owner, deleted: TenantId) -> bool {
+    matches!(owner, Owner::Tenant { tenant, .. } if *tenant == deleted)
+        && (r == Resource::Tenants || (matches!(f, Visible::TenantsOf(_)) && r != Resource::Audit))
+}
+
 async fn listed(db: &Database, r: Resource, reach: Reach, app: ApplicationId) -> BTreeSet<Ulid> {
     let page = PageRequest::new(Some(1), Some(100)).unwrap();
     let now = Utc::now();
@@ -255,6 +263,9 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
     let t2 = w.tenant(Some(p1)).await;
     let t3 = w.tenant(Some(p2)).await;
     let t4 = w.tenant(None).await;
+    // T5 under P1 is deleted once seeded: its rows stay, listed to its partner only in the audit
+    // log, and its record in no tenant list.
+    let t5 = w.tenant(Some(p1)).await;
     let tenant_of = |o: Owner| match o {
         Owner::Tenant { tenant, .. } => tenant,
         _ => unreachable!(),
@@ -269,6 +280,7 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
         t2,
         t3,
         t4,
+        t5,
     ];
     let mut dice = Dice(0x05ca_14e7);
     for r in Resource::ALL.into_iter().filter(|r| *r != Resource::Tenants) {
@@ -279,6 +291,8 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
         }
     }
     w.row(Resource::Audit, moved).await;
+    w.exec(format!("UPDATE tenants SET deleted_at = now() WHERE id = '{}'", uuid(tenant_of(t5).ulid()))).await;
+    let deleted = tenant_of(t5);
     if w.assigned_app.is_none() {
         w.row(Resource::Assignments, t1).await;
     }
@@ -305,7 +319,9 @@ async fn every_list_shows_each_reach_exactly_what_the_domain_rule_lets_it_read()
             let want: BTreeSet<Ulid> = w
                 .rows
                 .iter()
-                .filter(|(res, _, owner)| *res == r && forms.iter().any(|f| f.matches(owner)))
+                .filter(|(res, _, owner)| {
+                    *res == r && forms.iter().any(|f| f.matches(owner) && !hidden(r, *f, owner, deleted))
+                })
                 .map(|(_, id, _)| *id)
                 .collect();
             let all = w.rows.iter().filter(|(res, ..)| *res == r).count();
