@@ -331,7 +331,7 @@ pub struct OidcService {
     federation: Option<federated::Federation>,
     /// Client ID metadata documents, when `SCAIKEY_CIMD=on`.
     cimd: Option<Arc<crate::registrations::cimd::CimdClients>>,
-    /// Userinfo's memory of the claims it answered (off unless configured).
+    /// Userinfo's memory of the claims it answered (`with_claims_cache`; off until wired).
     claims: claims_cache::ClaimsCache,
 }
 

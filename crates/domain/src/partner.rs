@@ -204,6 +204,7 @@ pub const fn may_delete(live_tenants: i64) -> Result<(), DeletionRefusal> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn a_partner_goes_only_once_its_tenants_have() {
@@ -212,7 +213,6 @@ mod tests {
         assert_eq!(e.to_string(), "Partner still has 2 live tenant(s); move or delete them first");
         assert_eq!(crate::group::Refusal::field(&e), None, "a 409: the request is fine, the state is not");
     }
-    use super::*;
 
     #[test]
     fn create_reports_every_problem() {

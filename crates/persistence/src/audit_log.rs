@@ -154,25 +154,19 @@ impl AuditRepository for PgAudit {
             .load(&mut conn)
             .await
             .map_err(db)?;
-        struct Row {
-            hour: DateTime<Utc>,
-            action: String,
-            n: i64,
-        }
-        let rows = rows.into_iter().map(|(hour, action, n)| Row { hour, action, n });
         let mut out: Vec<HourlyCount> = Vec::new();
-        for r in rows {
-            let i = match out.iter().position(|c| c.hour == r.hour) {
+        for (hour, act, n) in rows {
+            let i = match out.iter().position(|c| c.hour == hour) {
                 Some(i) => i,
                 None => {
-                    out.push(HourlyCount { hour: r.hour, sign_ins: 0, tokens: 0 });
+                    out.push(HourlyCount { hour, sign_ins: 0, tokens: 0 });
                     out.len() - 1
                 }
             };
-            if r.action == action::AUTH_LOGIN {
-                out[i].sign_ins += r.n;
+            if act == action::AUTH_LOGIN {
+                out[i].sign_ins += n;
             } else {
-                out[i].tokens += r.n;
+                out[i].tokens += n;
             }
         }
         out.sort_by_key(|c| c.hour);

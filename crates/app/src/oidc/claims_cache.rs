@@ -53,7 +53,11 @@ impl ClaimsCache {
         }
         let mut m = write(&self.entries);
         if m.len() >= MAX_ENTRIES {
-            m.clear();
+            // Expired entries go first; a map full of fresh ones starts again.
+            m.retain(|_, e| e.loaded.elapsed() < self.ttl);
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
         }
         m.insert(id, entry);
     }
