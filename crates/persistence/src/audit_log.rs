@@ -252,47 +252,56 @@ impl AuditRepository for PgAudit {
         // Exact counts of what the reach's lists show (the domain's list rule, as every list).
         use crate::schema::{applications as a, partners, registration_requests as rr, sessions as s, tenants, users};
         use crate::visible::{ApplicationRows, RegistrationRows, SessionRows, TenantRows, UserRows};
-        let c = &mut conn;
-        let partners = if reach == Reach::Platform {
-            partners::table.filter(partners::deleted_at.is_null()).count().get_result(c).await.map_err(db)?
-        } else {
-            0
-        };
-        let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
-        if let Some(w) = visible::<_, TenantRows>(reach, Listing::TenantRecords) {
-            q = q.filter(w);
-        }
-        let tenants: i64 = q.count().get_result(c).await.map_err(db)?;
-        let mut q = users::table.filter(users::deleted_at.is_null()).into_boxed();
-        if let Some(w) = visible::<_, UserRows>(reach, Listing::Owned) {
-            q = q.filter(w);
-        }
-        let users: i64 = q.count().get_result(c).await.map_err(db)?;
-        let mut q = a::table.filter(a::deleted_at.is_null()).into_boxed();
-        if let Some(w) = visible::<_, ApplicationRows>(reach, Listing::Applications) {
-            q = q.filter(w);
-        }
-        let applications: i64 = q.count().get_result(c).await.map_err(db)?;
-        let mut q = s::table.filter(s::revoked_at.is_null().and(s::expires_at.gt(now))).into_boxed();
-        if let Some(w) = visible::<_, SessionRows>(reach, Listing::Owned) {
-            q = q.filter(w);
-        }
-        let active_sessions: i64 = q.count().get_result(c).await.map_err(db)?;
-        let pending = RegistrationStatus::Pending.as_str();
-        let mut q = rr::table.filter(rr::status.eq(pending).and(rr::expires_at.gt(now))).into_boxed();
-        if let Some(w) = visible::<_, RegistrationRows>(reach, Listing::RegistrationRequests) {
-            q = q.filter(w);
-        }
-        let pending_registration_requests: i64 = q.count().get_result(c).await.map_err(db)?;
-        Ok(Stats {
-            partners,
-            tenants,
-            users,
-            applications,
-            active_sessions,
-            pending_registration_requests,
-            estimated: false,
-        })
+        // One read-only snapshot, so the counts agree with each other.
+        let counts = conn
+            .build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run::<_, diesel::result::Error, _>(async |c| {
+                let partners = if reach == Reach::Platform {
+                    partners::table.filter(partners::deleted_at.is_null()).count().get_result(c).await?
+                } else {
+                    0
+                };
+                let mut q = tenants::table.filter(tenants::deleted_at.is_null()).into_boxed();
+                if let Some(w) = visible::<_, TenantRows>(reach, Listing::TenantRecords) {
+                    q = q.filter(w);
+                }
+                let tenants: i64 = q.count().get_result(c).await?;
+                let mut q = users::table.filter(users::deleted_at.is_null()).into_boxed();
+                if let Some(w) = visible::<_, UserRows>(reach, Listing::Owned) {
+                    q = q.filter(w);
+                }
+                let users: i64 = q.count().get_result(c).await?;
+                let mut q = a::table.filter(a::deleted_at.is_null()).into_boxed();
+                if let Some(w) = visible::<_, ApplicationRows>(reach, Listing::Applications) {
+                    q = q.filter(w);
+                }
+                let applications: i64 = q.count().get_result(c).await?;
+                let mut q = s::table.filter(s::revoked_at.is_null().and(s::expires_at.gt(now))).into_boxed();
+                if let Some(w) = visible::<_, SessionRows>(reach, Listing::Owned) {
+                    q = q.filter(w);
+                }
+                let active_sessions: i64 = q.count().get_result(c).await?;
+                let pending = RegistrationStatus::Pending.as_str();
+                let mut q = rr::table.filter(rr::status.eq(pending).and(rr::expires_at.gt(now))).into_boxed();
+                if let Some(w) = visible::<_, RegistrationRows>(reach, Listing::RegistrationRequests) {
+                    q = q.filter(w);
+                }
+                let pending_registration_requests: i64 = q.count().get_result(c).await?;
+                Ok(Stats {
+                    partners,
+                    tenants,
+                    users,
+                    applications,
+                    active_sessions,
+                    pending_registration_requests,
+                    estimated: false,
+                })
+            })
+            .await
+            .map_err(db)?;
+        Ok(counts)
     }
 }
 
