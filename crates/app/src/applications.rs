@@ -70,7 +70,7 @@ pub(crate) fn new_client_id(ids: &dyn IdGenerator) -> String {
 
 /// A new application as it is stored: its ID, its record and (confidential clients) the secret
 /// shown once. The admin API and approvals make every application here (the built-in public
-/// clients, which need no secret, go straight to [`ApplicationRecord::of`]).
+/// clients, which need no secret, are stored as their [`ApplicationRecord`] directly).
 pub(crate) struct Minted {
     /// The new ID.
     pub(crate) id: ApplicationId,
@@ -96,7 +96,7 @@ pub(crate) fn mint(
     };
     let id = ApplicationId::generate_from(ids.next());
     let client_id = client_id.unwrap_or_else(|| new_client_id(ids));
-    Ok(Minted { id, record: ApplicationRecord::of(new, client_id, digest), secret })
+    Ok(Minted { id, record: ApplicationRecord { client_id, secret_digest: digest, app: new }, secret })
 }
 
 impl ApplicationService {
@@ -153,8 +153,8 @@ impl ApplicationService {
         let Minted { id, record, secret } = mint(self.secrets.as_ref(), self.ids.as_ref(), new, None)?;
         let audit = AuditRecord::success(&ctx.principal, &ctx.meta, action::APPLICATION_CREATE, "application")
             .resource(id)
-            .within(record.tenant_id, record.partner_id)
-            .details(json!({"client_id": record.client_id, "scope": record.scope.as_str()}));
+            .within(record.app.tenant_id, record.app.partner_id)
+            .details(json!({"client_id": record.client_id, "scope": record.app.scope.as_str()}));
         let app = self.apps.insert(id, &record, self.clock.now(), &audit).await?;
         Ok(WithSecret { app, client_secret: secret })
     }

@@ -53,7 +53,7 @@ pub(crate) async fn ensure(
         id_token_signed_response_alg: IdTokenAlg::Es256,
         status: Status::Active,
     };
-    let record = ApplicationRecord::of(new, b.client_id.into(), None);
+    let record = ApplicationRecord { client_id: b.client_id.into(), secret_digest: None, app: new };
     let id = ApplicationId::generate_from(ids.next());
     let audit = AuditRecord::anonymous(
         &RequestMeta::default(),

@@ -98,7 +98,7 @@ impl RegistrationService {
         input: RegistrationInput,
     ) -> Result<RegistrationRequest, AppError> {
         reach(&ctx.principal, Action::Write).map_err(AppError::denied(RESOURCE))?;
-        let new = NewRegistration::validate(&input)?;
+        let mut new = NewRegistration::validate(&input)?;
         let (tenant, partner) = (new.tenant_id, new.partner_id);
         let owner =
             ApplicationService::resolve_owner(self.tenants.as_ref(), &ctx.principal, new.scope, partner, tenant)
@@ -106,13 +106,18 @@ impl RegistrationService {
         can(&ctx.principal, Action::Write, Target::RegistrationRequest(&owner))
             .into_result()
             .map_err(|_| AppError::Denied(Denial::Forbidden, RESOURCE))?;
-        let partner = match owner {
-            scaikey_domain::access::Owner::Tenant { partner, .. } => partner,
-            _ => partner,
-        };
+        if let scaikey_domain::access::Owner::Tenant { partner: p, .. } = owner {
+            new.partner_id = p;
+        }
+        let partner = new.partner_id;
         let now = self.clock.now();
         let id = RegistrationRequestId::generate_from(self.ids.next());
-        let record = RegistrationRecord::of(new, partner, ctx.principal.actor_id(), now + self.ttl, None);
+        let record = RegistrationRecord {
+            request: new,
+            created_by: ctx.principal.actor_id(),
+            expires_at: now + self.ttl,
+            dynamic: None,
+        };
         let audit =
             AuditRecord::success(&ctx.principal, &ctx.meta, action::REGISTRATION_CREATE, "registration_request")
                 .resource(id)

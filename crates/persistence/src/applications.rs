@@ -100,9 +100,10 @@ pub(crate) fn to_app(r: AppRow, tenant_partner: Option<Uuid>) -> (Application, O
 pub(crate) async fn insert_app(
     c: &mut AsyncPgConnection,
     id: ApplicationId,
-    a: &ApplicationRecord,
+    record: &ApplicationRecord,
     now: DateTime<Utc>,
 ) -> Result<Application, TxError> {
+    let a = &record.app;
     let mut tenant_partner = None;
     match (a.scope, a.tenant_id, a.partner_id) {
         (ScopeLevel::Tenant, Some(t), _) => {
@@ -148,8 +149,8 @@ pub(crate) async fn insert_app(
     let row = diesel::insert_into(applications::table)
         .values((
             applications::id.eq(id.uuid()),
-            applications::client_id.eq(&a.client_id),
-            applications::client_secret_hmac.eq(&a.secret_digest),
+            applications::client_id.eq(&record.client_id),
+            applications::client_secret_hmac.eq(&record.secret_digest),
             applications::name.eq(&a.name),
             applications::description.eq(&a.description),
             applications::application_type.eq(s.application_type.as_str()),

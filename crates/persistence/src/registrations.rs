@@ -163,10 +163,11 @@ impl RegistrationRepository for PgRegistrations {
     async fn insert(
         &self,
         id: RegistrationRequestId,
-        r: &RegistrationRecord,
+        rec: &RegistrationRecord,
         now: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<RegistrationRequest, RepoError> {
+        let r = &rec.request;
         let Written(out) = crate::audit::audited(&self.0, audit, now, async |c| {
             if let Some(t) = r.tenant_id {
                 crate::tenants::live_tenant(c, t).await?;
@@ -206,15 +207,15 @@ impl RegistrationRepository for PgRegistrations {
                     rr::organization_name.eq(&r.organization_name),
                     rr::website_url.eq(&r.website_url),
                     rr::status.eq(RegistrationStatus::Pending.as_str()),
-                    rr::created_by.eq(&r.created_by),
-                    rr::expires_at.eq(r.expires_at),
+                    rr::created_by.eq(&rec.created_by),
+                    rr::expires_at.eq(rec.expires_at),
                     rr::created_at.eq(now),
                     rr::updated_at.eq(now),
                 ))
                 .returning(RegRow::as_returning())
                 .get_result(c)
                 .await?;
-            if let Some(d) = &r.dynamic {
+            if let Some(d) = &rec.dynamic {
                 use crate::schema::dynamic_clients as dc;
                 diesel::insert_into(dc::table)
                     .values((

@@ -666,10 +666,10 @@ async fn a_missing_console_client_is_made_global_public_and_first_party_for_the_
     clients.expect_by_client_id().withf(|id| id == CLIENT_ID).times(1).returning(|_| Ok(None));
     let mut apps = MockApplicationRepository::new();
     apps.expect_insert()
-        .withf(|_, r, _, a| {
-            let s = &r.settings;
-            r.client_id == CLIENT_ID
-                && r.secret_digest.is_none()
+        .withf(|_, rec, _, a| {
+            let (r, s) = (&rec.app, &rec.app.settings);
+            rec.client_id == CLIENT_ID
+                && rec.secret_digest.is_none()
                 && (r.scope, r.tenant_id, r.partner_id) == (ScopeLevel::Global, None, None)
                 && r.first_party
                 && !r.assignment_required
@@ -723,7 +723,7 @@ async fn an_issuer_neither_https_nor_loopback_gets_no_console_client() {
     // On loopback plain http is fine.
     let mut apps = MockApplicationRepository::new();
     apps.expect_insert()
-        .withf(|_, r, _, _| r.settings.redirect_uris == ["http://127.0.0.1:8080/console/callback"])
+        .withf(|_, r, _, _| r.app.settings.redirect_uris == ["http://127.0.0.1:8080/console/callback"])
         .times(1)
         .returning(|_, _, _, _| Ok(console_app()));
     ConsoleService::ensure_client(&clients, &apps, &ids(4), "http://127.0.0.1:8080").await.unwrap();

@@ -183,7 +183,12 @@ impl RegistrationService {
         let created_by = if source == Source::Registration { "dcr" } else { "cimd" };
         let id = RegistrationRequestId::generate_from(self.ids.next());
         let reserved = DynamicClient { client_id: client_id.clone(), token_digest: digest, ip: meta.ip.clone() };
-        let record = RegistrationRecord::of(valid, partner, created_by.into(), now + self.ttl, Some(reserved));
+        let record = RegistrationRecord {
+            request: NewRegistration { partner_id: partner, ..valid },
+            created_by: created_by.into(),
+            expires_at: now + self.ttl,
+            dynamic: Some(reserved),
+        };
         let audit =
             AuditRecord::anonymous(meta, action::REGISTRATION_CREATE, "registration_request", AuditResult::Success)
                 .resource(id)

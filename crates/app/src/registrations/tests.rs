@@ -118,7 +118,7 @@ async fn an_approval_stores_what_the_domain_decided_with_the_application() {
     assert_eq!(review.outcome.reviewed_at, Some(now()));
     assert_eq!(review.outcome.reviewed_by, Some(ctx_super().principal.actor_id()));
     let (app_id, record) = review.application.as_ref().unwrap();
-    assert_eq!((out.app.id, record.name.as_str(), record.first_party), (*app_id, "Reports", true));
+    assert_eq!((out.app.id, record.app.name.as_str(), record.app.first_party), (*app_id, "Reports", true));
 }
 
 #[tokio::test]
