@@ -132,16 +132,7 @@ pub(crate) async fn insert_app(
                 }
             }
         }
-        (ScopeLevel::Partner, _, Some(p)) => {
-            let live: i64 = partners::table
-                .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
-                .count()
-                .get_result(c)
-                .await?;
-            if live == 0 {
-                return Err(RepoError::MissingReference("partner_id").into());
-            }
-        }
+        (ScopeLevel::Partner, _, Some(p)) => crate::partners::live_partner(c, p).await?,
         _ => {}
     }
     let stored_partner = if a.scope == ScopeLevel::Partner { a.partner_id.map(AsUuid::uuid) } else { None };

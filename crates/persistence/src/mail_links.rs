@@ -12,7 +12,6 @@ use scaikey_app::ports::mail::{LinkRecord, MailLinkRepository};
 use scaikey_domain::audit::AuditRecord;
 use scaikey_domain::id::UserId;
 use scaikey_domain::mail_link::{Purpose, StoredLink};
-use scaikey_domain::token_cutoff::{Cut, TokenOwner};
 use uuid::Uuid;
 
 use crate::db::Database;
@@ -128,8 +127,7 @@ impl MailLinkRepository for PgMailLinks {
             }
             // The other links of the user die with this one: one mailed link sets one password.
             diesel::delete(ml::table.filter(ml::user_id.eq(user).and(ml::used_at.is_null()))).execute(c).await?;
-            let ended = crate::users::end_sessions(c, user, now).await?;
-            crate::cutoffs::record(c, TokenOwner::User(UserId::from_uuid(user)), Cut::Before, now).await?;
+            let ended = crate::users::cut_off(c, UserId::from_uuid(user), now).await?;
             Ok(Some(ended))
         })
         .await?;

@@ -22,6 +22,20 @@ use crate::list_page::list_page;
 use crate::schema::{partners, tenants};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
+/// Refuses a reference to a partner that is not live (`MissingReference("partner_id")`),
+/// inside the caller's transaction.
+pub(crate) async fn live_partner(
+    c: &mut diesel_async::AsyncPgConnection,
+    p: PartnerId,
+) -> Result<(), crate::error::TxError> {
+    let live: i64 = partners::table
+        .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
+        .count()
+        .get_result(c)
+        .await?;
+    if live == 0 { Err(RepoError::MissingReference("partner_id").into()) } else { Ok(()) }
+}
+
 /// Partners in PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgPartners(pub(crate) Database);

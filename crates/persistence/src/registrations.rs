@@ -175,15 +175,7 @@ impl RegistrationRepository for PgRegistrations {
             if r.scope == ScopeLevel::Partner
                 && let Some(p) = r.partner_id
             {
-                use crate::schema::partners;
-                let live: i64 = partners::table
-                    .filter(partners::id.eq(p.uuid()).and(partners::deleted_at.is_null()))
-                    .count()
-                    .get_result(c)
-                    .await?;
-                if live == 0 {
-                    return Err(RepoError::MissingReference("partner_id").into());
-                }
+                crate::partners::live_partner(c, p).await?;
             }
             let s = &r.settings;
             let stored_partner = if r.scope == ScopeLevel::Partner { r.partner_id.map(AsUuid::uuid) } else { None };

@@ -129,6 +129,19 @@ pub(crate) async fn end_sessions(
     Ok(rows.into_iter().map(|(id, expires_at)| EndedSession { id: SessionId::from_uuid(id), expires_at }).collect())
 }
 
+/// Signs `user` out everywhere after a change of credentials (password set, second factors
+/// removed, deletion): ends every session and refresh token and records the cut refusing every
+/// token issued before `now` — what `RevocationList::cut_user` then applies in the process.
+pub(crate) async fn cut_off(
+    c: &mut AsyncPgConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<EndedSession>> {
+    let ended = end_sessions(c, user.uuid(), now).await?;
+    crate::cutoffs::record(c, TokenOwner::User(user), Cut::Before, now).await?;
+    Ok(ended)
+}
+
 async fn partner_of(c: &mut AsyncPgConnection, tenant: Option<Uuid>) -> QueryResult<Option<Uuid>> {
     match tenant {
         None => Ok(None),
@@ -477,8 +490,7 @@ impl UserRepository for PgUsers {
             if n == 0 {
                 return Ok(None);
             }
-            let ended = end_sessions(c, id.uuid(), now).await?;
-            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            let ended = cut_off(c, id, now).await?;
             Ok(Some(ended))
         })
         .await?;
@@ -505,8 +517,7 @@ impl UserRepository for PgUsers {
                     .optional()?;
             let Some(row) = row else { return Ok(None) };
             crate::mfa::remove_all(c, id.uuid()).await?;
-            let ended = end_sessions(c, id.uuid(), now).await?;
-            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            let ended = cut_off(c, id, now).await?;
             let partner = partner_of(c, row.tenant_id).await?;
             Ok(Some(MfaDisabled { user: to_user(row, partner), ended }))
         })
@@ -528,8 +539,7 @@ impl UserRepository for PgUsers {
             if n == 0 {
                 return Ok(None);
             }
-            let ended = end_sessions(c, id.uuid(), now).await?;
-            crate::cutoffs::record(c, TokenOwner::User(id), Cut::Before, now).await?;
+            let ended = cut_off(c, id, now).await?;
             Ok(Some(ended))
         })
         .await?;
