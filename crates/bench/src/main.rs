@@ -48,11 +48,20 @@ struct Args {
     peer: bool,
     keep: bool,
     work: PathBuf,
+    /// `--only W8,W9`: run just these workloads (all when `None`).
+    only: Option<Vec<String>>,
+}
+
+impl Args {
+    /// Whether workload `w` (such as `"W8"`) is to run.
+    fn wants(&self, w: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(w)))
+    }
 }
 
 fn usage() -> &'static str {
     "usage: scaikey-bench [--smoke] [--seconds S] [--users N] [--effective N] [--no-peer] [--peer] [--keep-db]\n\
-     \x20                    [--server PATH] [--database-url URL]"
+     \x20                    [--server PATH] [--database-url URL] [--only W1,W3,...]"
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -72,6 +81,7 @@ fn parse_args() -> anyhow::Result<Args> {
         peer: true,
         keep: false,
         work: target.join("bench"),
+        only: None,
     };
     let mut peer_flag = None;
     let mut it = std::env::args().skip(1);
@@ -83,6 +93,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--no-peer" => peer_flag = Some(false),
             "--peer" => peer_flag = Some(true),
             "--keep-db" => a.keep = true,
+            "--only" => a.only = Some(value("--only")?.split(',').map(|w| w.trim().to_string()).collect()),
             "--server" => a.server = PathBuf::from(value("--server")?),
             "--database-url" => a.admin_url = value("--database-url")?,
             "--seconds" => {
@@ -260,6 +271,13 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
     seed::big_tenant_users(db_url, &seed::uuid_of(&big_tenant_id)?, args.users).await?;
     eprintln!("bench: seeded {} users into one tenant in {:.1} s", args.users, started.elapsed().as_secs_f64());
     let started = Instant::now();
+    let history = args.users.min(100_000);
+    seed::sign_in_history(db_url, &seed::uuid_of(&big_tenant_id)?, &web.id, history).await?;
+    eprintln!(
+        "bench: seeded {history} users' sessions, codes and refresh tokens in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
     let effective_app = seed::effective_users_app(db_url, args.effective).await?;
     eprintln!(
         "bench: seeded {} effective users through nested groups in {:.1} s",
@@ -422,6 +440,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let mut report = Report::new(args.smoke, args.users, args.effective);
     report.facts.push(("PostgreSQL".into(), seed::server_version(&args.admin_url).await?));
+    if let Some(only) = &args.only {
+        // A partial run: the targets of the workloads left out are not judged.
+        report.facts.push(("Workloads".into(), format!("only {} (--only)", only.join(", "))));
+    }
 
     // The ceilings, measured first on an idle machine.
     let ceiling_secs = if args.smoke { 0.2 } else { 3.0 };
@@ -562,7 +584,7 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     let peer_w1 = vec![token_request(peer::CLIENT_ID, peer::CLIENT_SECRET, "/token", "api:read")];
     let rounds = if args.smoke { 1 } else { 3 };
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
+    for _ in 0..if args.wants("W1") { rounds } else { 0 } {
         ours.push(measure(&server, "W1 client_credentials (default: client cache)", w1.clone(), 64, secs).await?);
         if let Some(p) = &peer {
             theirs.push(measure(p, "Peer W1 oidc-provider", peer_w1.clone(), 64, secs).await?);
@@ -575,9 +597,11 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     if let Some(r) = report::median(theirs) {
         report.peers.push(r.renamed(&format!("Peer W1 oidc-provider{label}")));
     }
-    tokens_workloads(args, &server, &s, peer.as_ref(), rounds, report).await?;
+    if args.wants("W8") || args.wants("W9") {
+        tokens_workloads(args, &server, &s, peer.as_ref(), rounds, report).await?;
+    }
     drop(peer);
-    {
+    if args.wants("W1") {
         // A fresh process (no login has run in it yet) for idle memory, then W1-db.
         let uncached = start_scaikey(args, db_url, "scaikey-nocache", Some(0)).await?;
         for reqs in [&w1, &w4] {
@@ -594,18 +618,72 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
 
     // W3 alone (throughput against the raw hash rate), then again with W1 paced at 1,000/s on 8
     // more connections to show that hashing never stalls other requests.
-    report.rows.push(measure(&server, "W3 login (Argon2id)", login.clone(), 64, secs).await?);
-    server.reset_peak();
-    let meter = CpuMeter::start(&server);
     let spec = Spec { connections: 64, warmup: warmup(secs), duration: Duration::from_secs_f64(secs), rate: None };
+    if args.wants("W3") {
+        w3_workloads(&server, login, &w1, spec, report).await?;
+    }
+    if args.wants("W7") {
+        w7_workloads(&server, &s, &w1, spec, report).await?;
+    }
+    if args.wants("W4") {
+        report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);
+        report.rows.push(measure(&server, "W4 GET tenant, moderate load", w4, 8, secs).await?);
+    }
+    if args.wants("W10") {
+        // The same read as an agent's MCP tool call (token check, agent read, tool, audit record).
+        let w10 = vec![json_request("POST", "/mcp", Some(&s.agent_token), &mcp_get_tenant(&s.tenant_id))];
+        report.rows.push(measure(&server, "W10 MCP tools/call get_tenant, agent token", w10, 64, secs).await?);
+    }
+    if args.wants("W5") {
+        w5_workloads(args, &server, &s, report).await?;
+    }
+    if args.wants("W6") {
+        report.rows.push(
+            measure(
+                &server,
+                "W6 effective users page 1",
+                vec![get(&format!("/api/v1/admin/applications/{}/effective-users", s.effective_app), &s.admin_token)],
+                // One at a time: the figure is the cost of one request, not a queue.
+                1,
+                secs,
+            )
+            .await?,
+        );
+    }
+    drop(server);
+    Ok(())
+}
+
+/// W3 alone, then with W1 paced beside it.
+async fn w3_workloads(
+    server: &Proc,
+    login: Vec<Request>,
+    w1: &[Request],
+    spec: Spec,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let secs = spec.duration.as_secs_f64();
+    report.rows.push(measure(server, "W3 login (Argon2id)", login.clone(), 64, secs).await?);
+    server.reset_peak();
+    let meter = CpuMeter::start(server);
     let (w3, beside) = tokio::join!(
         load::run(server.addr, Arc::new(login), spec),
-        load::run(server.addr, Arc::new(w1.clone()), Spec { connections: 8, rate: Some(1000.0), ..spec })
+        load::run(server.addr, Arc::new(w1.to_vec()), Spec { connections: 8, rate: Some(1000.0), ..spec })
     );
-    let cores = meter.cores(&server);
+    let cores = meter.cores(server);
     report.rows.push(Row::new("W3 login, with W1 alongside", 64, w3?, server.peak_rss_mib(), cores));
     report.rows.push(Row::new("W1 at 1,000/s alongside W3", 8, beside?, server.peak_rss_mib(), cores));
+    Ok(())
+}
 
+/// W7: whole sign-ins, W1 paced beside them.
+async fn w7_workloads(
+    server: &Proc,
+    s: &Seeded,
+    w1: &[Request],
+    spec: Spec,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     // W7: whole sign-ins (authorize, login page, form with Argon2id, code, token), W1 beside.
     let flows: Vec<Box<dyn flows::Flow>> = (0..64)
         .map(|i| {
@@ -615,12 +693,12 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
         })
         .collect();
     server.reset_peak();
-    let meter = CpuMeter::start(&server);
+    let meter = CpuMeter::start(server);
     let (w7, beside) = tokio::join!(
         load::run_flows(server.addr, flows, spec),
-        load::run(server.addr, Arc::new(w1.clone()), Spec { connections: 8, rate: Some(1000.0), ..spec })
+        load::run(server.addr, Arc::new(w1.to_vec()), Spec { connections: 8, rate: Some(1000.0), ..spec })
     );
-    let cores = meter.cores(&server);
+    let cores = meter.cores(server);
     report.rows.push(Row::new(
         "W7 code flow (authorize to token), with W1 alongside",
         64,
@@ -629,37 +707,24 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
         cores,
     ));
     report.rows.push(Row::new("W1 at 1,000/s alongside W7", 8, beside?, server.peak_rss_mib(), cores));
+    Ok(())
+}
 
-    report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);
-    report.rows.push(measure(&server, "W4 GET tenant, moderate load", w4, 8, secs).await?);
-    // The same read as an agent's MCP tool call (token check, agent read, tool, audit record).
-    let w10 = vec![json_request("POST", "/mcp", Some(&s.agent_token), &mcp_get_tenant(&s.tenant_id))];
-    report.rows.push(measure(&server, "W10 MCP tools/call get_tenant, agent token", w10, 64, secs).await?);
-
+/// W5: pages of a big tenant's user list, near and far, and a search.
+async fn w5_workloads(args: &Args, server: &Proc, s: &Seeded, report: &mut Report) -> anyhow::Result<()> {
+    let secs = args.seconds;
     let users = |q: &str| vec![get(&format!("/api/v1/admin/users?tenant_id={}&{q}", s.big_tenant_id), &s.admin_token)];
     let pages = (args.users / 20).max(1);
-    report.rows.push(measure(&server, "W5 users page 1", users("page=1&per_page=20"), 8, secs).await?);
+    report.rows.push(measure(server, "W5 users page 1", users("page=1&per_page=20"), 8, secs).await?);
     let deep = (pages / 50).max(1);
     report.rows.push(
-        measure(&server, &format!("W5 users page {deep}"), users(&format!("page={deep}&per_page=20")), 8, secs).await?,
+        measure(server, &format!("W5 users page {deep}"), users(&format!("page={deep}&per_page=20")), 8, secs).await?,
     );
     let middle = (pages / 2).max(1);
     report.rows.push(
-        measure(&server, &format!("W5 users page {middle}"), users(&format!("page={middle}&per_page=20")), 8, secs)
+        measure(server, &format!("W5 users page {middle}"), users(&format!("page={middle}&per_page=20")), 8, secs)
             .await?,
     );
-    report.rows.push(measure(&server, "W5 users search=user12345", users("search=user12345"), 8, secs).await?);
-    report.rows.push(
-        measure(
-            &server,
-            "W6 effective users page 1",
-            vec![get(&format!("/api/v1/admin/applications/{}/effective-users", s.effective_app), &s.admin_token)],
-            // One at a time: the figure is the cost of one request, not a queue.
-            1,
-            secs,
-        )
-        .await?,
-    );
-    drop(server);
+    report.rows.push(measure(server, "W5 users search=user12345", users("search=user12345"), 8, secs).await?);
     Ok(())
 }

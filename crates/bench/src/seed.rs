@@ -86,6 +86,70 @@ pub async fn big_tenant_users(url: &str, tenant: &str, count: i64) -> anyhow::Re
     exec(&mut c, "VACUUM (ANALYZE) users").await
 }
 
+/// Gives the first `count` users of tenant `tenant` (seeded by [`big_tenant_users`]) a sign-in
+/// history with the application whose client ID is `client_id`: a session each (a third of them
+/// ended), its redeemed authorization code and two refresh tokens (the first rotated into the
+/// second). Then vacuums and analyzes: a database in use holds such rows, and its planner
+/// statistics know it — on a fresh one, with autovacuum off, a plan made for an empty table
+/// would scan a table the workload grows.
+pub async fn sign_in_history(url: &str, tenant: &str, client_id: &str, count: i64) -> anyhow::Result<()> {
+    let mut c = connect(url).await?;
+    let users = format!(
+        "SELECT u.id AS user_id, row_number() OVER (ORDER BY u.id) AS n
+         FROM (SELECT id FROM users WHERE tenant_id = '{tenant}' ORDER BY id LIMIT {count}) u"
+    );
+    let app = format!("(SELECT id FROM applications WHERE client_id = '{client_id}')");
+    // Deterministic IDs per user row; the tag keeps them apart from everything else.
+    let id = |tag: &str| format!("('00000000-0000-0000-{tag}-' || lpad(to_hex(n), 12, '0'))::uuid");
+    let statements = [
+        format!(
+            "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at,
+                                   cookie_hmac, amr)
+             SELECT {sid}, user_id, '{tenant}', now() - interval '2 days', now() - interval '1 day',
+                    now() + interval '5 days', '192.0.2.1', 'Bench browser',
+                    CASE WHEN n % 3 = 0 THEN now() - interval '1 hour' END,
+                    sha256(('cookie' || n)::bytea), '{{pwd}}'
+             FROM ({users}) u",
+            sid = id("0a01")
+        ),
+        format!(
+            "INSERT INTO authorization_codes (code_hmac, application_id, client_id, user_id, session_id, redirect_uri,
+                                              scopes, nonce, code_challenge, auth_time, amr, issued_at, used_at, family_id)
+             SELECT sha256(('code' || n)::bytea), {app}, '{client_id}', user_id, {sid}, 'https://rp.bench.test/cb',
+                    '{{openid,email,profile}}', 'n' || n, 'challenge' || n, now() - interval '2 days', '{{pwd}}',
+                    now() - interval '2 days', now() - interval '2 days', {fam}
+             FROM ({users}) u",
+            sid = id("0a01"),
+            fam = id("0a02")
+        ),
+        format!(
+            "INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id, scopes,
+                                         auth_time, amr, issued_at, expires_at, rotated_at, revoked_at)
+             SELECT {first}, sha256(('refresh-a' || n)::bytea), {fam}, {app}, '{client_id}', user_id, {sid},
+                    '{{openid,email,profile}}'::text[], now() - interval '2 days', '{{pwd}}'::text[], now() - interval '2 days',
+                    now() + interval '28 days', now() - interval '1 day', NULL
+             FROM ({users}) u
+             UNION ALL
+             SELECT {second}, sha256(('refresh-b' || n)::bytea), {fam}, {app}, '{client_id}', user_id, {sid},
+                    '{{openid,email,profile}}'::text[], now() - interval '2 days', '{{pwd}}'::text[], now() - interval '1 day',
+                    now() + interval '29 days', NULL, CASE WHEN n % 3 = 0 THEN now() - interval '1 hour' END
+             FROM ({users}) u",
+            first = id("0a03"),
+            second = id("0a04"),
+            sid = id("0a01"),
+            fam = id("0a02")
+        ),
+        "VACUUM (ANALYZE) sessions".to_string(),
+        "VACUUM (ANALYZE) authorization_codes".to_string(),
+        "VACUUM (ANALYZE) refresh_tokens".to_string(),
+        "ANALYZE".to_string(),
+    ];
+    for s in &statements {
+        exec(&mut c, s).await?;
+    }
+    Ok(())
+}
+
 /// Seeds a GLOBAL SERVICE application whose effective users number `users`, spread over 10 new
 /// tenants: each tenant has a three-level group chain whose root is assigned to the application,
 /// its users spread over the levels; every 7th of the first 7,000 users is also assigned
