@@ -351,6 +351,14 @@ fn subject(u: &SignInUser) -> Subject {
     }
 }
 
+/// `user`, if they may still sign in to `app` (a grant speaks for them).
+fn admitted(app: &Application, user: Option<SignInUser>) -> Result<SignInUser, OAuthError> {
+    match user {
+        Some(u) if signin::admits(app, &subject(&u)).is_ok() => Ok(u),
+        _ => Err(OAuthError::InvalidGrant("The user may no longer sign in".into())),
+    }
+}
+
 impl OidcService {
     /// Wires the service to its ports.
     #[allow(clippy::too_many_arguments)] // One argument per port.
@@ -1171,7 +1179,8 @@ impl OidcService {
         // A narrower scope may be asked for; never a wider one.
         let scopes = scaikey_domain::oauth_scope::narrow(scope, &t.scopes)
             .map_err(|r| OAuthError::InvalidScope(r.describe()))?;
-        let user = self.live_user(app, t.user_id).await?;
+        // Read with the token: one query for what a refresh reads.
+        let user = admitted(app, stored.user.clone())?;
         // An offline family is its own session: its tokens carry a `sid` no SSO session has, so
         // signing out of the browser leaves them be (contract §8).
         let session_id = t.session_id.unwrap_or_else(|| SessionId::generate_from(t.family_id));
@@ -1255,11 +1264,7 @@ impl OidcService {
 
     /// The user a grant speaks for, if it may still sign in to the application.
     async fn live_user(&self, app: &Application, user: scaikey_domain::id::UserId) -> Result<SignInUser, OAuthError> {
-        let u = self.grants.sign_in_user(user).await.map_err(repo_error)?;
-        match u {
-            Some(u) if signin::admits(app, &subject(&u)).is_ok() => Ok(u),
-            _ => Err(OAuthError::InvalidGrant("The user may no longer sign in".into())),
-        }
+        admitted(app, self.grants.sign_in_user(user).await.map_err(repo_error)?)
     }
 
     #[allow(clippy::too_many_arguments)]

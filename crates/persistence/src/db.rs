@@ -38,6 +38,8 @@ pub struct Database {
     pool: Pool<AsyncPgConnection>,
     /// Page bookmarks of large user lists, shared by every `PgUsers` of this pool.
     pub(crate) bookmarks: crate::users::BookmarkCache,
+    /// Refresh-token rotations of this pool, committed in groups.
+    pub(crate) rotations: crate::rotations::RotationQueue,
 }
 
 impl std::fmt::Debug for Database {
@@ -76,7 +78,13 @@ impl Database {
             }))
             .build()
             .context("building the connection pool")?;
-        Ok(Database { pool, bookmarks: crate::users::BookmarkCache::default() })
+        Ok(Database { pool, bookmarks: crate::users::BookmarkCache::default(), rotations: Default::default() })
+    }
+
+    /// The same pool with a queue of its own (for the rotation workers, which must not keep
+    /// this one's queue open).
+    pub(crate) fn without_queue(&self) -> Database {
+        Database { pool: self.pool.clone(), bookmarks: self.bookmarks.clone(), rotations: Default::default() }
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {

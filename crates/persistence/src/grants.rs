@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{
@@ -20,6 +19,8 @@ use uuid::Uuid;
 
 use crate::db::Database;
 use crate::error::{TxError, db};
+use crate::prepared::Prepared;
+use crate::rotations::Rotation;
 use crate::schema::{authorization_codes as ac, consents, partners, refresh_tokens as rt, sessions, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
@@ -77,9 +78,52 @@ struct RefreshRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A user as sign-in sees them, with their tenant's and partner's state.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct SignInRow {
+    id: Uuid,
+    tenant_id: Option<Uuid>,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    display_name: Option<String>,
+    roles: Vec<String>,
+    status: String,
+    #[diesel(select_expression = tenants::status.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<tenants::status>)]
+    tenant_status: Option<String>,
+    #[diesel(select_expression = tenants::partner_id.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<tenants::partner_id>)]
+    partner_id: Option<Uuid>,
+    #[diesel(select_expression = partners::status.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<partners::status>)]
+    partner_status: Option<String>,
+    email_verified: bool,
+}
+
+impl From<SignInRow> for SignInUser {
+    fn from(r: SignInRow) -> Self {
+        SignInUser {
+            user_id: UserId::from_uuid(r.id),
+            tenant_id: r.tenant_id.map(TenantId::from_uuid),
+            partner_id: r.partner_id.map(PartnerId::from_uuid),
+            email_verified: r.email_verified,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            display_name: r.display_name,
+            roles: Roles::parse_all(r.roles.iter().map(String::as_str)).unwrap_or_default(),
+            user_active: r.status == "active",
+            tenant_active: r.tenant_status.as_deref().is_none_or(|s| s == "active"),
+            partner_active: r.partner_status.as_deref().is_none_or(|s| s == "active"),
+        }
+    }
+}
+
 /// `session_ends`: `None` for an offline token; else the end of its session, `None` when the
 /// session is no longer live.
-fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>) -> StoredRefresh {
+fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>, user: Option<SignInUser>) -> StoredRefresh {
     StoredRefresh {
         token: NewRefresh {
             id: Ulid::from(r.id),
@@ -101,6 +145,7 @@ fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>) -> Sto
         revoked_at: r.revoked_at,
         session_live: session_ends.is_none_or(|e| e.is_some()),
         session_ends_at: session_ends.flatten(),
+        user,
     }
 }
 
@@ -225,58 +270,28 @@ impl GrantRepository for PgGrants {
             .eq(rt::session_id)
             .and(sessions::revoked_at.is_null())
             .and(sessions::expires_at.gt(now));
-        let row: Option<(RefreshRow, Option<DateTime<Utc>>)> = rt::table
+        // And the user it speaks for, as sign-in sees them: one query for what a refresh reads.
+        let row: Option<(RefreshRow, Option<DateTime<Utc>>, Option<SignInRow>)> = rt::table
             .left_join(sessions::table.on(live_session))
+            .left_join(users::table.on(users::id.eq(rt::user_id).and(users::deleted_at.is_null())))
+            .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
+            .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
             .filter(rt::token_hmac.eq(token_hmac))
-            .select((RefreshRow::as_select(), sessions::expires_at.nullable()))
+            .select((RefreshRow::as_select(), sessions::expires_at.nullable(), Option::<SignInRow>::as_select()))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        let Some((row, session_ends)) = row else { return Ok(None) };
+        let Some((row, session_ends, user)) = row else { return Ok(None) };
         // `None` for an offline token; the session's end while it is live; `Some(None)` after.
         let session_ends = row.session_id.map(|_| session_ends);
-        Ok(Some(to_refresh(row, session_ends)))
+        Ok(Some(to_refresh(row, session_ends, user.map(SignInUser::from))))
     }
 
     async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError> {
-        // One statement, atomic on its own (no BEGIN/COMMIT round trips on the hottest write of
-        // the refresh grant): the old token changes state only if it is still in the state `how`
-        // expects, and the new one is inserted only if it did.
-        let mut conn = self.0.conn().await?;
-        let spent = match how {
-            Replace::Current => "SET rotated_at = $1 WHERE id = $2 AND revoked_at IS NULL AND rotated_at IS NULL",
-            Replace::WithinGrace => {
-                "SET grace_used = true, rotated_at = coalesce(rotated_at, $1) \
-                 WHERE id = $2 AND revoked_at IS NULL AND rotated_at IS NOT NULL AND NOT grace_used"
-            }
-        };
-        let q = format!(
-            "WITH spent AS (UPDATE refresh_tokens {spent} RETURNING id)
-             INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id,
-                                         scopes, resource, auth_time, amr, issued_at, expires_at)
-             SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM spent"
-        );
-        let n = diesel::sql_query(q)
-            .bind::<Timestamptz, _>(now)
-            .bind::<SqlUuid, _>(Uuid::from(old))
-            .bind::<SqlUuid, _>(Uuid::from(new.id))
-            .bind::<Bytea, _>(&new.token_hmac)
-            .bind::<SqlUuid, _>(Uuid::from(new.family_id))
-            .bind::<SqlUuid, _>(new.application_id.uuid())
-            .bind::<Text, _>(&new.client_id)
-            .bind::<SqlUuid, _>(new.user_id.uuid())
-            .bind::<Nullable<SqlUuid>, _>(new.session_id.map(AsUuid::uuid))
-            .bind::<Array<Text>, _>(&new.scopes)
-            .bind::<Nullable<Text>, _>(&new.resource)
-            .bind::<Timestamptz, _>(new.auth_time)
-            .bind::<Array<Text>, _>(&new.amr)
-            .bind::<Timestamptz, _>(new.issued_at)
-            .bind::<Timestamptz, _>(new.expires_at)
-            .execute(&mut conn)
-            .await
-            .map_err(db)?;
-        Ok(n == 1)
+        // Committed with whatever other rotations are waiting (see `rotations`): one commit
+        // for many, each still its own compare-and-set.
+        self.0.rotations.rotate(&self.0, Rotation { old, how, now, new }).await
     }
 
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError> {
@@ -333,60 +348,16 @@ impl GrantRepository for PgGrants {
 
     async fn sign_in_user(&self, id: UserId) -> Result<Option<SignInUser>, RepoError> {
         let mut conn = self.0.conn().await?;
-        type Row = (
-            Uuid,
-            Option<Uuid>,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Vec<String>,
-            String,
-            Option<String>,
-            Option<Uuid>,
-            Option<String>,
-            bool,
-        );
-        let row: Option<Row> = users::table
+        let row: Option<SignInRow> = users::table
             .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
             .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
             .filter(users::id.eq(id.uuid()).and(users::deleted_at.is_null()))
-            .select((
-                users::id,
-                users::tenant_id,
-                users::email,
-                users::first_name,
-                users::last_name,
-                users::display_name,
-                users::roles,
-                users::status,
-                tenants::status.nullable(),
-                tenants::partner_id.nullable(),
-                partners::status.nullable(),
-                users::email_verified,
-            ))
+            .select(SignInRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        Ok(row.map(
-            |(id, tenant, email, first, last, display, roles, status, t_status, partner, p_status, verified)| {
-                SignInUser {
-                    user_id: UserId::from_uuid(id),
-                    tenant_id: tenant.map(TenantId::from_uuid),
-                    partner_id: partner.map(PartnerId::from_uuid),
-                    email_verified: verified,
-                    email,
-                    first_name: first,
-                    last_name: last,
-                    display_name: display,
-                    roles: Roles::parse_all(roles.iter().map(String::as_str)).unwrap_or_default(),
-                    user_active: status == "active",
-                    tenant_active: t_status.as_deref().is_none_or(|s| s == "active"),
-                    partner_active: p_status.as_deref().is_none_or(|s| s == "active"),
-                }
-            },
-        ))
+        Ok(row.map(SignInUser::from))
     }
 
     async fn is_effective_user(&self, app: ApplicationId, user: UserId) -> Result<bool, RepoError> {
@@ -402,12 +373,14 @@ impl GrantRepository for PgGrants {
             "{UP} SELECT EXISTS (SELECT 1 FROM application_assignments a
                 WHERE a.application_id = $1 AND (a.user_id = $2 OR a.group_id IN (SELECT gid FROM up))) AS found"
         );
-        let r: Found = diesel::sql_query(q)
-            .bind::<diesel::sql_types::Uuid, _>(app.uuid())
-            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
-            .get_result(&mut conn)
-            .await
-            .map_err(db)?;
+        let r: Found = Prepared(
+            diesel::sql_query(q)
+                .bind::<diesel::sql_types::Uuid, _>(app.uuid())
+                .bind::<diesel::sql_types::Uuid, _>(user.uuid()),
+        )
+        .get_result(&mut conn)
+        .await
+        .map_err(db)?;
         Ok(r.found)
     }
 
@@ -421,12 +394,14 @@ impl GrantRepository for PgGrants {
         let q = format!(
             "{UP} SELECT g.name FROM up JOIN groups g ON g.id = up.gid WHERE $1::uuid IS NOT NULL ORDER BY g.name"
         );
-        let rows: Vec<Name> = diesel::sql_query(q)
-            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
-            .bind::<diesel::sql_types::Uuid, _>(user.uuid())
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
+        let rows: Vec<Name> = Prepared(
+            diesel::sql_query(q)
+                .bind::<diesel::sql_types::Uuid, _>(user.uuid())
+                .bind::<diesel::sql_types::Uuid, _>(user.uuid()),
+        )
+        .load(&mut conn)
+        .await
+        .map_err(db)?;
         Ok(rows.into_iter().map(|n| n.name).collect())
     }
 

@@ -403,6 +403,9 @@ diesel::table! {
 diesel::joinable!(consents -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(consents, applications);
 diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, users);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, tenants);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, partners);
 
 diesel::table! {
     token_cutoffs (owner) {

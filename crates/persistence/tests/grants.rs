@@ -146,6 +146,105 @@ async fn rotation_is_compare_and_set_and_the_grace_is_spent_once() {
     assert!(!g.rotate(first.id, Replace::WithinGrace, now, refresh(b"g3", family, false, now)).await.unwrap());
 }
 
+/// A second pool on the same database: another ScaiKey process.
+fn another_process(t: &TestDb) -> Database {
+    Database::connect(&DbConfig { url: t.url.clone(), max_connections: 8, acquire_timeout: Duration::from_secs(5) })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rotations_committed_together_keep_one_winner_per_token_across_processes() {
+    let (t, db) = seeded().await;
+    let other = another_process(&t);
+    let g = db.grants();
+    let now = Utc::now();
+    // Forty families, each with a current token.
+    let mut current = Vec::new();
+    for i in 0..40 {
+        let family = Ulid::new();
+        g.insert_code(&code(format!("c{i}").as_bytes(), now)).await.unwrap();
+        let first = refresh(format!("f{i}").as_bytes(), family, true, now);
+        assert!(g.redeem_code(format!("c{i}").as_bytes(), now, Some(first.clone())).await.unwrap());
+        current.push(first);
+    }
+    // Every token rotated three times at once, from both processes: queued together, so most
+    // share a statement and a commit; still one winner each.
+    let racers = current.iter().enumerate().flat_map(|(i, first)| {
+        (0..3).map({
+            let (db, other) = (&db, &other);
+            move |k| {
+                let g = if k == 1 { other.grants() } else { db.grants() };
+                let new = refresh(format!("n{i}-{k}").as_bytes(), first.family_id, true, now);
+                async move { (i, g.rotate(first.id, Replace::Current, now, new).await.unwrap()) }
+            }
+        })
+    });
+    let results = futures_util::future::join_all(racers).await;
+    for i in 0..40 {
+        let wins = results.iter().filter(|(j, won)| *j == i && *won).count();
+        assert_eq!(wins, 1, "family {i}: {results:?}");
+    }
+    // Exactly one successor stored per family, the old token spent, its user read with it.
+    for (i, first) in current.iter().enumerate() {
+        let mut successors = 0;
+        for k in 0..3 {
+            if let Some(s) = g.refresh_token(format!("n{i}-{k}").as_bytes(), now).await.unwrap() {
+                assert_eq!((s.token.family_id, s.rotated_at), (first.family_id, None));
+                assert_eq!(s.user.as_ref().map(|u| u.email.as_str()), Some("u@t.test"));
+                successors += 1;
+            }
+        }
+        assert_eq!(successors, 1, "family {i}");
+        assert!(g.refresh_token(&first.token_hmac, now).await.unwrap().unwrap().rotated_at.is_some());
+    }
+    // The grace reuse of one token, raced from both processes: once.
+    let graces = (0..4).map(|k| {
+        let g = if k % 2 == 0 { db.grants() } else { other.grants() };
+        let new = refresh(format!("grace-{k}").as_bytes(), current[0].family_id, true, now);
+        let old = current[0].id;
+        async move { g.rotate(old, Replace::WithinGrace, now, new).await.unwrap() }
+    });
+    let won: Vec<bool> = futures_util::future::join_all(graces).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+}
+
+#[tokio::test]
+async fn a_failing_rotation_fails_alone_and_a_deleted_user_reads_as_none() {
+    let (t, db) = seeded().await;
+    let g = db.grants();
+    let now = Utc::now();
+    let mut current = Vec::new();
+    for i in 0..6 {
+        g.insert_code(&code(format!("c{i}").as_bytes(), now)).await.unwrap();
+        let first = refresh(format!("f{i}").as_bytes(), Ulid::new(), false, now);
+        assert!(g.redeem_code(format!("c{i}").as_bytes(), now, Some(first.clone())).await.unwrap());
+        current.push(first);
+    }
+    // The third successor reuses a stored token's HMAC: its row breaks the batch's statement.
+    let racers = current.iter().enumerate().map(|(i, first)| {
+        let g = db.grants();
+        let hmac = if i == 2 { "f0".to_string() } else { format!("n{i}") };
+        let new = refresh(hmac.as_bytes(), first.family_id, false, now);
+        async move { g.rotate(first.id, Replace::Current, now, new).await }
+    });
+    let results = futures_util::future::join_all(racers).await;
+    for (i, r) in results.iter().enumerate() {
+        if i == 2 {
+            assert!(r.is_err(), "the faulty rotation errs: {r:?}");
+        } else {
+            assert!(matches!(r, Ok(true)), "rotation {i} still lands: {r:?}");
+        }
+    }
+    assert!(g.refresh_token(b"f2", now).await.unwrap().unwrap().rotated_at.is_none(), "its token unspent");
+    // Soft-deleted, the user no longer comes with their token.
+    let mut c = t.connect().await.unwrap();
+    diesel::sql_query(format!("UPDATE users SET deleted_at = now() WHERE id = '{USER}'"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(g.refresh_token(b"n1", now).await.unwrap().unwrap().user.is_none());
+}
+
 #[tokio::test]
 async fn session_bound_tokens_see_their_session_end_and_consents_accumulate() {
     let (t, db) = seeded().await;

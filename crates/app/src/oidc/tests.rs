@@ -212,6 +212,7 @@ async fn a_refresh_token_replaced_before_the_grace_revokes_its_family() {
             revoked_at: None,
             session_live: true,
             session_ends_at: None,
+            user: Some(live_user()),
         }))
     });
     grants.expect_revoke_family().times(1).returning(move |f, _| {
@@ -279,6 +280,7 @@ fn admin_login_refresh(session_ends_at: Option<DateTime<Utc>>) -> StoredRefresh 
         revoked_at: None,
         session_live: session_ends_at.is_some(),
         session_ends_at,
+        user: Some(live_user()),
     }
 }
 
@@ -304,7 +306,8 @@ async fn a_login_refresh_yields_an_admin_token_ending_with_the_session() {
     let ends = now() + Duration::minutes(10);
     let mut grants = MockGrantRepository::new();
     grants.expect_refresh_token().returning(move |_, _| Ok(Some(admin_login_refresh(Some(ends)))));
-    grants.expect_sign_in_user().returning(|_| Ok(Some(live_user())));
+    // The user comes with the token: no second read.
+    grants.expect_sign_in_user().never();
     grants.expect_rotate().times(1).returning(|old, how, _, new| {
         assert_eq!((old, how), (Ulid::from_parts(9, 9), Replace::Current));
         assert_eq!(new.family_id, Ulid::from_parts(9, 9), "the same family");
@@ -348,6 +351,26 @@ async fn a_login_refresh_of_an_ended_session_or_another_client_is_refused() {
     let svc = service_with(grants, admin_login_app(), None, MockTokenCodec::new());
     let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
     assert_eq!(e, OAuthError::InvalidClient);
+}
+
+#[tokio::test]
+async fn a_refresh_for_a_suspended_or_deleted_user_is_refused() {
+    for user in [
+        Some(SignInUser { user_active: false, ..live_user() }),
+        Some(SignInUser { partner_active: false, ..live_user() }),
+        None,
+    ] {
+        let mut grants = MockGrantRepository::new();
+        grants.expect_refresh_token().returning(move |_, _| {
+            let mut r = admin_login_refresh(Some(now() + Duration::minutes(10)));
+            r.user = user.clone();
+            Ok(Some(r))
+        });
+        grants.expect_rotate().never();
+        let svc = service_with(grants, admin_login_app(), None, MockTokenCodec::new());
+        let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
+        assert_eq!(e, OAuthError::InvalidGrant("The user may no longer sign in".into()));
+    }
 }
 
 /// Userinfo over `grants`, remembering claims for a minute, its bearer `"t"` verifying to an

@@ -103,6 +103,9 @@ pub struct StoredRefresh {
     pub session_live: bool,
     /// When its SSO session ends (`None` for offline tokens and ended sessions).
     pub session_ends_at: Option<DateTime<Utc>>,
+    /// The user it speaks for, read with it (as [`GrantRepository::sign_in_user`] would);
+    /// `None` once deleted.
+    pub user: Option<SignInUser>,
 }
 
 /// How a rotation replaces the presented token (compare-and-set on its state).
