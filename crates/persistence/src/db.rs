@@ -18,6 +18,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use scaikey_app::RepoError;
 
+use crate::batches::Queue;
+
 /// The migrations of the top-level `migrations/` folder, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
@@ -38,8 +40,10 @@ pub struct Database {
     pool: Pool<AsyncPgConnection>,
     /// Page bookmarks of large user lists, shared by every `PgUsers` of this pool.
     pub(crate) bookmarks: crate::users::BookmarkCache,
+    /// Refresh-token lookups of this pool, answered in groups.
+    pub(crate) lookups: Queue<crate::grants::Lookups>,
     /// Refresh-token rotations of this pool, committed in groups.
-    pub(crate) rotations: crate::rotations::RotationQueue,
+    pub(crate) rotations: Queue<crate::rotations::Rotations>,
 }
 
 impl std::fmt::Debug for Database {
@@ -78,13 +82,23 @@ impl Database {
             }))
             .build()
             .context("building the connection pool")?;
-        Ok(Database { pool, bookmarks: crate::users::BookmarkCache::default(), rotations: Default::default() })
+        Ok(Database {
+            pool,
+            bookmarks: crate::users::BookmarkCache::default(),
+            lookups: Queue::default(),
+            rotations: Queue::default(),
+        })
     }
 
-    /// The same pool with a queue of its own (for the rotation workers, which must not keep
-    /// this one's queue open).
-    pub(crate) fn without_queue(&self) -> Database {
-        Database { pool: self.pool.clone(), bookmarks: self.bookmarks.clone(), rotations: Default::default() }
+    /// The same pool with queues of its own (for the queues' workers, which must not keep
+    /// this one's queues open).
+    pub(crate) fn without_queues(&self) -> Database {
+        Database {
+            pool: self.pool.clone(),
+            bookmarks: self.bookmarks.clone(),
+            lookups: Queue::default(),
+            rotations: Queue::default(),
+        }
     }
 
     pub(crate) async fn conn(&self) -> Result<Conn, RepoError> {

@@ -17,6 +17,7 @@ use scaikey_domain::role::Roles;
 use ulid::Ulid;
 use uuid::Uuid;
 
+use crate::batches::Batched;
 use crate::db::Database;
 use crate::error::{TxError, db};
 use crate::prepared::Prepared;
@@ -57,7 +58,7 @@ struct CodeRow {
     used_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = rt, check_for_backend(diesel::pg::Pg))]
 struct RefreshRow {
     id: Uuid,
@@ -79,7 +80,7 @@ struct RefreshRow {
 }
 
 /// A user as sign-in sees them, with their tenant's and partner's state.
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 struct SignInRow {
     id: Uuid,
@@ -168,6 +169,57 @@ pub(crate) async fn insert_refresh(c: &mut diesel_async::AsyncPgConnection, t: &
         ))
         .execute(c)
         .await
+}
+
+/// One refresh token to find by its keyed hash, as of `now`.
+pub(crate) struct Lookup {
+    token_hmac: Vec<u8>,
+    now: DateTime<Utc>,
+}
+
+/// Refresh-token lookups in one query (see [`crate::batches`]): each token with its session's
+/// end and state and the user it speaks for, as sign-in sees them, which is all a refresh reads.
+pub(crate) struct Lookups;
+
+impl Batched for Lookups {
+    type Job = Lookup;
+    type Out = Option<StoredRefresh>;
+    const MAX: usize = 64;
+    const WORKERS: usize = 2;
+    const WHAT: &'static str = "refresh-token lookup";
+
+    async fn run(database: &Database, jobs: &[Lookup]) -> Result<Vec<Option<StoredRefresh>>, RepoError> {
+        type Found = (RefreshRow, Option<(DateTime<Utc>, Option<DateTime<Utc>>)>, Option<SignInRow>);
+        let mut conn = database.conn().await?;
+        let hmacs: Vec<&[u8]> = jobs.iter().map(|j| j.token_hmac.as_slice()).collect();
+        let rows: Vec<Found> = rt::table
+            .left_join(sessions::table.on(sessions::id.nullable().eq(rt::session_id)))
+            .left_join(users::table.on(users::id.eq(rt::user_id).and(users::deleted_at.is_null())))
+            .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
+            .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
+            .filter(rt::token_hmac.eq_any(&hmacs))
+            .select((
+                RefreshRow::as_select(),
+                (sessions::expires_at, sessions::revoked_at).nullable(),
+                Option::<SignInRow>::as_select(),
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
+        let found: std::collections::HashMap<&[u8], &Found> =
+            rows.iter().map(|f| (f.0.token_hmac.as_slice(), f)).collect();
+        Ok(jobs
+            .iter()
+            .map(|j| {
+                let (row, session, user) = found.get(j.token_hmac.as_slice())?;
+                // `None` for an offline token; the session's end while it is live (as of this
+                // job's clock); `Some(None)` after.
+                let live = session.filter(|(ends, revoked)| revoked.is_none() && *ends > j.now).map(|(ends, _)| ends);
+                let session_ends = row.session_id.map(|_| live);
+                Some(to_refresh(row.clone(), session_ends, user.clone().map(SignInUser::from)))
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -263,35 +315,14 @@ impl GrantRepository for PgGrants {
     }
 
     async fn refresh_token(&self, token_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredRefresh>, RepoError> {
-        let mut conn = self.0.conn().await?;
-        // With its session's end when the session is live, in the same query.
-        let live_session = sessions::id
-            .nullable()
-            .eq(rt::session_id)
-            .and(sessions::revoked_at.is_null())
-            .and(sessions::expires_at.gt(now));
-        // And the user it speaks for, as sign-in sees them: one query for what a refresh reads.
-        let row: Option<(RefreshRow, Option<DateTime<Utc>>, Option<SignInRow>)> = rt::table
-            .left_join(sessions::table.on(live_session))
-            .left_join(users::table.on(users::id.eq(rt::user_id).and(users::deleted_at.is_null())))
-            .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
-            .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
-            .filter(rt::token_hmac.eq(token_hmac))
-            .select((RefreshRow::as_select(), sessions::expires_at.nullable(), Option::<SignInRow>::as_select()))
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(db)?;
-        let Some((row, session_ends, user)) = row else { return Ok(None) };
-        // `None` for an offline token; the session's end while it is live; `Some(None)` after.
-        let session_ends = row.session_id.map(|_| session_ends);
-        Ok(Some(to_refresh(row, session_ends, user.map(SignInUser::from))))
+        // Looked up with whatever other lookups are waiting (see `Lookups`).
+        self.0.lookups.run(&self.0, Lookup { token_hmac: token_hmac.to_vec(), now }).await
     }
 
     async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError> {
         // Committed with whatever other rotations are waiting (see `rotations`): one commit
         // for many, each still its own compare-and-set.
-        self.0.rotations.rotate(&self.0, Rotation { old, how, now, new }).await
+        self.0.rotations.run(&self.0, Rotation { old, how, now, new }).await
     }
 
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError> {

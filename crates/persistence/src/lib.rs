@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod audit_log;
 mod auth;
+mod batches;
 mod cutoffs;
 mod db;
 mod error;

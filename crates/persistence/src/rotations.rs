@@ -1,21 +1,16 @@
-//! Refresh-token rotations committed in groups.
+//! Refresh-token rotations committed in groups (see [`crate::batches`]).
 //!
 //! A rotation is a durable write: its answer goes out only after PostgreSQL has committed it,
 //! or a crash could bring back a spent token and with it the reuse detection it stands for.
 //! Committed one by one, each rotation pays a statement, a commit and a WAL flush of its own,
-//! and that, not the work of the rotation, is what bounds the refresh grant. So concurrent
-//! rotations of one process queue here, and a few workers each take whatever has queued, up to
-//! [`MAX_BATCH`], and rotate it in one statement: one commit for all, every answer after it.
-//! A lone rotation waits for nothing: a worker idle on the queue takes it at once.
+//! and that, not the work of the rotation, is what bounds the refresh grant; in groups, one
+//! commit serves them all, and every answer waits for it.
 //!
 //! Each rotation stays the compare-and-set it was: the old token changes state only if it is
 //! still in the state the grant decided on, and the new token is stored only if it did. Two
 //! rotations of one token in one batch (a client racing itself) keep the first; the other is
-//! told it lost, as it would be one statement later. Should the batch fail (a statement
-//! error, or a deadlock with another batch), each of its rotations runs alone, so only the one
-//! at fault gets the error.
-
-use std::sync::{Arc, Mutex};
+//! told it lost, as it would be one statement later. A deadlock with another batch (both
+//! holding rotations of the same tokens) fails one of them, whose rotations then run alone.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::sql_types::{Jsonb, Uuid as SqlUuid};
@@ -23,19 +18,14 @@ use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{NewRefresh, Replace};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
 use ulid::Ulid;
 use uuid::Uuid;
 
+use crate::batches::Batched;
 use crate::db::Database;
 use crate::error::db;
 use crate::prepared::Prepared;
 use crate::uuid_ids::AsUuid;
-
-/// Most rotations in one statement.
-pub(crate) const MAX_BATCH: usize = 64;
-/// Batches in flight at once: one commits while the next gathers.
-const WORKERS: usize = 2;
 
 /// One rotation as the grant asked for it.
 #[derive(Debug)]
@@ -46,81 +36,20 @@ pub(crate) struct Rotation {
     pub new: NewRefresh,
 }
 
-type Job = (Rotation, oneshot::Sender<Result<bool, RepoError>>);
+/// Rotations in one statement; each answers whether it won.
+pub(crate) struct Rotations;
 
-/// The queue of one pool's rotations; workers start with the first rotation (inside the
-/// runtime) and stop once every handle to the pool is gone.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RotationQueue(Arc<Mutex<Option<mpsc::UnboundedSender<Job>>>>);
+impl Batched for Rotations {
+    type Job = Rotation;
+    type Out = bool;
+    const MAX: usize = 64;
+    // Two measured best on two cores (one commits while the next gathers); four were worse.
+    const WORKERS: usize = 2;
+    const WHAT: &'static str = "rotation";
 
-impl RotationQueue {
-    /// Rotates as one of a group; `false` when the old token was no longer in the expected state.
-    pub(crate) async fn rotate(&self, db: &Database, rotation: Rotation) -> Result<bool, RepoError> {
-        let (reply, answer) = oneshot::channel();
-        self.sender(db).send((rotation, reply)).map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
-    }
-
-    fn sender(&self, db: &Database) -> mpsc::UnboundedSender<Job> {
-        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match slot.as_ref() {
-            // Closed only if the workers' runtime ended (a test's); start them again here.
-            Some(tx) if !tx.is_closed() => tx.clone(),
-            _ => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let rx = Arc::new(tokio::sync::Mutex::new(rx));
-                for _ in 0..WORKERS {
-                    // The workers hold the pool, not the `Database`: the queue lives in it,
-                    // and the last handle dropped must close the queue to stop them.
-                    tokio::spawn(work(db.without_queue(), rx.clone()));
-                }
-                *slot = Some(tx.clone());
-                tx
-            }
-        }
-    }
-}
-
-fn gone() -> RepoError {
-    RepoError::Unavailable(anyhow::anyhow!("the rotation queue stopped"))
-}
-
-async fn work(db: Database, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
-    loop {
-        let batch = {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else { return };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        run(&db, batch).await;
-    }
-}
-
-async fn run(db: &Database, batch: Vec<Job>) {
-    let (rotations, replies): (Vec<Rotation>, Vec<_>) = batch.into_iter().unzip();
-    match rotate_all(db, &rotations).await {
-        Ok(won) => {
-            for (r, reply) in rotations.iter().zip(replies) {
-                let _ = reply.send(Ok(won.contains(&Uuid::from(r.new.id))));
-            }
-        }
-        Err(e) if rotations.len() == 1 => {
-            let _ = replies.into_iter().next().map(|reply| reply.send(Err(e)));
-        }
-        Err(e) => {
-            tracing::warn!(rotations = rotations.len(), error = %e, "a rotation batch failed; rotating one by one");
-            for (r, reply) in rotations.iter().zip(replies) {
-                let one = rotate_all(db, std::slice::from_ref(r)).await;
-                let _ = reply.send(one.map(|won| won.contains(&Uuid::from(r.new.id))));
-            }
-        }
+    async fn run(db: &Database, jobs: &[Rotation]) -> Result<Vec<bool>, RepoError> {
+        let won = rotate_all(db, jobs).await?;
+        Ok(jobs.iter().map(|r| won.contains(&Uuid::from(r.new.id))).collect())
     }
 }
 

@@ -197,6 +197,27 @@ async fn rotations_committed_together_keep_one_winner_per_token_across_processes
         assert_eq!(successors, 1, "family {i}");
         assert!(g.refresh_token(&first.token_hmac, now).await.unwrap().unwrap().rotated_at.is_some());
     }
+    // Lookups at once (answered together): each gets its own token, or none; asking twice
+    // for one token answers both.
+    let asked: Vec<Vec<u8>> = (0..40)
+        .flat_map(|i| [format!("f{i}").into_bytes(), format!("n{i}-0").into_bytes(), format!("f{i}").into_bytes()])
+        .chain([b"unknown".to_vec()])
+        .collect();
+    let answers = futures_util::future::join_all(asked.iter().map(|h| {
+        let g = if h.len() % 2 == 0 { db.grants() } else { other.grants() };
+        async move { g.refresh_token(h, now).await.unwrap() }
+    }))
+    .await;
+    for (h, a) in asked.iter().zip(&answers) {
+        match a {
+            Some(found) => {
+                assert_eq!(&found.token.token_hmac, h);
+                assert!(found.session_live, "the seeded session is live");
+            }
+            None => assert!(h.starts_with(b"n") || h == b"unknown", "{}", String::from_utf8_lossy(h)),
+        }
+    }
+    assert!(answers.iter().filter(|a| a.is_some()).count() >= 80, "every first token found, twice");
     // The grace reuse of one token, raced from both processes: once.
     let graces = (0..4).map(|k| {
         let g = if k % 2 == 0 { db.grants() } else { other.grants() };
