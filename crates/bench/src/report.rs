@@ -175,16 +175,18 @@ impl Report {
         }
         s.push_str(&format!(
             "\nCeilings: raw ES256 (ring, pre-parsed key) {:.0} signatures/s on one core (W2); raw Argon2id \
-             (m=19 MiB, t=2, p=1) {:.1} hashes/s on {} cores. Idle RSS after warm-up (token and admin \
-             requests, lowest over 12 s of quiet): {:.1} MiB; after half a second of logins on two \
-             connections: {:.1} MiB 2 s after them, {:.1} MiB settled.\n\n",
-            self.sign_rate,
-            self.hash_rate,
-            self.cores,
-            self.idle_rss,
-            self.rss_soon_after_login,
-            self.idle_rss_after_login
+             (m=19 MiB, t=2, p=1) {:.1} hashes/s on {} cores.",
+            self.sign_rate, self.hash_rate, self.cores,
         ));
+        // Measured with W1 only.
+        if !self.idle_rss.is_nan() {
+            s.push_str(&format!(
+                " Idle RSS after warm-up (token and admin requests, lowest over 12 s of quiet): {:.1} MiB; after \
+                 half a second of logins on two connections: {:.1} MiB 2 s after them, {:.1} MiB settled.",
+                self.idle_rss, self.rss_soon_after_login, self.idle_rss_after_login
+            ));
+        }
+        s.push_str("\n\n");
         s.push_str("| target | measured | met |\n|---|---|---|\n");
         for (target, measured, met) in self.targets() {
             s.push_str(&format!("| {target} | {measured} | {} |\n", if met { "yes" } else { "**no**" }));
@@ -245,7 +247,7 @@ impl Report {
             let keycloak = 120.0 * self.cores as f64;
             let x = w8.out.rate() / keycloak;
             t.push((
-                format!("W8 refresh ≥ 10× Keycloak's 120/s per vCPU ({keycloak:.0}/s here)"),
+                format!("W8 refresh ≥ 10× Keycloak's 120/s per vCPU (≥ {:.0}/s here)", 10.0 * keycloak),
                 format!("{:.0}/s = {x:.1}×", w8.out.rate()),
                 x >= 10.0,
             ));
