@@ -13,7 +13,7 @@
 //! holding rotations of the same tokens) fails one of them, whose rotations then run alone.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::sql_types::{Jsonb, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bytea, Jsonb, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{NewRefresh, Replace};
@@ -61,9 +61,14 @@ async fn rotate_all(database: &Database, rotations: &[Rotation]) -> Result<Vec<U
         id: Uuid,
     }
     let input = Value::Array(rotations.iter().enumerate().map(|(seq, r)| row(seq, r)).collect());
+    // The keyed hashes beside the JSON, as bytes: row `seq` has the `seq + 1`th.
+    let hmacs: Vec<&[u8]> = rotations.iter().map(|r| r.new.token_hmac.as_slice()).collect();
     let mut conn = database.conn().await?;
     let stored: Vec<Stored> =
-        Prepared(diesel::sql_query(ROTATE_ALL).bind::<Jsonb, _>(&input)).load(&mut conn).await.map_err(db)?;
+        Prepared(diesel::sql_query(ROTATE_ALL).bind::<Jsonb, _>(&input).bind::<Array<Bytea>, _>(&hmacs))
+            .load(&mut conn)
+            .await
+            .map_err(db)?;
     Ok(stored.into_iter().map(|s| s.id).collect())
 }
 
@@ -76,7 +81,6 @@ fn row(seq: usize, r: &Rotation) -> Value {
         "grace": matches!(r.how, Replace::WithinGrace),
         "now": t(r.now),
         "id": Uuid::from(n.id),
-        "token_hmac": hex(&n.token_hmac),
         "family_id": Uuid::from(n.family_id),
         "application_id": n.application_id.uuid(),
         "client_id": n.client_id,
@@ -91,15 +95,8 @@ fn row(seq: usize, r: &Rotation) -> Value {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Every rotation of the batch (`$1`, a JSON array) as one compare-and-set each: a current
+/// Every rotation of the batch (`$1`, a JSON array; `$2`, the new tokens' keyed hashes in the
+/// same order) as one compare-and-set each: a current
 /// token (`grace` false) is spent if it has not been; the token just replaced, within the
 /// grace, once. `DISTINCT ON` keeps the first of two rotations of one token, so the join
 /// below stores one new token per old one.
@@ -107,7 +104,7 @@ const ROTATE_ALL: &str = "
 WITH input AS (
     SELECT DISTINCT ON (x.old) x.*
     FROM jsonb_to_recordset($1) AS x(
-        seq int, old uuid, grace boolean, now timestamptz, id uuid, token_hmac text, family_id uuid,
+        seq int, old uuid, grace boolean, now timestamptz, id uuid, family_id uuid,
         application_id uuid, client_id text, user_id uuid, session_id uuid, scopes text[], resource text,
         auth_time timestamptz, amr text[], issued_at timestamptz, expires_at timestamptz)
     ORDER BY x.old, x.seq
@@ -121,7 +118,7 @@ WITH input AS (
 )
 INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id,
                             scopes, resource, auth_time, amr, issued_at, expires_at)
-SELECT i.id, decode(i.token_hmac, 'hex'), i.family_id, i.application_id, i.client_id, i.user_id, i.session_id,
+SELECT i.id, ($2::bytea[])[i.seq + 1], i.family_id, i.application_id, i.client_id, i.user_id, i.session_id,
        i.scopes, i.resource, i.auth_time, i.amr, i.issued_at, i.expires_at
 FROM input i JOIN spent s ON s.id = i.old
 RETURNING id";
