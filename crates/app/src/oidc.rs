@@ -20,6 +20,7 @@ use scaikey_domain::oidc::claims::{self, Profile};
 use scaikey_domain::oidc::grant::{self, CodeGrant, RefreshGrant, RefreshRefusal, RefreshUse};
 use scaikey_domain::oidc::interaction::{self, SessionFacts, Step};
 use scaikey_domain::oidc::pkce::CodeChallenge;
+use scaikey_domain::oidc::refresh_handle;
 use scaikey_domain::oidc::signin::{self, Admission, SignInRefusal, Subject};
 use scaikey_domain::principal::{Principal, UserPrincipal};
 use scaikey_domain::status::Status;
@@ -1053,8 +1054,16 @@ impl OidcService {
             grant::Binding::Session(s) => Some(s),
             grant::Binding::Offline => None,
         };
-        let refresh =
-            self.new_refresh(app, &user, bound, &c.scopes, c.resource.clone(), c.auth_time, &c.amr, family)?;
+        let refresh = self.new_refresh(
+            app,
+            &user,
+            bound,
+            &c.scopes,
+            c.resource.clone(),
+            c.auth_time,
+            &c.amr,
+            (self.ids.next(), family),
+        )?;
         let won =
             self.grants.redeem_code(&hmac, now, refresh.as_ref().map(|(_, r)| r.clone())).await.map_err(repo_error)?;
         if !won {
@@ -1097,9 +1106,10 @@ impl OidcService {
         let seed =
             match app.filter(|a| a.status == Status::Active && a.grant_types.iter().any(|g| g == "refresh_token")) {
                 Some(a) => {
-                    let (token, token_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
+                    let id = self.ids.next();
+                    let (token, token_hmac) = self.refresh_secret(id).map_err(AppError::Internal)?;
                     let seed = RefreshSeed {
-                        id: self.ids.next(),
+                        id,
                         token_hmac,
                         application_id: a.id,
                         client_id: a.client_id,
@@ -1155,7 +1165,7 @@ impl OidcService {
         }
         let now = self.clock.now();
         let hmac = self.secrets.digest(token);
-        let stored = self.grants.refresh_token(&hmac, now).await.map_err(repo_error)?;
+        let stored = self.grants.refresh_token(refresh_handle::row_of(token), &hmac, now).await.map_err(repo_error)?;
         if unnamed_client && stored.as_ref().is_none_or(|s| s.token.client_id != client_id) {
             return Err(OAuthError::InvalidClient);
         }
@@ -1184,12 +1194,25 @@ impl OidcService {
         // An offline family is its own session: its tokens carry a `sid` no SSO session has, so
         // signing out of the browser leaves them be (contract §8).
         let session_id = t.session_id.unwrap_or_else(|| SessionId::generate_from(t.family_id));
-        let Some((refresh_token, new)) =
-            self.new_refresh(app, &user, t.session_id, &scopes, t.resource.clone(), t.auth_time, &t.amr, t.family_id)?
+        // The current token is replaced in its row; a grace reuse starts a row of its own.
+        let row = match how {
+            Replace::Current => t.id,
+            Replace::WithinGrace => self.ids.next(),
+        };
+        let Some((refresh_token, new)) = self.new_refresh(
+            app,
+            &user,
+            t.session_id,
+            &scopes,
+            t.resource.clone(),
+            t.auth_time,
+            &t.amr,
+            (row, t.family_id),
+        )?
         else {
             return Err(OAuthError::UnauthorizedClient);
         };
-        if !self.grants.rotate(t.id, how, now, new).await.map_err(repo_error)? {
+        if !self.grants.rotate(t.id, &hmac, how, now, new).await.map_err(repo_error)? {
             // A parallel request changed the token first: treat as a reuse of a spent token.
             return Err(self.refresh_reused(app, t, meta).await);
         }
@@ -1267,6 +1290,16 @@ impl OidcService {
         admitted(app, self.grants.sign_in_user(user).await.map_err(repo_error)?)
     }
 
+    /// A new refresh token for row `row` (see `refresh_handle`) and its keyed hash.
+    fn refresh_secret(&self, row: Ulid) -> anyhow::Result<(String, Vec<u8>)> {
+        let (secret, _) = self.secrets.generate()?;
+        let token = refresh_handle::compose(row, &secret);
+        let hmac = self.secrets.digest(&token);
+        Ok((token, hmac))
+    }
+
+    /// A refresh token of `family` stored in row `row`, unless the application has no
+    /// refresh grant.
     #[allow(clippy::too_many_arguments)]
     fn new_refresh(
         &self,
@@ -1277,17 +1310,17 @@ impl OidcService {
         resource: Option<String>,
         auth_time: DateTime<Utc>,
         amr: &[String],
-        family: Ulid,
+        (row, family): (Ulid, Ulid),
     ) -> Result<Option<(String, NewRefresh)>, OAuthError> {
         if !app.grant_types.iter().any(|g| g == "refresh_token") {
             return Ok(None);
         }
-        let (token, token_hmac) = self.secrets.generate().map_err(server_error)?;
+        let (token, token_hmac) = self.refresh_secret(row).map_err(server_error)?;
         let now = self.clock.now();
         Ok(Some((
             token,
             NewRefresh {
-                id: self.ids.next(),
+                id: row,
                 token_hmac,
                 family_id: family,
                 application_id: app.id,
@@ -1487,7 +1520,9 @@ impl OidcService {
                 sid,
             });
         }
-        let Some(r) = self.grants.refresh_token(&self.secrets.digest(token), now).await.map_err(repo_error)? else {
+        let row = refresh_handle::row_of(token);
+        let Some(r) = self.grants.refresh_token(row, &self.secrets.digest(token), now).await.map_err(repo_error)?
+        else {
             return Ok(inactive);
         };
         if r.token.client_id != client_id {
@@ -1539,7 +1574,8 @@ impl OidcService {
         let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
         let app = &found.0;
         let now = self.clock.now();
-        if let Some(r) = self.grants.refresh_token(&self.secrets.digest(token), now).await.map_err(repo_error)? {
+        let row = refresh_handle::row_of(token);
+        if let Some(r) = self.grants.refresh_token(row, &self.secrets.digest(token), now).await.map_err(repo_error)? {
             if r.token.client_id == client_id {
                 let n = self.grants.revoke_family(r.token.family_id, now).await.map_err(repo_error)?;
                 self.audit_grant(

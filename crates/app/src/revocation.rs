@@ -177,7 +177,10 @@ impl RevocationList {
     pub async fn refresh(&self, repo: &dyn SessionRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
         let since = lock(&self.high_water).map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t - OVERLAP);
         let found = repo.revoked_since(since, now).await?;
-        let newest = found.iter().map(|r| r.revoked_at).max();
+        // The next poll looks back from this one's time too, not only from the newest stamp it
+        // found: after a quiet spell, a newest stamp long past would have every poll read again
+        // all that was revoked around it (a tenant's thousands of sessions, every second).
+        let newest = found.iter().map(|r| r.revoked_at).chain([now]).max();
         {
             let mut m = write(&self.revoked);
             for r in &found {
@@ -229,5 +232,29 @@ mod tests {
         assert!(!list.is_revoked(sid(1)), "expired entries are forgotten");
         list.refresh(&repo, now).await.unwrap();
         assert_eq!(list.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn revocations_found_long_after_their_stamp_are_not_read_again_every_poll() {
+        let now = Utc::now();
+        let list = RevocationList::new();
+        let mut repo = MockSessionRepository::new();
+        let mut calls = 0;
+        repo.expect_revoked_since().times(2).returning(move |since, _| {
+            calls += 1;
+            if calls == 1 {
+                // A mass revocation an hour ago, all with one stamp.
+                let at = now - Duration::hours(1);
+                Ok((0..3)
+                    .map(|n| Revocation { id: sid(n), expires_at: now + Duration::hours(1), revoked_at: at })
+                    .collect())
+            } else {
+                assert_eq!(since, now - OVERLAP, "from the last poll's time, not from the old stamp");
+                Ok(vec![])
+            }
+        });
+        list.refresh(&repo, now).await.unwrap();
+        list.refresh(&repo, now + Duration::seconds(1)).await.unwrap();
+        assert_eq!(list.len(), 3);
     }
 }

@@ -88,10 +88,10 @@ pub async fn big_tenant_users(url: &str, tenant: &str, count: i64) -> anyhow::Re
 
 /// Gives the first `count` users of tenant `tenant` (seeded by [`big_tenant_users`]) a sign-in
 /// history with the application whose client ID is `client_id`: a session each (a third of them
-/// ended), its redeemed authorization code and two refresh tokens (the first rotated into the
-/// second). Then vacuums and analyzes: a database in use holds such rows, and its planner
-/// statistics know it — on a fresh one, with autovacuum off, a plan made for an empty table
-/// would scan a table the workload grows.
+/// ended), its redeemed authorization code and a refresh-token row rotated once. Then vacuums
+/// and analyzes: a database in use holds such rows, and its planner statistics know it — on a
+/// fresh one, with autovacuum off, a plan made for an empty table would scan a table the
+/// workload grows.
 pub async fn sign_in_history(url: &str, tenant: &str, client_id: &str, count: i64) -> anyhow::Result<()> {
     let mut c = connect(url).await?;
     let users = format!(
@@ -123,19 +123,14 @@ pub async fn sign_in_history(url: &str, tenant: &str, client_id: &str, count: i6
             fam = id("0a02")
         ),
         format!(
-            "INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id, scopes,
-                                         auth_time, amr, issued_at, expires_at, rotated_at, revoked_at)
-             SELECT {first}, sha256(('refresh-a' || n)::bytea), {fam}, {app}, '{client_id}', user_id, {sid},
-                    '{{openid,email,profile}}'::text[], now() - interval '2 days', '{{pwd}}'::text[], now() - interval '2 days',
-                    now() + interval '28 days', now() - interval '1 day', NULL
-             FROM ({users}) u
-             UNION ALL
-             SELECT {second}, sha256(('refresh-b' || n)::bytea), {fam}, {app}, '{client_id}', user_id, {sid},
-                    '{{openid,email,profile}}'::text[], now() - interval '2 days', '{{pwd}}'::text[], now() - interval '1 day',
-                    now() + interval '29 days', NULL, CASE WHEN n % 3 = 0 THEN now() - interval '1 hour' END
+            "INSERT INTO refresh_tokens (id, current_hmac, previous_hmac, family_id, application_id, client_id, user_id,
+                                         session_id, scopes, auth_time, amr, issued_at, expires_at, rotated_at, revoked_at)
+             SELECT {first}, sha256(('refresh-b' || n)::bytea), sha256(('refresh-a' || n)::bytea), {fam}, {app},
+                    '{client_id}', user_id, {sid}, '{{openid,email,profile}}'::text[], now() - interval '2 days',
+                    '{{pwd}}'::text[], now() - interval '1 day', now() + interval '29 days', now() - interval '1 day',
+                    CASE WHEN n % 3 = 0 THEN now() - interval '1 hour' END
              FROM ({users}) u",
             first = id("0a03"),
-            second = id("0a04"),
             sid = id("0a01"),
             fam = id("0a02")
         ),

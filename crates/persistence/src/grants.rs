@@ -62,7 +62,9 @@ struct CodeRow {
 #[diesel(table_name = rt, check_for_backend(diesel::pg::Pg))]
 struct RefreshRow {
     id: Uuid,
-    token_hmac: Vec<u8>,
+    legacy_hmac: Option<Vec<u8>>,
+    current_hmac: Option<Vec<u8>>,
+    previous_hmac: Option<Vec<u8>>,
     family_id: Uuid,
     application_id: Uuid,
     client_id: String,
@@ -122,13 +124,45 @@ impl From<SignInRow> for SignInUser {
     }
 }
 
+/// Which of a row's tokens was presented.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Presented {
+    Current,
+    Previous,
+    /// Neither: an older token of the row (or a guess at one).
+    Older,
+}
+
+impl RefreshRow {
+    fn presented(&self, hmac: &[u8]) -> Presented {
+        if self.current_hmac.as_deref() == Some(hmac) {
+            Presented::Current
+        } else if self.previous_hmac.as_deref() == Some(hmac) {
+            Presented::Previous
+        } else {
+            Presented::Older
+        }
+    }
+}
+
+/// The row as token `hmac` stands in it (see [`GrantRepository::refresh_token`]).
 /// `session_ends`: `None` for an offline token; else the end of its session, `None` when the
 /// session is no longer live.
-fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>, user: Option<SignInUser>) -> StoredRefresh {
+fn to_refresh(
+    r: RefreshRow,
+    hmac: &[u8],
+    session_ends: Option<Option<DateTime<Utc>>>,
+    user: Option<SignInUser>,
+) -> StoredRefresh {
+    let (rotated_at, grace_used) = match r.presented(hmac) {
+        Presented::Current => (None, false),
+        Presented::Previous => (r.rotated_at, r.grace_used),
+        Presented::Older => (Some(r.rotated_at.unwrap_or(r.issued_at)), true),
+    };
     StoredRefresh {
         token: NewRefresh {
             id: Ulid::from(r.id),
-            token_hmac: r.token_hmac,
+            token_hmac: hmac.to_vec(),
             family_id: Ulid::from(r.family_id),
             application_id: ApplicationId::from_uuid(r.application_id),
             client_id: r.client_id,
@@ -141,8 +175,8 @@ fn to_refresh(r: RefreshRow, session_ends: Option<Option<DateTime<Utc>>>, user: 
             issued_at: r.issued_at,
             expires_at: r.expires_at,
         },
-        rotated_at: r.rotated_at,
-        grace_used: r.grace_used,
+        rotated_at,
+        grace_used,
         revoked_at: r.revoked_at,
         session_live: session_ends.is_none_or(|e| e.is_some()),
         session_ends_at: session_ends.flatten(),
@@ -154,7 +188,7 @@ pub(crate) async fn insert_refresh(c: &mut diesel_async::AsyncPgConnection, t: &
     diesel::insert_into(rt::table)
         .values((
             rt::id.eq(Uuid::from(t.id)),
-            rt::token_hmac.eq(&t.token_hmac),
+            rt::current_hmac.eq(&t.token_hmac),
             rt::family_id.eq(Uuid::from(t.family_id)),
             rt::application_id.eq(t.application_id.uuid()),
             rt::client_id.eq(&t.client_id),
@@ -171,8 +205,9 @@ pub(crate) async fn insert_refresh(c: &mut diesel_async::AsyncPgConnection, t: &
         .await
 }
 
-/// One refresh token to find by its keyed hash, as of `now`.
+/// One refresh token to find, by the row it names or (older form) its keyed hash, as of `now`.
 pub(crate) struct Lookup {
+    row: Option<Ulid>,
     token_hmac: Vec<u8>,
     now: DateTime<Utc>,
 }
@@ -191,32 +226,44 @@ impl Batched for Lookups {
     async fn run(database: &Database, jobs: &[Lookup]) -> Result<Vec<Option<StoredRefresh>>, RepoError> {
         type Found = (RefreshRow, Option<(DateTime<Utc>, Option<DateTime<Utc>>)>, Option<SignInRow>);
         let mut conn = database.conn().await?;
-        let hmacs: Vec<&[u8]> = jobs.iter().map(|j| j.token_hmac.as_slice()).collect();
-        let rows: Vec<Found> = rt::table
+        let rows_named: Vec<Uuid> = jobs.iter().filter_map(|j| j.row.map(Uuid::from)).collect();
+        let legacy: Vec<&[u8]> = jobs.iter().filter(|j| j.row.is_none()).map(|j| j.token_hmac.as_slice()).collect();
+        let query = rt::table
             .left_join(sessions::table.on(sessions::id.nullable().eq(rt::session_id)))
             .left_join(users::table.on(users::id.eq(rt::user_id).and(users::deleted_at.is_null())))
             .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
             .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
-            .filter(rt::token_hmac.eq_any(&hmacs))
             .select((
                 RefreshRow::as_select(),
                 (sessions::expires_at, sessions::revoked_at).nullable(),
                 Option::<SignInRow>::as_select(),
             ))
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
-        let found: std::collections::HashMap<&[u8], &Found> =
-            rows.iter().map(|f| (f.0.token_hmac.as_slice(), f)).collect();
+            .into_boxed();
+        // Tokens of the older form are rare: only their batches ask for them.
+        let rows: Vec<Found> = if legacy.is_empty() {
+            query.filter(rt::id.eq_any(&rows_named)).load(&mut conn).await
+        } else {
+            query
+                .filter(rt::id.eq_any(&rows_named).or(rt::legacy_hmac.assume_not_null().eq_any(&legacy)))
+                .load(&mut conn)
+                .await
+        }
+        .map_err(db)?;
+        let by_row: std::collections::HashMap<Uuid, &Found> = rows.iter().map(|f| (f.0.id, f)).collect();
+        let by_legacy: std::collections::HashMap<&[u8], &Found> =
+            rows.iter().filter_map(|f| Some((f.0.legacy_hmac.as_deref()?, f))).collect();
         Ok(jobs
             .iter()
             .map(|j| {
-                let (row, session, user) = found.get(j.token_hmac.as_slice())?;
+                let (row, session, user) = match j.row {
+                    Some(id) => by_row.get(&Uuid::from(id))?,
+                    None => by_legacy.get(j.token_hmac.as_slice())?,
+                };
                 // `None` for an offline token; the session's end while it is live (as of this
                 // job's clock); `Some(None)` after.
                 let live = session.filter(|(ends, revoked)| revoked.is_none() && *ends > j.now).map(|(ends, _)| ends);
                 let session_ends = row.session_id.map(|_| live);
-                Some(to_refresh(row.clone(), session_ends, user.clone().map(SignInUser::from)))
+                Some(to_refresh(row.clone(), &j.token_hmac, session_ends, user.clone().map(SignInUser::from)))
             })
             .collect())
     }
@@ -314,15 +361,27 @@ impl GrantRepository for PgGrants {
         self.revoke_family(Ulid::from(family), now).await
     }
 
-    async fn refresh_token(&self, token_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredRefresh>, RepoError> {
+    async fn refresh_token(
+        &self,
+        row: Option<Ulid>,
+        token_hmac: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredRefresh>, RepoError> {
         // Looked up with whatever other lookups are waiting (see `Lookups`).
-        self.0.lookups.run(&self.0, Lookup { token_hmac: token_hmac.to_vec(), now }).await
+        self.0.lookups.run(&self.0, Lookup { row, token_hmac: token_hmac.to_vec(), now }).await
     }
 
-    async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError> {
+    async fn rotate(
+        &self,
+        old: Ulid,
+        presented: &[u8],
+        how: Replace,
+        now: DateTime<Utc>,
+        new: NewRefresh,
+    ) -> Result<bool, RepoError> {
         // Committed with whatever other rotations are waiting (see `rotations`): one commit
         // for many, each still its own compare-and-set.
-        self.0.rotations.run(&self.0, Rotation { old, how, now, new }).await
+        self.0.rotations.run(&self.0, Rotation { old, presented: presented.to_vec(), how, now, new }).await
     }
 
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError> {

@@ -6,15 +6,19 @@
 //! and that, not the work of the rotation, is what bounds the refresh grant; in groups, one
 //! commit serves them all, and every answer waits for it.
 //!
-//! Each rotation stays the compare-and-set it was: the old token changes state only if it is
-//! still in the state the grant decided on, and the new token is stored only if it did. Two
-//! rotations of one token in one batch (a client racing itself) keep the first; the other is
-//! told it lost, as it would be one statement later. A deadlock with another batch (both
-//! holding rotations of the same tokens) fails one of them, whose rotations then run alone.
+//! A rotation of a row's current token rewrites the row in place (migration 23): the current
+//! token's keyed hash becomes the previous one and the new token's the current. No indexed
+//! column changes, so it is a HOT update that adds no index entry, and no foreign key is
+//! checked. Each stays the compare-and-set it was: the row changes only if the presented token
+//! is still its current one and it is not revoked. Two rotations of one row in one batch (a
+//! client racing itself) keep the first; the other is told it lost, as it would be one
+//! statement later. The previous token used within the grace (rare) starts a row of its own,
+//! in a transaction of its own.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::sql_types::{Array, Bytea, Jsonb, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bytea, Integer, Jsonb};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use scaikey_app::RepoError;
 use scaikey_app::ports::oidc::{NewRefresh, Replace};
 use serde_json::{Value, json};
@@ -23,14 +27,16 @@ use uuid::Uuid;
 
 use crate::batches::Batched;
 use crate::db::Database;
-use crate::error::db;
+use crate::error::{TxError, db};
 use crate::prepared::Prepared;
-use crate::uuid_ids::AsUuid;
+use crate::schema::refresh_tokens as rt;
 
 /// One rotation as the grant asked for it.
 #[derive(Debug)]
 pub(crate) struct Rotation {
     pub old: Ulid,
+    /// Keyed hash of the presented token.
+    pub presented: Vec<u8>,
     pub how: Replace,
     pub now: DateTime<Utc>,
     pub new: NewRefresh,
@@ -48,77 +54,102 @@ impl Batched for Rotations {
     const WHAT: &'static str = "rotation";
 
     async fn run(db: &Database, jobs: &[Rotation]) -> Result<Vec<bool>, RepoError> {
-        let won = rotate_all(db, jobs).await?;
-        Ok(jobs.iter().map(|r| won.contains(&Uuid::from(r.new.id))).collect())
+        let current: Vec<(usize, &Rotation)> =
+            jobs.iter().enumerate().filter(|(_, r)| r.how == Replace::Current).collect();
+        let mut won = vec![false; jobs.len()];
+        if !current.is_empty() {
+            for seq in rotate_in_place(db, &current).await? {
+                if let Some(w) = usize::try_from(seq).ok().and_then(|s| won.get_mut(s)) {
+                    *w = true;
+                }
+            }
+        }
+        for (i, r) in jobs.iter().enumerate().filter(|(_, r)| r.how == Replace::WithinGrace) {
+            won[i] = branch(db, r).await?;
+        }
+        Ok(won)
     }
 }
 
-/// The batch in one statement; returns the IDs of the new tokens stored.
-async fn rotate_all(database: &Database, rotations: &[Rotation]) -> Result<Vec<Uuid>, RepoError> {
+/// The current-token rotations of a batch (`seq` is each one's place in it) in one statement;
+/// returns the places of those that won.
+async fn rotate_in_place(database: &Database, rotations: &[(usize, &Rotation)]) -> Result<Vec<i32>, RepoError> {
     #[derive(diesel::QueryableByName)]
-    struct Stored {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
+    struct Won {
+        #[diesel(sql_type = Integer)]
+        seq: i32,
     }
-    let input = Value::Array(rotations.iter().enumerate().map(|(seq, r)| row(seq, r)).collect());
-    // The keyed hashes beside the JSON, as bytes: row `seq` has the `seq + 1`th.
-    let hmacs: Vec<&[u8]> = rotations.iter().map(|r| r.new.token_hmac.as_slice()).collect();
-    let mut conn = database.conn().await?;
-    let stored: Vec<Stored> =
-        Prepared(diesel::sql_query(ROTATE_ALL).bind::<Jsonb, _>(&input).bind::<Array<Bytea>, _>(&hmacs))
-            .load(&mut conn)
-            .await
-            .map_err(db)?;
-    Ok(stored.into_iter().map(|s| s.id).collect())
-}
-
-fn row(seq: usize, r: &Rotation) -> Value {
     let t = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Micros, true);
-    let n = &r.new;
-    json!({
-        "seq": seq,
-        "old": Uuid::from(r.old),
-        "grace": matches!(r.how, Replace::WithinGrace),
-        "now": t(r.now),
-        "id": Uuid::from(n.id),
-        "family_id": Uuid::from(n.family_id),
-        "application_id": n.application_id.uuid(),
-        "client_id": n.client_id,
-        "user_id": n.user_id.uuid(),
-        "session_id": n.session_id.map(AsUuid::uuid),
-        "scopes": n.scopes,
-        "resource": n.resource,
-        "auth_time": t(n.auth_time),
-        "amr": n.amr,
-        "issued_at": t(n.issued_at),
-        "expires_at": t(n.expires_at),
-    })
+    let input = Value::Array(
+        rotations
+            .iter()
+            .enumerate()
+            .map(|(i, (seq, r))| {
+                json!({
+                    "seq": seq, "i": i, "id": Uuid::from(r.old).to_string(), "now": t(r.now), "scopes": r.new.scopes,
+                    "issued_at": t(r.new.issued_at), "expires_at": t(r.new.expires_at),
+                })
+            })
+            .collect(),
+    );
+    // The keyed hashes beside the JSON, as bytes: entry `i` has the `i + 1`th of each.
+    let presented: Vec<&[u8]> = rotations.iter().map(|(_, r)| r.presented.as_slice()).collect();
+    let new: Vec<&[u8]> = rotations.iter().map(|(_, r)| r.new.token_hmac.as_slice()).collect();
+    let mut conn = database.conn().await?;
+    let won: Vec<Won> = Prepared(
+        diesel::sql_query(ROTATE_IN_PLACE)
+            .bind::<Jsonb, _>(&input)
+            .bind::<Array<Bytea>, _>(&presented)
+            .bind::<Array<Bytea>, _>(&new),
+    )
+    .load(&mut conn)
+    .await
+    .map_err(db)?;
+    Ok(won.into_iter().map(|w| w.seq).collect())
 }
 
-/// Every rotation of the batch (`$1`, a JSON array; `$2`, the new tokens' keyed hashes in the
-/// same order) as one compare-and-set each: a current
-/// token (`grace` false) is spent if it has not been; the token just replaced, within the
-/// grace, once. `DISTINCT ON` keeps the first of two rotations of one token, so the join
-/// below stores one new token per old one.
-const ROTATE_ALL: &str = "
+/// Every current-token rotation of the batch (`$1`, a JSON array; `$2` and `$3`, the presented
+/// and the new tokens' keyed hashes in the same order) as one compare-and-set each. `DISTINCT
+/// ON` keeps the first of two rotations of one row.
+const ROTATE_IN_PLACE: &str = "
 WITH input AS (
-    SELECT DISTINCT ON (x.old) x.*
+    SELECT DISTINCT ON (x.id) x.*
     FROM jsonb_to_recordset($1) AS x(
-        seq int, old uuid, grace boolean, now timestamptz, id uuid, family_id uuid,
-        application_id uuid, client_id text, user_id uuid, session_id uuid, scopes text[], resource text,
-        auth_time timestamptz, amr text[], issued_at timestamptz, expires_at timestamptz)
-    ORDER BY x.old, x.seq
-), spent AS (
-    UPDATE refresh_tokens r
-    SET rotated_at = coalesce(r.rotated_at, i.now), grace_used = r.grace_used OR i.grace
-    FROM input i
-    WHERE r.id = i.old AND r.revoked_at IS NULL
-      AND CASE WHEN i.grace THEN r.rotated_at IS NOT NULL AND NOT r.grace_used ELSE r.rotated_at IS NULL END
-    RETURNING r.id
+        seq int, i int, id uuid, now timestamptz, scopes text[], issued_at timestamptz, expires_at timestamptz)
+    ORDER BY x.id, x.i
 )
-INSERT INTO refresh_tokens (id, token_hmac, family_id, application_id, client_id, user_id, session_id,
-                            scopes, resource, auth_time, amr, issued_at, expires_at)
-SELECT i.id, ($2::bytea[])[i.seq + 1], i.family_id, i.application_id, i.client_id, i.user_id, i.session_id,
-       i.scopes, i.resource, i.auth_time, i.amr, i.issued_at, i.expires_at
-FROM input i JOIN spent s ON s.id = i.old
-RETURNING id";
+UPDATE refresh_tokens r
+SET previous_hmac = r.current_hmac, current_hmac = ($3::bytea[])[i.i + 1], rotated_at = i.now,
+    grace_used = false, scopes = i.scopes, issued_at = i.issued_at, expires_at = i.expires_at
+FROM input i
+WHERE r.id = i.id AND r.revoked_at IS NULL AND r.current_hmac = ($2::bytea[])[i.i + 1]
+RETURNING i.seq";
+
+/// The previous token used within the grace: spends its grace and stores the new token in a
+/// row of its own, in one transaction; `false`, storing nothing, when the grace was spent or
+/// the row revoked meanwhile.
+async fn branch(database: &Database, r: &Rotation) -> Result<bool, RepoError> {
+    let mut conn = database.conn().await?;
+    let won = conn
+        .transaction::<_, TxError, _>(async |c| {
+            let n = diesel::update(
+                rt::table.filter(
+                    rt::id
+                        .eq(Uuid::from(r.old))
+                        .and(rt::revoked_at.is_null())
+                        .and(rt::previous_hmac.eq(&r.presented))
+                        .and(rt::rotated_at.is_not_null())
+                        .and(rt::grace_used.eq(false)),
+                ),
+            )
+            .set(rt::grace_used.eq(true))
+            .execute(c)
+            .await?;
+            if n == 1 {
+                crate::grants::insert_refresh(c, &r.new).await?;
+            }
+            Ok(n == 1)
+        })
+        .await?;
+    Ok(won)
+}

@@ -373,7 +373,7 @@ diesel::table! {
 diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
-        token_hmac -> Bytea,
+        legacy_hmac -> Nullable<Bytea>,
         family_id -> Uuid,
         application_id -> Uuid,
         client_id -> Text,
@@ -388,6 +388,8 @@ diesel::table! {
         rotated_at -> Nullable<Timestamptz>,
         grace_used -> Bool,
         revoked_at -> Nullable<Timestamptz>,
+        current_hmac -> Nullable<Bytea>,
+        previous_hmac -> Nullable<Bytea>,
     }
 }
 

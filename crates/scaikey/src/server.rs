@@ -670,9 +670,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Started> {
             .wrap(actix_web::middleware::from_fn(scaikey_http::limits::limit))
             .wrap(actix_web::middleware::from_fn(scaikey_http::metrics::track))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            // The API and the protocol endpoints first: routes are tried in order, and the hot
+            // ones (`/oauth/token`, `/api/v1/…`) then match before any pattern with a parameter,
+            // each of which costs a regex run. No two adapters' paths overlap.
+            .configure(scaikey_http::configure)
             .configure(scaikey_web::configure)
             .configure(scaikey_mcp::configure)
-            .configure(scaikey_http::configure)
     })
     .workers(workers)
     .client_request_timeout(Duration::from_secs(u64::from(settings.header_timeout_seconds)))

@@ -189,7 +189,7 @@ async fn losing_the_redemption_race_counts_as_a_reuse() {
 async fn a_refresh_token_replaced_before_the_grace_revokes_its_family() {
     let family = Ulid::from_parts(8, 8);
     let mut grants = MockGrantRepository::new();
-    grants.expect_refresh_token().returning(move |_, _| {
+    grants.expect_refresh_token().returning(move |_, _, _| {
         let app = web_app();
         Ok(Some(StoredRefresh {
             token: NewRefresh {
@@ -225,7 +225,7 @@ async fn a_refresh_token_replaced_before_the_grace_revokes_its_family() {
     assert_eq!(e, OAuthError::InvalidGrant("The refresh token was already used".into()));
     // Another client presenting it is refused without touching the family.
     let mut grants = MockGrantRepository::new();
-    grants.expect_refresh_token().returning(|_, _| Ok(None));
+    grants.expect_refresh_token().returning(|_, _, _| Ok(None));
     let svc = service(grants);
     let e = svc.refresh_token("ck_web", Some("wrong"), "rt", None, &RequestMeta::default()).await.unwrap_err();
     assert_eq!(e, OAuthError::InvalidClient);
@@ -305,11 +305,12 @@ fn live_user() -> SignInUser {
 async fn a_login_refresh_yields_an_admin_token_ending_with_the_session() {
     let ends = now() + Duration::minutes(10);
     let mut grants = MockGrantRepository::new();
-    grants.expect_refresh_token().returning(move |_, _| Ok(Some(admin_login_refresh(Some(ends)))));
+    grants.expect_refresh_token().returning(move |_, _, _| Ok(Some(admin_login_refresh(Some(ends)))));
     // The user comes with the token: no second read.
     grants.expect_sign_in_user().never();
-    grants.expect_rotate().times(1).returning(|old, how, _, new| {
+    grants.expect_rotate().times(1).returning(|old, _, how, _, new| {
         assert_eq!((old, how), (Ulid::from_parts(9, 9), Replace::Current));
+        assert_eq!(new.id, old, "rotated in its row");
         assert_eq!(new.family_id, Ulid::from_parts(9, 9), "the same family");
         assert_eq!(new.session_id, Some(SessionId::generate_from(Ulid::from_parts(5, 5))), "still the session's");
         Ok(true)
@@ -329,20 +330,21 @@ async fn a_login_refresh_yields_an_admin_token_ending_with_the_session() {
     assert_eq!(t.scope, "openid email");
     assert_eq!(t.expires_in, 600);
     assert!(t.id_token.is_none());
-    assert_eq!(t.refresh_token.as_deref(), Some("r"), "rotated");
+    let rotated = t.refresh_token.unwrap();
+    assert_eq!(refresh_handle::row_of(&rotated), Some(Ulid::from_parts(9, 9)), "names its row: {rotated}");
 }
 
 #[tokio::test]
 async fn a_login_refresh_of_an_ended_session_or_another_client_is_refused() {
     let mut grants = MockGrantRepository::new();
-    grants.expect_refresh_token().returning(|_, _| Ok(Some(admin_login_refresh(None))));
+    grants.expect_refresh_token().returning(|_, _, _| Ok(Some(admin_login_refresh(None))));
     grants.expect_rotate().never();
     let svc = service_with(grants, admin_login_app(), None, MockTokenCodec::new());
     let e = svc.refresh_login_token("rt", None, &RequestMeta::default()).await.unwrap_err();
     assert_eq!(e.code(), "invalid_grant");
     // Naming no client, a token of another client reads as no client at all.
     let mut grants = MockGrantRepository::new();
-    grants.expect_refresh_token().returning(|_, _| {
+    grants.expect_refresh_token().returning(|_, _, _| {
         let mut r = admin_login_refresh(Some(now() + Duration::minutes(10)));
         r.token.client_id = "ck_web".into();
         Ok(Some(r))
@@ -361,7 +363,7 @@ async fn a_refresh_for_a_suspended_or_deleted_user_is_refused() {
         None,
     ] {
         let mut grants = MockGrantRepository::new();
-        grants.expect_refresh_token().returning(move |_, _| {
+        grants.expect_refresh_token().returning(move |_, _, _| {
             let mut r = admin_login_refresh(Some(now() + Duration::minutes(10)));
             r.user = user.clone();
             Ok(Some(r))

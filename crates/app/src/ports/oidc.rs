@@ -59,7 +59,7 @@ pub struct StoredCode {
 /// A refresh token to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRefresh {
-    /// Its row ID.
+    /// Its row ID, which the token names.
     pub id: Ulid,
     /// Keyed hash of the token.
     pub token_hmac: Vec<u8>,
@@ -92,9 +92,9 @@ pub struct NewRefresh {
 pub struct StoredRefresh {
     /// What was stored.
     pub token: NewRefresh,
-    /// When a newer token replaced it.
+    /// When a newer token replaced the presented one.
     pub rotated_at: Option<DateTime<Utc>>,
-    /// Its one use within the reuse grace was spent.
+    /// The presented token's one use within the reuse grace was spent.
     pub grace_used: bool,
     /// When it was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -111,9 +111,10 @@ pub struct StoredRefresh {
 /// How a rotation replaces the presented token (compare-and-set on its state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replace {
-    /// The current token: set `rotated_at` if still unset.
+    /// The row's current token: it becomes the previous one, `new` the current.
     Current,
-    /// The token just replaced, within the grace: set `grace_used` if still unset.
+    /// The row's previous token, within the grace: set `grace_used` if still unset and store
+    /// `new` as a row of its own.
     WithinGrace,
 }
 
@@ -201,12 +202,30 @@ pub trait GrantRepository: Send + Sync {
     /// used twice). Returns how many were revoked.
     async fn revoke_code_family(&self, code_hmac: &[u8], now: DateTime<Utc>) -> Result<u64, RepoError>;
 
-    /// The refresh token with this hash, with its session's liveness at `now`.
-    async fn refresh_token(&self, token_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredRefresh>, RepoError>;
+    /// The refresh token with this keyed hash, found by the row it names (`row`, see
+    /// `domain::oidc::refresh_handle`) or, for a token of the older form, by the hash, with its
+    /// session's liveness at `now`. The state answered is the presented token's: unrotated when
+    /// it is the row's current token; the row's rotation state when it is the previous one; and
+    /// rotated with its grace spent when it is neither (an older token of the row).
+    async fn refresh_token(
+        &self,
+        row: Option<Ulid>,
+        token_hmac: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredRefresh>, RepoError>;
 
-    /// Replaces token `old` by `new` (same family) in one transaction, if `old` is still in the
-    /// state `how` expects and not revoked; `false`, storing nothing, otherwise.
-    async fn rotate(&self, old: Ulid, how: Replace, now: DateTime<Utc>, new: NewRefresh) -> Result<bool, RepoError>;
+    /// Replaces the presented token (keyed hash `presented`) of row `old` by `new` if it is
+    /// still in the state `how` expects and not revoked; `false`, storing nothing, otherwise.
+    /// The current token is replaced in place (`new.id` is `old`); the previous one, within the
+    /// grace, starts a row of its own in the family (`new.id` is new).
+    async fn rotate(
+        &self,
+        old: Ulid,
+        presented: &[u8],
+        how: Replace,
+        now: DateTime<Utc>,
+        new: NewRefresh,
+    ) -> Result<bool, RepoError>;
 
     /// Revokes every live token of a family (reuse detected). Returns how many.
     async fn revoke_family(&self, family_id: Ulid, now: DateTime<Utc>) -> Result<u64, RepoError>;

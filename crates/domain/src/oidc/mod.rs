@@ -9,5 +9,6 @@ pub mod grant;
 pub mod interaction;
 pub mod pkce;
 pub mod redirect;
+pub mod refresh_handle;
 pub mod signin;
 pub mod signing_key;
