@@ -30,7 +30,7 @@ use ulid::Ulid;
 use crate::auth::{AuthService, LoginRequest, RefreshSeed};
 use crate::error::AppError;
 use crate::oauth::{OAuthError, authenticate_client, repo_error, server_error};
-use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser};
+use crate::ports::oidc::{GrantRepository, NewCode, NewRefresh, Replace, SignInUser, StoredRefresh};
 use crate::ports::{
     AccessToken, AuditSink, ClientDirectory, ClientSecrets, Clock, EndedSession, IdGenerator, SecretSealer,
     SessionRepository, TenantRepository, TokenCodec, TokenRejection,
@@ -1164,8 +1164,7 @@ impl OidcService {
             return Err(OAuthError::UnauthorizedClient);
         }
         let now = self.clock.now();
-        let hmac = self.secrets.digest(token);
-        let stored = self.grants.refresh_token(refresh_handle::row_of(token), &hmac, now).await.map_err(repo_error)?;
+        let stored = self.stored_refresh(token, now).await?;
         if unnamed_client && stored.as_ref().is_none_or(|s| s.token.client_id != client_id) {
             return Err(OAuthError::InvalidClient);
         }
@@ -1212,7 +1211,7 @@ impl OidcService {
         else {
             return Err(OAuthError::UnauthorizedClient);
         };
-        if !self.grants.rotate(t.id, &hmac, how, now, new).await.map_err(repo_error)? {
+        if !self.grants.rotate(t.id, &t.token_hmac, how, now, new).await.map_err(repo_error)? {
             // A parallel request changed the token first: treat as a reuse of a spent token.
             return Err(self.refresh_reused(app, t, meta).await);
         }
@@ -1288,6 +1287,13 @@ impl OidcService {
     /// The user a grant speaks for, if it may still sign in to the application.
     async fn live_user(&self, app: &Application, user: scaikey_domain::id::UserId) -> Result<SignInUser, OAuthError> {
         admitted(app, self.grants.sign_in_user(user).await.map_err(repo_error)?)
+    }
+
+    /// Refresh token `token` as it stands in its row (see `GrantRepository::refresh_token`);
+    /// its keyed hash is `token.token_hmac`.
+    async fn stored_refresh(&self, token: &str, now: DateTime<Utc>) -> Result<Option<StoredRefresh>, OAuthError> {
+        let hmac = self.secrets.digest(token);
+        self.grants.refresh_token(refresh_handle::row_of(token), &hmac, now).await.map_err(repo_error)
     }
 
     /// A new refresh token for row `row` (see `refresh_handle`) and its keyed hash.
@@ -1520,9 +1526,7 @@ impl OidcService {
                 sid,
             });
         }
-        let row = refresh_handle::row_of(token);
-        let Some(r) = self.grants.refresh_token(row, &self.secrets.digest(token), now).await.map_err(repo_error)?
-        else {
+        let Some(r) = self.stored_refresh(token, now).await? else {
             return Ok(inactive);
         };
         if r.token.client_id != client_id {
@@ -1574,8 +1578,7 @@ impl OidcService {
         let found = authenticate_client(self.apps.as_ref(), self.secrets.as_ref(), client_id, secret).await?;
         let app = &found.0;
         let now = self.clock.now();
-        let row = refresh_handle::row_of(token);
-        if let Some(r) = self.grants.refresh_token(row, &self.secrets.digest(token), now).await.map_err(repo_error)? {
+        if let Some(r) = self.stored_refresh(token, now).await? {
             if r.token.client_id == client_id {
                 let n = self.grants.revoke_family(r.token.family_id, now).await.map_err(repo_error)?;
                 self.audit_grant(

@@ -180,7 +180,7 @@ impl RevocationList {
         // The next poll looks back from this one's time too, not only from the newest stamp it
         // found: after a quiet spell, a newest stamp long past would have every poll read again
         // all that was revoked around it (a tenant's thousands of sessions, every second).
-        let newest = found.iter().map(|r| r.revoked_at).chain([now]).max();
+        let newest = found.iter().map(|r| r.revoked_at).fold(now, DateTime::max);
         {
             let mut m = write(&self.revoked);
             for r in &found {
@@ -188,11 +188,9 @@ impl RevocationList {
             }
             m.retain(|_, expires| *expires > now);
         }
-        if let Some(n) = newest {
-            let mut h = lock(&self.high_water);
-            if h.is_none_or(|old| n > old) {
-                *h = Some(n);
-            }
+        let mut h = lock(&self.high_water);
+        if h.is_none_or(|old| newest > old) {
+            *h = Some(newest);
         }
         Ok(found.len())
     }

@@ -54,12 +54,12 @@ impl Batched for Rotations {
     const WHAT: &'static str = "rotation";
 
     async fn run(db: &Database, jobs: &[Rotation]) -> Result<Vec<bool>, RepoError> {
-        let current: Vec<(usize, &Rotation)> =
-            jobs.iter().enumerate().filter(|(_, r)| r.how == Replace::Current).collect();
+        let (current, places): (Vec<&Rotation>, Vec<usize>) =
+            jobs.iter().enumerate().filter(|(_, r)| r.how == Replace::Current).map(|(i, r)| (r, i)).unzip();
         let mut won = vec![false; jobs.len()];
         if !current.is_empty() {
-            for seq in rotate_in_place(db, &current).await? {
-                if let Some(w) = usize::try_from(seq).ok().and_then(|s| won.get_mut(s)) {
+            for i in rotate_in_place(db, &current).await? {
+                if let Some(w) = usize::try_from(i).ok().and_then(|i| places.get(i)).and_then(|&p| won.get_mut(p)) {
                     *w = true;
                 }
             }
@@ -71,30 +71,29 @@ impl Batched for Rotations {
     }
 }
 
-/// The current-token rotations of a batch (`seq` is each one's place in it) in one statement;
-/// returns the places of those that won.
-async fn rotate_in_place(database: &Database, rotations: &[(usize, &Rotation)]) -> Result<Vec<i32>, RepoError> {
+/// Current-token rotations in one statement; returns the indexes of those that won.
+async fn rotate_in_place(database: &Database, rotations: &[&Rotation]) -> Result<Vec<i32>, RepoError> {
     #[derive(diesel::QueryableByName)]
     struct Won {
         #[diesel(sql_type = Integer)]
-        seq: i32,
+        i: i32,
     }
     let t = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Micros, true);
     let input = Value::Array(
         rotations
             .iter()
             .enumerate()
-            .map(|(i, (seq, r))| {
+            .map(|(i, r)| {
                 json!({
-                    "seq": seq, "i": i, "id": Uuid::from(r.old).to_string(), "now": t(r.now), "scopes": r.new.scopes,
+                    "i": i, "id": Uuid::from(r.old).to_string(), "now": t(r.now), "scopes": r.new.scopes,
                     "issued_at": t(r.new.issued_at), "expires_at": t(r.new.expires_at),
                 })
             })
             .collect(),
     );
     // The keyed hashes beside the JSON, as bytes: entry `i` has the `i + 1`th of each.
-    let presented: Vec<&[u8]> = rotations.iter().map(|(_, r)| r.presented.as_slice()).collect();
-    let new: Vec<&[u8]> = rotations.iter().map(|(_, r)| r.new.token_hmac.as_slice()).collect();
+    let presented: Vec<&[u8]> = rotations.iter().map(|r| r.presented.as_slice()).collect();
+    let new: Vec<&[u8]> = rotations.iter().map(|r| r.new.token_hmac.as_slice()).collect();
     let mut conn = database.conn().await?;
     let won: Vec<Won> = Prepared(
         diesel::sql_query(ROTATE_IN_PLACE)
@@ -105,7 +104,7 @@ async fn rotate_in_place(database: &Database, rotations: &[(usize, &Rotation)]) 
     .load(&mut conn)
     .await
     .map_err(db)?;
-    Ok(won.into_iter().map(|w| w.seq).collect())
+    Ok(won.into_iter().map(|w| w.i).collect())
 }
 
 /// Every current-token rotation of the batch (`$1`, a JSON array; `$2` and `$3`, the presented
@@ -115,7 +114,7 @@ const ROTATE_IN_PLACE: &str = "
 WITH input AS (
     SELECT DISTINCT ON (x.id) x.*
     FROM jsonb_to_recordset($1) AS x(
-        seq int, i int, id uuid, now timestamptz, scopes text[], issued_at timestamptz, expires_at timestamptz)
+        i int, id uuid, now timestamptz, scopes text[], issued_at timestamptz, expires_at timestamptz)
     ORDER BY x.id, x.i
 )
 UPDATE refresh_tokens r
@@ -123,7 +122,7 @@ SET previous_hmac = r.current_hmac, current_hmac = ($3::bytea[])[i.i + 1], rotat
     grace_used = false, scopes = i.scopes, issued_at = i.issued_at, expires_at = i.expires_at
 FROM input i
 WHERE r.id = i.id AND r.revoked_at IS NULL AND r.current_hmac = ($2::bytea[])[i.i + 1]
-RETURNING i.seq";
+RETURNING i.i";
 
 /// The previous token used within the grace: spends its grace and stores the new token in a
 /// row of its own, in one transaction; `false`, storing nothing, when the grace was spent or

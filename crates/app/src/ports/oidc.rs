@@ -206,7 +206,8 @@ pub trait GrantRepository: Send + Sync {
     /// `domain::oidc::refresh_handle`) or, for a token of the older form, by the hash, with its
     /// session's liveness at `now`. The state answered is the presented token's: unrotated when
     /// it is the row's current token; the row's rotation state when it is the previous one; and
-    /// rotated with its grace spent when it is neither (an older token of the row).
+    /// rotated with its grace spent when it is neither (an older token of the row). Its
+    /// `token.token_hmac` is the presented token's.
     async fn refresh_token(
         &self,
         row: Option<Ulid>,
