@@ -311,7 +311,7 @@ pub fn raw_sign_rate(time: Duration) -> anyhow::Result<f64> {
 /// Raw Argon2id hashes per second with ScaiKey's parameters on `threads` threads at once.
 pub fn raw_hash_rate(threads: usize, time: Duration) -> anyhow::Result<f64> {
     use scaikey_crypto::password::Argon2Hasher;
-    let params = Argon2Hasher::new(1)?.params().clone();
+    let params = scaikey_crypto::password::owasp_params()?;
     let start = Instant::now();
     let counts = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)

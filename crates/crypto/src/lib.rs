@@ -7,7 +7,7 @@
 //! - [`keyring::Keyring`]: the process's current keys (reloaded when they change in the database),
 //!   signing, verification, the JWKS and rotation;
 //! - [`master::MasterKey`]: AES-256-GCM envelope for secrets at rest;
-//! - [`password::Argon2Hasher`]: Argon2id at the OWASP parameters on a bounded blocking pool;
+//! - [`password::Argon2Hasher`]: Argon2id at the OWASP parameters on hashing threads of its own;
 //! - [`passkeys::WebauthnCeremonies`]: the WebAuthn relying party of passkeys (`webauthn-rs`).
 //!
 //! May depend on `scaikey-domain`, `scaikey-app` and crypto crates (ring, jsonwebtoken, argon2,
