@@ -342,6 +342,48 @@ impl std::fmt::Debug for OidcService {
     }
 }
 
+/// Who a live browser session signs in, as the next step of an interaction needs them.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionUser {
+    session: crate::ports::oidc::BrowserSession,
+    user_id: scaikey_domain::id::UserId,
+    tenant_id: Option<scaikey_domain::id::TenantId>,
+    partner_id: Option<scaikey_domain::id::PartnerId>,
+    subject: Subject,
+}
+
+impl SessionUser {
+    /// A session read back from the database with its user.
+    fn read(session: crate::ports::oidc::BrowserSession, u: &SignInUser) -> Self {
+        Self { session, user_id: u.user_id, tenant_id: u.tenant_id, partner_id: u.partner_id, subject: subject(u) }
+    }
+
+    /// The session just opened for `user` (live: nothing can have ended it yet).
+    fn opened(s: &crate::ports::NewSession, user: &crate::ports::LoginCandidate) -> Self {
+        use scaikey_domain::status::Status;
+        Self {
+            session: crate::ports::oidc::BrowserSession {
+                id: s.id,
+                user_id: s.user_id,
+                auth_time: s.created_at,
+                cookie_hmac: s.cookie_hmac.clone(),
+                amr: s.amr.clone(),
+                live: true,
+            },
+            user_id: user.user_id,
+            tenant_id: user.tenant_id,
+            partner_id: user.partner_id,
+            subject: Subject {
+                tenant_id: user.tenant_id,
+                partner_id: user.partner_id,
+                user_active: user.status == Status::Active,
+                tenant_active: user.tenant_status.is_none_or(|t| t == Status::Active),
+                partner_active: user.partner_status.is_none_or(|p| p == Status::Active),
+            },
+        }
+    }
+}
+
 fn subject(u: &SignInUser) -> Subject {
     Subject {
         tenant_id: u.tenant_id,
@@ -519,6 +561,22 @@ impl OidcService {
         consented_now: bool,
         meta: &RequestMeta,
     ) -> Result<Outcome, AppError> {
+        let who = match self.browser(cookie).await? {
+            Some(s) => self.grants.sign_in_user(s.user_id).await?.map(|u| SessionUser::read(s, &u)),
+            None => None,
+        };
+        self.advance_as(i, who, consented_now, meta).await
+    }
+
+    /// [`Self::advance`] with the browser's session and its user already known (`None`: no
+    /// live session).
+    async fn advance_as(
+        &self,
+        i: Interaction,
+        who: Option<SessionUser>,
+        consented_now: bool,
+        meta: &RequestMeta,
+    ) -> Result<Outcome, AppError> {
         let (app, req) = match self.recheck(&i).await? {
             Ok(checked) => checked,
             Err(page) => return Ok(page),
@@ -527,20 +585,19 @@ impl OidcService {
         // another tenant is asked to sign in as someone who may.
         let mut facts = None;
         let mut user = None;
-        if let Some(s) = self.browser(cookie).await?
-            && let Some(u) = self.grants.sign_in_user(s.user_id).await?
-            && let Ok(admission) = signin::admits(&app, &subject(&u))
+        if let Some(u) = who
+            && let Ok(admission) = signin::admits(&app, &u.subject)
         {
             if admission == Admission::NeedsAssignment
                 && signin::assignment(self.grants.is_effective_user(app.id, u.user_id).await?).is_err()
             {
                 return Ok(self.reply_error(&req.reply, "access_denied", "The user may not use this application"));
             }
-            facts = Some(SessionFacts { auth_time: s.auth_time, fresh: s.auth_time >= i.started_at });
-            user = Some((s, u));
+            facts = Some(SessionFacts { auth_time: u.session.auth_time, fresh: u.session.auth_time >= i.started_at });
+            user = Some(u);
         }
         let consented = match &user {
-            Some((_, u)) if !app.first_party && !consented_now => {
+            Some(u) if !app.first_party && !consented_now => {
                 interaction::covers(&self.grants.consent(u.user_id, app.id).await?, &req.scopes)
             }
             _ => true,
@@ -567,8 +624,8 @@ impl OidcService {
                 scopes: req.scopes.clone(),
             })),
             Ok(Step::Issue) => {
-                let Some((session, u)) = user else { return Ok(expired()) };
-                self.issue_code(&app, &req, &session, &u, meta).await.map(Outcome::Reply)
+                let Some(u) = user else { return Ok(expired()) };
+                self.issue_code(&app, &req, &u, meta).await.map(Outcome::Reply)
             }
         }
     }
@@ -643,10 +700,10 @@ impl OidcService {
         &self,
         app: &Application,
         req: &AuthorizationRequest,
-        session: &crate::ports::oidc::BrowserSession,
-        user: &SignInUser,
+        user: &SessionUser,
         meta: &RequestMeta,
     ) -> Result<Reply, AppError> {
+        let session = &user.session;
         let (code, code_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
         let now = self.clock.now();
         self.grants
@@ -744,8 +801,9 @@ impl OidcService {
             return Ok(LoginResult::SecondStep(step));
         }
         self.auth.completed(email).await?;
-        let (cookie, expires_at) = self.open_browser_session(&user, meta, vec!["pwd".into()]).await?;
-        let next = self.advance(i, Some(&cookie), false, meta).await?;
+        let (cookie, expires_at, who) = self.open_browser_session_via(&user, meta, vec!["pwd".into()], None).await?;
+        // On with the session just opened (no need to read it back).
+        let next = self.advance_as(i, Some(who), false, meta).await?;
         Ok(LoginResult::SignedIn { cookie, expires_at, next })
     }
 
@@ -962,7 +1020,8 @@ impl OidcService {
         meta: &RequestMeta,
         amr: Vec<String>,
     ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
-        self.open_browser_session_via(user, meta, amr, None).await
+        let (cookie, expires_at, _) = self.open_browser_session_via(user, meta, amr, None).await?;
+        Ok((cookie, expires_at))
     }
 
     /// [`Self::open_browser_session`], for a sign-in through identity provider `idp` when given.
@@ -972,11 +1031,12 @@ impl OidcService {
         meta: &RequestMeta,
         amr: Vec<String>,
         idp: Option<scaikey_domain::id::IdentityProviderId>,
-    ) -> Result<(SessionCookie, DateTime<Utc>), AppError> {
+    ) -> Result<(SessionCookie, DateTime<Utc>, SessionUser), AppError> {
         let (secret, cookie_hmac) = self.secrets.generate().map_err(AppError::Internal)?;
         let session = self.auth.new_session(user, meta, Some(cookie_hmac), self.clock.now(), amr);
         self.auth.open_via(user, &session, meta, idp).await?;
-        Ok((SessionCookie { session_id: session.id, secret }, session.expires_at))
+        let who = SessionUser::opened(&session, user);
+        Ok((SessionCookie { session_id: session.id, secret }, session.expires_at, who))
     }
 
     /// `POST /consent`: records the person's answer and continues.
@@ -1018,10 +1078,10 @@ impl OidcService {
             return Err(OAuthError::UnauthorizedClient);
         }
         let hmac = self.secrets.digest(code);
-        let Some(stored) = self.grants.code(&hmac).await.map_err(repo_error)? else {
+        let now = self.clock.now();
+        let Some(stored) = self.grants.code(&hmac, now).await.map_err(repo_error)? else {
             return Err(OAuthError::InvalidGrant("Unknown authorization code".into()));
         };
-        let now = self.clock.now();
         let c = &stored.code;
         let decision = grant::redeem(
             &CodeGrant {
@@ -1042,11 +1102,8 @@ impl OidcService {
             }
             return Err(OAuthError::InvalidGrant(refusal.describe().into()));
         }
-        let user = self.live_user(app, c.user_id).await?;
-        let session_live =
-            self.grants.browser_session(c.session_id, now).await.map_err(repo_error)?.is_some_and(|s| s.live)
-                && !self.revocations.is_revoked(c.session_id);
-        if !session_live {
+        let user = admitted(app, stored.user.clone())?;
+        if !stored.session_live || self.revocations.is_revoked(c.session_id) {
             return Err(OAuthError::InvalidGrant("The sign-in session has ended".into()));
         }
         let family = self.ids.next();
@@ -1282,11 +1339,6 @@ impl OidcService {
             }
             Err(e) => repo_error(e),
         }
-    }
-
-    /// The user a grant speaks for, if it may still sign in to the application.
-    async fn live_user(&self, app: &Application, user: scaikey_domain::id::UserId) -> Result<SignInUser, OAuthError> {
-        admitted(app, self.grants.sign_in_user(user).await.map_err(repo_error)?)
     }
 
     /// Refresh token `token` as it stands in its row (see `GrantRepository::refresh_token`);

@@ -60,6 +60,41 @@ pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now:
     Ok(())
 }
 
+/// `INSERT INTO audit_events (…) VALUES (…)` with the record's values as parameters `$first`
+/// onwards, in the order [`bind_row`] binds them: for a statement that writes the record beside
+/// the change it records (a data-modifying `WITH`), atomic without a transaction.
+pub(crate) fn insert_sql(first: usize) -> String {
+    let params: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, \
+         result, ip, user_agent, tenant_id, partner_id, details) VALUES ({})",
+        params.join(", ")
+    )
+}
+
+/// Binds `rec`'s row, stamped `at`, as the next 13 parameters of `q` (see [`insert_sql`]).
+pub(crate) fn bind_row<'a>(
+    q: diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>,
+    rec: &'a AuditRecord,
+    at: DateTime<Utc>,
+) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    use diesel::sql_types::{Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    let row = new_row(rec, at);
+    q.bind::<SqlUuid, _>(row.id)
+        .bind::<Timestamptz, _>(row.occurred_at)
+        .bind::<Text, _>(row.actor_type)
+        .bind::<Nullable<Text>, _>(row.actor_id)
+        .bind::<Text, _>(row.action)
+        .bind::<Text, _>(row.resource_type)
+        .bind::<Nullable<Text>, _>(row.resource_id)
+        .bind::<Text, _>(row.result)
+        .bind::<Nullable<Text>, _>(row.ip)
+        .bind::<Nullable<Text>, _>(row.user_agent)
+        .bind::<Nullable<SqlUuid>, _>(row.tenant_id)
+        .bind::<Nullable<SqlUuid>, _>(row.partner_id)
+        .bind::<Jsonb, _>(row.details)
+}
+
 /// Inserts a batch of records stamped with their own times in one statement.
 pub(crate) async fn record_all(
     conn: &mut AsyncPgConnection,

@@ -36,6 +36,40 @@ type CandidateRow = (
     String,
 );
 
+/// A session without a refresh token (the hosted login's), the user's last login and the
+/// audit record, as one statement: atomic like the transaction of the general case, in one
+/// round trip instead of five.
+async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
+    use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH s AS (
+                INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen_at, expires_at, ip, user_agent,
+                                      cookie_hmac, amr)
+                VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)
+            ), u AS (
+                UPDATE users SET last_login_at = $4 WHERE id = $2
+            )
+            {}",
+            crate::audit::insert_sql(10)
+        )
+    });
+    let q = diesel::sql_query(SQL.as_str())
+        .into_boxed()
+        .bind::<SqlUuid, _>(s.id.uuid())
+        .bind::<SqlUuid, _>(s.user_id.uuid())
+        .bind::<Nullable<SqlUuid>, _>(s.tenant_id.map(AsUuid::uuid))
+        .bind::<Timestamptz, _>(s.created_at)
+        .bind::<Timestamptz, _>(s.expires_at)
+        .bind::<Nullable<Text>, _>(&s.ip)
+        .bind::<Nullable<Text>, _>(&s.user_agent)
+        .bind::<Nullable<Bytea>, _>(&s.cookie_hmac)
+        .bind::<Array<Text>, _>(&s.amr);
+    let mut conn = database.conn().await?;
+    crate::prepared::Prepared(crate::audit::bind_row(q, audit, s.created_at)).execute(&mut conn).await.map_err(db)?;
+    Ok(())
+}
+
 /// Serialises bootstrap across processes sharing one database.
 const BOOTSTRAP_LOCK: i64 = 0x5CA1_4E59_0001;
 
@@ -118,6 +152,9 @@ impl AuthRepository for PgAuth {
     }
 
     async fn open_session(&self, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
+        if s.refresh.is_none() {
+            return open_in_one_statement(&self.0, s, audit).await;
+        }
         crate::audit::audited(&self.0, audit, s.created_at, async |c| {
             diesel::insert_into(sessions::table)
                 .values((

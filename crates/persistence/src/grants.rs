@@ -35,6 +35,19 @@ WITH RECURSIVE up(gid) AS (
     JOIN groups g ON g.id = n.parent_id AND g.deleted_at IS NULL
 )";
 
+/// A code redeemed (`$3`, its keyed hash, still unused) at `$1` into family `$2`, and that
+/// family's first refresh token (`$4`…) stored only if the redemption won: one row inserted
+/// means the code was this caller's.
+const REDEEM_WITH_REFRESH: &str = "
+WITH won AS (
+    UPDATE authorization_codes SET used_at = $1, family_id = $2
+    WHERE code_hmac = $3 AND used_at IS NULL
+    RETURNING 1
+)
+INSERT INTO refresh_tokens (id, current_hmac, family_id, application_id, client_id, user_id, session_id,
+                            scopes, resource, auth_time, amr, issued_at, expires_at)
+SELECT $4, $5, $2, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM won";
+
 /// Codes, refresh tokens and consents in PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgGrants(pub(crate) Database);
@@ -295,16 +308,27 @@ impl GrantRepository for PgGrants {
         Ok(())
     }
 
-    async fn code(&self, code_hmac: &[u8]) -> Result<Option<StoredCode>, RepoError> {
+    async fn code(&self, code_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredCode>, RepoError> {
         let mut conn = self.0.conn().await?;
-        let row: Option<CodeRow> = ac::table
+        // The code with its session and its user as sign-in sees them: one read for the grant.
+        let found: Option<(CodeRow, Option<(DateTime<Utc>, Option<DateTime<Utc>>)>, Option<SignInRow>)> = ac::table
+            .left_join(sessions::table.on(sessions::id.eq(ac::session_id)))
+            .left_join(users::table.on(users::id.eq(ac::user_id).and(users::deleted_at.is_null())))
+            .left_join(tenants::table.on(tenants::id.nullable().eq(users::tenant_id)))
+            .left_join(partners::table.on(partners::id.nullable().eq(tenants::partner_id)))
             .filter(ac::code_hmac.eq(code_hmac))
-            .select(CodeRow::as_select())
+            .select((
+                CodeRow::as_select(),
+                (sessions::expires_at, sessions::revoked_at).nullable(),
+                Option::<SignInRow>::as_select(),
+            ))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db)?;
-        Ok(row.map(|r| StoredCode {
+        Ok(found.map(|(r, session, user)| StoredCode {
+            session_live: session.is_some_and(|(ends, revoked)| revoked.is_none() && ends > now),
+            user: user.map(SignInUser::from),
             code: NewCode {
                 code_hmac: r.code_hmac,
                 application_id: ApplicationId::from_uuid(r.application_id),
@@ -331,21 +355,39 @@ impl GrantRepository for PgGrants {
         refresh: Option<NewRefresh>,
     ) -> Result<bool, RepoError> {
         let mut conn = self.0.conn().await?;
-        let won = conn
-            .transaction::<_, TxError, _>(async |c| {
-                let n = diesel::update(ac::table.filter(ac::code_hmac.eq(code_hmac).and(ac::used_at.is_null())))
-                    .set((ac::used_at.eq(now), ac::family_id.eq(refresh.as_ref().map(|r| Uuid::from(r.family_id)))))
-                    .execute(c)
-                    .await?;
-                if n == 1
-                    && let Some(r) = &refresh
-                {
-                    insert_refresh(c, r).await?;
-                }
-                Ok(n == 1)
-            })
-            .await?;
-        Ok(won)
+        let Some(r) = refresh else {
+            let n = diesel::update(ac::table.filter(ac::code_hmac.eq(code_hmac).and(ac::used_at.is_null())))
+                .set((ac::used_at.eq(now), ac::family_id.eq(None::<Uuid>)))
+                .execute(&mut conn)
+                .await
+                .map_err(db)?;
+            return Ok(n == 1);
+        };
+        // One statement: the code's compare-and-set, and the first refresh token only if it won
+        // (atomic without a transaction's BEGIN and COMMIT round trips).
+        use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+        let n = Prepared(
+            diesel::sql_query(REDEEM_WITH_REFRESH)
+                .bind::<Timestamptz, _>(now)
+                .bind::<SqlUuid, _>(Uuid::from(r.family_id))
+                .bind::<Bytea, _>(code_hmac)
+                .bind::<SqlUuid, _>(Uuid::from(r.id))
+                .bind::<Bytea, _>(&r.token_hmac)
+                .bind::<SqlUuid, _>(r.application_id.uuid())
+                .bind::<Text, _>(&r.client_id)
+                .bind::<SqlUuid, _>(r.user_id.uuid())
+                .bind::<Nullable<SqlUuid>, _>(r.session_id.map(AsUuid::uuid))
+                .bind::<Array<Text>, _>(&r.scopes)
+                .bind::<Nullable<Text>, _>(&r.resource)
+                .bind::<Timestamptz, _>(r.auth_time)
+                .bind::<Array<Text>, _>(&r.amr)
+                .bind::<Timestamptz, _>(r.issued_at)
+                .bind::<Timestamptz, _>(r.expires_at),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
+        Ok(n == 1)
     }
 
     async fn revoke_code_family(&self, code_hmac: &[u8], now: DateTime<Utc>) -> Result<u64, RepoError> {

@@ -408,6 +408,10 @@ diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions);
 diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, users);
 diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, tenants);
 diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, partners);
+diesel::allow_tables_to_appear_in_same_query!(authorization_codes, sessions);
+diesel::allow_tables_to_appear_in_same_query!(authorization_codes, users);
+diesel::allow_tables_to_appear_in_same_query!(authorization_codes, tenants);
+diesel::allow_tables_to_appear_in_same_query!(authorization_codes, partners);
 
 diesel::table! {
     token_cutoffs (owner) {

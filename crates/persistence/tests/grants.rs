@@ -97,9 +97,9 @@ async fn a_code_is_redeemed_once_even_by_racing_requests_and_its_family_can_be_r
     let g = db.grants();
     let now = Utc::now();
     g.insert_code(&code(b"code-1", now)).await.unwrap();
-    let stored = g.code(b"code-1").await.unwrap().unwrap();
+    let stored = g.code(b"code-1", now).await.unwrap().unwrap();
     assert_eq!((stored.used_at, stored.code.scopes.len()), (None, 2));
-    assert!(g.code(b"unknown").await.unwrap().is_none());
+    assert!(g.code(b"unknown", now).await.unwrap().is_none());
     let family = Ulid::new();
     let tries: Vec<NewRefresh> = (0..8).map(|i| refresh(format!("rt-{i}").as_bytes(), family, true, now)).collect();
     let attempts = tries.iter().map(|r| {
@@ -108,7 +108,7 @@ async fn a_code_is_redeemed_once_even_by_racing_requests_and_its_family_can_be_r
     });
     let won: Vec<bool> = futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
-    assert!(g.code(b"code-1").await.unwrap().unwrap().used_at.is_some());
+    assert!(g.code(b"code-1", now).await.unwrap().unwrap().used_at.is_some());
     // Only the winner's refresh token was stored; the reuse revokes it.
     let live: Vec<_> = futures_util::future::join_all(tries.iter().map(|r| {
         let g = db.grants();
@@ -123,6 +123,34 @@ async fn a_code_is_redeemed_once_even_by_racing_requests_and_its_family_can_be_r
     assert_eq!(g.revoke_code_family(b"code-1", now).await.unwrap(), 1);
     let after = find(&g, live[0].token.id, &live[0].token.token_hmac, now).await.unwrap();
     assert!(after.revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn a_code_is_read_with_its_sessions_state_and_its_user_as_sign_in_sees_them() {
+    let (t, db) = seeded().await;
+    let g = db.grants();
+    let now = Utc::now();
+    g.insert_code(&code(b"c", now)).await.unwrap();
+    let stored = g.code(b"c", now).await.unwrap().unwrap();
+    let user = stored.user.clone().unwrap();
+    assert!(stored.session_live);
+    assert_eq!(
+        (user.user_id, user.email.as_str(), user.user_active, user.tenant_active),
+        (ids().1, "u@t.test", true, true)
+    );
+    // As of a time after the session's end, it is over; so it is once revoked.
+    assert!(!g.code(b"c", now + chrono::Duration::hours(2)).await.unwrap().unwrap().session_live);
+    let mut c = t.connect().await.unwrap();
+    let run = async |c: &mut diesel_async::AsyncPgConnection, s: String| {
+        diesel::sql_query(s).execute(c).await.unwrap();
+    };
+    run(&mut c, format!("UPDATE sessions SET revoked_at = now() WHERE id = '{SESSION}'")).await;
+    assert!(!g.code(b"c", now).await.unwrap().unwrap().session_live);
+    // A suspended tenant shows in the user read with the code; a deleted user is none.
+    run(&mut c, "UPDATE tenants SET status = 'suspended'".into()).await;
+    assert!(!g.code(b"c", now).await.unwrap().unwrap().user.unwrap().tenant_active);
+    run(&mut c, format!("UPDATE users SET deleted_at = now() WHERE id = '{USER}'")).await;
+    assert!(g.code(b"c", now).await.unwrap().unwrap().user.is_none());
 }
 
 #[tokio::test]

@@ -178,7 +178,10 @@ impl Ports {
 
     /// The code `the-code` is stored as `code`.
     fn with_code(mut self, code: StoredCode) -> Self {
-        self.grants.expect_code().withf(|h| h == b"h(the-code)").returning(move |_| Ok(Some(code.clone())));
+        self.grants
+            .expect_code()
+            .withf(|h, at| h == b"h(the-code)" && *at == fixed_now())
+            .returning(move |_, _| Ok(Some(code.clone())));
         self
     }
 
@@ -229,6 +232,8 @@ fn console_code() -> StoredCode {
             issued_at: fixed_now() - Duration::seconds(5),
         },
         used_at: None,
+        session_live: true,
+        user: Some(platform_admin(uid(1))),
     }
 }
 
@@ -411,8 +416,7 @@ fn the_callback_is_the_issuers_console_callback() {
 /// Ports where `the-code` redeems to a token of `uid(1)` in `sid(1)`, read by the console's
 /// codec as `read`.
 fn redeemable(read: Result<AccessToken, TokenRejection>) -> Ports {
-    let mut ports = Ports::new().with_console_client().with_code(console_code()).with_session(sid(1), uid(1), true);
-    ports.grants.expect_sign_in_user().withf(|id| *id == uid(1)).returning(|id| Ok(Some(platform_admin(id))));
+    let mut ports = Ports::new().with_console_client().with_code(console_code());
     ports
         .grants
         .expect_redeem_code()
@@ -446,7 +450,7 @@ async fn a_redeemed_callback_code_signs_in_its_session_and_user() {
 #[tokio::test]
 async fn an_unknown_code_is_unauthenticated() {
     let mut ports = Ports::new().with_console_client();
-    ports.grants.expect_code().withf(|h| h == b"h(the-code)").times(1).returning(|_| Ok(None));
+    ports.grants.expect_code().withf(|h, _| h == b"h(the-code)").times(1).returning(|_, _| Ok(None));
     ports.codec.expect_verify_any_audience().never();
     let (svc, _) = ports.build();
     let e = svc.finish("the-code", VERIFIER, &meta()).await.unwrap_err();
@@ -480,7 +484,7 @@ async fn a_code_issued_for_another_redirect_is_unauthenticated() {
 #[tokio::test]
 async fn a_storage_outage_while_redeeming_is_unavailable_not_a_refused_sign_in() {
     let mut ports = Ports::new().with_console_client();
-    ports.grants.expect_code().times(1).returning(|_| Err(RepoError::Unavailable(anyhow::anyhow!("no connection"))));
+    ports.grants.expect_code().times(1).returning(|_, _| Err(RepoError::Unavailable(anyhow::anyhow!("no connection"))));
     ports.codec.expect_verify_any_audience().never();
     let (svc, _) = ports.build();
     let e = svc.finish("the-code", VERIFIER, &meta()).await.unwrap_err();
@@ -490,7 +494,7 @@ async fn a_storage_outage_while_redeeming_is_unavailable_not_a_refused_sign_in()
 #[tokio::test]
 async fn a_storage_fault_while_redeeming_is_an_internal_error_not_a_refused_sign_in() {
     let mut ports = Ports::new().with_console_client();
-    ports.grants.expect_code().times(1).returning(|_| Err(RepoError::Unknown(anyhow::anyhow!("corrupt row"))));
+    ports.grants.expect_code().times(1).returning(|_, _| Err(RepoError::Unknown(anyhow::anyhow!("corrupt row"))));
     ports.codec.expect_verify_any_audience().never();
     let (svc, _) = ports.build();
     let e = svc.finish("the-code", VERIFIER, &meta()).await.unwrap_err();
@@ -555,7 +559,7 @@ async fn a_live_session_of_an_admin_acts_as_the_user_with_the_roles_held_now() {
 async fn the_roles_the_user_had_at_sign_in_do_not_carry_over() {
     // Signed in as super admin; since then only tenant admin.
     let token = token_of(user_principal(uid(1), sid(1), roles(&[Role::SuperAdmin])));
-    let mut ports = redeemable(Ok(token));
+    let mut ports = redeemable(Ok(token)).with_session(sid(1), uid(1), true);
     ports.auth.expect_candidate().times(1).returning(|id| Ok(Some(candidate(id, &[Role::TenantAdmin]))));
     let (svc, _) = ports.build();
     let s = svc.finish("the-code", VERIFIER, &meta()).await.unwrap();

@@ -434,8 +434,8 @@ impl OidcService {
             return failed("Your account cannot sign in to this application.");
         };
         let amr = vec![scaikey_domain::oidc::claims::Authentication::FEDERATED_AMR.to_string()];
-        let (cookie, expires_at) = self.open_browser_session_via(&candidate, meta, amr, Some(idp.id)).await?;
-        let next = self.advance(i, Some(&cookie), false, meta).await?;
+        let (cookie, expires_at, who) = self.open_browser_session_via(&candidate, meta, amr, Some(idp.id)).await?;
+        let next = self.advance_as(i, Some(who), false, meta).await?;
         Ok(CallbackResult::SignedIn { cookie, expires_at, next })
     }
 }

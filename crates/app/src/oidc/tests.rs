@@ -57,6 +57,21 @@ fn code(used: bool) -> StoredCode {
             issued_at: now() - Duration::seconds(5),
         },
         used_at: used.then(|| now() - Duration::seconds(1)),
+        session_live: true,
+        user: Some(SignInUser {
+            user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
+            tenant_id: app.tenant_id,
+            partner_id: None,
+            email: "a@b.example".into(),
+            email_verified: false,
+            first_name: None,
+            last_name: None,
+            display_name: None,
+            roles: scaikey_domain::role::Roles::default(),
+            user_active: true,
+            tenant_active: true,
+            partner_active: true,
+        }),
     }
 }
 
@@ -134,7 +149,7 @@ fn service_with(
 #[tokio::test]
 async fn a_reused_code_revokes_what_it_issued() {
     let mut grants = MockGrantRepository::new();
-    grants.expect_code().returning(|_| Ok(Some(code(true))));
+    grants.expect_code().returning(|_, _| Ok(Some(code(true))));
     grants.expect_revoke_code_family().times(1).returning(|h, _| {
         assert_eq!(h, b"h(the-code)");
         Ok(2)
@@ -148,33 +163,10 @@ async fn a_reused_code_revokes_what_it_issued() {
 #[tokio::test]
 async fn losing_the_redemption_race_counts_as_a_reuse() {
     let mut grants = MockGrantRepository::new();
-    grants.expect_code().returning(|_| Ok(Some(code(false))));
-    grants.expect_sign_in_user().returning(|id| {
-        Ok(Some(SignInUser {
-            user_id: id,
-            tenant_id: web_app().tenant_id,
-            partner_id: None,
-            email: "a@b.example".into(),
-            email_verified: false,
-            first_name: None,
-            last_name: None,
-            display_name: None,
-            roles: scaikey_domain::role::Roles::default(),
-            user_active: true,
-            tenant_active: true,
-            partner_active: true,
-        }))
-    });
-    grants.expect_browser_session().returning(|id, _| {
-        Ok(Some(crate::ports::oidc::BrowserSession {
-            id,
-            user_id: UserId::generate_from(Ulid::from_parts(4, 4)),
-            auth_time: now(),
-            cookie_hmac: None,
-            amr: vec!["pwd".into()],
-            live: true,
-        }))
-    });
+    // The code is read with its session and user: nothing else is read before redeeming.
+    grants.expect_code().times(1).returning(|_, _| Ok(Some(code(false))));
+    grants.expect_sign_in_user().never();
+    grants.expect_browser_session().never();
     grants.expect_redeem_code().times(1).returning(|_, _, r| {
         assert!(r.is_some(), "the refresh token is stored with the redemption");
         Ok(false)

@@ -54,6 +54,11 @@ pub struct StoredCode {
     pub code: NewCode,
     /// When it was redeemed.
     pub used_at: Option<DateTime<Utc>>,
+    /// Its SSO session is still open (not revoked, not expired at the time of the read).
+    pub session_live: bool,
+    /// The user it was issued to, read with it (as [`GrantRepository::sign_in_user`] would);
+    /// `None` once deleted.
+    pub user: Option<SignInUser>,
 }
 
 /// A refresh token to store.
@@ -185,8 +190,9 @@ pub trait GrantRepository: Send + Sync {
     /// Stores a code.
     async fn insert_code(&self, code: &NewCode) -> Result<(), RepoError>;
 
-    /// The code with this hash, as stored; `None` when unknown.
-    async fn code(&self, code_hmac: &[u8]) -> Result<Option<StoredCode>, RepoError>;
+    /// The code with this hash, as stored, with its session's state as of `now` and its user,
+    /// all that the code grant reads, in one read; `None` when unknown.
+    async fn code(&self, code_hmac: &[u8], now: DateTime<Utc>) -> Result<Option<StoredCode>, RepoError>;
 
     /// Redeems the code: sets `used_at = now` only if unset and, in the same transaction, stores
     /// `refresh` (the grant's first refresh token) and records its family on the code. Returns
