@@ -8,6 +8,9 @@
 //! - [`RefreshFlow`] (W8): one refresh grant after another on one token family, each using the
 //!   token the previous answer rotated in.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::load::Request;
 
 /// What an answer means for the flow.
@@ -146,6 +149,27 @@ impl Jar {
     }
 }
 
+/// Who signs in: each iteration of every flow sharing a `People` takes the next e-mail, so
+/// concurrent sign-ins are of different people, as on a real login page.
+#[derive(Debug, Clone)]
+pub struct People {
+    emails: Arc<[String]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl People {
+    /// These people, taken in turn (never empty: one e-mail at least).
+    #[must_use]
+    pub fn new(emails: Vec<String>) -> Self {
+        assert!(!emails.is_empty(), "People::new needs one e-mail at least");
+        Self { emails: emails.into(), next: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    fn take(&self) -> String {
+        self.emails[self.next.fetch_add(1, Ordering::Relaxed) % self.emails.len()].clone()
+    }
+}
+
 /// A confidential client of the server under test.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -170,6 +194,7 @@ enum Stage {
 pub struct CodeFlow {
     client: Client,
     base: String,
+    people: People,
     email: String,
     password: String,
     scope: String,
@@ -183,14 +208,15 @@ pub struct CodeFlow {
 }
 
 impl CodeFlow {
-    /// A flow signing `email` in to `client` at the server whose issuer is `base`
-    /// (`http://127.0.0.1:port`); `conn` tells connections' verifiers apart.
+    /// A flow signing `people` in to `client`, one per iteration, at the server whose issuer
+    /// is `base` (`http://127.0.0.1:port`); `conn` tells connections' verifiers apart.
     #[must_use]
-    pub fn new(client: Client, base: &str, email: &str, password: &str, scope: &str, conn: usize) -> Self {
+    pub fn new(client: Client, base: &str, people: People, password: &str, scope: &str, conn: usize) -> Self {
         let mut f = Self {
             client,
             base: base.trim_end_matches('/').to_string(),
-            email: email.to_string(),
+            people,
+            email: String::new(),
             password: password.to_string(),
             scope: scope.to_string(),
             seq: 0,
@@ -328,6 +354,7 @@ impl Flow for CodeFlow {
     fn restart(&mut self) {
         self.seq += 1;
         self.jar = Jar::default();
+        self.email = self.people.take();
         self.stage = Stage::Authorize;
         // 43 to 128 unreserved characters (RFC 7636); unique per connection and iteration.
         self.verifier = format!("bench-verifier-{:08}-{:016}-0123456789abcdefghij", self.conn, self.seq);

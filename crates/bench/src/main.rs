@@ -169,6 +169,8 @@ struct Seeded {
     web: flows::Client,
     /// ScaiKey's issuer, `http://127.0.0.1:port`.
     base: String,
+    /// The big tenant's users' e-mails (they sign in with `USER_PASSWORD`).
+    people: Vec<String>,
 }
 
 fn json_request(method: &str, path: &str, token: Option<&str>, body: &Value) -> Request {
@@ -268,7 +270,10 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
         api(addr, "POST", "/api/v1/auth/login", None, login_body(&user_email, USER_PASSWORD, Some(&tenant_id))).await?;
     let agent_token = agent(addr, t, &tenant_id).await?;
     let started = Instant::now();
-    seed::big_tenant_users(db_url, &seed::uuid_of(&big_tenant_id)?, args.users).await?;
+    // One Argon2id hash of the bench password for all of them (W7 signs them in).
+    let params = scaikey_crypto::password::owasp_params()?;
+    let phc = scaikey_crypto::password::Argon2Hasher::hash_blocking(&params, USER_PASSWORD)?;
+    seed::big_tenant_users(db_url, &seed::uuid_of(&big_tenant_id)?, args.users, &phc).await?;
     eprintln!("bench: seeded {} users into one tenant in {:.1} s", args.users, started.elapsed().as_secs_f64());
     let started = Instant::now();
     let history = args.users.min(100_000);
@@ -296,6 +301,7 @@ async fn seed(args: &Args, addr: SocketAddr, db_url: &str) -> anyhow::Result<See
         agent_token,
         web,
         base: format!("http://{addr}"),
+        people: (0..args.users).map(|i| format!("user{i}@big.bench")).collect(),
     })
 }
 
@@ -316,7 +322,7 @@ async fn signed_in(addr: SocketAddr, s: &Seeded, n: usize) -> anyhow::Result<Vec
         let flow = flows::CodeFlow::new(
             s.web.clone(),
             &s.base,
-            &s.user_email,
+            flows::People::new(vec![s.user_email.clone()]),
             USER_PASSWORD,
             "openid email profile",
             10_000 + i,
@@ -685,10 +691,13 @@ async fn w7_workloads(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     // W7: whole sign-ins (authorize, login page, form with Argon2id, code, token), W1 beside.
+    // Different people signing in at once, as on a real login page: the big tenant's users in
+    // turn (one person 64 times at once would queue on that person's row instead).
+    let people = flows::People::new(s.people.clone());
     let flows: Vec<Box<dyn flows::Flow>> = (0..64)
         .map(|i| {
             let f =
-                flows::CodeFlow::new(s.web.clone(), &s.base, &s.user_email, USER_PASSWORD, "openid email profile", i);
+                flows::CodeFlow::new(s.web.clone(), &s.base, people.clone(), USER_PASSWORD, "openid email profile", i);
             Box::new(f) as Box<dyn flows::Flow>
         })
         .collect();

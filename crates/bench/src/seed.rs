@@ -62,9 +62,10 @@ pub fn uuid_of(id: &str) -> anyhow::Result<String> {
 }
 
 /// Adds `count` active users to tenant `tenant` (a stored UUID), emails `user<i>@big.bench`,
-/// with time-ordered IDs older than anything the API creates. Then vacuums and analyzes, as a
+/// all with the password hash `phc`, with time-ordered IDs older than anything the API creates. Then vacuums and analyzes, as a
 /// long-running database would have done.
-pub async fn big_tenant_users(url: &str, tenant: &str, count: i64) -> anyhow::Result<()> {
+pub async fn big_tenant_users(url: &str, tenant: &str, count: i64, phc: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(!phc.contains('\''), "a PHC string has no quotes");
     let mut c = connect(url).await?;
     // ULID timestamp: a year back plus i milliseconds, so IDs sort like creation order.
     let chunk = 200_000;
@@ -72,9 +73,9 @@ pub async fn big_tenant_users(url: &str, tenant: &str, count: i64) -> anyhow::Re
     while from < count {
         let to = (from + chunk).min(count) - 1;
         let sql = format!(
-            "INSERT INTO users (id, tenant_id, email, first_name, last_name, status, roles, custom_attributes, created_at, updated_at)
+            "INSERT INTO users (id, tenant_id, email, first_name, last_name, status, roles, custom_attributes, password_hash, created_at, updated_at)
              SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
-                    '{tenant}', 'user' || i || '@big.bench', 'First' || i, 'Last' || i, 'active', '{{}}', '{{}}',
+                    '{tenant}', 'user' || i || '@big.bench', 'First' || i, 'Last' || i, 'active', '{{}}', '{{}}', '{phc}',
                     now() - interval '1 year' + i * interval '1 millisecond',
                     now() - interval '1 year' + i * interval '1 millisecond'
              FROM (SELECT i, lpad(to_hex((extract(epoch FROM now() - interval '1 year') * 1000)::bigint + i), 12, '0') AS h
