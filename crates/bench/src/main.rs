@@ -625,11 +625,19 @@ async fn workloads(args: &Args, db_url: &str, report: &mut Report) -> anyhow::Re
     // W3 alone (throughput against the raw hash rate), then again with W1 paced at 1,000/s on 8
     // more connections to show that hashing never stalls other requests.
     let spec = Spec { connections: 64, warmup: warmup(secs), duration: Duration::from_secs_f64(secs), rate: None };
+    let raw = Duration::from_secs_f64(if args.smoke { 0.2 } else { 3.0 });
     if args.wants("W3") {
+        let before = report::raw_hash_rate(report.cores, raw)?;
         w3_workloads(&server, login, &w1, spec, report).await?;
+        let after = report::raw_hash_rate(report.cores, raw)?;
+        report.hash_rate_around.push(("W3", f64::midpoint(before, after)));
     }
     if args.wants("W7") {
+        let before = report::raw_hash_rate(report.cores, raw)?;
         w7_workloads(&server, &s, &w1, spec, report).await?;
+        let after = report::raw_hash_rate(report.cores, raw)?;
+        eprintln!("bench: raw Argon2id around W7: {before:.1}/s before, {after:.1}/s after");
+        report.hash_rate_around.push(("W7", f64::midpoint(before, after)));
     }
     if args.wants("W4") {
         report.rows.push(measure(&server, "W4 GET tenant, user token", w4.clone(), 64, secs).await?);

@@ -81,6 +81,10 @@ pub struct Report {
     pub sign_rate: f64,
     /// Raw Argon2id hashes per second on all cores.
     pub hash_rate: f64,
+    /// The same measured around a hashing workload (the mean of just before and just after
+    /// it, the server idle), by workload: this machine's speed drifts by a fifth within one
+    /// run, so a workload is judged against the ceiling of its own minutes.
+    pub hash_rate_around: Vec<(&'static str, f64)>,
     /// ScaiKey's resident memory after warm-up, idle (settled), before any login (MiB).
     pub idle_rss: f64,
     /// The same after half a second of logins on two connections (Argon2id: 19 MiB per hash).
@@ -127,11 +131,21 @@ impl Report {
             facts,
             sign_rate: f64::NAN,
             hash_rate: f64::NAN,
+            hash_rate_around: Vec::new(),
             idle_rss: f64::NAN,
             idle_rss_after_login: f64::NAN,
             rss_soon_after_login: f64::NAN,
             rows: Vec::new(),
             peers: Vec::new(),
+        }
+    }
+
+    /// The raw hash rate `workload` is judged against (measured around it when it was) and
+    /// what to say of it.
+    fn raw_around(&self, workload: &str) -> (f64, String) {
+        match self.hash_rate_around.iter().find(|(w, _)| *w == workload) {
+            Some((_, r)) => (*r, format!(" measured around it ({:.1} at the start)", self.hash_rate)),
+            None => (self.hash_rate, String::new()),
         }
     }
 
@@ -217,10 +231,11 @@ impl Report {
             t.push(("W1 (DB lookup) ≥ 3× peer".into(), format!("{x:.1}×"), x >= 3.0));
         }
         if let Some(w3) = self.row("W3 login (Argon2id)") {
-            let f = w3.out.rate() / self.hash_rate;
+            let (raw, note) = self.raw_around("W3");
+            let f = w3.out.rate() / raw;
             t.push((
                 "W3 ≥ 0.8 of the raw hash rate".into(),
-                format!("{:.1}/s = {f:.2} of {:.1}", w3.out.rate(), self.hash_rate),
+                format!("{:.1}/s = {f:.2} of {raw:.1}{note}", w3.out.rate()),
                 f >= 0.8,
             ));
         }
@@ -228,10 +243,11 @@ impl Report {
             t.push(("W1 p99 < 20 ms while W3 saturates hashing".into(), format!("{:.2} ms", b.p99()), b.p99() < 20.0));
         }
         if let Some(w7) = self.row("W7 code flow") {
-            let f = w7.out.rate() / self.hash_rate;
+            let (raw, note) = self.raw_around("W7");
+            let f = w7.out.rate() / raw;
             t.push((
                 "W7 code flows ≥ 0.8 of the raw hash rate".into(),
-                format!("{:.1}/s = {f:.2} of {:.1}", w7.out.rate(), self.hash_rate),
+                format!("{:.1}/s = {f:.2} of {raw:.1}{note}", w7.out.rate()),
                 f >= 0.8,
             ));
         }

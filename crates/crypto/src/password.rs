@@ -6,16 +6,20 @@
 //!   permit back through an async worker that may be busy (on two cores that hand-off left
 //!   both idle for a few per cent of a sign-in load);
 //! - each thread keeps its 19 MiB of Argon2 memory while hashes are queued and frees it when
-//!   the queue runs dry, so a busy server does not allocate and zero 19 MiB per hash and an
-//!   idle one holds none.
+//!   the queue runs dry, so a busy server does not allocate and zero 19 MiB per hash;
+//! - threads start with the first hashes and end after [`IDLE`] without one, so an idle
+//!   server holds neither the memory nor the allocator's cache of it (mimalloc hands a
+//!   thread's freed pages back to the system only on that thread's later allocator activity
+//!   or at its exit, and an idle hashing thread has none).
 //!
 //! Argon2's first pass writes every block before any is read, so reused memory needs no
 //! clearing between hashes.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 pub use argon2::Params;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordHasher as _, SaltString};
@@ -30,6 +34,9 @@ pub const OWASP_M_COST_KIB: u32 = 19_456;
 pub const OWASP_T_COST: u32 = 2;
 /// Lanes.
 pub const OWASP_P_COST: u32 = 1;
+
+/// How long a hashing thread waits for work before it ends.
+pub const IDLE: Duration = Duration::from_secs(2);
 
 /// The OWASP parameters.
 ///
@@ -61,7 +68,9 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
 struct Queue {
     jobs: Sender<Job>,
+    rx: Arc<Mutex<Receiver<Job>>>,
     stats: Arc<Stats>,
+    /// Most threads at once.
     threads: usize,
 }
 
@@ -76,6 +85,15 @@ struct Stats {
     holding: AtomicUsize,
     /// Jobs run (not skipped).
     computed: AtomicUsize,
+    /// Hashing threads running.
+    alive: AtomicUsize,
+}
+
+impl Stats {
+    /// Takes a thread's place if fewer than `most` are running.
+    fn claim_thread(&self, most: usize) -> bool {
+        self.alive.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |a| (a < most).then_some(a + 1)).is_ok()
+    }
 }
 
 /// One thread's Argon2 memory, kept between hashes while work is queued.
@@ -107,24 +125,32 @@ impl Memory {
 }
 
 impl Argon2Hasher {
-    /// A hasher with `concurrency` hashing threads, at the OWASP parameters.
+    /// A hasher with up to `concurrency` hashing threads, at the OWASP parameters.
     ///
     /// # Errors
-    /// When a thread cannot be started.
+    /// Never in practice (the parameters are constants).
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
         let params = owasp_params()?;
         let (jobs, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        let stats = Arc::new(Stats::default());
-        let threads = concurrency.max(1);
-        for i in 0..threads {
-            let (rx, stats) = (rx.clone(), stats.clone());
-            std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || work(&rx, stats))
-                .map_err(|e| anyhow::anyhow!("starting a hashing thread: {e}"))?;
+        let queue = Queue { jobs, rx: Arc::new(Mutex::new(rx)), stats: Arc::default(), threads: concurrency.max(1) };
+        Ok(Self { queue: Arc::new(queue), params })
+    }
+
+    /// Starts a hashing thread if fewer than the most are running.
+    fn ensure_thread(&self) -> anyhow::Result<()> {
+        let q = &self.queue;
+        if !q.stats.claim_thread(q.threads) {
+            return Ok(());
         }
-        Ok(Self { queue: Arc::new(Queue { jobs, stats, threads }), params })
+        let (rx, stats, most) = (q.rx.clone(), q.stats.clone(), q.threads);
+        let started = std::thread::Builder::new().name("argon2".into()).spawn(move || work(&rx, &stats, most));
+        if let Err(e) = started {
+            // Another thread may still serve the queue; with none, the caller must hear of it.
+            if q.stats.alive.fetch_sub(1, Ordering::SeqCst) == 1 {
+                anyhow::bail!("starting a hashing thread: {e}");
+            }
+        }
+        Ok(())
     }
 
     fn argon(params: Params) -> Argon2<'static> {
@@ -165,11 +191,13 @@ impl Argon2Hasher {
                 Err(_) => memory.release(),
             }
         });
-        self.queue.stats.queued.fetch_add(1, Ordering::Relaxed);
+        // Counted before the thread check: a thread ending for want of work sees it (see `work`).
+        self.queue.stats.queued.fetch_add(1, Ordering::SeqCst);
         if self.queue.jobs.send(job).is_err() {
-            self.queue.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            anyhow::bail!("the hashing threads have stopped");
+            self.queue.stats.queued.fetch_sub(1, Ordering::SeqCst);
+            anyhow::bail!("the hashing queue is closed");
         }
+        self.ensure_thread()?;
         rx.await.map_err(|_| anyhow::anyhow!("a hash failed on its thread"))
     }
 
@@ -178,6 +206,11 @@ impl Argon2Hasher {
     fn stats(&self) -> (usize, usize, usize) {
         let s = &self.queue.stats;
         (s.allocations.load(Ordering::Relaxed), s.holding.load(Ordering::Relaxed), s.computed.load(Ordering::Relaxed))
+    }
+
+    #[cfg(test)]
+    fn threads_alive(&self) -> usize {
+        self.queue.stats.alive.load(Ordering::SeqCst)
     }
 
     /// The stats once no thread holds memory (a thread frees it just after answering).
@@ -193,23 +226,34 @@ impl Argon2Hasher {
     }
 }
 
-/// A hashing thread: takes jobs until every sender is gone, freeing its memory whenever the
-/// queue is empty.
-fn work(rx: &Mutex<Receiver<Job>>, stats: Arc<Stats>) {
+/// A hashing thread (its place in `stats.alive` already taken): takes jobs, freeing its
+/// memory whenever the queue is empty, and ends after [`IDLE`] without one or when the hasher
+/// is dropped.
+fn work(rx: &Mutex<Receiver<Job>>, stats: &Arc<Stats>, most: usize) {
     let mut memory = Memory { blocks: Vec::new(), stats: stats.clone() };
     loop {
-        if stats.queued.load(Ordering::Relaxed) == 0 {
+        if stats.queued.load(Ordering::SeqCst) == 0 {
             memory.release();
         }
-        let job = {
-            let rx = rx.lock().unwrap_or_else(PoisonError::into_inner);
-            match rx.recv() {
-                Ok(job) => job,
-                Err(_) => return,
+        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv_timeout(IDLE);
+        match next {
+            Ok(job) => {
+                stats.queued.fetch_sub(1, Ordering::SeqCst);
+                job(&mut memory);
             }
-        };
-        stats.queued.fetch_sub(1, Ordering::Relaxed);
-        job(&mut memory);
+            Err(RecvTimeoutError::Timeout) => {
+                // Leave; but a job counted before our leaving was seen may have found no room
+                // for a thread of its own, so stay for it.
+                stats.alive.fetch_sub(1, Ordering::SeqCst);
+                if stats.queued.load(Ordering::SeqCst) == 0 || !stats.claim_thread(most) {
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                stats.alive.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+        }
     }
 }
 
@@ -344,6 +388,24 @@ mod tests {
             out.push(t.await.unwrap());
         }
         out
+    }
+
+    #[tokio::test]
+    async fn threads_start_with_work_and_end_when_idle_and_start_again() {
+        let h = Argon2Hasher::new(2).unwrap();
+        assert_eq!(h.threads_alive(), 0, "no thread before the first hash");
+        let phc = h.hash("again".into()).await.unwrap();
+        assert!((1..=2).contains(&h.threads_alive()));
+        let mut waited = std::time::Duration::ZERO;
+        while h.threads_alive() > 0 {
+            assert!(waited < IDLE * 4, "threads still running {waited:?} after the last hash");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += std::time::Duration::from_millis(50);
+        }
+        assert!(waited >= IDLE / 2, "a thread left after {waited:?}, before its idle time");
+        assert_eq!(h.settled().await.1, 0);
+        // Work after they left starts them again.
+        assert!(h.verify("again".into(), phc).await.unwrap());
     }
 
     #[tokio::test]

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use scaikey::Settings;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than glibc malloc: Argon2id allocates 19 MiB per hash on whichever blocking
-/// thread runs it, and glibc keeps such blocks in per-thread arenas (RSS grew by 19 MiB per login
-/// up to hundreds of MiB); mimalloc returns them to the OS. See docs/decisions.md.
+/// mimalloc rather than glibc malloc: Argon2id needs 19 MiB per hashing thread, and glibc kept
+/// such blocks in per-thread arenas (RSS grew by 19 MiB per login up to hundreds of MiB while
+/// hashes ran on tokio's blocking pool); mimalloc returns them to the OS. See docs/decisions.md.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
