@@ -141,8 +141,8 @@ impl AccountService {
             None => None,
         };
         let req = LoginRequest { email: email.to_string(), password: password.to_string(), tenant_id, code: None };
-        let user = match self.auth.check_password(req, meta, |_| true).await {
-            Ok(user) => user,
+        let (user, record) = match self.auth.check_password(req, meta, |_| true).await {
+            Ok(checked) => checked,
             Err(AppError::Unauthenticated(m)) => return Ok(AccountLogin::Refused(m.into(), None)),
             Err(AppError::Throttled(s)) => {
                 return Ok(AccountLogin::Refused(wait_message(s), Some(s)));
@@ -152,7 +152,7 @@ impl AccountService {
         if let Some(step) = self.oidc.begin_second_step(&user, After::Account).await? {
             return Ok(AccountLogin::SecondStep(step));
         }
-        self.auth.completed(email).await?;
+        self.auth.completed(email, record).await?;
         let (cookie, expires_at) = self.oidc.open_browser_session(&user, meta, vec!["pwd".into()]).await?;
         Ok(AccountLogin::SignedIn(cookie, expires_at))
     }

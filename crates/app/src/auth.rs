@@ -170,9 +170,9 @@ impl AuthService {
         &self.mfa
     }
 
-    /// A login of `email` is complete: its failures are forgotten.
-    pub async fn completed(&self, email: &str) -> Result<(), AppError> {
-        self.throttle.succeeded(email).await
+    /// A login of `email` is complete: its failures (if `record` saw any) are forgotten.
+    pub async fn completed(&self, email: &str, record: crate::throttle::Record) -> Result<(), AppError> {
+        self.throttle.succeeded(email, record).await
     }
 
     /// The live user `id` as a login candidate, if it may still sign in (active, and its
@@ -229,7 +229,7 @@ impl AuthService {
     ) -> Result<IssuedToken, AppError> {
         let email = req.email.trim().to_lowercase();
         let code = req.code.clone();
-        let user = self.check_password(req, meta, |_| true).await?;
+        let (user, record) = self.check_password(req, meta, |_| true).await?;
         let amr = match self.mfa.next(&user) {
             SecondFactor::None => vec!["pwd".to_string()],
             SecondFactor::Enrol(_) => return Err(AppError::Unauthenticated(ENROLMENT_REQUIRED)),
@@ -243,7 +243,7 @@ impl AuthService {
                 }
             }
         };
-        self.completed(&email).await?;
+        self.completed(&email, record).await?;
         let now = self.clock.now();
         let mut session = self.new_session(&user, meta, None, now, amr);
         let scopes: Vec<String> = USER_TOKEN_SCOPES.iter().map(|s| (*s).to_string()).collect();
@@ -295,21 +295,22 @@ impl AuthService {
     /// application's). A try while the e-mail or the IP must wait is `Throttled` before any
     /// check; every refusal is one message, costs one Argon2id verification, counts as a
     /// failure for the e-mail and the IP, and is audited with its reason. The e-mail's count
-    /// is cleared only by [`AuthService::completed`] (after any second factor).
+    /// is cleared only by [`AuthService::completed`] (after any second factor), given the
+    /// throttle's [`Record`](crate::throttle::Record) answered with the user.
     pub async fn check_password(
         &self,
         req: LoginRequest,
         meta: &RequestMeta,
         admit: impl Fn(&LoginCandidate) -> bool + Send,
-    ) -> Result<LoginCandidate, AppError> {
+    ) -> Result<(LoginCandidate, crate::throttle::Record), AppError> {
         let email = req.email.trim().to_lowercase();
         if req.password.chars().count() > MAX_PASSWORD_LEN || email.is_empty() {
             tracing::info!(reason = "input out of bounds", "login refused");
             return self.refused(meta, &email, "input out of bounds");
         }
-        self.throttle.hold_back(&email, meta).await?;
+        let record = self.throttle.hold_back(&email, meta).await?;
         match self.password_matches(req, &email, admit).await? {
-            Ok(user) => Ok(user),
+            Ok(user) => Ok((user, record)),
             Err(reason) => {
                 self.throttle.failed(&email, meta).await?;
                 self.refused(meta, &email, reason)
@@ -676,16 +677,31 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_counts_for_the_email_and_the_ip_and_success_clears_the_email() {
         use crate::ports::mfa::MockThrottleRepository;
+        use scaikey_domain::throttle::{Failures, Scope};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // The store as PostgreSQL keeps it: the failure is on record for the next try.
+        let counted = Arc::new(AtomicBool::new(false));
         let mut store = MockThrottleRepository::new();
-        store.expect_failures().returning(|_| Ok(vec![]));
+        let seen = counted.clone();
+        store.expect_failures().returning(move |_| {
+            let one = Failures { count: 1, first_at: fixed_clock().now(), last_at: fixed_clock().now() };
+            Ok(if seen.load(Ordering::SeqCst) { vec![(Scope::Account, one)] } else { vec![] })
+        });
+        let recorded = counted.clone();
         store
             .expect_record_failure()
             .withf(|keys, _| {
                 keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>() == ["acct:admin@example.com", "ip:10.0.0.9"]
             })
             .times(1)
-            .returning(|_, _| Ok(()));
-        store.expect_clear().withf(|k| k.name == "acct:admin@example.com").times(1).returning(|_| Ok(()));
+            .returning(move |_, _| {
+                recorded.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+        store.expect_clear().withf(|k| k.name == "acct:admin@example.com").times(1).returning(move |_| {
+            counted.store(false, Ordering::SeqCst);
+            Ok(())
+        });
         let mut audit = crate::ports::MockAuditSink::new();
         audit.expect_submit().returning(|_, _| ());
         let throttle = Arc::new(LoginThrottle::new(Arc::new(store), Arc::new(audit), Arc::new(fixed_clock())));
@@ -699,6 +715,8 @@ mod tests {
         let svc = service_with(repo, hasher, codec, throttle, crate::test_support::no_mfa());
         let meta = RequestMeta::new(Some("10.0.0.9".into()), None);
         assert!(svc.login(req("wrong"), &meta).await.is_err());
+        assert!(svc.login(req("right"), &meta).await.is_ok());
+        // Nothing on record any more: the next success spends no clear (`times(1)` above).
         assert!(svc.login(req("right"), &meta).await.is_ok());
     }
 

@@ -141,10 +141,10 @@ impl MfaService {
         code: &str,
         meta: &RequestMeta,
     ) -> Result<Option<UsedFactor>, AppError> {
-        self.throttle.hold_back(email, meta).await?;
+        let record = self.throttle.hold_back(email, meta).await?;
         let used = self.try_code(user, code).await?;
         match used {
-            Some(_) => self.throttle.succeeded(email).await?,
+            Some(_) => self.throttle.succeeded(email, record).await?,
             None => self.throttle.failed(email, meta).await?,
         }
         Ok(used)

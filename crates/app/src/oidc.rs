@@ -36,7 +36,7 @@ use crate::ports::{
     SessionRepository, TenantRepository, TokenCodec, TokenRejection,
 };
 use crate::revocation::RevocationList;
-use crate::throttle::wait_message;
+use crate::throttle::{Record, wait_message};
 use scaikey_domain::audit::action;
 
 /// Associated data of sealed interactions (a sealed IdP secret cannot pass for one).
@@ -775,8 +775,8 @@ impl OidcService {
             partner_active: true,
         };
         let admit = |c: &crate::ports::LoginCandidate| signin::admits(&app, &placed(c)).is_ok();
-        let user = match self.auth.check_password(login, meta, admit).await {
-            Ok(u) => u,
+        let (user, record) = match self.auth.check_password(login, meta, admit).await {
+            Ok(checked) => checked,
             Err(AppError::Unauthenticated(m)) => {
                 return Ok(LoginResult::Again(self.login_view(&app, &req, &i, Some(m.to_string())).await?));
             }
@@ -800,7 +800,7 @@ impl OidcService {
         if let Some(step) = self.begin_second_step(&user, After::Interaction(sealed.to_string())).await? {
             return Ok(LoginResult::SecondStep(step));
         }
-        self.auth.completed(email).await?;
+        self.auth.completed(email, record).await?;
         let (cookie, expires_at, who) = self.open_browser_session_via(&user, meta, vec!["pwd".into()], None).await?;
         // On with the session just opened (no need to read it back).
         let next = self.advance_as(i, Some(who), false, meta).await?;
@@ -928,7 +928,7 @@ impl OidcService {
             StepAnswer::Passkey { challenge, response } if p.setup.is_none() => {
                 return match self.auth.mfa().verify_passkey(user.user_id, &p.email, challenge, response, meta).await {
                     Ok(true) => {
-                        self.auth.completed(&p.email).await?;
+                        self.auth.completed(&p.email, Record::UNKNOWN).await?;
                         let amr = crate::mfa::UsedFactor::Passkey.amr();
                         let (cookie, expires_at) = self.open_browser_session(&user, meta, amr).await?;
                         Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes: None })
@@ -970,7 +970,7 @@ impl OidcService {
                 Err(e) => return Err(e),
             },
         };
-        self.auth.completed(&p.email).await?;
+        self.auth.completed(&p.email, Record::UNKNOWN).await?;
         let (cookie, expires_at) = self.open_browser_session(&user, meta, amr).await?;
         Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes })
     }
@@ -989,7 +989,7 @@ impl OidcService {
             StepAnswer::Passkey { challenge, response } => {
                 match self.auth.mfa().confirm_passkey(user, challenge, "", response, meta).await {
                     Ok(true) => {
-                        self.auth.completed(&p.email).await?;
+                        self.auth.completed(&p.email, Record::UNKNOWN).await?;
                         let amr = crate::mfa::UsedFactor::Passkey.amr();
                         let (cookie, expires_at) = self.open_browser_session(user, meta, amr).await?;
                         return Ok(StepResult::SignedIn { cookie, expires_at, after: p.after, recovery_codes: None });

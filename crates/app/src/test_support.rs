@@ -270,20 +270,32 @@ pub fn closed_throttle() -> std::sync::Arc<crate::throttle::LoginThrottle> {
     ))
 }
 
-/// A login throttle that holds nobody back and counts the failures and the clears it is told of.
+/// A login throttle that holds nobody back and counts the failures and the clears it is told
+/// of; the account has a count on record (one failure, not enough to wait) from the start when
+/// `on_record`, and from any failure counted, until the next clear.
 pub fn counting_throttle(
     failed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     cleared: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    on_record: bool,
 ) -> std::sync::Arc<crate::throttle::LoginThrottle> {
-    use std::sync::atomic::Ordering;
+    use scaikey_domain::throttle::{Failures, Scope};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let on_record = std::sync::Arc::new(AtomicBool::new(on_record));
     let mut repo = crate::ports::mfa::MockThrottleRepository::new();
-    repo.expect_failures().returning(|_| Ok(vec![]));
+    let seen = on_record.clone();
+    repo.expect_failures().returning(move |_| {
+        let one = Failures { count: 1, first_at: fixed_now(), last_at: fixed_now() };
+        Ok(if seen.load(Ordering::SeqCst) { vec![(Scope::Account, one)] } else { vec![] })
+    });
+    let counted = on_record.clone();
     repo.expect_record_failure().returning(move |_, _| {
         failed.fetch_add(1, Ordering::SeqCst);
+        counted.store(true, Ordering::SeqCst);
         Ok(())
     });
     repo.expect_clear().returning(move |_| {
         cleared.fetch_add(1, Ordering::SeqCst);
+        on_record.store(false, Ordering::SeqCst);
         Ok(())
     });
     let mut audit = crate::ports::MockAuditSink::new();

@@ -20,6 +20,19 @@ pub fn wait_message(seconds: i64) -> String {
     format!("Too many failed attempts. Wait {seconds} seconds, then try again.")
 }
 
+/// What [`LoginThrottle::hold_back`] found of the e-mail's failures: whether a success then has
+/// a count to clear (no statement is spent clearing what is not there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// The e-mail had failures on record.
+    pub counted: bool,
+}
+
+impl Record {
+    /// For a success whose earlier look is not at hand (a second step in a later request).
+    pub const UNKNOWN: Record = Record { counted: true };
+}
+
 /// The throttle of login tries.
 pub struct LoginThrottle {
     repo: Arc<dyn ThrottleRepository>,
@@ -41,12 +54,13 @@ impl LoginThrottle {
 
     /// `Err(Throttled)` (audited as a refused `auth.login` with reason `throttled`) when the
     /// e-mail or the client IP must still wait. Known and unknown e-mails are treated alike.
-    pub async fn hold_back(&self, email: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    pub async fn hold_back(&self, email: &str, meta: &RequestMeta) -> Result<Record, AppError> {
         let keys = Key::of_login(email, meta.ip.as_deref());
         let counters = self.repo.failures(&keys).await?;
         let now = self.clock.now();
+        let counted = counters.iter().any(|(s, _)| *s == throttle::Scope::Account);
         match throttle::longest_wait(counters.iter().map(|(s, f)| (*s, f)), now) {
-            None => Ok(()),
+            None => Ok(Record { counted }),
             Some(wait) => {
                 let seconds = throttle::retry_after_seconds(wait);
                 tracing::info!(retry_after = seconds, "login throttled");
@@ -64,8 +78,12 @@ impl LoginThrottle {
         Ok(self.repo.record_failure(&keys, self.clock.now()).await?)
     }
 
-    /// Forgets the e-mail's failures after a complete login (the IP's stay counted).
-    pub async fn succeeded(&self, email: &str) -> Result<(), AppError> {
+    /// Forgets the e-mail's failures after a complete login (the IP's stay counted), when
+    /// `record` says there were any. A failure counted meanwhile by another try stays counted.
+    pub async fn succeeded(&self, email: &str, record: Record) -> Result<(), AppError> {
+        if !record.counted {
+            return Ok(());
+        }
         Ok(self.repo.clear(&Key::account(email)).await?)
     }
 

@@ -308,7 +308,7 @@ async fn a_right_password_without_a_second_factor_opens_a_browser_session_and_cl
     let cleared = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let mut ports = Ports::new();
-    ports.throttle = counting_throttle(failed.clone(), cleared.clone());
+    ports.throttle = counting_throttle(failed.clone(), cleared.clone(), true);
     ports.grants.expect_tenant_by_slug_or_id().returning(move |_| Ok(Some(t)));
     ports
         .auth

@@ -177,7 +177,7 @@ impl MfaService {
         meta: &RequestMeta,
     ) -> Result<bool, AppError> {
         let p = self.pk()?;
-        self.throttle.hold_back(email, meta).await?;
+        let record = self.throttle.hold_back(email, meta).await?;
         let ok = match self.take(p, user, ChallengePurpose::Authenticate, challenge).await? {
             None => false,
             Some(state) => {
@@ -195,7 +195,7 @@ impl MfaService {
             }
         };
         if ok {
-            self.throttle.succeeded(email).await?;
+            self.throttle.succeeded(email, record).await?;
         } else {
             self.throttle.failed(email, meta).await?;
         }

@@ -118,11 +118,22 @@ async fn a_current_code_counts_once_the_store_claims_its_step_and_the_accounts_f
         .returning(|_, _| Ok(true));
     repo.expect_use_recovery_code().never();
     let (failed, cleared) = counters();
-    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone()));
+    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone(), true));
     let used = svc.verify(uid(1), "u@x.test", &code_now(&secret), &meta()).await.unwrap();
     assert_eq!(used, Some(UsedFactor::Totp));
     assert_eq!(used.unwrap().amr(), ["pwd", "otp"]);
     assert_eq!((count(&failed), count(&cleared)), (0, 1));
+}
+
+#[tokio::test]
+async fn a_current_code_with_no_failures_on_record_spends_no_clear() {
+    let secret = vec![9; 20];
+    let mut repo = enrolled(uid(1), &secret, Some(step_now() - 1));
+    repo.expect_use_totp_step().times(1).returning(|_, _| Ok(true));
+    let (failed, cleared) = counters();
+    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone(), false));
+    assert_eq!(svc.verify(uid(1), "u@x.test", &code_now(&secret), &meta()).await.unwrap(), Some(UsedFactor::Totp));
+    assert_eq!((count(&failed), count(&cleared)), (0, 0));
 }
 
 #[tokio::test]
@@ -132,7 +143,7 @@ async fn a_replayed_code_is_refused_without_claiming_its_step_and_counts_as_a_fa
     repo.expect_use_totp_step().never();
     repo.expect_use_recovery_code().never();
     let (failed, cleared) = counters();
-    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone()));
+    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone(), true));
     assert_eq!(svc.verify(uid(1), "u@x.test", &code_now(&secret), &meta()).await.unwrap(), None);
     assert_eq!((count(&failed), count(&cleared)), (1, 0));
 }
@@ -143,7 +154,7 @@ async fn a_code_whose_step_a_concurrent_login_claimed_first_is_refused() {
     let mut repo = enrolled(uid(1), &secret, None);
     repo.expect_use_totp_step().times(1).returning(|_, _| Ok(false));
     let (failed, cleared) = counters();
-    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone()));
+    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone(), true));
     assert_eq!(svc.verify(uid(1), "u@x.test", &code_now(&secret), &meta()).await.unwrap(), None);
     assert_eq!((count(&failed), count(&cleared)), (1, 0));
 }
@@ -157,7 +168,7 @@ async fn a_recovery_code_is_used_up_by_the_digest_of_its_normalised_form() {
         .times(1)
         .returning(|_, _, _| Ok(true));
     let (failed, cleared) = counters();
-    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone()));
+    let svc = service(repo, counting_throttle(failed.clone(), cleared.clone(), true));
     let used = svc.verify(uid(1), "u@x.test", " ABCD efgh-IJKL mnop ", &meta()).await.unwrap();
     assert_eq!(used, Some(UsedFactor::RecoveryCode));
     assert_eq!((count(&failed), count(&cleared)), (0, 1));
