@@ -12,10 +12,9 @@ use scaikey_domain::role::Roles;
 use scaikey_domain::status::Status;
 use uuid::Uuid;
 
-use crate::audit::Written;
 use crate::db::Database;
 use crate::error::{TxError, db};
-use crate::schema::{partners, sessions, tenants, users};
+use crate::schema::{partners, tenants, users};
 use crate::uuid_ids::{AsUuid, FromUuid};
 
 /// Users and sessions in PostgreSQL.
@@ -36,12 +35,26 @@ type CandidateRow = (
     String,
 );
 
-/// A session without a refresh token (the hosted login's), the user's last login and the
-/// audit record, as one statement: atomic like the transaction of the general case, in one
-/// round trip instead of five.
+/// A session (with the refresh token the JSON login stores with it, when given), the user's
+/// last login and the audit record, as one statement: atomic, as a transaction would be, in
+/// one round trip instead of five or six.
 async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
     use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    /// The statement with or without the refresh token's part; the audit record's parameters
+    /// follow the others.
+    fn sql(refresh: bool) -> String {
+        let (refresh_part, audit_from) = if refresh {
+            (
+                ", r AS (
+                INSERT INTO refresh_tokens (id, current_hmac, family_id, application_id, client_id, user_id,
+                                            session_id, scopes, resource, auth_time, amr, issued_at, expires_at)
+                VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+            )",
+                23,
+            )
+        } else {
+            ("", 10)
+        };
         format!(
             "WITH s AS (
                 INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen_at, expires_at, ip, user_agent,
@@ -49,12 +62,15 @@ async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &Audi
                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)
             ), u AS (
                 UPDATE users SET last_login_at = $4 WHERE id = $2
-            )
+            ){refresh_part}
             {}",
-            crate::audit::insert_sql(10)
+            crate::audit::insert_sql(audit_from)
         )
-    });
-    let q = diesel::sql_query(SQL.as_str())
+    }
+    static PLAIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql(false));
+    static WITH_REFRESH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql(true));
+    let text = if s.refresh.is_some() { WITH_REFRESH.as_str() } else { PLAIN.as_str() };
+    let mut q = diesel::sql_query(text)
         .into_boxed()
         .bind::<SqlUuid, _>(s.id.uuid())
         .bind::<SqlUuid, _>(s.user_id.uuid())
@@ -65,6 +81,22 @@ async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &Audi
         .bind::<Nullable<Text>, _>(&s.user_agent)
         .bind::<Nullable<Bytea>, _>(&s.cookie_hmac)
         .bind::<Array<Text>, _>(&s.amr);
+    if let Some(r) = &s.refresh {
+        q = q
+            .bind::<SqlUuid, _>(uuid::Uuid::from(r.id))
+            .bind::<Bytea, _>(&r.token_hmac)
+            .bind::<SqlUuid, _>(uuid::Uuid::from(r.family_id))
+            .bind::<SqlUuid, _>(r.application_id.uuid())
+            .bind::<Text, _>(&r.client_id)
+            .bind::<SqlUuid, _>(r.user_id.uuid())
+            .bind::<Nullable<SqlUuid>, _>(r.session_id.map(AsUuid::uuid))
+            .bind::<Array<Text>, _>(&r.scopes)
+            .bind::<Nullable<Text>, _>(&r.resource)
+            .bind::<Timestamptz, _>(r.auth_time)
+            .bind::<Array<Text>, _>(&r.amr)
+            .bind::<Timestamptz, _>(r.issued_at)
+            .bind::<Timestamptz, _>(r.expires_at);
+    }
     let mut conn = database.conn().await?;
     crate::prepared::Prepared(crate::audit::bind_row(q, audit, s.created_at)).execute(&mut conn).await.map_err(db)?;
     Ok(())
@@ -152,36 +184,7 @@ impl AuthRepository for PgAuth {
     }
 
     async fn open_session(&self, s: &NewSession, audit: &AuditRecord) -> Result<(), RepoError> {
-        if s.refresh.is_none() {
-            return open_in_one_statement(&self.0, s, audit).await;
-        }
-        crate::audit::audited(&self.0, audit, s.created_at, async |c| {
-            diesel::insert_into(sessions::table)
-                .values((
-                    sessions::id.eq(s.id.uuid()),
-                    sessions::user_id.eq(s.user_id.uuid()),
-                    sessions::tenant_id.eq(s.tenant_id.map(AsUuid::uuid)),
-                    sessions::created_at.eq(s.created_at),
-                    sessions::last_seen_at.eq(s.created_at),
-                    sessions::expires_at.eq(s.expires_at),
-                    sessions::ip.eq(&s.ip),
-                    sessions::user_agent.eq(&s.user_agent),
-                    sessions::cookie_hmac.eq(&s.cookie_hmac),
-                    sessions::amr.eq(&s.amr),
-                ))
-                .execute(c)
-                .await?;
-            if let Some(r) = &s.refresh {
-                crate::grants::insert_refresh(c, r).await?;
-            }
-            diesel::update(users::table.filter(users::id.eq(s.user_id.uuid())))
-                .set(users::last_login_at.eq(s.created_at))
-                .execute(c)
-                .await?;
-            Ok(Written(()))
-        })
-        .await?;
-        Ok(())
+        open_in_one_statement(&self.0, s, audit).await
     }
 
     async fn bootstrap_super_admin(
