@@ -64,11 +64,10 @@ pub(crate) async fn record(conn: &mut AsyncPgConnection, rec: &AuditRecord, now:
 /// onwards, in the order [`bind_row`] binds them: for a statement that writes the record beside
 /// the change it records (a data-modifying `WITH`), atomic without a transaction.
 pub(crate) fn insert_sql(first: usize) -> String {
-    let params: Vec<String> = (first..first + 13).map(|i| format!("${i}")).collect();
     format!(
         "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, \
          result, ip, user_agent, tenant_id, partner_id, details) VALUES ({})",
-        params.join(", ")
+        crate::prepared::placeholders(first, 13)
     )
 }
 

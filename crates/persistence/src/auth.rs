@@ -44,16 +44,10 @@ async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &Audi
     /// follow the others.
     fn sql(refresh: bool) -> String {
         let (refresh_part, audit_from) = if refresh {
-            (
-                ", r AS (
-                INSERT INTO refresh_tokens (id, current_hmac, family_id, application_id, client_id, user_id,
-                                            session_id, scopes, resource, auth_time, amr, issued_at, expires_at)
-                VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-            )",
-                23,
-            )
+            let values = crate::prepared::placeholders(10, 13);
+            (format!(", r AS (INSERT INTO refresh_tokens ({}) VALUES ({values}))", crate::grants::REFRESH_COLUMNS), 23)
         } else {
-            ("", 10)
+            (String::new(), 10)
         };
         format!(
             "WITH s AS (
@@ -82,20 +76,7 @@ async fn open_in_one_statement(database: &Database, s: &NewSession, audit: &Audi
         .bind::<Nullable<Bytea>, _>(&s.cookie_hmac)
         .bind::<Array<Text>, _>(&s.amr);
     if let Some(r) = &s.refresh {
-        q = q
-            .bind::<SqlUuid, _>(uuid::Uuid::from(r.id))
-            .bind::<Bytea, _>(&r.token_hmac)
-            .bind::<SqlUuid, _>(uuid::Uuid::from(r.family_id))
-            .bind::<SqlUuid, _>(r.application_id.uuid())
-            .bind::<Text, _>(&r.client_id)
-            .bind::<SqlUuid, _>(r.user_id.uuid())
-            .bind::<Nullable<SqlUuid>, _>(r.session_id.map(AsUuid::uuid))
-            .bind::<Array<Text>, _>(&r.scopes)
-            .bind::<Nullable<Text>, _>(&r.resource)
-            .bind::<Timestamptz, _>(r.auth_time)
-            .bind::<Array<Text>, _>(&r.amr)
-            .bind::<Timestamptz, _>(r.issued_at)
-            .bind::<Timestamptz, _>(r.expires_at);
+        q = crate::grants::bind_refresh(q, r);
     }
     let mut conn = database.conn().await?;
     crate::prepared::Prepared(crate::audit::bind_row(q, audit, s.created_at)).execute(&mut conn).await.map_err(db)?;

@@ -35,18 +35,52 @@ WITH RECURSIVE up(gid) AS (
     JOIN groups g ON g.id = n.parent_id AND g.deleted_at IS NULL
 )";
 
-/// A code redeemed (`$3`, its keyed hash, still unused) at `$1` into family `$2`, and that
-/// family's first refresh token (`$4`…) stored only if the redemption won: one row inserted
+/// A code redeemed (`$2`, its keyed hash, still unused) at `$1`, and its family's first
+/// refresh token (`$3`…, family `$5`) stored only if the redemption won: one row inserted
 /// means the code was this caller's.
-const REDEEM_WITH_REFRESH: &str = "
-WITH won AS (
-    UPDATE authorization_codes SET used_at = $1, family_id = $2
-    WHERE code_hmac = $3 AND used_at IS NULL
-    RETURNING 1
-)
-INSERT INTO refresh_tokens (id, current_hmac, family_id, application_id, client_id, user_id, session_id,
-                            scopes, resource, auth_time, amr, issued_at, expires_at)
-SELECT $4, $5, $2, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM won";
+static REDEEM_WITH_REFRESH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH won AS (
+            UPDATE authorization_codes SET used_at = $1, family_id = $5
+            WHERE code_hmac = $2 AND used_at IS NULL
+            RETURNING 1
+        )
+        INSERT INTO refresh_tokens ({}) SELECT {} FROM won",
+        REFRESH_COLUMNS,
+        crate::prepared::placeholders(3, 13)
+    )
+});
+
+/// The columns of a new refresh-token row, in the order [`bind_refresh`] binds them.
+pub(crate) const REFRESH_COLUMNS: &str = "id, current_hmac, family_id, application_id, client_id, user_id, \
+    session_id, scopes, resource, auth_time, amr, issued_at, expires_at";
+
+/// Binds `t`'s row as the next 13 parameters of `q` (see [`REFRESH_COLUMNS`]): for statements
+/// that store a refresh token beside other writes; [`insert_refresh`] is the same row alone.
+pub(crate) fn bind_refresh<'a>(
+    q: diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>,
+    t: &'a NewRefresh,
+) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    q.bind::<SqlUuid, _>(Uuid::from(t.id))
+        .bind::<Bytea, _>(&t.token_hmac)
+        .bind::<SqlUuid, _>(Uuid::from(t.family_id))
+        .bind::<SqlUuid, _>(t.application_id.uuid())
+        .bind::<Text, _>(&t.client_id)
+        .bind::<SqlUuid, _>(t.user_id.uuid())
+        .bind::<Nullable<SqlUuid>, _>(t.session_id.map(AsUuid::uuid))
+        .bind::<Array<Text>, _>(&t.scopes)
+        .bind::<Nullable<Text>, _>(&t.resource)
+        .bind::<Timestamptz, _>(t.auth_time)
+        .bind::<Array<Text>, _>(&t.amr)
+        .bind::<Timestamptz, _>(t.issued_at)
+        .bind::<Timestamptz, _>(t.expires_at)
+}
+
+/// A session read with a grant is open at `now`: not revoked and not yet at its end.
+fn open_at(ends: DateTime<Utc>, revoked: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    revoked.is_none() && ends > now
+}
 
 /// Codes, refresh tokens and consents in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -274,7 +308,7 @@ impl Batched for Lookups {
                 };
                 // `None` for an offline token; the session's end while it is live (as of this
                 // job's clock); `Some(None)` after.
-                let live = session.filter(|(ends, revoked)| revoked.is_none() && *ends > j.now).map(|(ends, _)| ends);
+                let live = session.filter(|(ends, revoked)| open_at(*ends, *revoked, j.now)).map(|(ends, _)| ends);
                 let session_ends = row.session_id.map(|_| live);
                 Some(to_refresh(row.clone(), &j.token_hmac, session_ends, user.clone().map(SignInUser::from)))
             })
@@ -327,7 +361,7 @@ impl GrantRepository for PgGrants {
             .optional()
             .map_err(db)?;
         Ok(found.map(|(r, session, user)| StoredCode {
-            session_live: session.is_some_and(|(ends, revoked)| revoked.is_none() && ends > now),
+            session_live: session.is_some_and(|(ends, revoked)| open_at(ends, revoked, now)),
             user: user.map(SignInUser::from),
             code: NewCode {
                 code_hmac: r.code_hmac,
@@ -365,28 +399,12 @@ impl GrantRepository for PgGrants {
         };
         // One statement: the code's compare-and-set, and the first refresh token only if it won
         // (atomic without a transaction's BEGIN and COMMIT round trips).
-        use diesel::sql_types::{Array, Bytea, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-        let n = Prepared(
-            diesel::sql_query(REDEEM_WITH_REFRESH)
-                .bind::<Timestamptz, _>(now)
-                .bind::<SqlUuid, _>(Uuid::from(r.family_id))
-                .bind::<Bytea, _>(code_hmac)
-                .bind::<SqlUuid, _>(Uuid::from(r.id))
-                .bind::<Bytea, _>(&r.token_hmac)
-                .bind::<SqlUuid, _>(r.application_id.uuid())
-                .bind::<Text, _>(&r.client_id)
-                .bind::<SqlUuid, _>(r.user_id.uuid())
-                .bind::<Nullable<SqlUuid>, _>(r.session_id.map(AsUuid::uuid))
-                .bind::<Array<Text>, _>(&r.scopes)
-                .bind::<Nullable<Text>, _>(&r.resource)
-                .bind::<Timestamptz, _>(r.auth_time)
-                .bind::<Array<Text>, _>(&r.amr)
-                .bind::<Timestamptz, _>(r.issued_at)
-                .bind::<Timestamptz, _>(r.expires_at),
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(db)?;
+        use diesel::sql_types::{Bytea, Timestamptz};
+        let q = diesel::sql_query(REDEEM_WITH_REFRESH.as_str())
+            .into_boxed()
+            .bind::<Timestamptz, _>(now)
+            .bind::<Bytea, _>(code_hmac);
+        let n = Prepared(bind_refresh(q, &r)).execute(&mut conn).await.map_err(db)?;
         Ok(n == 1)
     }
 
@@ -460,7 +478,7 @@ impl GrantRepository for PgGrants {
             auth_time: created,
             cookie_hmac,
             amr,
-            live: revoked.is_none() && expires > now,
+            live: open_at(expires, revoked, now),
         }))
     }
 

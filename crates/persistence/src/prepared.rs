@@ -8,6 +8,12 @@ use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 
+/// `$first, $first+1, …` for `n` parameters: the values of a row a statement writes beside
+/// others (see `audit::insert_sql`, `grants::refresh_columns`).
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `sql_query(..)` with binds, cached per connection. Only for statements whose text is the
 /// same on every call (values go in binds): each distinct text stays in the cache for the
 /// connection's life.
