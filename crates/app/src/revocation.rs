@@ -137,7 +137,9 @@ impl RevocationList {
     pub async fn refresh_cutoffs(&self, repo: &dyn CutoffRepository, now: DateTime<Utc>) -> Result<usize, RepoError> {
         let since = lock(&self.cutoff_high_water).map_or(now - CUTOFF_MEMORY, |t| t - OVERLAP);
         let found = repo.changed_since(since).await?;
-        let newest = found.iter().map(|(_, _, changed)| *changed).max();
+        // As for revocations: the next poll looks back from this poll's time at least, or a
+        // mass change stamped long ago (a tenant's users cut at once) is read again every poll.
+        let newest = found.iter().map(|(_, _, changed)| *changed).fold(now, DateTime::max);
         {
             let mut m = write(&self.cutoffs);
             for (owner, state, _) in &found {
@@ -152,11 +154,9 @@ impl RevocationList {
             }
             m.retain(|_, c| c.blocked || c.cutoff > now - CUTOFF_MEMORY);
         }
-        if let Some(n) = newest {
-            let mut h = lock(&self.cutoff_high_water);
-            if h.is_none_or(|old| n > old) {
-                *h = Some(n);
-            }
+        let mut h = lock(&self.cutoff_high_water);
+        if h.is_none_or(|old| newest > old) {
+            *h = Some(newest);
         }
         Ok(found.len())
     }
@@ -254,5 +254,46 @@ mod tests {
         list.refresh(&repo, now).await.unwrap();
         list.refresh(&repo, now + Duration::seconds(1)).await.unwrap();
         assert_eq!(list.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn cutoffs_found_long_after_their_stamp_are_not_read_again_every_poll() {
+        use crate::ports::MockCutoffRepository;
+        let now = Utc::now();
+        let list = RevocationList::new();
+        let mut repo = MockCutoffRepository::new();
+        let mut calls = 0;
+        repo.expect_changed_since().times(3).returning(move |since| {
+            calls += 1;
+            let at = now - Duration::hours(1);
+            match calls {
+                1 => {
+                    assert_eq!(since, now - CUTOFF_MEMORY, "the first poll reads what a token may still carry");
+                    // Three users cut an hour ago, all with one stamp.
+                    Ok((0..3)
+                        .map(|n| {
+                            let user = UserId::generate_from(ulid::Ulid::from_parts(n, 1));
+                            (TokenOwner::User(user), CutState { cutoff: at, blocked: false }, at)
+                        })
+                        .collect())
+                }
+                2 => {
+                    assert_eq!(since, now - OVERLAP, "from the last poll's time, not from the old stamp");
+                    // A stamp ahead of this clock (another process's): the next poll looks back from it.
+                    let user = UserId::generate_from(ulid::Ulid::from_parts(9, 1));
+                    let ahead = now + Duration::seconds(30);
+                    Ok(vec![(TokenOwner::User(user), CutState { cutoff: ahead, blocked: false }, ahead)])
+                }
+                _ => {
+                    assert_eq!(since, now + Duration::seconds(30) - OVERLAP);
+                    Ok(vec![])
+                }
+            }
+        });
+        list.refresh_cutoffs(&repo, now).await.unwrap();
+        list.refresh_cutoffs(&repo, now + Duration::seconds(1)).await.unwrap();
+        list.refresh_cutoffs(&repo, now + Duration::seconds(2)).await.unwrap();
+        let user = UserId::generate_from(ulid::Ulid::from_parts(0, 1));
+        assert!(read(&list.cutoffs).contains_key(&TokenOwner::User(user)), "what was read is kept");
     }
 }
