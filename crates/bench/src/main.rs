@@ -50,6 +50,9 @@ struct Args {
     work: PathBuf,
     /// `--only W8,W9`: run just these workloads (all when `None`).
     only: Option<Vec<String>>,
+    /// `--server-env K=V` (repeatable): settings for the ScaiKey processes under test, to try
+    /// one (`SCAIKEY_WORKERS=4`) without editing the bench.
+    server_env: Vec<(String, String)>,
 }
 
 impl Args {
@@ -61,7 +64,8 @@ impl Args {
 
 fn usage() -> &'static str {
     "usage: scaikey-bench [--smoke] [--seconds S] [--users N] [--effective N] [--no-peer] [--peer] [--keep-db]\n\
-     \x20                    [--server PATH] [--database-url URL] [--only W1,W3,...]"
+     \x20                    [--server PATH] [--database-url URL] [--only W1,W3,...]\n\
+     \x20                    [--server-env SCAIKEY_K=V ...]"
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -82,6 +86,7 @@ fn parse_args() -> anyhow::Result<Args> {
         keep: false,
         work: target.join("bench"),
         only: None,
+        server_env: Vec::new(),
     };
     let mut peer_flag = None;
     let mut it = std::env::args().skip(1);
@@ -93,6 +98,11 @@ fn parse_args() -> anyhow::Result<Args> {
             "--no-peer" => peer_flag = Some(false),
             "--peer" => peer_flag = Some(true),
             "--keep-db" => a.keep = true,
+            "--server-env" => {
+                let kv = value("--server-env")?;
+                let (k, v) = kv.split_once('=').with_context(|| format!("--server-env wants K=V, not {kv}"))?;
+                a.server_env.push((k.to_string(), v.to_string()));
+            }
             "--only" => a.only = Some(value("--only")?.split(',').map(|w| w.trim().to_string()).collect()),
             "--server" => a.server = PathBuf::from(value("--server")?),
             "--database-url" => a.admin_url = value("--database-url")?,
@@ -378,6 +388,7 @@ fn scaikey_command(args: &Args, db_url: &str, port: u16, cache_seconds: Option<u
     if let Some(s) = cache_seconds {
         c.env("SCAIKEY_CLIENT_CACHE_SECONDS", s.to_string());
     }
+    c.envs(args.server_env.iter().map(|(k, v)| (k, v)));
     c
 }
 
