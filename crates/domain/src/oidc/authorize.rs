@@ -161,7 +161,11 @@ pub fn check(p: &Params, client: Option<&Application>) -> Result<AuthorizationRe
         .map(|_| requested.to_string())
         .ok_or_else(|| page("The redirect_uri is not registered for this client"))?;
     // From here on, errors go back to the client.
-    let state = p.one("state").ok().flatten().map(str::to_string);
+    // A repeated state is refused like any repeated parameter, echoing none of its values.
+    let (state, repeated_state) = match p.one("state") {
+        Ok(s) => (s.map(str::to_string), None),
+        Err(e) => (None, Some(e)),
+    };
     let mut reply = ReplyTo { redirect_uri, state, response_mode: ResponseMode::Query };
     let fail = |to: &ReplyTo, error: &'static str, d: &str| AuthorizeError::Reply {
         to: to.clone(),
@@ -175,6 +179,9 @@ pub fn check(p: &Params, client: Option<&Application>) -> Result<AuthorizationRe
         Some("form_post") => ResponseMode::FormPost,
         Some(_) => return Err(fail(&reply, "invalid_request", "response_mode must be query or form_post")),
     };
+    if let Some(e) = repeated_state {
+        return Err(fail(&reply, "invalid_request", &e));
+    }
     if let Some(s) = &reply.state
         && s.len() > MAX_STATE_LEN
     {

@@ -100,6 +100,9 @@ fn later_errors_go_back_to_the_client_with_state() {
     assert_eq!(reply_error(check(&params(&[]), Some(&no_code))).0, "unauthorized_client");
     let dup = Params::new([params(&[]).pairs().to_vec(), vec![("scope".into(), "openid".into())]].concat());
     assert_eq!(reply_error(check(&dup, Some(&web()))).0, "invalid_request");
+    // A repeated state too, and neither of its values goes back.
+    let two_states = Params::new([params(&[]).pairs().to_vec(), vec![("state".into(), "st-2".into())]].concat());
+    assert_eq!(reply_error(check(&two_states, Some(&web()))), ("invalid_request", None));
     // form_post is honoured for the error too.
     match check(&params(&[("response_mode", "form_post"), ("response_type", "token")]), Some(&web())) {
         Err(AuthorizeError::Reply { to, .. }) => assert_eq!(to.response_mode, ResponseMode::FormPost),
