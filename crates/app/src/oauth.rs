@@ -80,7 +80,9 @@ impl OAuthError {
             OAuthError::InvalidClient => "Client authentication failed".into(),
             OAuthError::UnauthorizedClient => "This client may not use this grant".into(),
             OAuthError::UnsupportedGrantType => {
-                "Supported grants: authorization_code, refresh_token, client_credentials".into()
+                "Supported grants: authorization_code, refresh_token, client_credentials, \
+                 urn:ietf:params:oauth:grant-type:token-exchange"
+                    .into()
             }
             OAuthError::TemporarilyUnavailable => "The service is temporarily unavailable; try again".into(),
             OAuthError::UnsupportedTokenType => {

@@ -300,7 +300,7 @@ pub enum LogoutOutcome {
     Redirect(String),
     /// To ScaiKey's signed-out page.
     SignedOut,
-    /// An error page: the post-logout URI is not registered for the client.
+    /// An error page: the post-logout URI is not registered for the client (nothing ended).
     ErrorPage(String),
 }
 
@@ -1509,7 +1509,7 @@ impl OidcService {
             return Err(TokenRejection::Revoked);
         }
         if !token.scope.iter().any(|s| s == "openid") {
-            return Err(TokenRejection::WrongAudience);
+            return Err(TokenRejection::InsufficientScope);
         }
         let found =
             self.claims.claims_of(self.grants.as_ref(), u.user_id, claims::wants_groups(&token.scope)).await.map_err(
@@ -1618,8 +1618,9 @@ impl OidcService {
 
     /// RFC 7009 revocation of a refresh token (its whole family) by the client it was issued
     /// to. Unknown tokens and other clients' tokens change nothing and answer the same (§2.2).
-    /// Access tokens are self-contained and short-lived: `unsupported_token_type` (§2.2.1);
-    /// revoking the refresh token or ending the session cuts them.
+    /// The client's own access tokens are self-contained and short-lived:
+    /// `unsupported_token_type` (§2.2.1); revoking the refresh token or ending the session cuts
+    /// them.
     pub async fn revoke(
         &self,
         client_id: &str,
@@ -1643,8 +1644,14 @@ impl OidcService {
             }
             return Ok(());
         }
-        if self.codec.verify_any_audience(token).is_ok() {
-            return Err(OAuthError::UnsupportedTokenType);
+        // Only the client's own access tokens are told apart: another client's answers like an
+        // unknown token, or this endpoint would tell any client whether a token is genuine.
+        if let Ok(t) = self.codec.verify_any_audience(token) {
+            let own = t.client_id.as_deref() == Some(client_id)
+                || matches!(&t.principal, Principal::Client(c) if c.app_id == app.id);
+            if own {
+                return Err(OAuthError::UnsupportedTokenType);
+            }
         }
         Ok(())
     }
@@ -1664,6 +1671,18 @@ impl OidcService {
         let hinted = id_token_hint.and_then(|h| self.codec.id_token_hint(h));
         let hinted_client = hinted.as_ref().and_then(|c| c.get("aud")).and_then(|a| a.as_str()).map(str::to_string);
         let client = client_id.map(str::to_string).or(hinted_client);
+        // A request refused for its post-logout URI takes no effect: the session stays.
+        if let Some(uri) = post_logout_redirect_uri {
+            let registered = match &client {
+                Some(c) => self.client(c).await?.is_some_and(|a| a.post_logout_redirect_uris.iter().any(|u| u == uri)),
+                None => false,
+            };
+            if !registered {
+                return Ok(LogoutOutcome::ErrorPage(
+                    "The post_logout_redirect_uri is not registered for this client".into(),
+                ));
+            }
+        }
         if let Some(s) = self.browser(cookie).await? {
             let now = self.clock.now();
             let rec = AuditRecord {
@@ -1678,15 +1697,6 @@ impl OidcService {
             }
         }
         let Some(uri) = post_logout_redirect_uri else { return Ok(LogoutOutcome::SignedOut) };
-        let registered = match &client {
-            Some(c) => self.client(c).await?.is_some_and(|a| a.post_logout_redirect_uris.iter().any(|u| u == uri)),
-            None => false,
-        };
-        if !registered {
-            return Ok(LogoutOutcome::ErrorPage(
-                "The post_logout_redirect_uri is not registered for this client".into(),
-            ));
-        }
         let mut to = uri.to_string();
         if let Some(s) = state {
             let sep = if to.contains('?') { '&' } else { '?' };

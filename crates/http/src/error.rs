@@ -56,6 +56,7 @@ impl From<TokenRejection> for ApiError {
             TokenRejection::WrongIssuer => "Invalid token issuer",
             TokenRejection::WrongAudience => "Token is not meant for this API",
             TokenRejection::Revoked => "Session has been revoked",
+            TokenRejection::InsufficientScope => "The token lacks the scope this endpoint needs",
         })
     }
 }

@@ -404,3 +404,133 @@ async fn browser_clients_get_cors_from_their_allowed_origins_and_the_admin_api_n
     let after = preflight("/oauth/token", "http://localhost:3000").await.unwrap();
     assert!(after.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn userinfo_wants_openid_and_revocation_tells_no_client_about_anothers_access_token() {
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let admin = app.super_admin().await.unwrap();
+    let admin_token = admin.token().unwrap().to_string();
+    let http = reqwest::Client::new();
+    // A valid token without `openid` (the JSON login's, narrowed at refresh): 403, not 401
+    // (RFC 6750 §3.1).
+    let login = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": scaikey_testkit::ADMIN_EMAIL, "password": scaikey_testkit::ADMIN_PASSWORD}),
+        )
+        .await
+        .unwrap();
+    let rt = login.body["refresh_token"].as_str().unwrap();
+    let narrowed = app
+        .token_request(None, &[("grant_type", "refresh_token"), ("refresh_token", rt), ("scope", "email")])
+        .await
+        .unwrap();
+    assert_eq!((narrowed.status, narrowed.body["scope"].as_str()), (200, Some("email")), "{}", narrowed.body);
+    let no_openid = narrowed.body["access_token"].as_str().unwrap();
+    let r = http.get(format!("{}/oauth/userinfo", app.base_url)).bearer_auth(no_openid).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"openid\""),
+        "{challenge}"
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "insufficient_scope");
+
+    // A service's own access token is told apart at revocation; to any other client it is as
+    // unknown as a made-up string (RFC 7009 §2.2), so revocation tells no one a token is genuine.
+    let service = admin
+        .post(
+            "/api/v1/admin/applications",
+            json!({"name": "Reports job", "application_type": "SERVICE", "scope": "TENANT", "tenant_id": rp.tenant}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(service.status, 201, "{}", service.body);
+    let (sid, ssecret) = (service.body["client_id"].as_str().unwrap(), service.body["client_secret"].as_str().unwrap());
+    let t = app.token_request(Some((sid, ssecret)), &[("grant_type", "client_credentials")]).await.unwrap();
+    assert_eq!(t.status, 200, "{}", t.body);
+    let service_token = t.body["access_token"].as_str().unwrap().to_string();
+    let revoke = |id: &str, secret: &str, token: &str| {
+        http.post(format!("{}/oauth/revoke", app.base_url))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", token)])
+            .send()
+    };
+    let own = revoke(sid, ssecret, &service_token).await.unwrap();
+    assert_eq!(own.status().as_u16(), 400);
+    assert_eq!(own.json::<Value>().await.unwrap()["error"], "unsupported_token_type");
+    for token in [service_token.as_str(), admin_token.as_str(), "made-up"] {
+        let r = revoke(&rp.client_id, &rp.secret, token).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "another client's token answers like an unknown one");
+    }
+
+    // Discovery says request objects are refused (absent, OIDC Discovery §3 reads them as true).
+    let d: Value = http
+        .get(format!("{}/.well-known/openid-configuration", app.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&d["request_parameter_supported"], &d["request_uri_parameter_supported"]),
+        (&json!(false), &json!(false))
+    );
+}
+
+#[tokio::test]
+async fn a_logout_refused_for_its_redirect_leaves_the_session_alone() {
+    use scaikey_testkit::signin::{Browser, field, location};
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let mut browser = Browser::new(&app.base_url).unwrap();
+    let authorize = |prompt: &str| {
+        format!(
+            "{}/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&state=s1{prompt}",
+            app.base_url,
+            rp.client_id,
+            REDIRECT.replace(':', "%3A").replace('/', "%2F")
+        )
+    };
+    // Ana signs in through the hosted login.
+    let to_login = location(&browser.get(&authorize("")).await.unwrap()).unwrap();
+    let html = browser.get(&to_login).await.unwrap().text().await.unwrap();
+    let (interaction, csrf) = (field(&html, "interaction").unwrap(), field(&html, "csrf").unwrap());
+    let form = [
+        ("interaction", interaction.as_str()),
+        ("csrf", csrf.as_str()),
+        ("email", "ana@acme.example"),
+        ("password", "Ana-Passw0rd!"),
+    ];
+    let back = location(&browser.post("/login", &form).await.unwrap()).unwrap();
+    assert!(back.starts_with(REDIRECT) && back.contains("code="), "{back}");
+    let silent = authorize("&prompt=none");
+
+    let evil = format!(
+        "{}/oauth/logout?client_id={}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
+        app.base_url, rp.client_id
+    );
+    let r = browser.get(&evil).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400, "an unregistered post-logout URI is an error page");
+    assert!(
+        r.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("scaikey_session=")),
+        "the cookie is kept: {:?}",
+        r.headers()
+    );
+    let still = location(&browser.get(&silent).await.unwrap()).unwrap();
+    assert!(still.contains("code="), "the session is still there: {still}");
+
+    // The same request with the registered URI signs out.
+    let ok = format!(
+        "{}/oauth/logout?client_id={}&post_logout_redirect_uri={}",
+        app.base_url,
+        rp.client_id,
+        SIGNED_OUT.replace(':', "%3A").replace('/', "%2F")
+    );
+    assert_eq!(location(&browser.get(&ok).await.unwrap()).unwrap(), SIGNED_OUT);
+    let gone = location(&browser.get(&silent).await.unwrap()).unwrap();
+    assert!(gone.contains("error=login_required"), "{gone}");
+}

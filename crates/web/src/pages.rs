@@ -489,10 +489,11 @@ pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
     let mut r = match result {
         Ok(LogoutOutcome::Redirect(to)) => see_other(&to),
         Ok(LogoutOutcome::SignedOut) => html(StatusCode::OK, &SignedOutPage, Inline::No),
-        Ok(LogoutOutcome::ErrorPage(m)) => error_page(StatusCode::BAD_REQUEST, &m),
+        // Refused before anything ended: the session and its cookie stay.
+        Ok(LogoutOutcome::ErrorPage(m)) => return error_page(StatusCode::BAD_REQUEST, &m),
         Err(e) => return internal(&e),
     };
-    // The cookie goes whatever the outcome: the session it named has ended.
+    // Signed out: the session the cookie named has ended.
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     gone.make_removal();
     let _ = r.add_cookie(&gone);

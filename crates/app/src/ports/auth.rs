@@ -143,7 +143,8 @@ impl AccessToken {
     }
 }
 
-/// Why a bearer token is refused (all 401); the text is safe to show.
+/// Why a bearer token is refused (401, but 403 for [`TokenRejection::InsufficientScope`]); the
+/// text is safe to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRejection {
     /// Not a JWT, unknown `kid`, bad signature, wrong algorithm.
@@ -161,6 +162,10 @@ pub enum TokenRejection {
     /// The session was revoked (or the user suspended, deleted or its password reset).
     #[error("Session has been revoked")]
     Revoked,
+    /// Valid, but without the scope the endpoint needs (userinfo without `openid`): 403 with
+    /// `insufficient_scope` where RFC 6750 §3.1 applies.
+    #[error("The token lacks the scope this endpoint needs")]
+    InsufficientScope,
 }
 
 /// Signs and verifies access tokens (JWT with a `kid`).

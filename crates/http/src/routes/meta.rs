@@ -91,6 +91,9 @@ fn metadata(state: &AppState) -> serde_json::Value {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "authorization_response_iss_parameter_supported": true,
+        // Absent, OIDC Discovery §3 reads both as true; `request` and `request_uri` are refused.
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         // Reserved scopes ScaiKey gives a meaning to; applications add their own.
         "scopes_supported": scopes,

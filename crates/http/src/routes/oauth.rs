@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use scaikey_app::oauth::OAuthError;
+use scaikey_app::ports::TokenRejection;
 use scaikey_domain::delegation::{ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE};
 
 use crate::dto::apps::{OAuthErrorOut, OAuthTokenOut};
@@ -222,6 +223,7 @@ async fn issue(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<OAuth
     responses(
         (status = 200, description = "The user's claims", content_type = "application/json", body = Object),
         (status = 401, body = OAuthErrorOut, description = "`invalid_token`", headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 403, body = OAuthErrorOut, description = "`insufficient_scope`: a valid token without `openid`", headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\", scope=\"openid\"`"))),
     ),
     security(("bearer" = []))
 )]
@@ -249,6 +251,14 @@ async fn userinfo_answer(state: &AppState, bearer: Option<String>) -> HttpRespon
     };
     match state.oidc.userinfo(&token).await {
         Ok(claims) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(claims),
+        // A valid token without `openid` is 403 `insufficient_scope` (RFC 6750 §3.1).
+        Err(e @ TokenRejection::InsufficientScope) => HttpResponse::Forbidden()
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scaikey\", error=\"insufficient_scope\", scope=\"openid\""),
+            ))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(OAuthErrorOut { error: "insufficient_scope".into(), error_description: e.to_string() }),
         Err(e) => HttpResponse::Unauthorized()
             .insert_header((
                 header::WWW_AUTHENTICATE,
@@ -314,7 +324,7 @@ pub async fn introspect(state: web::Data<AppState>, req: HttpRequest, body: web:
 /// RFC 7009 token revocation.
 #[utoipa::path(
     post, path = "/oauth/revoke", tag = "OAuth", operation_id = "revoke_token",
-    description = "RFC 7009 revocation, `application/x-www-form-urlencoded` with `token`. A refresh token of the client is revoked with its whole rotation family; unknown tokens and other clients' tokens answer 200 and change nothing. Access tokens are self-contained and expire on their own: `unsupported_token_type`.",
+    description = "RFC 7009 revocation, `application/x-www-form-urlencoded` with `token`. A refresh token of the client is revoked with its whole rotation family; unknown tokens and other clients' tokens (refresh or access) answer 200 and change nothing. The client's own access tokens are self-contained and expire on their own: `unsupported_token_type`.",
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…&token_type_hint=…"),
     responses(
         (status = 200, description = "Revoked (or nothing to revoke)"),
