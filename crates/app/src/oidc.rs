@@ -1098,7 +1098,7 @@ impl OidcService {
         );
         if let Err(refusal) = decision {
             if refusal == grant::CodeRefusal::Reused {
-                return Err(self.code_reused(app, &hmac, meta).await);
+                return Err(self.code_reused(app, &hmac, c.session_id, meta).await);
             }
             return Err(OAuthError::InvalidGrant(refusal.describe().into()));
         }
@@ -1125,7 +1125,7 @@ impl OidcService {
             self.grants.redeem_code(&hmac, now, refresh.as_ref().map(|(_, r)| r.clone())).await.map_err(repo_error)?;
         if !won {
             // Another request redeemed it between our read and write: a reuse.
-            return Err(self.code_reused(app, &hmac, meta).await);
+            return Err(self.code_reused(app, &hmac, c.session_id, meta).await);
         }
         let tokens = self
             .tokens(
@@ -1317,16 +1317,37 @@ impl OidcService {
         Ok(tokens)
     }
 
-    /// A code used twice: revoke the refresh family its first use created, audit, refuse.
-    async fn code_reused(&self, app: &Application, code_hmac: &[u8], meta: &RequestMeta) -> OAuthError {
-        match self.grants.revoke_code_family(code_hmac, self.clock.now()).await {
-            Ok(n) => {
-                let details = json!({"revoked_refresh_tokens": n});
-                self.audit_grant(app, meta, action::OAUTH_CODE_REUSE, AuditResult::Denied, details);
-                OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into())
-            }
-            Err(e) => repo_error(e),
+    /// A code used twice (RFC 6749 §4.1.2): the sign-in it came from is taken as compromised.
+    /// The refresh family its first use created is revoked and the SSO session it was issued in
+    /// ended, so the access token it gave is refused too (it names that session); audit, refuse.
+    async fn code_reused(
+        &self,
+        app: &Application,
+        code_hmac: &[u8],
+        session: SessionId,
+        meta: &RequestMeta,
+    ) -> OAuthError {
+        let now = self.clock.now();
+        let n = match self.grants.revoke_code_family(code_hmac, now).await {
+            Ok(n) => n,
+            Err(e) => return repo_error(e),
+        };
+        let rec = AuditRecord {
+            actor_type: scaikey_domain::audit::ActorType::Application,
+            actor_id: Some(app.id.to_string()),
+            ..AuditRecord::anonymous(meta, action::SESSION_REVOKE, "session", AuditResult::Success)
         }
+        .resource(session)
+        .within(app.tenant_id, app.partner_id)
+        .details(json!({"reason": "authorization code used twice", "client_id": app.client_id}));
+        match self.sessions.revoke(session, now, &rec).await {
+            Ok(Some(ended)) => self.revocations.add(&[EndedSession { id: ended.id, expires_at: ended.expires_at }]),
+            Ok(None) => {}
+            Err(e) => return repo_error(e),
+        }
+        let details = json!({"revoked_refresh_tokens": n, "session_ended": session.to_string()});
+        self.audit_grant(app, meta, action::OAUTH_CODE_REUSE, AuditResult::Denied, details);
+        OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into())
     }
 
     /// A replaced refresh token used again: revoke its family, audit, refuse.

@@ -124,7 +124,6 @@ def main() -> None:
     url2, _ = rp2.create_authorization_url(meta["authorization_endpoint"], code_verifier=v2, nonce="n2")
     seen2 = browser.sign_in(issuer, url2, email, password, redirect_uri)
     out["sso_without_login_page"] = "callback" in seen2 and "login_page" not in seen2
-    code2 = parse_qs(urlparse(seen2["callback"]).query)["code"][0]
 
     # 3. Refresh rotates; the replaced token still works once within the grace; later never.
     refreshed = rp.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
@@ -136,26 +135,42 @@ def main() -> None:
         return f"{r.status_code} {r.json().get('error')}"
 
     basic = (client_id, secret)
-    # 4. Error paths.
+    # 4. Error paths. The code reused here comes from a browser of its own: its reuse ends the
+    # sign-in's SSO session, which the tokens above still need.
+    rp3 = client()
+    v3 = generate_token(48)
+    url3, _ = rp3.create_authorization_url(meta["authorization_endpoint"], code_verifier=v3, nonce="n3")
+    seen3 = Browser().sign_in(issuer, url3, email, password, redirect_uri)
+    code3 = parse_qs(urlparse(seen3["callback"]).query)["code"][0]
     out["errors"] = {
         "wrong_verifier": token_error(
-            {"grant_type": "authorization_code", "code": code2, "redirect_uri": redirect_uri, "code_verifier": "x" * 43},
+            {"grant_type": "authorization_code", "code": code3, "redirect_uri": redirect_uri, "code_verifier": "x" * 43},
             basic,
         ),
     }
-    ok2 = requests.post(
+    ok3 = requests.post(
         meta["token_endpoint"],
-        data={"grant_type": "authorization_code", "code": code2, "redirect_uri": redirect_uri, "code_verifier": v2},
+        data={"grant_type": "authorization_code", "code": code3, "redirect_uri": redirect_uri, "code_verifier": v3},
         auth=basic,
         timeout=10,
     )
-    out["errors"]["code_after_a_failed_try"] = ok2.status_code
+    out["errors"]["code_after_a_failed_try"] = ok3.status_code
     out["errors"]["reused_code"] = token_error(
-        {"grant_type": "authorization_code", "code": code2, "redirect_uri": redirect_uri, "code_verifier": v2}, basic
+        {"grant_type": "authorization_code", "code": code3, "redirect_uri": redirect_uri, "code_verifier": v3}, basic
     )
-    # The reuse revoked the refresh token the code had issued.
+    # The reuse revoked the refresh token the code had issued, and its access token.
     out["errors"]["refresh_of_reused_code"] = token_error(
-        {"grant_type": "refresh_token", "refresh_token": ok2.json()["refresh_token"]}, basic
+        {"grant_type": "refresh_token", "refresh_token": ok3.json()["refresh_token"]}, basic
+    )
+    out["errors"]["userinfo_of_reused_code"] = requests.get(
+        meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {ok3.json()['access_token']}"}, timeout=10
+    ).status_code
+    out["errors"]["access_of_reused_code"] = (
+        requests.post(
+            meta["introspection_endpoint"], data={"token": ok3.json()["access_token"]}, auth=basic, timeout=10
+        )
+        .json()
+        .get("active")
     )
     out["errors"]["wrong_secret"] = token_error({"grant_type": "refresh_token", "refresh_token": "x"}, (client_id, "nope"))
     out["errors"]["unknown_refresh"] = token_error({"grant_type": "refresh_token", "refresh_token": "x" * 43}, basic)

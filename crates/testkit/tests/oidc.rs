@@ -127,6 +127,8 @@ async fn a_stock_relying_party_signs_a_user_in_with_code_and_pkce() {
     assert_eq!(e["code_after_a_failed_try"], 200);
     assert_eq!(e["reused_code"], "400 invalid_grant");
     assert_eq!(e["refresh_of_reused_code"], "400 invalid_grant", "a reused code revokes what it issued");
+    assert_eq!(e["userinfo_of_reused_code"], 401, "its access token too");
+    assert_eq!(e["access_of_reused_code"], false, "its access token too");
     assert_eq!(e["wrong_secret"], "401 invalid_client");
     assert_eq!(e["unknown_refresh"], "400 invalid_grant");
     let implicit = e["implicit"].as_str().unwrap();

@@ -101,6 +101,17 @@ fn service_with(
     digest: Option<Vec<u8>>,
     auth_codec: MockTokenCodec,
 ) -> OidcService {
+    service_with_sessions(grants, app, digest, auth_codec, crate::ports::MockSessionRepository::new())
+}
+
+/// [`service_with`] whose session repository is `sessions`.
+fn service_with_sessions(
+    grants: MockGrantRepository,
+    app: Application,
+    digest: Option<Vec<u8>>,
+    auth_codec: MockTokenCodec,
+    sessions: crate::ports::MockSessionRepository,
+) -> OidcService {
     let mut apps = MockClientDirectory::new();
     apps.expect_by_client_id().returning(move |_| Ok(Some(Arc::new((app.clone(), digest.clone())))));
     let mut secrets = MockClientSecrets::new();
@@ -127,7 +138,7 @@ fn service_with(
     OidcService::new(
         Arc::new(apps),
         Arc::new(grants),
-        Arc::new(crate::ports::MockSessionRepository::new()),
+        Arc::new(sessions),
         Arc::new(crate::ports::MockTenantRepository::new()),
         auth,
         Arc::new(secrets),
@@ -155,7 +166,7 @@ async fn a_reused_code_revokes_what_it_issued() {
         Ok(2)
     });
     grants.expect_redeem_code().never();
-    let svc = service(grants);
+    let svc = ending_the_codes_session(grants);
     let e = redeem_the_code(&svc).await;
     assert_eq!(e, OAuthError::InvalidGrant("The authorization code was already used".into()));
 }
@@ -172,9 +183,21 @@ async fn losing_the_redemption_race_counts_as_a_reuse() {
         Ok(false)
     });
     grants.expect_revoke_code_family().times(1).returning(|_, _| Ok(1));
-    let svc = service(grants);
+    let svc = ending_the_codes_session(grants);
     let e = redeem_the_code(&svc).await;
     assert_eq!(e.code(), "invalid_grant");
+}
+
+/// [`service`] that expects the code's SSO session to be ended once (its access token names
+/// it), audited as a revocation.
+fn ending_the_codes_session(grants: MockGrantRepository) -> OidcService {
+    let mut sessions = crate::ports::MockSessionRepository::new();
+    sessions.expect_revoke().times(1).returning(|id, _, rec| {
+        assert_eq!(id, code(false).code.session_id, "the session the code was issued in");
+        assert_eq!(rec.action, scaikey_domain::audit::action::SESSION_REVOKE);
+        Ok(None)
+    });
+    service_with_sessions(grants, web_app(), Some(b"digest".to_vec()), MockTokenCodec::new(), sessions)
 }
 
 #[tokio::test]
