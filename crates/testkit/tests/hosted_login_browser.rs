@@ -310,9 +310,6 @@ async fn a_person_signs_in_consents_and_is_refused_in_a_real_browser() {
     );
     assert_eq!((id["tenant_id"].as_str(), id["sub"].as_str()), (Some(tenant.as_str()), Some(user.id().as_str())));
     assert_eq!(at["sid"], id["sid"]);
-    let reused = redeem(verifier.clone()).await;
-    assert_eq!(reused.body["error"], "invalid_grant", "single use: {}", reused.body);
-
     // The code the third-party application got after Allow redeems for its client.
     let t = app
         .token_request(
@@ -329,4 +326,8 @@ async fn a_person_signs_in_consents_and_is_refused_in_a_real_browser() {
     assert_eq!(t.status, 200, "{}", t.body);
     let (_, id) = jwt_parts(t.body["id_token"].as_str().unwrap()).unwrap();
     assert_eq!((id["aud"].as_str(), id["nonce"].as_str()), (Some(reports.client_id.as_str()), Some("nonce-st-allow")));
+
+    // Codes are single use; a second use ends the sign-in's session (so last, here).
+    let reused = redeem(verifier.clone()).await;
+    assert_eq!(reused.body["error"], "invalid_grant", "single use: {}", reused.body);
 }
