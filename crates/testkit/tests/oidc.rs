@@ -483,11 +483,10 @@ async fn userinfo_wants_openid_and_revocation_tells_no_client_about_anothers_acc
     );
 }
 
-#[tokio::test]
-async fn a_logout_refused_for_its_redirect_leaves_the_session_alone() {
+/// A browser in which Ana signed in to `rp` through the hosted login, and the `prompt=none`
+/// authorization URL that tells whether its SSO session still stands.
+async fn signed_in_browser(app: &TestApp, rp: &Rp) -> (scaikey_testkit::signin::Browser, String) {
     use scaikey_testkit::signin::{Browser, field, location};
-    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
-    let rp = relying_party(&app, json!({})).await;
     let mut browser = Browser::new(&app.base_url).unwrap();
     let authorize = |prompt: &str| {
         format!(
@@ -510,6 +509,15 @@ async fn a_logout_refused_for_its_redirect_leaves_the_session_alone() {
     let back = location(&browser.post("/login", &form).await.unwrap()).unwrap();
     assert!(back.starts_with(REDIRECT) && back.contains("code="), "{back}");
     let silent = authorize("&prompt=none");
+    (browser, silent)
+}
+
+#[tokio::test]
+async fn a_logout_refused_for_its_redirect_leaves_the_session_alone() {
+    use scaikey_testkit::signin::location;
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let (mut browser, silent) = signed_in_browser(&app, &rp).await;
 
     let evil = format!(
         "{}/oauth/logout?client_id={}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
@@ -533,6 +541,35 @@ async fn a_logout_refused_for_its_redirect_leaves_the_session_alone() {
         SIGNED_OUT.replace(':', "%3A").replace('/', "%2F")
     );
     assert_eq!(location(&browser.get(&ok).await.unwrap()).unwrap(), SIGNED_OUT);
+    let gone = location(&browser.get(&silent).await.unwrap()).unwrap();
+    assert!(gone.contains("error=login_required"), "{gone}");
+}
+
+#[tokio::test]
+async fn the_hosted_logout_page_asks_before_it_signs_out() {
+    use scaikey_testkit::signin::{field, location};
+    let app = TestApp::spawn_discoverable(&[]).await.unwrap();
+    let rp = relying_party(&app, json!({})).await;
+    let (mut browser, silent) = signed_in_browser(&app, &rp).await;
+    let logout = format!("{}/logout", app.base_url);
+    let page = browser.get(&logout).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<form method="post" action="/logout">"#) && html.contains(r#"<button type="submit">"#),
+        "{html}"
+    );
+    let csrf = field(&html, "csrf").unwrap();
+    assert!(location(&browser.get(&silent).await.unwrap()).unwrap().contains("code="), "showing the page ends nothing");
+    let forged = browser.post("/logout", &[("csrf", "forged")]).await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(location(&browser.get(&silent).await.unwrap()).unwrap().contains("code="), "a forged form ends nothing");
+    let done = browser.post("/logout", &[("csrf", csrf.as_str())]).await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    let cleared =
+        done.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("scaikey_session=;"));
+    assert!(cleared, "the session cookie is cleared");
+    assert!(done.text().await.unwrap().contains("You are signed out"));
     let gone = location(&browser.get(&silent).await.unwrap()).unwrap();
     assert!(gone.contains("error=login_required"), "{gone}");
 }

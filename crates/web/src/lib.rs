@@ -100,6 +100,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(pages::consent_submit)),
     )
     .service(web::resource("/oauth/logout").route(web::get().to(pages::logout)).route(web::post().to(pages::logout)))
+    .service(
+        web::resource("/logout").route(web::get().to(pages::logout_page)).route(web::post().to(pages::logout_submit)),
+    )
     .route("/account", web::get().to(account::show))
     .route("/account/login", web::post().to(account::login))
     .route("/account/profile", web::post().to(account::profile))

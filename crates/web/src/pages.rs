@@ -113,6 +113,12 @@ struct ErrorPage<'a> {
 struct SignedOutPage;
 
 #[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    csrf: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "form_post.html")]
 struct FormPostPage<'a> {
     action: &'a str,
@@ -486,7 +492,7 @@ pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
             &meta(&req),
         )
         .await;
-    let mut r = match result {
+    let r = match result {
         Ok(LogoutOutcome::Redirect(to)) => see_other(&to),
         Ok(LogoutOutcome::SignedOut) => html(StatusCode::OK, &SignedOutPage, Inline::No),
         // Refused before anything ended: the session and its cookie stay.
@@ -494,10 +500,33 @@ pub async fn logout(state: web::Data<WebState>, req: HttpRequest, body: web::Byt
         Err(e) => return internal(&e),
     };
     // Signed out: the session the cookie named has ended.
+    without_session_cookie(r)
+}
+
+fn without_session_cookie(mut r: HttpResponse) -> HttpResponse {
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     gone.make_removal();
     let _ = r.add_cookie(&gone);
     r
+}
+
+/// `GET /logout`: the hosted sign-out page, which asks before it ends anything (a link from
+/// another site must not sign the person out).
+pub async fn logout_page(req: HttpRequest) -> HttpResponse {
+    let (csrf, cookie) = csrf_token(&req);
+    with_cookie(html(StatusCode::OK, &LogoutPage { csrf: &csrf }, Inline::No), cookie)
+}
+
+/// `POST /logout`: the confirmed sign-out; ends the browser's SSO session (its session-bound
+/// refresh tokens with it), clears the cookie and shows the signed-out page.
+pub async fn logout_submit(state: web::Data<WebState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err((status, message)) = posted_form(&req, &body) {
+        return error_page(status, message);
+    }
+    match state.oidc.logout(session_cookie(&req).as_ref(), None, None, None, None, &meta(&req)).await {
+        Ok(_) => without_session_cookie(html(StatusCode::OK, &SignedOutPage, Inline::No)),
+        Err(e) => internal(&e),
+    }
 }
 
 /// `GET /assets/passkey.js`.
