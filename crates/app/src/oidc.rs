@@ -1340,14 +1340,26 @@ impl OidcService {
         .resource(session)
         .within(app.tenant_id, app.partner_id)
         .details(json!({"reason": "authorization code used twice", "client_id": app.client_id}));
-        match self.sessions.revoke(session, now, &rec).await {
-            Ok(Some(ended)) => self.revocations.add(&[EndedSession { id: ended.id, expires_at: ended.expires_at }]),
-            Ok(None) => {}
-            Err(e) => return repo_error(e),
+        if let Err(e) = self.end_session(session, now, &rec).await {
+            return repo_error(e);
         }
         let details = json!({"revoked_refresh_tokens": n, "session_ended": session.to_string()});
         self.audit_grant(app, meta, action::OAUTH_CODE_REUSE, AuditResult::Denied, details);
         OAuthError::InvalidGrant(grant::CodeRefusal::Reused.describe().into())
+    }
+
+    /// Ends SSO session `id` with its audit record, and refuses its access tokens in this
+    /// process at once (others within the revocation window).
+    async fn end_session(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+        rec: &AuditRecord,
+    ) -> Result<(), crate::error::RepoError> {
+        if let Some(ended) = self.sessions.revoke(id, now, rec).await? {
+            self.revocations.add(&[EndedSession { id: ended.id, expires_at: ended.expires_at }]);
+        }
+        Ok(())
     }
 
     /// A replaced refresh token used again: revoke its family, audit, refuse.
@@ -1667,12 +1679,10 @@ impl OidcService {
         }
         // Only the client's own access tokens are told apart: another client's answers like an
         // unknown token, or this endpoint would tell any client whether a token is genuine.
-        if let Ok(t) = self.codec.verify_any_audience(token) {
-            let own = t.client_id.as_deref() == Some(client_id)
-                || matches!(&t.principal, Principal::Client(c) if c.app_id == app.id);
-            if own {
-                return Err(OAuthError::UnsupportedTokenType);
-            }
+        if let Ok(t) = self.codec.verify_any_audience(token)
+            && t.issued_to().as_deref() == Some(client_id)
+        {
+            return Err(OAuthError::UnsupportedTokenType);
         }
         Ok(())
     }
@@ -1713,9 +1723,7 @@ impl OidcService {
             }
             .resource(s.id)
             .details(json!({"client_id": client}));
-            if let Some(ended) = self.sessions.revoke(s.id, now, &rec).await? {
-                self.revocations.add(&[EndedSession { id: ended.id, expires_at: ended.expires_at }]);
-            }
+            self.end_session(s.id, now, &rec).await?;
         }
         let Some(uri) = post_logout_redirect_uri else { return Ok(LogoutOutcome::SignedOut) };
         let mut to = uri.to_string();

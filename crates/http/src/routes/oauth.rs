@@ -251,21 +251,25 @@ async fn userinfo_answer(state: &AppState, bearer: Option<String>) -> HttpRespon
     };
     match state.oidc.userinfo(&token).await {
         Ok(claims) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(claims),
-        // A valid token without `openid` is 403 `insufficient_scope` (RFC 6750 §3.1).
-        Err(e @ TokenRejection::InsufficientScope) => HttpResponse::Forbidden()
-            .insert_header((
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"scaikey\", error=\"insufficient_scope\", scope=\"openid\""),
-            ))
-            .insert_header(("Cache-Control", "no-store"))
-            .json(OAuthErrorOut { error: "insufficient_scope".into(), error_description: e.to_string() }),
-        Err(e) => HttpResponse::Unauthorized()
-            .insert_header((
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"scaikey\", error=\"invalid_token\""),
-            ))
-            .insert_header(("Cache-Control", "no-store"))
-            .json(OAuthErrorOut { error: "invalid_token".into(), error_description: e.to_string() }),
+        Err(e) => {
+            // A valid token without `openid` is 403 `insufficient_scope` (RFC 6750 §3.1).
+            let (status, challenge, error) = match e {
+                TokenRejection::InsufficientScope => (
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "Bearer realm=\"scaikey\", error=\"insufficient_scope\", scope=\"openid\"",
+                    "insufficient_scope",
+                ),
+                _ => (
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "Bearer realm=\"scaikey\", error=\"invalid_token\"",
+                    "invalid_token",
+                ),
+            };
+            HttpResponse::build(status)
+                .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)))
+                .insert_header(("Cache-Control", "no-store"))
+                .json(OAuthErrorOut { error: error.into(), error_description: e.to_string() })
+        }
     }
 }
 
